@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace PdM.Testing;
+
+/// <summary>
+/// Connection settings of the real PostgreSQL, RabbitMQ and Mosquitto that <c>infra/local/deps.sh start</c>
+/// runs on loopback. The settings come from the environment (<c>eval "$(infra/local/deps.sh env)"</c>, which
+/// <c>make test</c> does); when they are missing the test fails with instructions. Tests never skip a
+/// missing server: under CI=true that would hide exactly what CI is there to catch.
+/// </summary>
+public static class LocalDependencies
+{
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Npgsql connection string to the private cluster's maintenance database (a superuser).</summary>
+    public static string PostgresAdmin => Require("PDM_POSTGRES");
+
+    /// <summary>amqp://user:pass@host:port/ of the private RabbitMQ node (default vhost).</summary>
+    public static Uri RabbitMqUri => new(Require("PDM_RABBITMQ_URI"));
+
+    public static string MqttHost => Require("PDM_MQTT_HOST");
+
+    public static int MqttPort => int.Parse(Require("PDM_MQTT_PORT"), CultureInfo.InvariantCulture);
+
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    /// <summary>A name unique to this test run, usable as a database, vhost or topic segment.</summary>
+    public static string UniqueName(string prefix) =>
+        string.Create(CultureInfo.InvariantCulture, $"{prefix}_{Environment.ProcessId}_{Guid.NewGuid():N}")[..Math.Min(prefix.Length + 30, 60)].ToLowerInvariant();
+
+    /// <summary>Creates a RabbitMQ virtual host for one test class through the infra script, returning its AMQP URI.</summary>
+    public static Uri CreateRabbitMqVirtualHost(string name)
+    {
+        RunDepsScript($"vhost {name}");
+        var builder = new UriBuilder(RabbitMqUri) { Path = "/" + Uri.EscapeDataString(name) };
+        return builder.Uri;
+    }
+
+    /// <summary>Runs <c>infra/local/deps.sh</c> with the given arguments and returns its standard output.</summary>
+    public static string RunDepsScript(string arguments)
+    {
+        var script = Path.Combine(RepositoryRoot, "infra", "local", "deps.sh");
+        var start = new ProcessStartInfo("bash", $"{script} {arguments}")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"deps.sh {arguments} did not finish in 3 minutes");
+        }
+
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"deps.sh {arguments} exited {process.ExitCode}: {stderr.Result}{stdout.Result}");
+        }
+
+        return stdout.Result;
+    }
+
+    private static string Require(string variable)
+    {
+        var value = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            throw new InvalidOperationException(
+                $"{variable} is not set: this test needs the real servers. Run `make test`, or " +
+                "`infra/local/deps.sh start && eval \"$(infra/local/deps.sh env)\"` before `dotnet test`.");
+        }
+
+        return value;
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "PdM.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException("PdM.sln not found above " + AppContext.BaseDirectory);
+    }
+}
