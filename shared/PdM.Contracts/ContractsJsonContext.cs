@@ -7,10 +7,13 @@ namespace PdM.Contracts;
 
 /// <summary>Source-generated System.Text.Json metadata for every payload we put on a wire.</summary>
 [JsonSourceGenerationOptions(
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(TelemetryMessage))]
 [JsonSerializable(typeof(FailurePredicted))]
+[JsonSerializable(typeof(DecisionProvenance))]
+[JsonSerializable(typeof(IReadOnlyList<Evidence>))]
 [JsonSerializable(typeof(WorkOrderRaised))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

@@ -1,0 +1,122 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PdM.Edge.Gateway;
+
+/// <summary>Section <c>Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>The plant this gateway serves; the <c>{site}</c> of <c>pdm/{site}/{asset}/telemetry</c>.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "SiteId must be 1-64 characters of letters, digits, '_', '.', '-' (it is an MQTT topic segment)")]
+    public string SiteId { get; set; } = "plant-a";
+
+    /// <summary>Identity in decisions' provenance and the MQTT client id; defaults to <c>gw-{SiteId}</c>.</summary>
+    public string? GatewayId { get; set; }
+
+    public MqttConnectionOptions Mqtt { get; set; } = new();
+
+    public PipelineOptions Pipeline { get; set; } = new();
+
+    /// <summary>
+    /// Threshold rules of the first slice; replaced by the rules engine and ONNX models as they land. Null means the
+    /// defaults below (a list default would be appended to, not replaced, by configuration binding).
+    /// </summary>
+    public List<ThresholdRuleOptions>? Rules { get; set; }
+
+    public static IReadOnlyList<ThresholdRuleOptions> DefaultRules { get; } =
+    [
+        // ISO 10816-3, group 2 (15-300 kW) on a flexible foundation: above 7.1 mm/s RMS is zone D, damage likely.
+        new() { Sensor = "vibration_rms_mm_s", Limit = 7.1, Unit = "mm/s", FailureMode = "VIB", HealthState = "Danger", Severity = "Degraded" },
+        new() { Sensor = "bearing_temp_c", Limit = 95, Unit = "°C", FailureMode = "OHE", HealthState = "Alert", Severity = "Incipient" },
+    ];
+
+    public IReadOnlyList<ThresholdRuleOptions> EffectiveRules => Rules is { Count: > 0 } ? Rules : DefaultRules;
+
+    public string EffectiveGatewayId => string.IsNullOrWhiteSpace(GatewayId) ? $"gw-{SiteId}" : GatewayId;
+}
+
+/// <summary>Section <c>Gateway:Mqtt</c>: how the gateway reaches the plant's broker.</summary>
+public sealed class MqttConnectionOptions
+{
+    [Required]
+    public string Host { get; set; } = "127.0.0.1";
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 1883;
+
+    /// <summary>Defaults to the gateway id. Must be stable across restarts: the persistent session is keyed by it.</summary>
+    public string? ClientId { get; set; }
+
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
+
+    public bool UseTls { get; set; }
+
+    /// <summary>PEM/PFX client certificate for brokers that authenticate devices by certificate.</summary>
+    public string? ClientCertificatePath { get; set; }
+
+    public string? ClientCertificatePassword { get; set; }
+
+    /// <summary>How long the broker keeps our session (subscriptions and queued QoS 1 messages) while we are away.</summary>
+    [Range(0, uint.MaxValue)]
+    public long SessionExpirySeconds { get; set; } = 7 * 24 * 3600;
+
+    /// <summary>When set, subscribe as <c>$share/{group}/…</c> so several gateways split one site's load.</summary>
+    public string? SharedSubscriptionGroup { get; set; }
+
+    [Range(1, 3600)]
+    public int KeepAliveSeconds { get; set; } = 15;
+
+    [Range(1, 600)]
+    public int ReconnectMaxDelaySeconds { get; set; } = 30;
+}
+
+public enum BackpressurePolicy
+{
+    /// <summary>Stop reading from the broker until the pipeline catches up; the broker queues (nothing lost).</summary>
+    Wait = 0,
+
+    /// <summary>Drop the incoming message (counted). For plants that prefer fresh data over complete data.</summary>
+    DropNewest = 1,
+}
+
+/// <summary>Section <c>Gateway:Pipeline</c>.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>Messages buffered between the MQTT receive handler and the pipeline.</summary>
+    [Range(16, 1_000_000)]
+    public int ChannelCapacity { get; set; } = 8192;
+
+    public BackpressurePolicy Backpressure { get; set; } = BackpressurePolicy.Wait;
+
+    [Range(1024, 16 * 1024 * 1024)]
+    public int MaxPayloadBytes { get; set; } = 256 * 1024;
+}
+
+/// <summary>One threshold rule: <c>sensor &gt; limit</c> means the failure mode is developing.</summary>
+public sealed class ThresholdRuleOptions
+{
+    [Required]
+    public string Sensor { get; set; } = "";
+
+    public double Limit { get; set; }
+
+    [Required]
+    public string Unit { get; set; } = "";
+
+    [Required]
+    public string FailureMode { get; set; } = "";
+
+    [AllowedValues("Watch", "Alert", "Danger")]
+    public string HealthState { get; set; } = "Alert";
+
+    [AllowedValues("Incipient", "Degraded", "Critical")]
+    public string Severity { get; set; } = "Incipient";
+
+    /// <summary>The alarm re-arms once the value falls below <c>Limit × (1 − Hysteresis)</c>: no flapping at the limit.</summary>
+    [Range(0.0, 0.5)]
+    public double Hysteresis { get; set; } = 0.1;
+}

@@ -1,0 +1,186 @@
+using System.Buffers;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway.Pipeline;
+
+namespace PdM.Edge.Gateway.Mqtt;
+
+/// <summary>
+/// Keeps one MQTT 5 session to the plant broker alive and feeds received messages into the pipeline channel.
+/// The session is persistent (clean start off, configurable expiry) and subscriptions are QoS 1 with manual
+/// acknowledgement, so a message the gateway has not finished with is redelivered by the broker after a crash or
+/// disconnect. The receive handler does no I/O: it copies the payload into a pooled buffer and writes to a bounded channel.
+/// </summary>
+public sealed partial class MqttIngestService(
+    IOptions<GatewayOptions> options,
+    IngestChannel channel,
+    MqttPublisher publisher,
+    GatewayTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<MqttIngestService> logger) : BackgroundService
+{
+    private readonly GatewayOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        client.ApplicationMessageReceivedAsync += OnMessageReceived;
+        publisher.Attach(client);
+
+        var delay = TimeSpan.FromMilliseconds(250);
+        var maxDelay = TimeSpan.FromSeconds(_options.Mqtt.ReconnectMaxDelaySeconds);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (!client.IsConnected)
+                {
+                    try
+                    {
+                        await ConnectAndSubscribe(client, stoppingToken);
+                        delay = TimeSpan.FromMilliseconds(250);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    {
+                        telemetry.Connections.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+                        LogConnectFailed(logger, _options.Mqtt.Host, _options.Mqtt.Port, delay.TotalSeconds, exception.Message);
+                        await Task.Delay(WithJitter(delay), clock, stoppingToken);
+                        delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, maxDelay.Ticks));
+                        continue;
+                    }
+                }
+
+                // Supervise: a dropped connection is noticed within a second and re-established with backoff.
+                await Task.Delay(TimeSpan.FromSeconds(1), clock, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            publisher.Detach();
+            if (client.IsConnected)
+            {
+                // A normal disconnect keeps the session: the broker queues for us until we are back.
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), timeout.Token);
+            }
+        }
+    }
+
+    private async Task ConnectAndSubscribe(IMqttClient client, CancellationToken cancellationToken)
+    {
+        var mqtt = _options.Mqtt;
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer(mqtt.Host, mqtt.Port)
+            .WithClientId(mqtt.ClientId ?? _options.EffectiveGatewayId)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)mqtt.SessionExpirySeconds)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(mqtt.KeepAliveSeconds))
+            .WithTimeout(TimeSpan.FromSeconds(10));
+        if (!string.IsNullOrEmpty(mqtt.Username))
+        {
+            builder.WithCredentials(mqtt.Username, mqtt.Password);
+        }
+
+        if (mqtt.UseTls)
+        {
+            builder.WithTlsOptions(tls =>
+            {
+                tls.UseTls();
+                if (!string.IsNullOrEmpty(mqtt.ClientCertificatePath))
+                {
+                    var certificate = X509CertificateLoader.LoadPkcs12FromFile(mqtt.ClientCertificatePath, mqtt.ClientCertificatePassword);
+                    tls.WithClientCertificates([certificate]);
+                }
+            });
+        }
+
+        var result = await client.ConnectAsync(builder.Build(), cancellationToken);
+        telemetry.Connections.Add(1, new KeyValuePair<string, object?>("outcome", result.IsSessionPresent ? "resumed" : "new_session"));
+
+        var filter = TelemetryTopics.SiteFilter(_options.SiteId);
+        if (!string.IsNullOrEmpty(mqtt.SharedSubscriptionGroup))
+        {
+            filter = $"$share/{mqtt.SharedSubscriptionGroup}/{filter}";
+        }
+
+        // Subscribing again on a resumed session is harmless and covers a broker that lost its session store.
+        await client.SubscribeAsync(
+            new MqttClientSubscribeOptionsBuilder()
+                .WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
+                .Build(),
+            cancellationToken);
+        LogConnected(logger, mqtt.Host, mqtt.Port, filter, result.IsSessionPresent);
+    }
+
+    private async Task OnMessageReceived(MqttApplicationMessageReceivedEventArgs args)
+    {
+        var payload = args.ApplicationMessage.Payload;
+        telemetry.MessagesReceived.Add(1);
+        if (payload.Length > _options.Pipeline.MaxPayloadBytes)
+        {
+            // Refuse before copying: an oversize payload must not cost us its size in memory.
+            telemetry.Reject("payload_too_large");
+            LogOversize(logger, args.ApplicationMessage.Topic, payload.Length, _options.Pipeline.MaxPayloadBytes);
+            return;
+        }
+
+        args.AutoAcknowledge = false;
+        var length = (int)payload.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        payload.CopyTo(buffer);
+        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), args.AcknowledgeAsync);
+
+        if (channel.Writer.TryWrite(message))
+        {
+            return;
+        }
+
+        telemetry.BackpressureEvents.Add(1, new KeyValuePair<string, object?>("policy", _options.Pipeline.Backpressure.ToString()));
+        if (_options.Pipeline.Backpressure == BackpressurePolicy.Wait)
+        {
+            // Holding the handler stops MQTTnet reading the socket, so the broker buffers: the lossless choice.
+            await channel.Writer.WriteAsync(message);
+            return;
+        }
+
+        message.Release();
+        telemetry.Reject("dropped_backpressure");
+        await args.AcknowledgeAsync(CancellationToken.None);
+    }
+
+    private static TimeSpan WithJitter(TimeSpan delay) =>
+        delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, delay.TotalMilliseconds / 4)));
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Connected to MQTT broker {Host}:{Port}, subscribed to {Filter} (session resumed: {SessionPresent})")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string filter, bool sessionPresent);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "MQTT connection to {Host}:{Port} failed, retrying in {DelaySeconds:0.0} s: {Reason}")]
+    private static partial void LogConnectFailed(ILogger logger, string host, int port, double delaySeconds, string reason);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Rejected message on {Topic}: payload_too_large ({Bytes} bytes > {Limit})")]
+    private static partial void LogOversize(ILogger logger, string topic, long bytes, int limit);
+}
+
+/// <summary>The bounded channel between the MQTT receive handler and the pipeline.</summary>
+public sealed class IngestChannel(IOptions<GatewayOptions> options)
+{
+    private readonly Channel<InboundMessage> _channel = Channel.CreateBounded<InboundMessage>(
+        new BoundedChannelOptions(options.Value.Pipeline.ChannelCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+    public ChannelWriter<InboundMessage> Writer => _channel.Writer;
+
+    public ChannelReader<InboundMessage> Reader => _channel.Reader;
+}

@@ -1,0 +1,23 @@
+using System.Buffers;
+
+namespace PdM.Edge.Gateway.Pipeline;
+
+/// <summary>
+/// An MQTT message handed from the receive handler to the pipeline. The payload lives in a pooled buffer the pipeline
+/// returns; <see cref="Acknowledge"/> sends the QoS 1 PUBACK once the message's effects are safe.
+/// </summary>
+public sealed class InboundMessage(string topic, byte[] buffer, int length, DateTimeOffset receivedAt, Func<CancellationToken, Task>? acknowledge)
+{
+    public string Topic { get; } = topic;
+
+    public ReadOnlyMemory<byte> Payload => buffer.AsMemory(0, length);
+
+    public int Length => length;
+
+    public DateTimeOffset ReceivedAt { get; } = receivedAt;
+
+    public Task Acknowledge(CancellationToken cancellationToken) => acknowledge?.Invoke(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Returns the payload buffer to the pool; the message must not be used afterwards.</summary>
+    public void Release() => ArrayPool<byte>.Shared.Return(buffer);
+}

@@ -1,0 +1,63 @@
+using PdM.Edge.Gateway;
+using PdM.Edge.Simulator;
+using PdM.ServiceDefaults;
+
+namespace PdM.Host;
+
+/// <summary>Composes the selected modules (and, for the demo, the in-process edge) into one web host with one bus.</summary>
+public static class HostComposition
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(HostDefaults.Options(args));
+        configure?.Invoke(builder);
+        builder.AddPdMServiceDefaults("pdm-host");
+
+        var modules = ModuleCatalog.Select(builder.Configuration);
+        foreach (var module in modules)
+        {
+            module.AddServices(builder);
+        }
+
+        builder.AddPdMMessaging(bus =>
+        {
+            foreach (var module in modules)
+            {
+                module.AddConsumers(bus);
+            }
+        });
+
+        builder.Services.AddValidatedOptions<EdgeOptions>(EdgeOptions.Section);
+        var edge = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
+        if (edge.EmbeddedBroker)
+        {
+            builder.Services.AddHostedService<EmbeddedMqttBroker>();
+        }
+
+        if (edge.Gateway)
+        {
+            builder.AddEdgeGateway();
+        }
+
+        if (edge.Simulator)
+        {
+            builder.AddPlantSimulator();
+        }
+
+        var app = builder.Build();
+        app.MapPdMDefaultEndpoints();
+        foreach (var module in modules)
+        {
+            module.MapEndpoints(app);
+        }
+
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var urls = string.Join(", ", app.Urls);
+            Console.WriteLine($"PdM host up: modules [{string.Join(", ", modules.Select(m => m.Name))}]" +
+                $"{(edge.Gateway ? " + gateway" : "")}{(edge.Simulator ? " + simulator" : "")}{(edge.EmbeddedBroker ? $" + MQTT broker on 127.0.0.1:{edge.EmbeddedBrokerPort}" : "")}");
+            Console.WriteLine($"Work orders: {urls.Split(", ")[0]}/api/work-orders   health: /health/ready   metrics: /metrics");
+        });
+        return app;
+    }
+}

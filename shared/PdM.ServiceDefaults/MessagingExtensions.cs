@@ -1,0 +1,79 @@
+using MassTransit;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace PdM.ServiceDefaults;
+
+public static class MessagingExtensions
+{
+    /// <summary>
+    /// The one MassTransit bus of a process, on the transport <c>Messaging:Transport</c> names. Modules add their
+    /// consumers through <paramref name="configureConsumers"/>; endpoints get kebab-case names derived from the consumers.
+    /// </summary>
+    public static TBuilder AddPdMMessaging<TBuilder>(this TBuilder builder, Action<IBusRegistrationConfigurator>? configureConsumers = null)
+        where TBuilder : IHostApplicationBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddValidatedOptions<MessagingOptions>(MessagingOptions.Section);
+
+        // Read eagerly too: the transport decides which registrations exist, so it cannot wait for IOptions.
+        var options = builder.Configuration.GetSection(MessagingOptions.Section).Get<MessagingOptions>() ?? new MessagingOptions();
+
+        builder.Services.AddMassTransit(bus =>
+        {
+            bus.SetKebabCaseEndpointNameFormatter();
+            configureConsumers?.Invoke(bus);
+
+            switch (options.Transport)
+            {
+                case MessageTransport.RabbitMq when options.RabbitMq.Uri is { } uri:
+                    bus.UsingRabbitMq((context, cfg) =>
+                    {
+                        var endpoint = RabbitMqEndpoint.Parse(uri);
+                        cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, host =>
+                        {
+                            host.Username(endpoint.Username);
+                            host.Password(endpoint.Password);
+                            if (endpoint.UseTls)
+                            {
+                                host.UseSsl(ssl => ssl.ServerName = endpoint.Host);
+                            }
+
+                            // Publisher confirms: a publish completes only once the broker has the message.
+                            host.PublisherConfirmation = true;
+                        });
+                        cfg.PrefetchCount = options.RabbitMq.PrefetchCount;
+                        cfg.UseMessageRetry(retry => retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+                default:
+                    bus.UsingInMemory((context, cfg) =>
+                    {
+                        cfg.UseMessageRetry(retry => retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100)));
+                        cfg.ConfigureEndpoints(context);
+                    });
+                    break;
+            }
+        });
+
+        return builder;
+    }
+}
+
+/// <summary>The parts of an AMQP URI, with RabbitMQ's defaults filled in.</summary>
+public sealed record RabbitMqEndpoint(string Host, ushort Port, string VirtualHost, string Username, string Password, bool UseTls)
+{
+    public static RabbitMqEndpoint Parse(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        var tls = uri.Scheme is "amqps" or "rabbitmqs";
+        var port = uri.IsDefaultPort || uri.Port <= 0 ? (ushort)(tls ? 5671 : 5672) : (ushort)uri.Port;
+        var vhost = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        var userInfo = uri.UserInfo.Split(':', 2);
+        var user = userInfo.Length > 0 && userInfo[0].Length > 0 ? Uri.UnescapeDataString(userInfo[0]) : "guest";
+        var password = userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest";
+        return new RabbitMqEndpoint(uri.Host, port, vhost.Length == 0 ? "/" : vhost, user, password, tls);
+    }
+}
