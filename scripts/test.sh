@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# make test: start the real servers, build, run every test project, end with one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if ! bash infra/local/deps.sh start >&2; then
+  echo "deps: could not start PostgreSQL/RabbitMQ/Mosquitto (see above)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+eval "$(bash infra/local/deps.sh env)"
+
+if ! dotnet build PdM.sln -nologo -v minimal; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+results=".state/test-results"
+rm -rf "$results" && mkdir -p "$results"
+log="$results/dotnet-test.log"
+# One test project at a time: the machine has two cores, and the integration suites each start hosts and servers.
+dotnet test PdM.sln --no-build -nologo -m:1 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# dotnet test prints one line per test assembly: "Passed!  - Failed: 0, Passed: 63, Skipped: 0, Total: 63, ...".
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+' "$log" \
+  | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\2 \1 \3/' \
+  | awk '{p+=$1; f+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
+assemblies=$(grep -cE '^(Passed|Failed)! +- Failed:' "$log" || true)
+expected=$(dotnet sln PdM.sln list | grep -cE '\.Tests\.csproj$' || true)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1   # a crashed test host or a build error: never report green
+fi
+if [ "$assemblies" -lt "$expected" ]; then
+  echo "only $assemblies of $expected test projects reported results" >&2
+  [ "$failed" -eq 0 ] && failed=1
+fi
+echo "${passed} passed, ${failed} failed, ${skipped} skipped"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

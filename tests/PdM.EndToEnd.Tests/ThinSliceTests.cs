@@ -1,0 +1,229 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway;
+using PdM.Host;
+using PdM.Maintenance.Api;
+using PdM.Testing;
+
+namespace PdM.EndToEnd.Tests;
+
+/// <summary>
+/// The first slice across the real servers: a device publishes to Mosquitto, the gateway (its own host and bus
+/// connection) applies the threshold rule and publishes FailurePredicted to RabbitMQ, Maintenance (another host)
+/// stores the work order in PostgreSQL, and the API shows it.
+/// </summary>
+public sealed class ThinSliceTests : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly string _site = LocalDependencies.UniqueName("site").Replace('_', '-');
+    private readonly LogCapture _gatewayLogs = new();
+    private readonly MetricRecorder _metrics = new(GatewayTelemetry.Name, PdM.Maintenance.MaintenanceTelemetry.MeterName);
+    private TestDatabase? _database;
+    private WebApplication? _cloud;
+    private WebApplication? _gateway;
+    private IMqttClient? _device;
+    private HttpClient? _api;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("e2e");
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("e2e"));
+        string[] common =
+        [
+            $"--ConnectionStrings:Postgres={_database.ConnectionString}",
+            "--Messaging:Transport=RabbitMq",
+            $"--Messaging:RabbitMq:Uri={vhost}",
+            "--Urls=http://127.0.0.1:0",
+        ];
+
+        Assert.Equal(0, await MigrateCommand.RunAsync([.. common, "--PdM:Modules=Maintenance"]));
+
+        _cloud = HostComposition.Build([.. common, "--PdM:Modules=Maintenance"]);
+        await _cloud.StartAsync();
+        _api = new HttpClient { BaseAddress = new Uri(Address(_cloud)) };
+
+        _gateway = GatewayApplication.Build(
+            [
+                .. common,
+                $"--Gateway:SiteId={_site}",
+                $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
+                $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
+                $"--Gateway:Mqtt:ClientId=gw-{_site}",
+            ],
+            builder => builder.Logging.AddProvider(_gatewayLogs));
+        await _gateway.StartAsync();
+
+        _device = new MqttClientFactory().CreateMqttClient();
+        await _device.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
+            .WithClientId($"device-{_site}")
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .Build());
+
+        // The gateway subscribes asynchronously after start; wait until it is connected so no test message is lost
+        // to a subscription that does not exist yet.
+        await Eventually.Until(() => Task.FromResult(_metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway MQTT connection");
+        await Task.Delay(500);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_device is not null)
+        {
+            await _device.DisconnectAsync();
+            _device.Dispose();
+        }
+
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync();
+            await _gateway.DisposeAsync();
+        }
+
+        if (_cloud is not null)
+        {
+            await _cloud.StopAsync();
+            await _cloud.DisposeAsync();
+        }
+
+        _api?.Dispose();
+        _metrics.Dispose();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Telemetry_crossing_the_rule_becomes_one_work_order_and_a_redelivered_prediction_changes_nothing()
+    {
+        const string asset = "PUMP-7";
+        var deadLetters = await SubscribeToDeadLetters();
+
+        await PublishTelemetry(asset, """{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"2026-11-25T08:00:00Z","readings":{"vibration_rms_mm_s":3.1,"bearing_temp_c":61.0}}""");
+        await PublishTelemetry(asset, """{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"2026-11-25T08:00:01Z","readings":{"vibration_rms_mm_s":""");
+        await PublishTelemetry(asset, """{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"2026-11-25T08:00:02Z","readings":{"vibration_rms_mm_s":8.2,"bearing_temp_c":70.5}}""");
+
+        var workOrders = await Eventually.Until(() => WorkOrders(asset), list => list.Count > 0, TimeSpan.FromSeconds(60), $"a work order for {asset}");
+        var workOrder = Assert.Single(workOrders);
+
+        Assert.Equal(_site, workOrder.SiteId);
+        Assert.Equal(asset, workOrder.AssetId);
+        Assert.Equal("VIB", workOrder.FailureMode);
+        Assert.Equal("Open", workOrder.Status);
+        Assert.Equal(PdM.Contracts.Maintenance.WorkOrderPriority.Urgent, workOrder.Priority);
+        Assert.Equal(FailureSeverity.Degraded, workOrder.Severity);
+        Assert.Equal(HealthState.Danger, workOrder.HealthState);
+        Assert.Equal(1, workOrder.PredictionCount);
+        Assert.StartsWith($"pdm:{_site}:{asset}:VIB:", workOrder.ExternalKey, StringComparison.Ordinal);
+        Assert.Equal(workOrder.FirstPredictionId, workOrder.LastPredictionId);
+
+        var evidence = Assert.Single(workOrder.Evidence!);
+        Assert.Equal("vibration_rms_mm_s", evidence.Signal);
+        Assert.Equal(8.2, evidence.Value);
+        Assert.Equal(7.1, evidence.Limit);
+        Assert.Equal("mm/s", evidence.Unit);
+        Assert.Equal(TelemetryTopics.Telemetry(_site, asset), evidence.Source);
+        Assert.Equal(DateTimeOffset.Parse("2026-11-25T08:00:02Z", System.Globalization.CultureInfo.InvariantCulture), evidence.WindowEnd);
+
+        Assert.NotNull(workOrder.Provenance);
+        Assert.Equal(DecisionPath.Rules, workOrder.Provenance.Path);
+        Assert.Equal("gateway-thresholds", workOrder.Provenance.RulesetName);
+        Assert.Equal($"gw-{_site}", workOrder.Provenance.GatewayId);
+
+        // The malformed payload in the middle was counted, logged with its reason and dead-lettered; the good
+        // message after it still made it through (the work order above).
+        Assert.Equal(1, _metrics.Total("pdm.ingest.rejected", "reason", "malformed"));
+        Assert.Contains(_gatewayLogs.Lines, line => line.Contains("Rejected telemetry", StringComparison.Ordinal) && line.Contains("malformed", StringComparison.Ordinal));
+        var deadLetter = await deadLetters.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("malformed", deadLetter.GetProperty("reason").GetString());
+        Assert.Equal(TelemetryTopics.Telemetry(_site, asset), deadLetter.GetProperty("topic").GetString());
+
+        // Redeliver the very prediction the gateway sent (same message id): Maintenance must recognise it.
+        var duplicatesBefore = _metrics.Total("pdm.maintenance.duplicates_ignored");
+        var bus = _cloud!.Services.GetRequiredService<IBus>();
+        await bus.Publish(Redelivery(workOrder), context => context.MessageId = workOrder.LastPredictionId);
+        await Eventually.Until(() => Task.FromResult(_metrics.Total("pdm.maintenance.duplicates_ignored")), n => n > duplicatesBefore, TimeSpan.FromSeconds(30), "the duplicate to be consumed");
+
+        var afterRedelivery = Assert.Single(await WorkOrders(asset));
+        Assert.Equal(workOrder.Id, afterRedelivery.Id);
+        Assert.Equal(1, afterRedelivery.PredictionCount);
+    }
+
+    [Fact]
+    public async Task A_condition_that_recurs_while_its_work_order_is_open_updates_that_work_order()
+    {
+        const string asset = "PUMP-9";
+        await PublishTelemetry(asset, """{"schemaVersion":1,"deviceTime":"2026-11-25T09:00:00Z","readings":{"vibration_rms_mm_s":7.5}}""");
+        var first = Assert.Single(await Eventually.Until(() => WorkOrders(asset), l => l.Count > 0, TimeSpan.FromSeconds(60), "first work order"));
+
+        // Recover below the re-arm level, then cross again: a second prediction for the same condition.
+        await PublishTelemetry(asset, """{"schemaVersion":1,"deviceTime":"2026-11-25T09:00:01Z","readings":{"vibration_rms_mm_s":3.0}}""");
+        await PublishTelemetry(asset, """{"batch":[{"deviceTime":"2026-11-25T09:00:02Z","readings":{"vibration_rms_mm_s":9.9}}],"schemaVersion":1}""");
+
+        var updated = await Eventually.Until(async () => (await WorkOrders(asset)).Single(), w => w.PredictionCount == 2, TimeSpan.FromSeconds(60), "the second prediction to update the work order");
+        Assert.Equal(first.Id, updated.Id);
+        Assert.NotEqual(first.LastPredictionId, updated.LastPredictionId);
+        Assert.Equal(9.9, Assert.Single(updated.Evidence!).Value);
+    }
+
+    private async Task PublishTelemetry(string asset, string json)
+    {
+        var message = new MqttApplicationMessageBuilder()
+            .WithTopic(TelemetryTopics.Telemetry(_site, asset))
+            .WithPayload(Encoding.UTF8.GetBytes(json))
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .Build();
+        var result = await _device!.PublishAsync(message);
+        Assert.True(result.IsSuccess, $"broker refused the publish: {result.ReasonCode}");
+    }
+
+    private async Task<TaskCompletionSource<JsonElement>> SubscribeToDeadLetters()
+    {
+        var received = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _device!.ApplicationMessageReceivedAsync += args =>
+        {
+            if (args.ApplicationMessage.Topic == TelemetryTopics.DeadLetter(_site))
+            {
+                received.TrySetResult(JsonDocument.Parse(args.ApplicationMessage.Payload).RootElement.Clone());
+            }
+
+            return Task.CompletedTask;
+        };
+        await _device.SubscribeAsync(TelemetryTopics.DeadLetter(_site), MqttQualityOfServiceLevel.AtLeastOnce);
+        return received;
+    }
+
+    private async Task<List<WorkOrderResponse>> WorkOrders(string asset) =>
+        await _api!.GetFromJsonAsync<List<WorkOrderResponse>>($"/api/work-orders?assetId={asset}", ApiJson) ?? [];
+
+    private static FailurePredicted Redelivery(WorkOrderResponse workOrder) => new()
+    {
+        PredictionId = workOrder.LastPredictionId,
+        SiteId = workOrder.SiteId,
+        AssetId = workOrder.AssetId,
+        FailureMode = workOrder.FailureMode,
+        Severity = workOrder.Severity,
+        HealthState = workOrder.HealthState,
+        Confidence = workOrder.Confidence,
+        Evidence = workOrder.Evidence!,
+        Provenance = workOrder.Provenance!,
+        OccurredAt = DateTimeOffset.UtcNow,
+    };
+
+    private static string Address(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+}
