@@ -1,0 +1,146 @@
+using Xunit.Abstractions;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using PdM.Testing;
+
+namespace PdM.EndToEnd.Tests;
+
+/// <summary>
+/// What <c>make run</c> shows a newcomer: the host in the Demo environment (embedded MQTT broker, in-memory bus,
+/// simulator and gateway in-process) turns simulated telemetry into a work order, and stops cleanly on Ctrl-C.
+/// Runs the built executable as its own process, as the Makefile does, against the private PostgreSQL.
+/// </summary>
+public sealed class AllInOneDemoTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Demo_host_raises_a_work_order_from_simulated_telemetry_and_stops_on_ctrl_c()
+    {
+        await using var database = await TestDatabase.CreateAsync("demo");
+        var hostDll = Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll");
+        Assert.True(File.Exists(hostDll), $"{hostDll} is missing: build the solution first (make test does)");
+        var httpPort = FreePort();
+        var mqttPort = FreePort();
+        string[] settings =
+        [
+            $"--ConnectionStrings:Postgres={database.ConnectionString}",
+            $"--Urls=http://127.0.0.1:{httpPort}",
+            $"--PdM:Edge:EmbeddedBrokerPort={mqttPort}",
+            $"--Gateway:Mqtt:Port={mqttPort}",
+            $"--Simulator:Mqtt:Port={mqttPort}",
+            "--Simulator:DegradationSeconds=5",
+        ];
+
+        var (migrateExit, migrateOutput) = await RunToEnd(hostDll, ["migrate", .. settings]);
+        Assert.True(migrateExit == 0, migrateOutput);
+        Assert.Contains("migrate: Maintenance: applied", migrateOutput, StringComparison.Ordinal);
+
+        var console = new StringBuilder();
+        using var host = Start(hostDll, ["--environment", "Demo", .. settings], console);
+        try
+        {
+            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+            var workOrders = await Eventually.Until(
+                async () => await TryGetWorkOrders(api),
+                list => list.GetArrayLength() > 0,
+                TimeSpan.FromSeconds(60),
+                "the demo's first work order");
+
+            var first = workOrders[0];
+            Assert.Equal("PUMP-102", first.GetProperty("assetId").GetString());
+            Assert.Equal("VIB", first.GetProperty("failureMode").GetString());
+            Assert.Equal("demo-plant", first.GetProperty("siteId").GetString());
+            Assert.Contains("Work order pdm:demo-plant:PUMP-102:VIB:", Snapshot(console), StringComparison.Ordinal);
+            Assert.Contains("/api/work-orders", Snapshot(console), StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var interrupt = Process.Start("kill", ["-INT", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await interrupt!.WaitForExitAsync();
+            var stopped = host.WaitForExit(TimeSpan.FromSeconds(30));
+            if (!stopped)
+            {
+                host.Kill(entireProcessTree: true);
+            }
+
+            output.WriteLine(Snapshot(console));
+            Assert.True(stopped, "the host did not stop within 30 s of Ctrl-C");
+        }
+
+        Assert.Equal(0, host.ExitCode);
+    }
+
+    private static async Task<JsonElement> TryGetWorkOrders(HttpClient api)
+    {
+        try
+        {
+            return await api.GetFromJsonAsync<JsonElement>("/api/work-orders");
+        }
+        catch (HttpRequestException)
+        {
+            return JsonDocument.Parse("[]").RootElement;
+        }
+    }
+
+    private static Process Start(string dll, string[] args, StringBuilder console)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // The test environment carries the local servers' settings (Gateway__Mqtt__Port, …); the demo must not see them.
+        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Gateway__", StringComparison.Ordinal) || k.StartsWith("Simulator__", StringComparison.Ordinal) || k.StartsWith("Messaging__", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(key);
+        }
+
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => Append(console, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(console, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunToEnd(string dll, string[] args)
+    {
+        var console = new StringBuilder();
+        using var process = Start(dll, args, console);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (process.ExitCode, Snapshot(console));
+    }
+
+    private static void Append(StringBuilder console, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (console)
+        {
+            console.AppendLine(line);
+        }
+    }
+
+    private static string Snapshot(StringBuilder console)
+    {
+        lock (console)
+        {
+            return console.ToString();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
