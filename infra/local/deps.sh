@@ -1,0 +1,561 @@
+#!/usr/bin/env bash
+# Local dependencies for development, tests and CI (ARCHITECTURE.md, decision D9: no Docker engine on build
+# machines). Installs the Debian packages that are missing, then runs PRIVATE instances of PostgreSQL, RabbitMQ
+# and Mosquitto on loopback with all their state under <repo>/.state. The system-wide services, their data and
+# their configuration are never started, stopped or modified: we use our own ports, users' files and node names.
+#
+#   deps.sh start [svc...]    install what is missing, start (or verify) the servers, print the env block
+#   deps.sh stop [svc...]     stop the servers (fine when already stopped)
+#   deps.sh restart svc...    stop then start
+#   deps.sh status [svc...]   one line per server; exit 0 iff every requested server is running
+#   deps.sh env               `export NAME='value'` lines: eval "$(infra/local/deps.sh env)"
+#   deps.sh vhost NAME        create a RabbitMQ vhost (idempotent) and grant user pdm full permissions on it
+#   deps.sh pid svc           print the server's pid (exit 1 when it is not running)
+#
+# svc is one of: postgres rabbitmq mosquitto (default: all three). Progress goes to stderr, results to stdout.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+# The servers run as their own system users (postgres, rabbitmq, mosquitto), which must be able to reach their
+# folders. A checkout under a private home (/root) is not reachable: state then goes to /var/tmp instead.
+default_state_dir() {
+    if [[ $EUID -eq 0 ]] && ! setpriv --reuid=nobody --regid=nogroup --clear-groups -- test -x "$REPO_ROOT" 2>/dev/null; then
+        echo "/var/tmp/pdm-state-$(printf '%s' "$REPO_ROOT" | cksum | cut -d ' ' -f 1)"
+    else
+        echo "$REPO_ROOT/.state"
+    fi
+}
+STATE_DIR=${PDM_STATE_DIR:-$(default_state_dir)}
+ALL_SERVICES=(postgres rabbitmq mosquitto)
+
+PG_PORT=55432
+AMQP_PORT=55672
+RMQ_DIST_PORT=55673
+RMQ_EPMD_PORT=54369
+RMQ_NODE=pdm@localhost
+MQTT_PORT=51883
+
+PG_DIR=$STATE_DIR/postgres
+PG_DATA=$PG_DIR/data
+PG_RUN=$PG_DIR/run
+PG_LOG=$PG_DIR/postgres.log
+RMQ_DIR=$STATE_DIR/rabbitmq
+RMQ_PID_FILE=$RMQ_DIR/node.pid
+EPMD_PID_FILE=$RMQ_DIR/epmd.pid
+MQTT_DIR=$STATE_DIR/mosquitto
+MQTT_PID_FILE=$MQTT_DIR/mosquitto.pid
+MQTT_TEMPLATE=$REPO_ROOT/infra/mosquitto/mosquitto.local.conf
+RMQ_LIB=/usr/lib/rabbitmq/bin
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------- packages
+
+is_installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+
+# The server binaries of the newest installed PostgreSQL. pg_config may come from libpq-dev without a server,
+# so the answer is only trusted when initdb is really there.
+pg_bindir() {
+    local dir
+    if command -v pg_config >/dev/null 2>&1; then
+        dir=$(pg_config --bindir 2>/dev/null || true)
+        if [[ -n $dir && -x $dir/initdb ]]; then echo "$dir"; return 0; fi
+    fi
+    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        if [[ -x $dir/initdb ]]; then echo "$dir"; return 0; fi
+    done
+    return 0
+}
+
+ensure_packages() {
+    local missing=() pkg
+    for pkg in rabbitmq-server mosquitto mosquitto-clients python3-onnx docker-compose; do
+        is_installed "$pkg" || missing+=("$pkg")
+    done
+    [[ -n $(pg_bindir) ]] || missing+=(postgresql)
+    ((${#missing[@]} == 0)) && return 0
+    [[ $EUID -eq 0 ]] || die "missing packages (${missing[*]}); run as root to install them"
+    log "installing ${missing[*]}"
+    # An install may start the system-wide services (system epmd on 4369, rabbit on 5672, mosquitto on 1883,
+    # postgres on 5432). They are left alone: nothing here uses those ports, users or data folders.
+    # --no-install-recommends keeps docker-compose from pulling in a Docker engine.
+    apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+}
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+# Runs a command as a system user without an intermediate process (setpriv execs).
+as_user() {
+    local user=$1
+    shift
+    setpriv --reuid="$user" --regid="$user" --init-groups -- "$@"
+}
+
+pid_alive() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null; }
+
+# The pid recorded in a file, if that process is alive and is the expected program (a stale file after kill -9
+# may name a pid that the kernel has since given to something else).
+live_pid_from() {
+    local file=$1 comm=$2 pid
+    [[ -s $file ]] || return 1
+    pid=$(head -n 1 "$file" | tr -dc '0-9')
+    pid_alive "$pid" || return 1
+    grep -q -- "$comm" "/proc/$pid/comm" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Sends TERM, waits up to $2 seconds, then KILL.
+terminate() {
+    local pid=$1 grace=${2:-30} i
+    pid_alive "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do
+        pid_alive "$pid" || return 0
+        sleep 0.1
+    done
+    log "pid $pid ignored TERM for ${grace}s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------------- PostgreSQL
+
+pg() { "$(pg_bindir)/$1" "${@:2}"; }
+pg_as_postgres() { as_user postgres env HOME="$PG_DIR" "$(pg_bindir)/$1" "${@:2}"; }
+pg_ready() { [[ -n $(pg_bindir) ]] && pg pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 2; }
+pg_pid() {
+    local pid
+    pid=$(live_pid_from "$PG_DATA/postmaster.pid" postgres) || return 1
+    echo "$pid"
+}
+psql_admin() { pg psql -X -q -v ON_ERROR_STOP=1 -h "$PG_RUN" -p "$PG_PORT" -U postgres -d postgres "$@"; }
+
+pg_write_config() {
+    cat >"$PG_DATA/pdm.conf" <<EOF
+# Written by infra/local/deps.sh on every start; edit the script, not this file.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_RUN'
+# Every test class opens its own pools against its own database; the default 100 runs out.
+max_connections = 300
+EOF
+    # DEV/TEST ONLY: trust authentication on loopback and the private socket. This cluster listens on 127.0.0.1
+    # only and holds throw-away data; production PostgreSQL uses scram-sha-256 (or a managed service).
+    cat >"$PG_DATA/pg_hba.conf" <<EOF
+# Written by infra/local/deps.sh. DEV/TEST ONLY: trust on loopback, never use this in production.
+local   all          all                 trust
+host    all          all  127.0.0.1/32   trust
+local   replication  all                 trust
+host    replication  all  127.0.0.1/32   trust
+EOF
+    chown postgres:postgres "$PG_DATA/pdm.conf" "$PG_DATA/pg_hba.conf"
+}
+
+pg_start() {
+    local attempt
+    mkdir -p "$PG_DIR" "$PG_RUN"
+    chown postgres:postgres "$PG_DIR" "$PG_RUN"
+    chmod 700 "$PG_DIR"
+    if ! pg_ready; then
+        if [[ ! -f $PG_DIR/initialized ]]; then
+            # A cluster without the marker is the leftover of an interrupted initdb: start over.
+            rm -rf "$PG_DATA"
+            log "postgres: initdb $PG_DATA"
+            pg_as_postgres initdb -D "$PG_DATA" -U postgres -E UTF8 --locale=C --auth=trust >"$PG_DIR/initdb.log" 2>&1 ||
+                { cat "$PG_DIR/initdb.log" >&2; die "postgres: initdb failed"; }
+            echo "include_if_exists = 'pdm.conf'" >>"$PG_DATA/postgresql.conf"
+            touch "$PG_DIR/initialized"
+        fi
+        pg_write_config
+        # After kill -9 the dead postmaster's backends may still hold shared memory for a moment; pg_ctl itself
+        # ignores the stale postmaster.pid, so a short retry is all a restart needs.
+        for attempt in 1 2 3 4 5; do
+            log "postgres: starting on 127.0.0.1:$PG_PORT"
+            if pg_as_postgres pg_ctl -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >&2 9>&-; then break; fi
+            ((attempt < 5)) || { tail -n 20 "$PG_LOG" >&2; die "postgres: failed to start"; }
+            sleep 1
+        done
+    fi
+    for attempt in $(seq 1 60); do
+        pg_ready && break
+        ((attempt < 60)) || die "postgres: pg_isready never succeeded"
+        sleep 0.5
+    done
+    psql_admin <<'SQL'
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'pdm') THEN
+        CREATE ROLE pdm LOGIN SUPERUSER PASSWORD 'pdm';
+    END IF;
+END
+$$;
+SQL
+    if [[ $(psql_admin -tA -c "SELECT 1 FROM pg_database WHERE datname = 'pdm'") != 1 ]]; then
+        psql_admin -c 'CREATE DATABASE pdm OWNER pdm'
+    fi
+    log "postgres: running (pid $(pg_pid || echo '?'))"
+}
+
+pg_stop() {
+    local pid
+    if pid=$(pg_pid); then
+        log "postgres: stopping pid $pid"
+        pg_as_postgres pg_ctl -D "$PG_DATA" -m fast -w -t 60 stop >&2 || terminate "$pid" 30
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------- RabbitMQ
+
+# Everything the node and the CLI tools need to find each other without touching the system node: own node
+# name, ports, epmd, config, and an Erlang cookie kept in a private HOME instead of /var/lib/rabbitmq.
+rmq_env() {
+    local dist_loopback='-kernel inet_dist_use_interface {127,0,0,1}'
+    printf '%s\n' \
+        "HOME=$RMQ_DIR/home" \
+        "RABBITMQ_NODENAME=$RMQ_NODE" \
+        "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1" \
+        "RABBITMQ_NODE_PORT=$AMQP_PORT" \
+        "RABBITMQ_DIST_PORT=$RMQ_DIST_PORT" \
+        "ERL_EPMD_PORT=$RMQ_EPMD_PORT" \
+        "ERL_EPMD_ADDRESS=127.0.0.1" \
+        "RABBITMQ_MNESIA_BASE=$RMQ_DIR/mnesia" \
+        "RABBITMQ_LOG_BASE=$RMQ_DIR/log" \
+        "RABBITMQ_CONFIG_FILE=$RMQ_DIR/rabbitmq.conf" \
+        "RABBITMQ_ADVANCED_CONFIG_FILE=$RMQ_DIR/advanced.config" \
+        "RABBITMQ_ENABLED_PLUGINS_FILE=$RMQ_DIR/enabled_plugins" \
+        "RABBITMQ_PID_FILE=$RMQ_PID_FILE" \
+        "RABBITMQ_CONF_ENV_FILE=$RMQ_DIR/rabbitmq-env.conf" \
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-start_epmd false $dist_loopback" \
+        "RABBITMQ_CTL_ERL_ARGS=-start_epmd false $dist_loopback"
+}
+
+# Runs a RabbitMQ script as the rabbitmq user (the node's files belong to it) with the private environment.
+rmq_run() {
+    local tool=$1 vars
+    shift
+    mapfile -t vars < <(rmq_env)
+    # A CLI call against a wedged node would otherwise hang the caller (tests wait on this script).
+    (cd "$RMQ_DIR" && timeout "${RMQ_CLI_TIMEOUT:-150}" setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+        env "${vars[@]}" "$RMQ_LIB/$tool" "$@")
+}
+rmqctl() { rmq_run rabbitmqctl -n "$RMQ_NODE" "$@"; }
+
+rmq_pid() {
+    local pid
+    pid=$(live_pid_from "$RMQ_PID_FILE" beam) || return 1
+    echo "$pid"
+}
+epmd_pid() {
+    local pid
+    pid=$(live_pid_from "$EPMD_PID_FILE" epmd) || return 1
+    echo "$pid"
+}
+epmd_knows_node() { epmd -port "$RMQ_EPMD_PORT" -names 2>/dev/null | grep -q "^name ${RMQ_NODE%@*} at port"; }
+
+rmq_write_config() {
+    mkdir -p "$RMQ_DIR/home" "$RMQ_DIR/mnesia" "$RMQ_DIR/log"
+    cat >"$RMQ_DIR/rabbitmq.conf" <<EOF
+# Written by infra/local/deps.sh on every start (local dev/test node; production hints: infra/rabbitmq).
+loopback_users.guest = true
+log.console = false
+log.file.level = info
+# A busy dev machine's disk is often nearly full; the default 50MB alarm stays, so publishers block visibly.
+disk_free_limit.absolute = 50MB
+EOF
+    # No plugins: the node starts in seconds and the tests only need AMQP.
+    echo '[].' >"$RMQ_DIR/enabled_plugins"
+    echo '[].' >"$RMQ_DIR/advanced.config"
+    : >"$RMQ_DIR/rabbitmq-env.conf"
+    # Debian's wrapper runs the broker as user rabbitmq: it must own its state, or it dies with
+    # failed_to_create_feature_flags_file_directory (FIELD-NOTES.md).
+    chown -R rabbitmq:rabbitmq "$RMQ_DIR"
+    chmod 700 "$RMQ_DIR/home"
+}
+
+epmd_start() {
+    local pid i
+    if pid=$(epmd_pid); then return 0; fi
+    if port_open "$RMQ_EPMD_PORT"; then
+        log "rabbitmq: an epmd not started by this script holds port $RMQ_EPMD_PORT; using it"
+        return 0
+    fi
+    # Our own epmd on a private port, so the system one on 4369 (if any) is never touched.
+    setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+        epmd -port "$RMQ_EPMD_PORT" -address 127.0.0.1 </dev/null >>"$RMQ_DIR/log/epmd.log" 2>&1 9>&- &
+    echo $! >"$EPMD_PID_FILE"
+    for ((i = 0; i < 100; i++)); do
+        epmd -port "$RMQ_EPMD_PORT" -names >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "rabbitmq: epmd did not start on port $RMQ_EPMD_PORT"
+}
+
+rmq_ensure_user() {
+    # authenticate_user is one CLI round trip: enough on a warm start, where the user already exists.
+    if rmqctl -q authenticate_user pdm pdm >/dev/null 2>&1; then return 0; fi
+    rmqctl -q add_user pdm pdm >/dev/null 2>&1 || rmqctl -q change_password pdm pdm >&2
+    rmqctl -q set_user_tags pdm administrator >&2
+    rmqctl -q set_permissions -p / pdm '.*' '.*' '.*' >&2
+}
+
+rmq_start() {
+    local pid vars i launcher
+    rmq_write_config
+    epmd_start
+    if pid=$(rmq_pid) && ! epmd_knows_node; then
+        # epmd died and was restarted: the running node is unreachable for every CLI tool until it restarts.
+        log "rabbitmq: node pid $pid is not registered with epmd; restarting it"
+        terminate "$pid" 30
+    fi
+    if ! pid=$(rmq_pid); then
+        rm -f "$RMQ_PID_FILE"
+        log "rabbitmq: starting node $RMQ_NODE on 127.0.0.1:$AMQP_PORT"
+        mapfile -t vars < <(rmq_env)
+        (cd "$RMQ_DIR" && exec setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+            env "${vars[@]}" "$RMQ_LIB/rabbitmq-server") </dev/null >>"$RMQ_DIR/log/console.log" 2>&1 9>&- &
+        launcher=$!
+        # await_startup needs a reachable node: first wait until the node registers with our epmd.
+        for ((i = 0; i < 1200; i++)); do
+            epmd_knows_node && break
+            if ! pid_alive "$launcher"; then
+                tail -n 30 "$RMQ_DIR/log/console.log" >&2
+                die "rabbitmq: the node exited during start-up (logs in $RMQ_DIR/log)"
+            fi
+            sleep 0.1
+        done
+        epmd_knows_node || die "rabbitmq: node never registered with epmd (logs in $RMQ_DIR/log)"
+    fi
+    rmqctl -q await_startup --timeout 120 >&2 || die "rabbitmq: await_startup failed (logs in $RMQ_DIR/log)"
+    for ((i = 0; i < 100; i++)); do
+        port_open "$AMQP_PORT" && break
+        sleep 0.1
+    done
+    rmq_ensure_user
+    log "rabbitmq: running (pid $(rmq_pid || echo '?'))"
+}
+
+rmq_stop() {
+    local pid epid
+    if pid=$(rmq_pid); then
+        log "rabbitmq: stopping pid $pid"
+        # `stop PID_FILE` returns once the node's process has exited; a node that does not answer is killed.
+        RMQ_CLI_TIMEOUT=60 rmqctl -q stop "$RMQ_PID_FILE" >&2 || true
+        terminate "$pid" 30
+    fi
+    rm -f "$RMQ_PID_FILE"
+    # epmd stays up after the node stops (FIELD-NOTES.md): stop the one this script started, by its pid.
+    if epid=$(epmd_pid); then
+        terminate "$epid" 5
+    fi
+    rm -f "$EPMD_PID_FILE"
+}
+
+rmq_vhost() {
+    local name=$1
+    [[ $name =~ ^[A-Za-z0-9_.-]{1,200}$ ]] || die "vhost name must match [A-Za-z0-9_.-]+: '$name'"
+    rmq_pid >/dev/null || die "rabbitmq is not running: run infra/local/deps.sh start rabbitmq"
+    # add_vhost is idempotent on this RabbitMQ; a parallel caller creating the same name is tolerated too.
+    if ! rmqctl -q add_vhost "$name" >&2; then
+        rmqctl -q list_vhosts name | grep -qx -- "$name" || die "rabbitmq: could not create vhost $name"
+    fi
+    rmqctl -q set_permissions -p "$name" pdm '.*' '.*' '.*' >&2
+    log "rabbitmq: vhost $name ready for user pdm"
+}
+
+# ---------------------------------------------------------------------------------------------- Mosquitto
+
+mqtt_pid() {
+    local pid
+    pid=$(live_pid_from "$MQTT_PID_FILE" mosquitto) || return 1
+    echo "$pid"
+}
+
+mqtt_start() {
+    local i
+    [[ -f $MQTT_TEMPLATE ]] || die "mosquitto: template $MQTT_TEMPLATE is missing"
+    mkdir -p "$MQTT_DIR/data"
+    {
+        cat "$MQTT_TEMPLATE"
+        printf '\n# ---- appended by infra/local/deps.sh: runtime paths under %s\n' "$STATE_DIR"
+        printf 'persistence_location %s/\n' "$MQTT_DIR/data"
+        printf 'pid_file %s\n' "$MQTT_PID_FILE"
+        printf 'log_dest file %s\n' "$MQTT_DIR/mosquitto.log"
+    } >"$MQTT_DIR/mosquitto.conf"
+    # Started as root, mosquitto drops to user mosquitto before it writes persistence and logs.
+    chown -R mosquitto:mosquitto "$MQTT_DIR"
+    if ! mqtt_pid >/dev/null; then
+        rm -f "$MQTT_PID_FILE"
+        log "mosquitto: starting on 127.0.0.1:$MQTT_PORT"
+        mosquitto -c "$MQTT_DIR/mosquitto.conf" -d </dev/null >>"$MQTT_DIR/console.log" 2>&1 9>&- ||
+            { tail -n 20 "$MQTT_DIR/mosquitto.log" "$MQTT_DIR/console.log" >&2 2>/dev/null; die "mosquitto: failed to start"; }
+    fi
+    # The broker answers when a subscriber gets its retained $SYS/broker/version.
+    for ((i = 0; i < 30; i++)); do
+        if mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t '$SYS/broker/version' -C 1 -W 5 >/dev/null 2>&1; then
+            log "mosquitto: running (pid $(mqtt_pid || echo '?'))"
+            return 0
+        fi
+        sleep 0.2
+    done
+    tail -n 20 "$MQTT_DIR/mosquitto.log" >&2 || true
+    die "mosquitto: broker does not answer on 127.0.0.1:$MQTT_PORT"
+}
+
+mqtt_stop() {
+    local pid
+    if pid=$(mqtt_pid); then
+        log "mosquitto: stopping pid $pid"
+        # TERM makes mosquitto save its persistence file before exiting.
+        terminate "$pid" 30
+    fi
+    rm -f "$MQTT_PID_FILE"
+}
+
+# ---------------------------------------------------------------------------------------------- commands
+
+print_env() {
+    local pg_admin="Host=127.0.0.1;Port=$PG_PORT;Username=pdm;Password=pdm;Database=postgres"
+    local pg_app="Host=127.0.0.1;Port=$PG_PORT;Username=pdm;Password=pdm;Database=pdm"
+    local amqp="amqp://pdm:pdm@127.0.0.1:$AMQP_PORT/"
+    local name value
+    while IFS='=' read -r name value; do
+        printf "export %s='%s'\n" "$name" "$value"
+    done <<EOF
+PDM_STATE_DIR=$STATE_DIR
+PDM_POSTGRES=$pg_admin
+ConnectionStrings__Postgres=$pg_app
+PDM_RABBITMQ_URI=$amqp
+Messaging__RabbitMq__Uri=$amqp
+PDM_MQTT_HOST=127.0.0.1
+PDM_MQTT_PORT=$MQTT_PORT
+Gateway__Mqtt__Host=127.0.0.1
+Gateway__Mqtt__Port=$MQTT_PORT
+Simulator__Mqtt__Host=127.0.0.1
+Simulator__Mqtt__Port=$MQTT_PORT
+EOF
+}
+
+svc_port() {
+    case $1 in
+        postgres) echo "$PG_PORT" ;;
+        rabbitmq) echo "$AMQP_PORT" ;;
+        mosquitto) echo "$MQTT_PORT" ;;
+    esac
+}
+
+svc_pid() {
+    case $1 in
+        postgres) pg_pid ;;
+        rabbitmq) rmq_pid ;;
+        mosquitto) mqtt_pid ;;
+    esac
+}
+
+svc_running() {
+    case $1 in
+        postgres) pg_pid >/dev/null && pg_ready ;;
+        rabbitmq) rmq_pid >/dev/null && port_open "$AMQP_PORT" ;;
+        mosquitto) mqtt_pid >/dev/null && port_open "$MQTT_PORT" ;;
+    esac
+}
+
+svc_start() {
+    case $1 in
+        postgres) pg_start ;;
+        rabbitmq) rmq_start ;;
+        mosquitto) mqtt_start ;;
+    esac
+}
+
+svc_stop() {
+    case $1 in
+        postgres) pg_stop ;;
+        rabbitmq) rmq_stop ;;
+        mosquitto) mqtt_stop ;;
+    esac
+}
+
+services_from_args() {
+    local svc
+    if (($# == 0)); then set -- "${ALL_SERVICES[@]}"; fi
+    for svc in "$@"; do
+        case $svc in
+            postgres | rabbitmq | mosquitto) echo "$svc" ;;
+            *) die "unknown service '$svc' (expected: ${ALL_SERVICES[*]})" ;;
+        esac
+    done
+}
+
+# start/stop/restart take the lock exclusively; vhost shares it, so it waits for a restart to finish.
+# Every server is launched with fd 9 closed (`9>&-`): a daemon that inherited it would hold the lock forever.
+take_lock() {
+    mkdir -p "$STATE_DIR"
+    exec 9>"$STATE_DIR/deps.lock"
+    flock "$1" -w 600 9 || die "timed out waiting for $STATE_DIR/deps.lock"
+}
+
+usage() {
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+main() {
+    local cmd=${1:-} svc services=() failed=0
+    (($# > 0)) && shift
+    case $cmd in
+        start | stop | restart | status)
+            services_from_args "$@" >/dev/null # dies on an unknown name (a process substitution could not)
+            mapfile -t services < <(services_from_args "$@")
+            ((${#services[@]} > 0)) || exit 2
+            ;;
+    esac
+    case $cmd in
+        start)
+            take_lock -x
+            ensure_packages
+            for svc in "${services[@]}"; do svc_start "$svc"; done
+            print_env
+            ;;
+        stop)
+            take_lock -x
+            for svc in "${services[@]}"; do svc_stop "$svc"; done
+            ;;
+        restart)
+            (($# > 0)) || die "restart needs a service: ${ALL_SERVICES[*]}"
+            take_lock -x
+            ensure_packages
+            for svc in "${services[@]}"; do svc_stop "$svc"; done
+            for svc in "${services[@]}"; do svc_start "$svc"; done
+            print_env
+            ;;
+        status)
+            for svc in "${services[@]}"; do
+                if svc_running "$svc"; then
+                    printf '%-9s running  127.0.0.1:%s  pid %s\n' "$svc" "$(svc_port "$svc")" "$(svc_pid "$svc")"
+                else
+                    printf '%-9s stopped  127.0.0.1:%s\n' "$svc" "$(svc_port "$svc")"
+                    failed=1
+                fi
+            done
+            return "$failed"
+            ;;
+        env) print_env ;;
+        vhost)
+            (($# == 1)) || die "usage: deps.sh vhost NAME"
+            take_lock -s
+            rmq_vhost "$1"
+            ;;
+        pid)
+            (($# == 1)) || die "usage: deps.sh pid SERVICE"
+            services_from_args "$1" >/dev/null
+            svc_pid "$1" || die "$1 is not running"
+            ;;
+        *) usage ;;
+    esac
+}
+
+main "$@"

@@ -1,0 +1,192 @@
+using System.Text.Json;
+using PdM.Testing;
+
+namespace PdM.Infra.Tests;
+
+/// <summary>
+/// docker-compose.yml is the production topology an operator starts with one command. There is no Docker engine
+/// on build machines, so these tests validate it with the real docker-compose (Debian's 1.29) and check what it
+/// renders: every service present, every PdM container on the one image, each module wired to its dependencies.
+/// </summary>
+public sealed class DockerComposeTests
+{
+    private static readonly string[] ExpectedServices =
+    [
+        "rabbitmq", "postgres", "mosquitto", "migrate", "maintenance", "telemetry", "training", "registry", "lineage",
+        "gateway", "simulator", "otel-collector", "prometheus",
+    ];
+
+    private static readonly string[] PdmImageServices =
+        ["migrate", "maintenance", "telemetry", "training", "registry", "lineage", "gateway", "simulator"];
+
+    // Rendered with the documented dev defaults, whatever the caller's shell exports.
+    private static readonly string[] SecretVariables =
+        ["PDM_DB_USER", "PDM_DB_PASSWORD", "PDM_RABBITMQ_USER", "PDM_RABBITMQ_PASSWORD", "PDM_IMAGE", "PDM_MQTT_SECRETS_DIR"];
+
+    private static readonly Lazy<Task<JsonElement>> Rendered = new(() => RenderAsync(ComposeFile));
+
+    private static string ComposeFile => Path.Combine(LocalDependencies.RepositoryRoot, "docker-compose.yml");
+
+    public static TheoryData<string, string> CloudModules => new()
+    {
+        { "maintenance", "Maintenance" },
+        { "telemetry", "Telemetry" },
+        { "training", "Training" },
+        { "registry", "Registry" },
+        { "lineage", "Lineage" },
+    };
+
+    [Fact]
+    public async Task Compose_file_is_valid_and_names_every_service_of_the_topology()
+    {
+        var services = (await Rendered.Value).GetProperty("services");
+
+        var missing = ExpectedServices.Where(name => !services.TryGetProperty(name, out _)).ToArray();
+        Assert.True(missing.Length == 0, "services missing from docker-compose.yml: " + string.Join(", ", missing));
+    }
+
+    [Fact]
+    public async Task Every_PdM_container_runs_the_one_image_built_from_infra_docker_Dockerfile()
+    {
+        var services = (await Rendered.Value).GetProperty("services");
+
+        var images = PdmImageServices.Select(name => Describe(services.GetProperty(name))).Distinct().ToArray();
+
+        var image = Assert.Single(images);
+        Assert.Equal("infra/docker/Dockerfile", image.Dockerfile);
+        Assert.Equal(Path.TrimEndingDirectorySeparator(LocalDependencies.RepositoryRoot), image.Context);
+        Assert.True(File.Exists(Path.Combine(LocalDependencies.RepositoryRoot, "infra", "docker", "Dockerfile")));
+    }
+
+    [Theory]
+    [MemberData(nameof(CloudModules))]
+    public async Task Each_cloud_module_container_hosts_its_module_on_RabbitMq_after_the_migrations(string service, string module)
+    {
+        var container = (await Rendered.Value).GetProperty("services").GetProperty(service);
+        var environment = container.GetProperty("environment");
+
+        Assert.Equal(module, environment.GetProperty("PdM__Modules").GetString());
+        Assert.Equal("RabbitMq", environment.GetProperty("Messaging__Transport").GetString());
+        Assert.Equal("amqp://pdm:pdm@rabbitmq:5672/", environment.GetProperty("Messaging__RabbitMq__Uri").GetString());
+        Assert.Equal(
+            "Host=postgres;Port=5432;Username=pdm;Password=pdm;Database=pdm",
+            environment.GetProperty("ConnectionStrings__Postgres").GetString());
+        Assert.Equal("http://otel-collector:4317", environment.GetProperty("OTEL_EXPORTER_OTLP_ENDPOINT").GetString());
+
+        var dependsOn = container.GetProperty("depends_on");
+        Assert.Equal("service_healthy", dependsOn.GetProperty("postgres").GetProperty("condition").GetString());
+        Assert.Equal("service_healthy", dependsOn.GetProperty("rabbitmq").GetProperty("condition").GetString());
+        Assert.Equal("service_completed_successfully", dependsOn.GetProperty("migrate").GetProperty("condition").GetString());
+        Assert.Contains("/health/ready", container.GetProperty("healthcheck").GetProperty("test").ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Migrate_runs_the_host_migrate_command_once_after_postgres_is_healthy()
+    {
+        var migrate = (await Rendered.Value).GetProperty("services").GetProperty("migrate");
+
+        Assert.Equal(["migrate"], migrate.GetProperty("command").EnumerateArray().Select(a => a.GetString()));
+        Assert.Equal("no", migrate.GetProperty("restart").GetString());
+        Assert.Equal("service_healthy", migrate.GetProperty("depends_on").GetProperty("postgres").GetProperty("condition").GetString());
+    }
+
+    [Fact]
+    public async Task Gateway_and_simulator_run_their_own_entry_points_against_mosquitto_for_plant_a()
+    {
+        var services = (await Rendered.Value).GetProperty("services");
+        var gateway = services.GetProperty("gateway");
+        var simulator = services.GetProperty("simulator");
+
+        Assert.Contains("PdM.Edge.Gateway.dll", gateway.GetProperty("entrypoint").ToString(), StringComparison.Ordinal);
+        Assert.Contains("PdM.Edge.Simulator.dll", simulator.GetProperty("entrypoint").ToString(), StringComparison.Ordinal);
+
+        var gatewayEnvironment = gateway.GetProperty("environment");
+        Assert.Equal("plant-a", gatewayEnvironment.GetProperty("Gateway__SiteId").GetString());
+        Assert.Equal("mosquitto", gatewayEnvironment.GetProperty("Gateway__Mqtt__Host").GetString());
+        Assert.Equal("1883", gatewayEnvironment.GetProperty("Gateway__Mqtt__Port").GetString());
+        Assert.Equal("RabbitMq", gatewayEnvironment.GetProperty("Messaging__Transport").GetString());
+
+        var simulatorEnvironment = simulator.GetProperty("environment");
+        Assert.Equal("plant-a", simulatorEnvironment.GetProperty("Simulator__SiteId").GetString());
+        Assert.Equal("mosquitto", simulatorEnvironment.GetProperty("Simulator__Mqtt__Host").GetString());
+        Assert.Equal("1883", simulatorEnvironment.GetProperty("Simulator__Mqtt__Port").GetString());
+    }
+
+    [Fact]
+    public async Task Brokers_and_database_declare_the_healthchecks_the_modules_wait_for()
+    {
+        var services = (await Rendered.Value).GetProperty("services");
+
+        Assert.Contains("pg_isready", HealthTest(services, "postgres"), StringComparison.Ordinal);
+        Assert.Contains("rabbitmq-diagnostics", HealthTest(services, "rabbitmq"), StringComparison.Ordinal);
+        Assert.Contains("ping", HealthTest(services, "rabbitmq"), StringComparison.Ordinal);
+        Assert.Contains("mosquitto_sub", HealthTest(services, "mosquitto"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("    migrate:\n      condition: service_completed_successfully", "    migrations:\n      condition: service_completed_successfully")]
+    [InlineData("    restart: unless-stopped\n    hostname: rabbitmq", "    restat: unless-stopped\n    hostname: rabbitmq")]
+    [InlineData("\nservices:\n", "\nservices:\n  - broken\n")]
+    public async Task Validation_rejects_a_broken_copy_of_the_compose_file(string original, string broken)
+    {
+        var directory = Directory.CreateTempSubdirectory("pdm-compose-");
+        try
+        {
+            var text = (await File.ReadAllTextAsync(ComposeFile)).ReplaceLineEndings("\n");
+            Assert.Contains(original, text, StringComparison.Ordinal);
+            var intact = Path.Combine(directory.FullName, "intact.yml");
+            var damaged = Path.Combine(directory.FullName, "broken.yml");
+            await File.WriteAllTextAsync(intact, text);
+            await File.WriteAllTextAsync(damaged, text.Replace(original, broken, StringComparison.Ordinal));
+
+            // The untouched copy passes in the same place, so the failure below is the damage, not the move.
+            var intactResult = await RunComposeConfigAsync(intact);
+            var brokenResult = await RunComposeConfigAsync(damaged);
+
+            Assert.True(intactResult.ExitCode == 0, intactResult.ToString());
+            Assert.True(brokenResult.ExitCode != 0, "docker-compose accepted a broken file:\n" + brokenResult);
+            Assert.False(string.IsNullOrWhiteSpace(brokenResult.StandardError));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static (string? Image, string? Context, string? Dockerfile) Describe(JsonElement service)
+    {
+        var image = service.TryGetProperty("image", out var i) ? i.GetString() : null;
+        if (!service.TryGetProperty("build", out var build))
+        {
+            return (image, null, null);
+        }
+
+        return (image, build.GetProperty("context").GetString(), build.GetProperty("dockerfile").GetString());
+    }
+
+    private static string HealthTest(JsonElement services, string name) =>
+        services.GetProperty(name).GetProperty("healthcheck").GetProperty("test").ToString();
+
+    private static Task<ProcessResult> RunComposeConfigAsync(string file) =>
+        ProcessRunner.RunAsync(
+            "docker-compose",
+            ["-f", file, "config"],
+            workingDirectory: Path.GetDirectoryName(file),
+            removeVariables: SecretVariables);
+
+    private static async Task<JsonElement> RenderAsync(string file)
+    {
+        var config = await RunComposeConfigAsync(file);
+        Assert.True(config.ExitCode == 0, "docker-compose config failed:\n" + config);
+
+        // Debian's own python3 carries PyYAML (docker-compose depends on it): it turns the rendered YAML into JSON.
+        var json = await ProcessRunner.RunAsync(
+            "/usr/bin/python3",
+            ["-c", "import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)"],
+            standardInput: config.StandardOutput);
+        Assert.True(json.ExitCode == 0, json.ToString());
+
+        using var document = JsonDocument.Parse(json.StandardOutput);
+        return document.RootElement.Clone();
+    }
+}
