@@ -1,7 +1,11 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using PdM.Edge.Gateway.Mqtt;
 using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Gateway.Rules;
+using PdM.Edge.Ingestion;
+using PdM.Edge.Ingestion.Model;
+using PdM.Features;
 using PdM.ServiceDefaults;
 
 namespace PdM.Edge.Gateway;
@@ -15,14 +19,43 @@ public static class GatewayModule
     public static IHostApplicationBuilder AddEdgeGateway(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
-        builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<GatewayTelemetry>();
-        builder.Services.AddSingleton<IngestChannel>();
-        builder.Services.AddSingleton<MqttPublisher>();
-        builder.Services.AddSingleton<ThresholdRuleEvaluator>();
-        builder.Services.AddHostedService<TelemetryPipeline>();
-        builder.Services.AddHostedService<MqttIngestService>();
+        var services = builder.Services;
+        services.AddValidatedOptions<GatewayOptions>(GatewayOptions.Section);
+        services.AddOptionsValidatedBy<IngestionOptions>(IngestionOptions.SectionName, o => o.Validate());
+        services.AddOptionsValidatedBy<SiteAssetModelOptions>(SiteAssetModelOptions.SectionName, ValidateAssetModel)
+            .Configure<IOptions<GatewayOptions>>((model, gateway) =>
+            {
+                // The asset model belongs to the gateway's site; naming it again is optional.
+                if (string.IsNullOrEmpty(model.SiteId))
+                {
+                    model.SiteId = gateway.Value.SiteId;
+                }
+            });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewayTelemetry>();
+        services.AddSingleton(sp => new IngestionTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton(sp => new FeatureTelemetry(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton(sp => AssetModel.Create(sp.GetRequiredService<IOptions<SiteAssetModelOptions>>().Value));
+        services.AddSingleton(sp => new TelemetryIngestor(
+            sp.GetRequiredService<AssetModel>(),
+            sp.GetRequiredService<IOptions<IngestionOptions>>().Value,
+            sp.GetRequiredService<IngestionTelemetry>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new FeatureStage(
+            sp.GetRequiredService<AssetModel>(),
+            DefaultFeatureSpec.Load(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.FeatureSpecPath),
+            sp.GetRequiredService<FeatureTelemetry>()));
+        services.AddSingleton<IngestChannel>();
+        services.AddSingleton<MqttPublisher>();
+        services.AddSingleton<ThresholdRuleEvaluator>();
+        services.AddHostedService<TelemetryPipeline>();
+        services.AddHostedService<MqttIngestService>();
         return builder;
     }
+
+    private static IReadOnlyList<string> ValidateAssetModel(SiteAssetModelOptions model) =>
+        model.Assets.Count == 0
+            ? ["AssetModel:Assets is empty: the gateway validates every reading against the site's asset model, so list the assets and their sensors"]
+            : model.Validate();
 }

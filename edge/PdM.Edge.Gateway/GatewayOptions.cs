@@ -19,6 +19,12 @@ public sealed class GatewayOptions
 
     public PipelineOptions Pipeline { get; set; } = new();
 
+    /// <summary>A FeatureSpec JSON file; unset means the built-in pump spec (<c>DefaultFeatureSpec</c>).</summary>
+    public string? FeatureSpecPath { get; set; }
+
+    /// <summary>Act as a Sparkplug B host: publish the retained STATE (online, with an offline Will).</summary>
+    public bool SparkplugHost { get; set; } = true;
+
     /// <summary>
     /// Threshold rules of the first slice; replaced by the rules engine and ONNX models as they land. Null means the
     /// defaults below (a list default would be appended to, not replaced, by configuration binding).
@@ -72,6 +78,10 @@ public sealed class MqttConnectionOptions
 
     [Range(1, 600)]
     public int ReconnectMaxDelaySeconds { get; set; } = 30;
+
+    /// <summary>Topic filters to subscribe to; unset means every format the gateway reads (PdM JSON of its site,
+    /// ThingsBoard, Azure IoT Hub, Sparkplug B).</summary>
+    public List<string>? TopicFilters { get; set; }
 }
 
 public enum BackpressurePolicy
@@ -92,8 +102,6 @@ public sealed class PipelineOptions
 
     public BackpressurePolicy Backpressure { get; set; } = BackpressurePolicy.Wait;
 
-    [Range(1024, 16 * 1024 * 1024)]
-    public int MaxPayloadBytes { get; set; } = 256 * 1024;
 }
 
 /// <summary>One threshold rule: <c>sensor &gt; limit</c> means the failure mode is developing.</summary>

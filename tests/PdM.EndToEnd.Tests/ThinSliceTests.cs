@@ -13,6 +13,7 @@ using MQTTnet.Protocol;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
+using PdM.Edge.Ingestion;
 using PdM.Host;
 using PdM.Maintenance.Api;
 using PdM.Testing;
@@ -30,7 +31,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
 
     private readonly string _site = LocalDependencies.UniqueName("site").Replace('_', '-');
     private readonly LogCapture _gatewayLogs = new();
-    private readonly MetricRecorder _metrics = new(GatewayTelemetry.Name, PdM.Maintenance.MaintenanceTelemetry.MeterName);
+    private readonly MetricRecorder _metrics = new(GatewayTelemetry.Name, IngestionTelemetry.MeterName, PdM.Maintenance.MaintenanceTelemetry.MeterName);
     private TestDatabase? _database;
     private WebApplication? _cloud;
     private WebApplication? _gateway;
@@ -62,6 +63,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
                 $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
                 $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
                 $"--Gateway:Mqtt:ClientId=gw-{_site}",
+                .. AssetModelArguments("PUMP-7", "PUMP-9"),
             ],
             builder => builder.Logging.AddProvider(_gatewayLogs));
         await _gateway.StartAsync();
@@ -113,9 +115,10 @@ public sealed class ThinSliceTests : IAsyncLifetime
         const string asset = "PUMP-7";
         var deadLetters = await SubscribeToDeadLetters();
 
-        await PublishTelemetry(asset, """{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"2026-11-25T08:00:00Z","readings":{"vibration_rms_mm_s":3.1,"bearing_temp_c":61.0}}""");
-        await PublishTelemetry(asset, """{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"2026-11-25T08:00:01Z","readings":{"vibration_rms_mm_s":""");
-        await PublishTelemetry(asset, """{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"2026-11-25T08:00:02Z","readings":{"vibration_rms_mm_s":8.2,"bearing_temp_c":70.5}}""");
+        var t0 = DateTimeOffset.UtcNow.AddSeconds(-10);
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0)}}}","readings":{"vibration_rms_mm_s":3.1,"bearing_temp_c":61.0}}""");
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0.AddSeconds(1))}}}","readings":{"vibration_rms_mm_s":""");
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0.AddSeconds(2))}}}","readings":{"vibration_rms_mm_s":8.2,"bearing_temp_c":70.5}}""");
 
         var workOrders = await Eventually.Until(() => WorkOrders(asset), list => list.Count > 0, TimeSpan.FromSeconds(60), $"a work order for {asset}");
         var workOrder = Assert.Single(workOrders);
@@ -137,7 +140,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
         Assert.Equal(7.1, evidence.Limit);
         Assert.Equal("mm/s", evidence.Unit);
         Assert.Equal(TelemetryTopics.Telemetry(_site, asset), evidence.Source);
-        Assert.Equal(DateTimeOffset.Parse("2026-11-25T08:00:02Z", System.Globalization.CultureInfo.InvariantCulture), evidence.WindowEnd);
+        Assert.Equal(DateTimeOffset.Parse(Iso(t0.AddSeconds(2)), System.Globalization.CultureInfo.InvariantCulture), evidence.WindowEnd);
 
         Assert.NotNull(workOrder.Provenance);
         Assert.Equal(DecisionPath.Rules, workOrder.Provenance.Path);
@@ -167,12 +170,13 @@ public sealed class ThinSliceTests : IAsyncLifetime
     public async Task A_condition_that_recurs_while_its_work_order_is_open_updates_that_work_order()
     {
         const string asset = "PUMP-9";
-        await PublishTelemetry(asset, """{"schemaVersion":1,"deviceTime":"2026-11-25T09:00:00Z","readings":{"vibration_rms_mm_s":7.5}}""");
+        var t0 = DateTimeOffset.UtcNow.AddSeconds(-10);
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"deviceTime":"{{{Iso(t0)}}}","readings":{"vibration_rms_mm_s":7.5}}""");
         var first = Assert.Single(await Eventually.Until(() => WorkOrders(asset), l => l.Count > 0, TimeSpan.FromSeconds(60), "first work order"));
 
         // Recover below the re-arm level, then cross again: a second prediction for the same condition.
-        await PublishTelemetry(asset, """{"schemaVersion":1,"deviceTime":"2026-11-25T09:00:01Z","readings":{"vibration_rms_mm_s":3.0}}""");
-        await PublishTelemetry(asset, """{"batch":[{"deviceTime":"2026-11-25T09:00:02Z","readings":{"vibration_rms_mm_s":9.9}}],"schemaVersion":1}""");
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"deviceTime":"{{{Iso(t0.AddSeconds(1))}}}","readings":{"vibration_rms_mm_s":3.0}}""");
+        await PublishTelemetry(asset, $$$"""{"batch":[{"deviceTime":"{{{Iso(t0.AddSeconds(2))}}}","readings":{"vibration_rms_mm_s":9.9}}],"schemaVersion":1}""");
 
         var updated = await Eventually.Until(async () => (await WorkOrders(asset)).Single(), w => w.PredictionCount == 2, TimeSpan.FromSeconds(60), "the second prediction to update the work order");
         Assert.Equal(first.Id, updated.Id);
@@ -223,6 +227,27 @@ public sealed class ThinSliceTests : IAsyncLifetime
         Provenance = workOrder.Provenance!,
         OccurredAt = DateTimeOffset.UtcNow,
     };
+
+    private static string Iso(DateTimeOffset time) => time.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The site's asset model on the command line: pumps with a vibration and a bearing temperature sensor.</summary>
+    internal static IEnumerable<string> AssetModelArguments(params string[] assets)
+    {
+        for (var i = 0; i < assets.Length; i++)
+        {
+            var prefix = $"--AssetModel:Assets:{i}";
+            yield return $"{prefix}:Id={assets[i]}";
+            yield return $"{prefix}:AssetClass=centrifugal-pump";
+            yield return $"{prefix}:Sensors:0:Id=vibration_rms_mm_s";
+            yield return $"{prefix}:Sensors:0:Unit=mm/s";
+            yield return $"{prefix}:Sensors:0:ValidMin=0";
+            yield return $"{prefix}:Sensors:0:ValidMax=100";
+            yield return $"{prefix}:Sensors:1:Id=bearing_temp_c";
+            yield return $"{prefix}:Sensors:1:Unit=°C";
+            yield return $"{prefix}:Sensors:1:ValidMin=-40";
+            yield return $"{prefix}:Sensors:1:ValidMax=250";
+        }
+    }
 
     private static string Address(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -4,7 +4,8 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
-using PdM.Contracts.Telemetry;
+using PdM.Edge.Ingestion;
+using PdM.Edge.Ingestion.Sparkplug;
 using PdM.Edge.Gateway.Pipeline;
 
 namespace PdM.Edge.Gateway.Mqtt;
@@ -17,6 +18,8 @@ namespace PdM.Edge.Gateway.Mqtt;
 /// </summary>
 public sealed partial class MqttIngestService(
     IOptions<GatewayOptions> options,
+    IOptions<IngestionOptions> ingestionOptions,
+    TelemetryIngestor ingestor,
     IngestChannel channel,
     MqttPublisher publisher,
     GatewayTelemetry telemetry,
@@ -24,6 +27,8 @@ public sealed partial class MqttIngestService(
     ILogger<MqttIngestService> logger) : BackgroundService
 {
     private readonly GatewayOptions _options = options.Value;
+    private readonly int _maxPayloadBytes = ingestionOptions.Value.MaxPayloadBytes;
+    private readonly string _sparkplugHostId = ingestionOptions.Value.Sparkplug.HostId;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -84,6 +89,16 @@ public sealed partial class MqttIngestService(
             .WithSessionExpiryInterval((uint)mqtt.SessionExpirySeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(mqtt.KeepAliveSeconds))
             .WithTimeout(TimeSpan.FromSeconds(10));
+        if (_options.SparkplugHost)
+        {
+            // Sparkplug 3.0 host: the broker announces our death with a retained STATE offline message.
+            var will = SparkplugHostState.Will(_sparkplugHostId, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            builder.WithWillTopic(will.Topic)
+                .WithWillPayload(will.Payload)
+                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithWillRetain(true);
+        }
+
         if (!string.IsNullOrEmpty(mqtt.Username))
         {
             builder.WithCredentials(mqtt.Username, mqtt.Password);
@@ -105,38 +120,41 @@ public sealed partial class MqttIngestService(
         var result = await client.ConnectAsync(builder.Build(), cancellationToken);
         telemetry.Connections.Add(1, new KeyValuePair<string, object?>("outcome", result.IsSessionPresent ? "resumed" : "new_session"));
 
-        var filter = TelemetryTopics.SiteFilter(_options.SiteId);
-        if (!string.IsNullOrEmpty(mqtt.SharedSubscriptionGroup))
+        var filters = _options.Mqtt.TopicFilters is { Count: > 0 } configured ? configured : ingestor.SubscriptionFilters();
+        var subscribe = new MqttClientSubscribeOptionsBuilder();
+        foreach (var topic in filters)
         {
-            filter = $"$share/{mqtt.SharedSubscriptionGroup}/{filter}";
+            var filter = string.IsNullOrEmpty(mqtt.SharedSubscriptionGroup) ? topic : $"$share/{mqtt.SharedSubscriptionGroup}/{topic}";
+            subscribe.WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
         }
 
         // Subscribing again on a resumed session is harmless and covers a broker that lost its session store.
-        await client.SubscribeAsync(
-            new MqttClientSubscribeOptionsBuilder()
-                .WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce))
-                .Build(),
-            cancellationToken);
-        LogConnected(logger, mqtt.Host, mqtt.Port, filter, result.IsSessionPresent);
+        await client.SubscribeAsync(subscribe.Build(), cancellationToken);
+        if (_options.SparkplugHost)
+        {
+            var online = SparkplugHostState.Online(_sparkplugHostId, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            await client.PublishAsync(
+                new MqttApplicationMessageBuilder().WithTopic(online.Topic).WithPayload(online.Payload)
+                    .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).WithRetainFlag(true).Build(),
+                cancellationToken);
+        }
+
+        var filterList = string.Join(", ", filters);
+        LogConnected(logger, mqtt.Host, mqtt.Port, filterList, result.IsSessionPresent);
     }
 
     private async Task OnMessageReceived(MqttApplicationMessageReceivedEventArgs args)
     {
         var payload = args.ApplicationMessage.Payload;
         telemetry.MessagesReceived.Add(1);
-        if (payload.Length > _options.Pipeline.MaxPayloadBytes)
-        {
-            // Refuse before copying: an oversize payload must not cost us its size in memory.
-            telemetry.Reject("payload_too_large");
-            LogOversize(logger, args.ApplicationMessage.Topic, payload.Length, _options.Pipeline.MaxPayloadBytes);
-            return;
-        }
-
         args.AutoAcknowledge = false;
-        var length = (int)payload.Length;
+
+        // An oversize payload is copied only up to one byte past the limit: enough for the ingestor to reject it as
+        // payload_too_large with an excerpt, without costing its full size in memory.
+        var length = (int)Math.Min(payload.Length, _maxPayloadBytes + 1L);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        payload.CopyTo(buffer);
-        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), args.AcknowledgeAsync);
+        payload.Slice(0, length).CopyTo(buffer);
+        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), default, args.AcknowledgeAsync);
 
         if (channel.Writer.TryWrite(message))
         {
@@ -152,21 +170,19 @@ public sealed partial class MqttIngestService(
         }
 
         message.Release();
-        telemetry.Reject("dropped_backpressure");
+        telemetry.Dropped.Add(1);
         await args.AcknowledgeAsync(CancellationToken.None);
     }
 
     private static TimeSpan WithJitter(TimeSpan delay) =>
         delay + TimeSpan.FromMilliseconds(Random.Shared.Next(0, (int)Math.Max(1, delay.TotalMilliseconds / 4)));
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Connected to MQTT broker {Host}:{Port}, subscribed to {Filter} (session resumed: {SessionPresent})")]
-    private static partial void LogConnected(ILogger logger, string host, int port, string filter, bool sessionPresent);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Connected to MQTT broker {Host}:{Port}, subscribed to {Filters} (session resumed: {SessionPresent})")]
+    private static partial void LogConnected(ILogger logger, string host, int port, string filters, bool sessionPresent);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "MQTT connection to {Host}:{Port} failed, retrying in {DelaySeconds:0.0} s: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, double delaySeconds, string reason);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Rejected message on {Topic}: payload_too_large ({Bytes} bytes > {Limit})")]
-    private static partial void LogOversize(ILogger logger, string topic, long bytes, int limit);
 }
 
 /// <summary>The bounded channel between the MQTT receive handler and the pipeline.</summary>

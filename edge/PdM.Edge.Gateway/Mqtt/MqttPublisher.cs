@@ -1,11 +1,13 @@
+using System.Buffers;
 using MQTTnet;
 using MQTTnet.Protocol;
 
 namespace PdM.Edge.Gateway.Mqtt;
 
 /// <summary>
-/// Publishes from the pipeline on the ingest connection (dead-letter samples, later Sparkplug commands). When the
-/// connection is down the publish is skipped and reported as false: a dead-letter sample is not worth blocking for.
+/// Publishes from the pipeline on the ingest connection (dead-letter samples, Sparkplug commands, host STATE). When
+/// the connection is down the publish is skipped and reported as false: a sample or a rebirth request is not worth
+/// blocking the pipeline for (Sparkplug asks again on the next gap).
 /// </summary>
 public sealed class MqttPublisher
 {
@@ -15,7 +17,7 @@ public sealed class MqttPublisher
 
     internal void Detach() => _client = null;
 
-    public async Task<bool> TryPublish(string topic, ReadOnlyMemory<byte> payload, bool retain, CancellationToken cancellationToken)
+    public async Task<bool> TryPublish(string topic, ReadOnlyMemory<byte> payload, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken, bool retain = false)
     {
         var client = _client;
         if (client is not { IsConnected: true })
@@ -25,11 +27,18 @@ public sealed class MqttPublisher
 
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(topic)
-            .WithPayload(payload.ToArray())
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+            .WithPayload(new ReadOnlySequence<byte>(payload))
+            .WithQualityOfServiceLevel(qos)
             .WithRetainFlag(retain)
             .Build();
-        var result = await client.PublishAsync(message, cancellationToken);
-        return result.IsSuccess;
+        try
+        {
+            var result = await client.PublishAsync(message, cancellationToken);
+            return result.IsSuccess;
+        }
+        catch (MQTTnet.Exceptions.MqttCommunicationException)
+        {
+            return false;
+        }
     }
 }

@@ -6,7 +6,7 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// An MQTT message handed from the receive handler to the pipeline. The payload lives in a pooled buffer the pipeline
 /// returns; <see cref="Acknowledge"/> sends the QoS 1 PUBACK once the message's effects are safe.
 /// </summary>
-public sealed class InboundMessage(string topic, byte[] buffer, int length, DateTimeOffset receivedAt, Func<CancellationToken, Task>? acknowledge)
+public sealed class InboundMessage(string topic, byte[] buffer, int length, DateTimeOffset receivedAt, Ingestion.MqttClientIdentity client, Func<CancellationToken, Task>? acknowledge)
 {
     public string Topic { get; } = topic;
 
@@ -15,6 +15,9 @@ public sealed class InboundMessage(string topic, byte[] buffer, int length, Date
     public int Length => length;
 
     public DateTimeOffset ReceivedAt { get; } = receivedAt;
+
+    /// <summary>Who published it, where the broker tells us (MQTT 5 user properties); used by ThingsBoard device topics.</summary>
+    public Ingestion.MqttClientIdentity Client { get; } = client;
 
     public Task Acknowledge(CancellationToken cancellationToken) => acknowledge?.Invoke(cancellationToken) ?? Task.CompletedTask;
 
