@@ -1,6 +1,6 @@
-namespace PdM.EndToEnd.Tests;
+namespace PdM.Testing;
 
-internal static class Eventually
+public static class Eventually
 {
     /// <summary>
     /// Polls until <paramref name="probe"/> returns a value that satisfies the caller, or fails with what was last seen.

@@ -1,10 +1,9 @@
 using Npgsql;
-using PdM.Testing;
 
-namespace PdM.EndToEnd.Tests;
+namespace PdM.Testing;
 
 /// <summary>A throw-away database in the private PostgreSQL cluster, dropped when the test class is done.</summary>
-internal sealed class TestDatabase : IAsyncDisposable
+public sealed class TestDatabase : IAsyncDisposable
 {
     private TestDatabase(string name, string connectionString)
     {

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
-namespace PdM.EndToEnd.Tests;
+namespace PdM.Testing;
 
 /// <summary>Listens to the platform's own counters, as a Prometheus scrape would, to assert what operators would see.</summary>
-internal sealed class MetricRecorder : IDisposable
+public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, long> _totals = new();

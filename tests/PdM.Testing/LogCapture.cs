@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace PdM.EndToEnd.Tests;
+namespace PdM.Testing;
 
 /// <summary>Keeps every formatted log line of a host so a test can assert what an operator would read.</summary>
-internal sealed class LogCapture : ILoggerProvider
+public sealed class LogCapture : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
 

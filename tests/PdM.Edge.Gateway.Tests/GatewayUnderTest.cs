@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using PdM.Edge.Gateway;
+using PdM.Edge.Ingestion;
+using PdM.ServiceDefaults;
+using PdM.Testing;
+
+namespace PdM.Edge.Gateway.Tests;
+
+/// <summary>
+/// A standalone gateway (the same composition as its Program.cs) on the real Mosquitto and RabbitMQ, reaching the
+/// broker through a <see cref="LoopbackTcpProxy"/> so a test can cut its connection, plus a bus observer that records
+/// every event the gateway publishes.
+/// </summary>
+public sealed class GatewayUnderTest : IAsyncDisposable
+{
+    private readonly IBusControl _observer;
+    private readonly WebApplication _app;
+
+    private GatewayUnderTest(string site, LoopbackTcpProxy brokerProxy, WebApplication app, IBusControl observer, MetricRecorder metrics, LogCapture logs, ObservedEvents events)
+    {
+        Site = site;
+        BrokerProxy = brokerProxy;
+        _app = app;
+        _observer = observer;
+        Metrics = metrics;
+        Logs = logs;
+        Events = events;
+    }
+
+    public string Site { get; }
+
+    public LoopbackTcpProxy BrokerProxy { get; }
+
+    public MetricRecorder Metrics { get; }
+
+    public LogCapture Logs { get; }
+
+    public ObservedEvents Events { get; }
+
+    public static async Task<GatewayUnderTest> StartAsync(string site, IEnumerable<string> settings)
+    {
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("gw"));
+        var events = new ObservedEvents();
+        var endpoint = RabbitMqEndpoint.Parse(vhost);
+        var observer = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
+            {
+                h.Username(endpoint.Username);
+                h.Password(endpoint.Password);
+            });
+            cfg.ReceiveEndpoint("test-observer", e =>
+            {
+                e.Handler<PdM.Contracts.Decisions.FailurePredicted>(context => events.Record(context.Message));
+                e.Handler<PdM.Contracts.Edge.AssetWentOffline>(context => events.Record(context.Message));
+            });
+        });
+        await observer.StartAsync();
+
+        var proxy = new LoopbackTcpProxy(LocalDependencies.MqttHost, LocalDependencies.MqttPort);
+        var metrics = new MetricRecorder(GatewayTelemetry.Name, IngestionTelemetry.MeterName);
+        var logs = new LogCapture();
+        var app = GatewayApplication.Build(
+            [
+                "--Urls=http://127.0.0.1:0",
+                "--Messaging:Transport=RabbitMq",
+                $"--Messaging:RabbitMq:Uri={vhost}",
+                $"--Gateway:SiteId={site}",
+                $"--Gateway:Mqtt:Host=127.0.0.1",
+                $"--Gateway:Mqtt:Port={proxy.Port}",
+                $"--Gateway:Mqtt:ClientId=gw-{site}",
+                "--Gateway:Mqtt:KeepAliveSeconds=2",
+                .. settings,
+            ],
+            builder => builder.Logging.AddProvider(logs));
+        await app.StartAsync();
+        await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway MQTT connection");
+        return new GatewayUnderTest(site, proxy, app, observer, metrics, logs, events);
+    }
+
+    /// <summary>An MQTT client on the real broker, optionally through its own proxy (to kill it and fire its Will).</summary>
+    public static async Task<IMqttClient> ConnectClient(string clientId, int port, Action<MqttClientOptionsBuilder>? configure = null)
+    {
+        var client = new MqttClientFactory().CreateMqttClient();
+        var builder = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", port)
+            .WithClientId(clientId)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithKeepAlivePeriod(TimeSpan.FromSeconds(2));
+        configure?.Invoke(builder);
+        await client.ConnectAsync(builder.Build());
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await BrokerProxy.DisposeAsync();
+        await _observer.StopAsync();
+        Metrics.Dispose();
+    }
+}
+
+/// <summary>Events the gateway published on the bus, as a consumer in the cloud receives them.</summary>
+public sealed class ObservedEvents
+{
+    private readonly ConcurrentQueue<object> _events = new();
+
+    public IReadOnlyList<T> OfType<T>() => _events.OfType<T>().ToList();
+
+    internal Task Record(object message)
+    {
+        _events.Enqueue(message);
+        return Task.CompletedTask;
+    }
+}
