@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
+using PdM.Contracts.Models;
 using PdM.Contracts.Telemetry;
 
 namespace PdM.Contracts;
@@ -16,4 +17,7 @@ namespace PdM.Contracts;
 [JsonSerializable(typeof(DecisionProvenance))]
 [JsonSerializable(typeof(IReadOnlyList<Evidence>))]
 [JsonSerializable(typeof(WorkOrderRaised))]
+[JsonSerializable(typeof(ModelRolledBack))]
+[JsonSerializable(typeof(ShadowEvaluationReported))]
+[JsonSerializable(typeof(AssetHealthAssessed))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

@@ -23,6 +23,17 @@ public sealed record WorkOrderRaised
     public required DecisionProvenance Provenance { get; init; }
 
     public required DateTimeOffset OccurredAt { get; init; }
+
+    /// <summary>The case the work order belongs to (added in the CMMS-adapter release; null from older publishers).</summary>
+    public Guid? CaseId { get; init; }
+
+    /// <summary><c>request</c> or <c>workOrder</c>, as the site's confidence gate decided.</summary>
+    public string? Kind { get; init; }
+
+    /// <summary>The CMMS the work order goes to: <c>maximo</c>, <c>sap</c>, <c>webhook</c> or <c>none</c>.</summary>
+    public string? CmmsSystem { get; init; }
+
+    public double? Confidence { get; init; }
 }
 
 public enum WorkOrderPriority

@@ -1,0 +1,157 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PdM.Contracts.Decisions;
+
+namespace PdM.Edge.Inference;
+
+/// <summary>
+/// Who decides for an asset: the model, unless (a) the class has no model, (b) it failed to load or run,
+/// (c) its breaker is open, (d) the input is out of distribution, (e) its output is invalid, or the batch
+/// timed out — then the rules fallback decides, and the decision says why. Never throws for a bad input or a
+/// bad model; only the fallback's own exceptions propagate.
+/// </summary>
+public sealed partial class DecisionPolicy
+{
+    private readonly ModelSlots _slots;
+    private readonly IFallbackDecider _fallback;
+    private readonly InferenceOptions _options;
+    private readonly TimeProvider _time;
+    private readonly InferenceTelemetry _telemetry;
+    private readonly ILogger _logger;
+
+    public DecisionPolicy(ModelSlots slots, IFallbackDecider fallback, IOptions<InferenceOptions> options, TimeProvider time, InferenceTelemetry telemetry, ILogger<DecisionPolicy> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _slots = slots;
+        _fallback = fallback;
+        _options = options.Value;
+        _time = time;
+        _telemetry = telemetry;
+        _logger = logger;
+    }
+
+    public string ActiveProvider => _slots.ActiveProvider;
+
+    /// <summary>
+    /// Decides for one asset. <see cref="DecisionRequest.FeatureValues"/> is read in place until the returned task
+    /// completes. Rows of many assets are scored together in micro-batches.
+    /// </summary>
+    public async ValueTask<Decision> DecideAsync(DecisionRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var slot = _slots.Find(request.AssetClass);
+        if (slot is null || !slot.HasModel)
+        {
+            var reason = slot?.LoadFailure is null ? FallbackReason.NoModel : FallbackReason.LoadFailed;
+            return await FallbackAsync(request, reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!slot.BreakerAllows())
+        {
+            return await FallbackAsync(request, FallbackReason.BreakerOpen, cancellationToken).ConfigureAwait(false);
+        }
+
+        var result = await slot.ScoreAsync(request.FeatureNames, request.FeatureValues).ConfigureAwait(false);
+        var fallbackReason = result.Score.Outcome switch
+        {
+            ScoreOutcome.Ok => (FallbackReason?)null,
+            ScoreOutcome.OutOfDistribution => FallbackReason.OutOfDistribution,
+            ScoreOutcome.InvalidOutput => FallbackReason.InvalidOutput,
+            ScoreOutcome.RunFailed => FallbackReason.RunFailed,
+            ScoreOutcome.Timeout => FallbackReason.Timeout,
+            ScoreOutcome.FeatureMismatch => FallbackReason.FeatureMismatch,
+            _ => slot.LoadFailure is null ? FallbackReason.NoModel : FallbackReason.LoadFailed,
+        };
+        if (fallbackReason is { } why)
+        {
+            return await FallbackAsync(request, why, cancellationToken).ConfigureAwait(false);
+        }
+
+        _telemetry.Decision("model", "none");
+        return ModelDecision(request, result);
+    }
+
+    private Decision ModelDecision(DecisionRequest request, in ScoreResult result)
+    {
+        var score = result.Score;
+        var model = result.Model!;
+        var probability = double.IsNaN(score.FailureProbability) ? (double?)null : score.FailureProbability;
+        var rul = double.IsNaN(score.Rul) ? null : new RulEstimate(result.RulUnit ?? RulUnit.Cycles, score.Rul);
+        return new Decision
+        {
+            AssetId = request.AssetId,
+            AssetClass = request.AssetClass,
+            HealthState = score.HealthState,
+            Severity = SeverityOf(score.HealthState),
+            FailureMode = result.FailureMode,
+            FailureProbability = probability,
+            RemainingUsefulLife = rul,
+            Confidence = probability ?? 1.0,
+            Provenance = new DecisionProvenance
+            {
+                Path = DecisionPath.Model,
+                GatewayId = _options.GatewayId,
+                ModelName = model.Name,
+                ModelVersion = model.Version,
+                ModelDigest = model.Digest,
+            },
+            WindowStart = request.WindowStart,
+            WindowEnd = request.WindowEnd,
+            DecidedAt = _time.GetUtcNow(),
+            BatchId = result.BatchId,
+        };
+    }
+
+    private async ValueTask<Decision> FallbackAsync(DecisionRequest request, FallbackReason reason, CancellationToken cancellationToken)
+    {
+        var code = reason.ToCode();
+        var decision = await _fallback.DecideAsync(
+            new FallbackRequest
+            {
+                AssetId = request.AssetId,
+                AssetClass = request.AssetClass,
+                FeatureNames = request.FeatureNames,
+                FeatureValues = request.FeatureValues,
+                SensorValues = request.SensorValues,
+                WindowStart = request.WindowStart,
+                WindowEnd = request.WindowEnd,
+                Source = request.Source,
+                Reason = reason,
+                GatewayId = _options.GatewayId,
+            },
+            cancellationToken).ConfigureAwait(false);
+        _telemetry.Decision("rules", code);
+        LogFallback(_logger, request.AssetId, request.AssetClass, code);
+
+        // The policy, not the ruleset, owns path, reason and window: stamp them so no implementation can get them wrong.
+        return decision with
+        {
+            AssetId = request.AssetId,
+            AssetClass = request.AssetClass,
+            FallbackReason = reason,
+            WindowStart = request.WindowStart,
+            WindowEnd = request.WindowEnd,
+            BatchId = null,
+            Provenance = decision.Provenance with
+            {
+                Path = DecisionPath.Rules,
+                GatewayId = _options.GatewayId,
+                FallbackReason = code,
+                ModelName = null,
+                ModelVersion = null,
+                ModelDigest = null,
+            },
+        };
+    }
+
+    internal static FailureSeverity? SeverityOf(HealthState state) => state switch
+    {
+        HealthState.Watch => FailureSeverity.Incipient,
+        HealthState.Alert => FailureSeverity.Degraded,
+        HealthState.Danger => FailureSeverity.Critical,
+        _ => null,
+    };
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Asset {AssetId} ({AssetClass}): rules decided, reason {Reason}")]
+    private static partial void LogFallback(ILogger logger, string assetId, string assetClass, string reason);
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace PdM.Edge.Inference;
+
+/// <summary>The inference component's meter and activity source (one per component, see HOUSE-STYLE.md).</summary>
+public sealed class InferenceTelemetry : IDisposable
+{
+    public const string MeterName = "PdM.Edge.Inference";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _decisions;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<int> _batchSize;
+    private readonly Counter<long> _rollbacks;
+    private readonly Counter<long> _loads;
+
+    public InferenceTelemetry(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _decisions = _meter.CreateCounter<long>("pdm.decisions", description: "Decisions by deciding path and fallback reason.");
+        _duration = _meter.CreateHistogram<double>("pdm.inference.duration", unit: "ms", description: "ONNX Runtime time per batch.");
+        _batchSize = _meter.CreateHistogram<int>("pdm.inference.batch.size", unit: "{row}", description: "Rows per ONNX Runtime call.");
+        _rollbacks = _meter.CreateCounter<long>("pdm.models.rollbacks", description: "Automatic rollbacks to the previous model version.");
+        _loads = _meter.CreateCounter<long>("pdm.models.loads", description: "Package loads by result (loaded or the rejection code).");
+    }
+
+    public static ActivitySource ActivitySource { get; } = new(MeterName);
+
+    /// <summary>The meter behind the instruments, for listeners (tests, exporters that filter by instance).</summary>
+    public Meter Meter => _meter;
+
+    public void Decision(string path, string reason) =>
+        _decisions.Add(1, new KeyValuePair<string, object?>("path", path), new KeyValuePair<string, object?>("reason", reason));
+
+    public void Batch(double milliseconds, int rows, string provider, string model, string version)
+    {
+        var tags = new TagList
+        {
+            { "provider", provider },
+            { "model", model },
+            { "model.version", version },
+        };
+        _duration.Record(milliseconds, tags);
+        _batchSize.Record(rows, tags);
+    }
+
+    public void Rollback(string assetClass) => _rollbacks.Add(1, new KeyValuePair<string, object?>("asset_class", assetClass));
+
+    public void Load(string result) => _loads.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,118 @@
+namespace PdM.Edge.Journal;
+
+/// <summary>
+/// A message to journal. <paramref name="Payload"/> is read until the <see cref="EdgeJournal.AppendAsync"/> task
+/// completes: do not reuse its buffer before then. <paramref name="MessageId"/>, when given (for example the
+/// decision's own id), is stored and used as the message id on every delivery attempt; when null, the journal derives
+/// one (see <see cref="JournalEntry.MessageId"/>).
+/// </summary>
+public sealed record JournalAppend(
+    MessageClass Class,
+    string MessageType,
+    string ContentType,
+    ReadOnlyMemory<byte> Payload,
+    DateTimeOffset OriginalTime,
+    Guid? MessageId = null);
+
+/// <summary>
+/// A journaled message handed to the uplink by <see cref="EdgeJournal.LeaseNextAsync"/>.
+/// </summary>
+/// <param name="Id">Monotonic journal id, never reused (SQLite AUTOINCREMENT), the handle for acknowledge/release.</param>
+/// <param name="MessageId">
+/// Stable across attempts, restarts and crashes: the id given at append, else a UUIDv8 derived from
+/// <see cref="EdgeJournal.InstanceId"/> and <paramref name="Id"/> (SHA-256). Publish with it so the cloud's inbox
+/// drops the duplicates that at-least-once delivery produces.
+/// </param>
+/// <param name="OriginalTime">When the event happened (as given at append), in UTC.</param>
+/// <param name="AppendedTime">When the journal committed the entry, in UTC.</param>
+/// <param name="Attempts">Times this entry has been leased, this lease included; survives restarts.</param>
+/// <param name="IsReplay">True for backlog: appended before the uplink last came back (or before the journal was opened).</param>
+public sealed record JournalEntry(
+    long Id,
+    Guid MessageId,
+    MessageClass Class,
+    string MessageType,
+    string ContentType,
+    ReadOnlyMemory<byte> Payload,
+    DateTimeOffset OriginalTime,
+    DateTimeOffset AppendedTime,
+    int Attempts,
+    bool IsReplay);
+
+public enum AppendStatus
+{
+    /// <summary>Committed durably (the transaction holding it was fsynced).</summary>
+    Appended,
+
+    /// <summary>
+    /// A failure prediction committed although the quota is exceeded: every other class had already been evicted,
+    /// and losing an alert is worse than exceeding a quota. Counted on <c>pdm.journal.quota_exceeded</c>.
+    /// </summary>
+    AppendedOverQuota,
+
+    /// <summary>Not stored: it did not fit in the quota even after evicting every class it may evict.</summary>
+    Rejected,
+}
+
+/// <summary>The outcome of an append. <see cref="Id"/> and <see cref="MessageId"/> are empty when rejected.</summary>
+public readonly record struct AppendResult(AppendStatus Status, long Id, Guid MessageId, string? Reason)
+{
+    public bool IsStored => Status != AppendStatus.Rejected;
+}
+
+/// <summary>Per-class counts since the journal was opened (plus what it holds now).</summary>
+public sealed record JournalClassStatistics(
+    MessageClass Class,
+    int Count,
+    long Bytes,
+    long Appended,
+    long Acknowledged,
+    long Expired,
+    long Evicted,
+    long Rejected);
+
+/// <summary>A snapshot of the journal for health checks, tests and logs.</summary>
+public sealed record JournalStatistics(
+    IReadOnlyList<JournalClassStatistics> Classes,
+    long Bytes,
+    long QuotaBytes,
+    int Leased,
+    int Backlog,
+    bool UplinkUp,
+    long Commits,
+    long QuotaExceeded)
+{
+    public JournalClassStatistics this[MessageClass messageClass] => Classes[(int)messageClass];
+
+    public int Count
+    {
+        get
+        {
+            var count = 0;
+            foreach (var c in Classes)
+            {
+                count += c.Count;
+            }
+
+            return count;
+        }
+    }
+}
+
+/// <summary>The database could not be written (disk full, I/O error); nothing of the failed batch was committed.</summary>
+public sealed class JournalStorageException : Exception
+{
+    public JournalStorageException()
+    {
+    }
+
+    public JournalStorageException(string message)
+        : base(message)
+    {
+    }
+
+    public JournalStorageException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

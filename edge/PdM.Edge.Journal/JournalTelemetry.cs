@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+
+namespace PdM.Edge.Journal;
+
+/// <summary>
+/// Owns the journal's <see cref="Meter"/> (<c>PdM.Edge.Journal</c>). Tags are the message class and the drop reason,
+/// both small fixed sets.
+/// </summary>
+public sealed class JournalTelemetry : IDisposable
+{
+    public const string MeterName = "PdM.Edge.Journal";
+
+    /// <summary>An older entry evicted to make room under the quota.</summary>
+    public const string ReasonQuota = "quota";
+
+    /// <summary>A new entry refused because it did not fit under the quota.</summary>
+    public const string ReasonRejected = "quota_rejected";
+
+    /// <summary>An entry older than its class's TTL.</summary>
+    public const string ReasonExpired = "expired";
+
+    private static readonly KeyValuePair<string, object?>[] ClassTags = CreateClassTags();
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _appended;
+    private readonly Counter<long> _acknowledged;
+    private readonly Counter<long> _dropped;
+    private readonly Counter<long> _replayed;
+    private readonly Counter<long> _quotaExceeded;
+    private readonly Counter<long> _commits;
+    private EdgeJournal? _source;
+
+    /// <summary>Creates the meter through <paramref name="meterFactory"/> when given (DI), else a standalone one.</summary>
+    public JournalTelemetry(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _appended = _meter.CreateCounter<long>("pdm.journal.appended", "{entry}", "Entries committed to the journal, by class.");
+        _acknowledged = _meter.CreateCounter<long>("pdm.journal.acknowledged", "{entry}",
+            "Entries removed after the uplink's publisher confirm, by class.");
+        _dropped = _meter.CreateCounter<long>("pdm.journal.dropped", "{entry}",
+            "Entries lost without delivery, by class and reason (quota, quota_rejected, expired).");
+        _replayed = _meter.CreateCounter<long>("pdm.journal.replayed", "{entry}", "Backlog entries handed to the uplink, by class.");
+        _quotaExceeded = _meter.CreateCounter<long>("pdm.journal.quota_exceeded", "{entry}",
+            "Failure predictions accepted although the quota was full (nothing else was left to evict).");
+        _commits = _meter.CreateCounter<long>("pdm.journal.commits", "{transaction}", "SQLite transactions committed by the writer.");
+        _meter.CreateObservableGauge("pdm.journal.backlog", ObserveBacklog, "{entry}", "Entries waiting for delivery, by class.");
+        _meter.CreateObservableGauge("pdm.journal.bytes", ObserveBytes, "By", "Payload bytes held (what the quota counts).");
+    }
+
+    public void Dispose() => _meter.Dispose();
+
+    internal void Attach(EdgeJournal journal) => Volatile.Write(ref _source, journal);
+
+    internal void Detach(EdgeJournal journal) => Interlocked.CompareExchange(ref _source, null, journal);
+
+    internal void Appended(MessageClass messageClass) => _appended.Add(1, ClassTags[(int)messageClass]);
+
+    internal void Acknowledged(MessageClass messageClass) => _acknowledged.Add(1, ClassTags[(int)messageClass]);
+
+    internal void Replayed(MessageClass messageClass) => _replayed.Add(1, ClassTags[(int)messageClass]);
+
+    internal void Dropped(MessageClass messageClass, string reason, long count = 1) =>
+        _dropped.Add(count, ClassTags[(int)messageClass], new KeyValuePair<string, object?>("reason", reason));
+
+    internal void QuotaExceeded() => _quotaExceeded.Add(1);
+
+    internal void Committed() => _commits.Add(1);
+
+    private IEnumerable<Measurement<long>> ObserveBacklog()
+    {
+        var source = Volatile.Read(ref _source);
+        if (source is null)
+        {
+            return [];
+        }
+
+        Span<long> counts = stackalloc long[MessageClasses.Count];
+        source.CopyCounts(counts);
+        var measurements = new Measurement<long>[MessageClasses.Count];
+        for (var i = 0; i < measurements.Length; i++)
+        {
+            measurements[i] = new Measurement<long>(counts[i], ClassTags[i]);
+        }
+
+        return measurements;
+    }
+
+    private IEnumerable<Measurement<long>> ObserveBytes()
+    {
+        var source = Volatile.Read(ref _source);
+        return source is null ? [] : [new Measurement<long>(source.Bytes)];
+    }
+
+    private static KeyValuePair<string, object?>[] CreateClassTags()
+    {
+        var tags = new KeyValuePair<string, object?>[MessageClasses.Count];
+        for (var i = 0; i < tags.Length; i++)
+        {
+            tags[i] = new KeyValuePair<string, object?>("class", MessageClasses.Tag((MessageClass)i));
+        }
+
+        return tags;
+    }
+}

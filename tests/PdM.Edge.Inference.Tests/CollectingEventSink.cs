@@ -1,0 +1,15 @@
+using System.Collections.Concurrent;
+using PdM.Contracts.Models;
+
+namespace PdM.Edge.Inference.Tests;
+
+public sealed class CollectingEventSink : IInferenceEventSink
+{
+    public ConcurrentQueue<ModelRolledBack> RolledBack { get; } = new();
+
+    public ConcurrentQueue<ShadowEvaluationReported> ShadowReports { get; } = new();
+
+    public void ModelRolledBack(ModelRolledBack rolledBack) => RolledBack.Enqueue(rolledBack);
+
+    public void ShadowEvaluationReported(ShadowEvaluationReported report) => ShadowReports.Enqueue(report);
+}
