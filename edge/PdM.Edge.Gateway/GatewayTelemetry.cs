@@ -22,6 +22,9 @@ public sealed class GatewayTelemetry : IDisposable
         BackpressureEvents = _meter.CreateCounter<long>("pdm.ingest.backpressure", description: "Times the receive handler found the pipeline full, by policy.");
         Decisions = _meter.CreateCounter<long>("pdm.decisions", description: "Decisions that raised a prediction, by path.");
         Connections = _meter.CreateCounter<long>("pdm.mqtt.connections", description: "MQTT (re)connections, by outcome.");
+        MessagesProcessed = _meter.CreateCounter<long>("pdm.ingest.processed", description: "MQTT messages fully processed and acknowledged.");
+        ReadingAge = _meter.CreateHistogram<double>("pdm.ingest.reading_age", unit: "ms",
+            description: "Age of a message's first reading (device time) when the gateway finished with it: how stale decisions are.");
     }
 
     public static ActivitySource ActivitySource { get; } = new(Name);
@@ -35,6 +38,10 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> Decisions { get; }
 
     public Counter<long> Connections { get; }
+
+    public Counter<long> MessagesProcessed { get; }
+
+    public Histogram<double> ReadingAge { get; }
 
     public void Dispose() => _meter.Dispose();
 }

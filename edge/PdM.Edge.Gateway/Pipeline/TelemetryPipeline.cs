@@ -43,6 +43,11 @@ public sealed partial class TelemetryPipeline(
                 {
                     await Process(message, stoppingToken);
                     await message.Acknowledge(stoppingToken);
+                    telemetry.MessagesProcessed.Add(1);
+                    if (_sink.Readings.Count > 0)
+                    {
+                        telemetry.ReadingAge.Record(clock.GetUtcNow().ToUnixTimeMilliseconds() - _sink.Readings[0].DeviceTimeUnixMs);
+                    }
                 }
                 finally
                 {
