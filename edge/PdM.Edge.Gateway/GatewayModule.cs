@@ -2,7 +2,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PdM.Edge.Gateway.Mqtt;
 using PdM.Edge.Gateway.Pipeline;
-using PdM.Edge.Gateway.Rules;
+using PdM.Edge.Gateway.Models;
+using PdM.Edge.Inference;
 using PdM.Edge.Ingestion;
 using PdM.Edge.Ingestion.Model;
 using PdM.Features;
@@ -48,7 +49,15 @@ public static class GatewayModule
             sp.GetRequiredService<FeatureTelemetry>()));
         services.AddSingleton<IngestChannel>();
         services.AddSingleton<MqttPublisher>();
-        services.AddSingleton<ThresholdRuleEvaluator>();
+
+        // Deciding: the deployed model, else the rules (PdM.Edge.Inference + PdM.Edge.Rules).
+        services.AddSingleton<BusInferenceEventSink>();
+        services.AddSingleton<IInferenceEventSink>(sp => sp.GetRequiredService<BusInferenceEventSink>());
+        services.AddHostedService(sp => sp.GetRequiredService<BusInferenceEventSink>());
+        services.AddPdmInference();
+        services.AddOptions<InferenceOptions>().Configure<IOptions<GatewayOptions>>((inference, gateway) => inference.GatewayId = gateway.Value.EffectiveGatewayId);
+        services.AddSingleton<DecisionStage>();
+        services.AddHostedService<ModelStoreLoader>();
         services.AddHostedService<TelemetryPipeline>();
         services.AddHostedService<MqttIngestService>();
         return builder;

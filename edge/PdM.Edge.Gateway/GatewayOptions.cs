@@ -25,20 +25,9 @@ public sealed class GatewayOptions
     /// <summary>Act as a Sparkplug B host: publish the retained STATE (online, with an offline Will).</summary>
     public bool SparkplugHost { get; set; } = true;
 
-    /// <summary>
-    /// Threshold rules of the first slice; replaced by the rules engine and ONNX models as they land. Null means the
-    /// defaults below (a list default would be appended to, not replaced, by configuration binding).
-    /// </summary>
-    public List<ThresholdRuleOptions>? Rules { get; set; }
-
-    public static IReadOnlyList<ThresholdRuleOptions> DefaultRules { get; } =
-    [
-        // ISO 10816-3, group 2 (15-300 kW) on a flexible foundation: above 7.1 mm/s RMS is zone D, damage likely.
-        new() { Sensor = "vibration_rms_mm_s", Limit = 7.1, Unit = "mm/s", FailureMode = "VIB", HealthState = "Danger", Severity = "Degraded" },
-        new() { Sensor = "bearing_temp_c", Limit = 95, Unit = "°C", FailureMode = "OHE", HealthState = "Alert", Severity = "Incipient" },
-    ];
-
-    public IReadOnlyList<ThresholdRuleOptions> EffectiveRules => Rules is { Count: > 0 } ? Rules : DefaultRules;
+    /// <summary>How often each asset's latest decision is published as AssetHealthAssessed.</summary>
+    [Range(1, 86_400)]
+    public int HealthAssessmentIntervalSeconds { get; set; } = 60;
 
     public string EffectiveGatewayId => string.IsNullOrWhiteSpace(GatewayId) ? $"gw-{SiteId}" : GatewayId;
 }
@@ -101,30 +90,4 @@ public sealed class PipelineOptions
     public int ChannelCapacity { get; set; } = 8192;
 
     public BackpressurePolicy Backpressure { get; set; } = BackpressurePolicy.Wait;
-
-}
-
-/// <summary>One threshold rule: <c>sensor &gt; limit</c> means the failure mode is developing.</summary>
-public sealed class ThresholdRuleOptions
-{
-    [Required]
-    public string Sensor { get; set; } = "";
-
-    public double Limit { get; set; }
-
-    [Required]
-    public string Unit { get; set; } = "";
-
-    [Required]
-    public string FailureMode { get; set; } = "";
-
-    [AllowedValues("Watch", "Alert", "Danger")]
-    public string HealthState { get; set; } = "Alert";
-
-    [AllowedValues("Incipient", "Degraded", "Critical")]
-    public string Severity { get; set; } = "Incipient";
-
-    /// <summary>The alarm re-arms once the value falls below <c>Limit × (1 − Hysteresis)</c>: no flapping at the limit.</summary>
-    [Range(0.0, 0.5)]
-    public double Hysteresis { get; set; } = 0.1;
 }

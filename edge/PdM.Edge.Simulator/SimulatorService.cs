@@ -46,7 +46,7 @@ public sealed partial class SimulatorService(IOptions<SimulatorOptions> options,
                         SchemaVersion = TelemetryMessage.CurrentSchemaVersion,
                         Asset = asset,
                         DeviceTime = now,
-                        Readings = new Dictionary<string, double>(2) { ["vibration_rms_mm_s"] = Math.Round(vibration, 3), ["bearing_temp_c"] = Math.Round(temperature, 2) },
+                        Readings = new Dictionary<string, double>(2) { ["vibration_rms_mm_s"] = Math.Round(vibration, 3), ["bearing_temperature_c"] = Math.Round(temperature, 2) },
                     };
                     var message = new MqttApplicationMessageBuilder()
                         .WithTopic(TelemetryTopics.Telemetry(_options.SiteId, asset))

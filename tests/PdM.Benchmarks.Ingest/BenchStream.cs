@@ -14,7 +14,7 @@ internal static class BenchStream
 
     public static readonly string[] Sensors =
     [
-        "vibration_rms_mm_s", "bearing_temp_c", "motor_current_a", "suction_pressure_bar",
+        "vibration_rms_mm_s", "bearing_temperature_c", "motor_current_a", "suction_pressure_bar",
         "discharge_pressure_bar", "flow_m3_h", "speed_rpm", "casing_temp_c",
     ];
 

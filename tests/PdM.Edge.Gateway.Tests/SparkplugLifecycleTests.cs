@@ -35,6 +35,7 @@ public sealed class SparkplugLifecycleTests
             "--Ingestion:Sparkplug:Assets:0:AssetId=PUMP-S1",
             "--Ingestion:Sparkplug:Assets:0:Metrics:Vibration/RMS=vibration_rms_mm_s",
             "--Ingestion:Sparkplug:RebirthRetryInterval=00:00:00.100",
+            $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
         ]);
 
         // A second, independent client watches the broker: rebirth commands and the host's retained STATE.
@@ -76,8 +77,9 @@ public sealed class SparkplugLifecycleTests
         var accepted = gateway.Metrics.Total("pdm.ingest.accepted");
         await Publish(edge, $"spBv1.0/{group}/NBIRTH/{node}", NodeBirth(seq: 0, bdSeq: 0));
         await Publish(edge, $"spBv1.0/{group}/DBIRTH/{node}/{Device}", DeviceBirth(seq: 1));
-        await Publish(edge, $"spBv1.0/{group}/DDATA/{node}/{Device}", AliasedData(seq: 2, value: 3.5));
+        await Publish(edge, $"spBv1.0/{group}/DDATA/{node}/{Device}", AliasedData(seq: 2, value: 2.5));
         await Publish(edge, $"spBv1.0/{group}/DDATA/{node}/{Device}", AliasedData(seq: 3, value: 8.4));
+        await Publish(edge, $"spBv1.0/{group}/DDATA/{node}/{Device}", AliasedData(seq: 4, value: 2.0));
 
         // Aliased data resolved to the mapped sensor: the 8.4 mm/s reading crossed the vibration rule.
         var prediction = (await Eventually.Until(
@@ -87,11 +89,11 @@ public sealed class SparkplugLifecycleTests
         Assert.Equal("vibration_rms_mm_s", prediction.Evidence[0].Signal);
         Assert.Equal(8.4, prediction.Evidence[0].Value);
         Assert.Equal($"spBv1.0/{group}/DDATA/{node}/{Device}", prediction.Evidence[0].Source);
-        Assert.True(gateway.Metrics.Total("pdm.ingest.accepted") >= accepted + 2);
+        Assert.True(gateway.Metrics.Total("pdm.ingest.accepted") >= accepted + 3);
         Assert.Empty(Snapshot(commands));
 
-        // seq 4 never arrives: the gateway asks the node to rebirth, on the broker, and refuses its data meanwhile.
-        await Publish(edge, $"spBv1.0/{group}/DDATA/{node}/{Device}", AliasedData(seq: 5, value: 3.0));
+        // seq 5 never arrives: the gateway asks the node to rebirth, on the broker, and refuses its data meanwhile.
+        await Publish(edge, $"spBv1.0/{group}/DDATA/{node}/{Device}", AliasedData(seq: 6, value: 3.0));
         var rebirth = (await Eventually.Until(() => Task.FromResult(Snapshot(commands)), c => c.Count > 0, TimeSpan.FromSeconds(30), "an NCMD rebirth on the broker"))[0];
         var control = Assert.Single(rebirth.Metrics, m => m.Name == "Node Control/Rebirth");
         Assert.True(control.BooleanValue);
@@ -131,7 +133,12 @@ public sealed class SparkplugLifecycleTests
             .Build());
     }
 
+    /// <summary>Each message a second apart (by sequence number): count windows close on distinct timestamps.</summary>
+    private static readonly long Start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 60_000;
+
     private static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    private static ulong At(ulong seq) => (ulong)(Start + ((long)seq * 1000));
 
     private static Payload NodeBirth(ulong seq, long bdSeq) => new()
     {
@@ -148,14 +155,14 @@ public sealed class SparkplugLifecycleTests
     {
         Timestamp = (ulong)Now,
         Seq = seq,
-        Metrics = { new Payload.Types.Metric { Name = "Vibration/RMS", Alias = 1, Datatype = (uint)DataType.Double, DoubleValue = 2.0, Timestamp = (ulong)Now } },
+        Metrics = { new Payload.Types.Metric { Name = "Vibration/RMS", Alias = 1, Datatype = (uint)DataType.Double, DoubleValue = 2.0, Timestamp = At(seq) } },
     };
 
     private static Payload AliasedData(ulong seq, double value) => new()
     {
         Timestamp = (ulong)Now,
         Seq = seq,
-        Metrics = { new Payload.Types.Metric { Alias = 1, Datatype = (uint)DataType.Double, DoubleValue = value, Timestamp = (ulong)Now } },
+        Metrics = { new Payload.Types.Metric { Alias = 1, Datatype = (uint)DataType.Double, DoubleValue = value, Timestamp = At(seq) } },
     };
 
     private static Payload Death(long bdSeq) => new()

@@ -64,6 +64,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
                 $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
                 $"--Gateway:Mqtt:ClientId=gw-{_site}",
                 .. AssetModelArguments("PUMP-7", "PUMP-9"),
+                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
             ],
             builder => builder.Logging.AddProvider(_gatewayLogs));
         await _gateway.StartAsync();
@@ -116,9 +117,11 @@ public sealed class ThinSliceTests : IAsyncLifetime
         var deadLetters = await SubscribeToDeadLetters();
 
         var t0 = DateTimeOffset.UtcNow.AddSeconds(-10);
-        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0)}}}","readings":{"vibration_rms_mm_s":3.1,"bearing_temp_c":61.0}}""");
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0)}}}","readings":{"vibration_rms_mm_s":2.1,"bearing_temperature_c":61.0}}""");
         await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0.AddSeconds(1))}}}","readings":{"vibration_rms_mm_s":""");
-        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0.AddSeconds(2))}}}","readings":{"vibration_rms_mm_s":8.2,"bearing_temp_c":70.5}}""");
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0.AddSeconds(2))}}}","readings":{"vibration_rms_mm_s":8.2,"bearing_temperature_c":70.5}}""");
+        // The next reading closes the window that holds 8.2: decisions are taken per closed feature window.
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"asset":"PUMP-7","deviceTime":"{{{Iso(t0.AddSeconds(3))}}}","readings":{"vibration_rms_mm_s":8.3}}""");
 
         var workOrders = await Eventually.Until(() => WorkOrders(asset), list => list.Count > 0, TimeSpan.FromSeconds(60), $"a work order for {asset}");
         var workOrder = Assert.Single(workOrders);
@@ -128,7 +131,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
         Assert.Equal("VIB", workOrder.FailureMode);
         Assert.Equal("Open", workOrder.Status);
         Assert.Equal(PdM.Contracts.Maintenance.WorkOrderPriority.Urgent, workOrder.Priority);
-        Assert.Equal(FailureSeverity.Degraded, workOrder.Severity);
+        Assert.Equal(FailureSeverity.Critical, workOrder.Severity);
         Assert.Equal(HealthState.Danger, workOrder.HealthState);
         Assert.Equal(1, workOrder.PredictionCount);
         Assert.StartsWith($"pdm:{_site}:{asset}:VIB:", workOrder.ExternalKey, StringComparison.Ordinal);
@@ -137,14 +140,17 @@ public sealed class ThinSliceTests : IAsyncLifetime
         var evidence = Assert.Single(workOrder.Evidence!);
         Assert.Equal("vibration_rms_mm_s", evidence.Signal);
         Assert.Equal(8.2, evidence.Value);
-        Assert.Equal(7.1, evidence.Limit);
+        Assert.Equal(4.5, evidence.Limit);
         Assert.Equal("mm/s", evidence.Unit);
         Assert.Equal(TelemetryTopics.Telemetry(_site, asset), evidence.Source);
-        Assert.Equal(DateTimeOffset.Parse(Iso(t0.AddSeconds(2)), System.Globalization.CultureInfo.InvariantCulture), evidence.WindowEnd);
+        Assert.Equal(DateTimeOffset.Parse(Iso(t0.AddSeconds(2)), System.Globalization.CultureInfo.InvariantCulture), evidence.WindowStart);
 
         Assert.NotNull(workOrder.Provenance);
         Assert.Equal(DecisionPath.Rules, workOrder.Provenance.Path);
-        Assert.Equal("gateway-thresholds", workOrder.Provenance.RulesetName);
+        Assert.Equal("centrifugal-pump-defaults", workOrder.Provenance.RulesetName);
+        Assert.Equal("1.0.0", workOrder.Provenance.RulesetVersion);
+        Assert.Equal("vibration-zone-d", workOrder.Provenance.RuleName);
+        Assert.Equal("no_model", workOrder.Provenance.FallbackReason);
         Assert.Equal($"gw-{_site}", workOrder.Provenance.GatewayId);
 
         // The malformed payload in the middle was counted, logged with its reason and dead-lettered; the good
@@ -172,11 +178,10 @@ public sealed class ThinSliceTests : IAsyncLifetime
         const string asset = "PUMP-9";
         var t0 = DateTimeOffset.UtcNow.AddSeconds(-10);
         await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"deviceTime":"{{{Iso(t0)}}}","readings":{"vibration_rms_mm_s":7.5}}""");
+        // The next reading closes the 7.5 window; then recover (a healthy window re-arms) and cross again.
+        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"deviceTime":"{{{Iso(t0.AddSeconds(1))}}}","readings":{"vibration_rms_mm_s":2.0}}""");
         var first = Assert.Single(await Eventually.Until(() => WorkOrders(asset), l => l.Count > 0, TimeSpan.FromSeconds(60), "first work order"));
-
-        // Recover below the re-arm level, then cross again: a second prediction for the same condition.
-        await PublishTelemetry(asset, $$$"""{"schemaVersion":1,"deviceTime":"{{{Iso(t0.AddSeconds(1))}}}","readings":{"vibration_rms_mm_s":3.0}}""");
-        await PublishTelemetry(asset, $$$"""{"batch":[{"deviceTime":"{{{Iso(t0.AddSeconds(2))}}}","readings":{"vibration_rms_mm_s":9.9}}],"schemaVersion":1}""");
+        await PublishTelemetry(asset, $$$"""{"batch":[{"deviceTime":"{{{Iso(t0.AddSeconds(2))}}}","readings":{"vibration_rms_mm_s":9.9}},{"deviceTime":"{{{Iso(t0.AddSeconds(3))}}}","readings":{"vibration_rms_mm_s":2.0}}],"schemaVersion":1}""");
 
         var updated = await Eventually.Until(async () => (await WorkOrders(asset)).Single(), w => w.PredictionCount == 2, TimeSpan.FromSeconds(60), "the second prediction to update the work order");
         Assert.Equal(first.Id, updated.Id);
@@ -242,7 +247,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
             yield return $"{prefix}:Sensors:0:Unit=mm/s";
             yield return $"{prefix}:Sensors:0:ValidMin=0";
             yield return $"{prefix}:Sensors:0:ValidMax=100";
-            yield return $"{prefix}:Sensors:1:Id=bearing_temp_c";
+            yield return $"{prefix}:Sensors:1:Id=bearing_temperature_c";
             yield return $"{prefix}:Sensors:1:Unit=°C";
             yield return $"{prefix}:Sensors:1:ValidMin=-40";
             yield return $"{prefix}:Sensors:1:ValidMax=250";

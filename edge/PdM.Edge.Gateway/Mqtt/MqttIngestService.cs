@@ -118,7 +118,6 @@ public sealed partial class MqttIngestService(
         }
 
         var result = await client.ConnectAsync(builder.Build(), cancellationToken);
-        telemetry.Connections.Add(1, new KeyValuePair<string, object?>("outcome", result.IsSessionPresent ? "resumed" : "new_session"));
 
         var filters = _options.Mqtt.TopicFilters is { Count: > 0 } configured ? configured : ingestor.SubscriptionFilters();
         var subscribe = new MqttClientSubscribeOptionsBuilder();
@@ -139,6 +138,8 @@ public sealed partial class MqttIngestService(
                 cancellationToken);
         }
 
+        // Counted once subscribed: from here on, a published message reaches the pipeline.
+        telemetry.Connections.Add(1, new KeyValuePair<string, object?>("outcome", result.IsSessionPresent ? "resumed" : "new_session"));
         var filterList = string.Join(", ", filters);
         LogConnected(logger, mqtt.Host, mqtt.Port, filterList, result.IsSessionPresent);
     }

@@ -16,6 +16,7 @@ public sealed class FeatureStage
     private readonly int[] _featureIndexBySensorKey;
     private readonly float[][] _latest;
     private readonly long[] _latestWindowEnd;
+    private readonly List<ClosedWindow> _closed = [];
 
     public FeatureStage(AssetModel model, FeatureSpec spec, FeatureTelemetry telemetry)
     {
@@ -41,6 +42,11 @@ public sealed class FeatureStage
     public FeatureSpec Spec => _engine.Spec;
 
     public long WindowsClosed { get; private set; }
+
+    /// <summary>Windows closed since the last <see cref="ClearClosed"/>: what the decision stage scores next.</summary>
+    public IReadOnlyList<ClosedWindow> Closed => _closed;
+
+    public void ClearClosed() => _closed.Clear();
 
     /// <summary>Adds one validated live reading; sensors no feature reads are skipped.</summary>
     public void Add(in Reading reading)
@@ -72,5 +78,14 @@ public sealed class FeatureStage
         vector.Values.CopyTo(_latest[vector.AssetSlot]);
         _latestWindowEnd[vector.AssetSlot] = vector.WindowEndUnixMs;
         WindowsClosed++;
+
+        // One array per closed window (not per reading): the decision request keeps it while a batch is scored.
+        _closed.Add(new ClosedWindow(vector.AssetId, vector.WindowStartUnixMs, vector.WindowEndUnixMs, vector.Values.ToArray(), vector.ExactValues.ToArray()));
     }
 }
+
+/// <summary>
+/// A closed feature window of one asset, in the spec's feature order: float32 for the model's input tensor, and the
+/// exact doubles for the rules, whose evidence a planner reads (8.2 mm/s, not 8.1999998).
+/// </summary>
+public sealed record ClosedWindow(string AssetId, long WindowStartUnixMs, long WindowEndUnixMs, float[] Values, double[] ExactValues);

@@ -2,14 +2,14 @@ using MassTransit;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Edge;
 using PdM.Edge.Gateway.Mqtt;
-using PdM.Edge.Gateway.Rules;
+using PdM.Contracts.Models;
 using PdM.Edge.Ingestion;
 
 namespace PdM.Edge.Gateway.Pipeline;
 
 /// <summary>
 /// Reads messages from the ingest channel in order: decode + validate (<see cref="TelemetryIngestor"/>) → features
-/// (<see cref="FeatureStage"/>) → decide → publish, then acknowledge.
+/// (<see cref="FeatureStage"/>) → decide (<see cref="DecisionStage"/>) → publish, then acknowledge.
 /// <para>
 /// When a message is acknowledged (the QoS 1 PUBACK to the broker): after every reading in it was either rejected
 /// (counted, dead-lettered) or evaluated, and every event it caused (<see cref="FailurePredicted"/>,
@@ -23,7 +23,7 @@ public sealed partial class TelemetryPipeline(
     IngestChannel channel,
     TelemetryIngestor ingestor,
     FeatureStage features,
-    ThresholdRuleEvaluator rules,
+    DecisionStage decisions,
     IBus bus,
     MqttPublisher mqtt,
     GatewayTelemetry telemetry,
@@ -31,7 +31,7 @@ public sealed partial class TelemetryPipeline(
     ILogger<TelemetryPipeline> logger) : BackgroundService
 {
     private readonly CollectingIngestSink _sink = new();
-    private readonly List<FailurePredicted> _pending = [];
+    private readonly List<object> _pending = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -64,6 +64,7 @@ public sealed partial class TelemetryPipeline(
     {
         _sink.Clear();
         _pending.Clear();
+        features.ClearClosed();
         ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, _sink, message.Client);
 
         foreach (var rejection in _sink.Rejections)
@@ -78,21 +79,16 @@ public sealed partial class TelemetryPipeline(
             }
         }
 
-        var now = clock.GetUtcNow();
         foreach (var reading in _sink.Readings)
         {
-            if (reading.IsHistorical)
+            // Store-and-forward data from the device belongs to the record, not to a live decision.
+            if (!reading.IsHistorical)
             {
-                // Store-and-forward data from the device: it belongs to the record, not to a live decision.
-                continue;
-            }
-
-            features.Add(reading);
-            if (rules.Evaluate(reading.AssetId, reading.SensorId, reading.Value, reading.DeviceTime, message.Topic, now) is { } prediction)
-            {
-                _pending.Add(prediction);
+                features.Add(reading);
             }
         }
+
+        await decisions.DecideAsync(features.Closed, message.Topic, _pending, cancellationToken);
 
         foreach (var sample in _sink.DeadLetters)
         {
@@ -111,11 +107,20 @@ public sealed partial class TelemetryPipeline(
             await PublishUntilConfirmed(offline, offline.EventId, cancellationToken);
         }
 
-        foreach (var prediction in _pending)
+        foreach (var @event in _pending)
         {
-            await PublishUntilConfirmed(prediction, prediction.PredictionId, cancellationToken);
-            telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
-            LogPredicted(logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Evidence[0].Signal, prediction.Evidence[0].Value);
+            switch (@event)
+            {
+                case FailurePredicted prediction:
+                    await PublishUntilConfirmed(prediction, prediction.PredictionId, cancellationToken);
+                    telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
+                    LogPredicted(logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
+                        prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
+                    break;
+                case AssetHealthAssessed assessment:
+                    await PublishUntilConfirmed(assessment, assessment.AssessmentId, cancellationToken);
+                    break;
+            }
         }
     }
 
@@ -146,8 +151,8 @@ public sealed partial class TelemetryPipeline(
     [LoggerMessage(EventId = 1104, Level = LogLevel.Debug, Message = "Rejected reading on {Topic}: {Reason} ({Detail}) asset {AssetId} sensor {SensorId}")]
     private static partial void LogRejectedReading(ILogger logger, string topic, string reason, string detail, string? assetId, string? sensorId);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Failure predicted for {AssetId}: {FailureMode} ({HealthState}), {Signal} = {Value}")]
-    private static partial void LogPredicted(ILogger logger, string assetId, string failureMode, HealthState healthState, string signal, double value);
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Failure predicted for {AssetId}: {FailureMode} ({HealthState}) by {Path} {Source} (fallback: {FallbackReason})")]
+    private static partial void LogPredicted(ILogger logger, string assetId, string failureMode, HealthState healthState, DecisionPath path, string? source, string? fallbackReason);
 
     [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Publishing {MessageType} {MessageId} failed, retrying in {DelaySeconds:0.0} s: {Reason}")]
     private static partial void LogPublishFailed(ILogger logger, string messageType, Guid messageId, double delaySeconds, string reason);

@@ -1,0 +1,141 @@
+using Microsoft.Extensions.Options;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Models;
+using PdM.Edge.Inference;
+using PdM.Edge.Ingestion.Model;
+
+namespace PdM.Edge.Gateway.Pipeline;
+
+/// <summary>
+/// Turns each closed feature window into a decision (the deployed model, or the rules when the model cannot be
+/// trusted: <see cref="DecisionPolicy"/>) and the decision into events: <see cref="FailurePredicted"/> when an asset
+/// enters an alert state or escalates, and a periodic <see cref="AssetHealthAssessed"/> per asset.
+/// </summary>
+public sealed class DecisionStage
+{
+    private readonly DecisionPolicy _policy;
+    private readonly AssetModel _assets;
+    private readonly GatewayOptions _options;
+    private readonly TimeProvider _clock;
+    private readonly IReadOnlyList<string> _featureNames;
+    private readonly Dictionary<string, HealthState> _alerted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _lastAssessed = new(StringComparer.Ordinal);
+
+    public DecisionStage(DecisionPolicy policy, AssetModel assets, FeatureStage features, IOptions<GatewayOptions> options, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(options);
+        _policy = policy;
+        _assets = assets;
+        _options = options.Value;
+        _clock = clock;
+        _featureNames = [.. features.Spec.Features.Select(f => f.Name)];
+    }
+
+    /// <summary>Decides every closed window and appends the events to publish, in order.</summary>
+    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, string source, List<object> events, CancellationToken cancellationToken)
+    {
+        foreach (var window in windows)
+        {
+            if (!_assets.TryGetAsset(window.AssetId, out var asset))
+            {
+                continue;
+            }
+
+            var decision = await _policy.DecideAsync(new DecisionRequest
+            {
+                AssetId = asset.Id,
+                AssetClass = asset.AssetClass,
+                FeatureNames = _featureNames,
+                FeatureValues = window.Values,
+                SensorValues = ExactFacts(window),
+                WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
+                WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
+                Source = source,
+            }, cancellationToken);
+
+            if (Prediction(decision) is { } prediction)
+            {
+                events.Add(prediction);
+            }
+
+            if (Assessment(decision) is { } assessment)
+            {
+                events.Add(assessment);
+            }
+        }
+    }
+
+    private Dictionary<string, double> ExactFacts(ClosedWindow window)
+    {
+        var facts = new Dictionary<string, double>(_featureNames.Count, StringComparer.Ordinal);
+        for (var i = 0; i < _featureNames.Count; i++)
+        {
+            facts[_featureNames[i]] = window.ExactValues[i];
+        }
+
+        return facts;
+    }
+
+    /// <summary>
+    /// A prediction when the asset enters Alert/Danger or escalates from Alert to Danger; nothing while the condition
+    /// merely persists (Maintenance folds repeats into one case anyway, but the uplink should not carry them), and
+    /// the alert re-arms once a window judges the asset Healthy or Watch again.
+    /// </summary>
+    private FailurePredicted? Prediction(Decision decision)
+    {
+        if (decision.HealthState < HealthState.Alert || decision.FailureMode is null)
+        {
+            _alerted.Remove(decision.AssetId);
+            return null;
+        }
+
+        if (_alerted.TryGetValue(decision.AssetId, out var previous) && previous >= decision.HealthState)
+        {
+            return null;
+        }
+
+        _alerted[decision.AssetId] = decision.HealthState;
+        var now = _clock.GetUtcNow();
+        return new FailurePredicted
+        {
+            PredictionId = Guid.CreateVersion7(now),
+            SiteId = _options.SiteId,
+            AssetId = decision.AssetId,
+            FailureMode = decision.FailureMode,
+            Severity = decision.Severity ?? FailureSeverity.Incipient,
+            HealthState = decision.HealthState,
+            Confidence = decision.Confidence,
+            RemainingUsefulLife = decision.RemainingUsefulLife,
+            Evidence = decision.Evidence,
+            Provenance = decision.Provenance,
+            OccurredAt = now,
+        };
+    }
+
+    private AssetHealthAssessed? Assessment(Decision decision)
+    {
+        var now = _clock.GetUtcNow();
+        if (_lastAssessed.TryGetValue(decision.AssetId, out var last) && now - last < TimeSpan.FromSeconds(_options.HealthAssessmentIntervalSeconds))
+        {
+            return null;
+        }
+
+        _lastAssessed[decision.AssetId] = now;
+        return new AssetHealthAssessed
+        {
+            AssessmentId = Guid.CreateVersion7(now),
+            SiteId = _options.SiteId,
+            AssetId = decision.AssetId,
+            AssetClass = decision.AssetClass,
+            HealthState = decision.HealthState,
+            FailureProbability = decision.FailureProbability,
+            RemainingUsefulLife = decision.RemainingUsefulLife,
+            FailureMode = decision.FailureMode,
+            Provenance = decision.Provenance,
+            WindowStart = decision.WindowStart,
+            WindowEnd = decision.WindowEnd,
+            OccurredAt = now,
+        };
+    }
+}
