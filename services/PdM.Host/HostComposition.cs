@@ -1,3 +1,4 @@
+using PdM.Cmms.Stubs;
 using PdM.Edge.Gateway;
 using PdM.Edge.Simulator;
 using PdM.ServiceDefaults;
@@ -42,6 +43,13 @@ public static class HostComposition
         if (edge.Simulator)
         {
             builder.AddPlantSimulator();
+        }
+
+        // Demo: the Maximo/SAP contract stubs on loopback, so work orders land in a "CMMS" and the console shows them.
+        if (builder.Configuration.GetValue<bool>($"{CmmsStubOptions.Section}:{nameof(CmmsStubOptions.Enabled)}"))
+        {
+            builder.Services.AddCmmsStubs(builder.Configuration);
+            builder.Services.AddHostedService<CmmsStubHostedService>();
         }
 
         var app = builder.Build();

@@ -4,15 +4,20 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PdM.Maintenance.Api;
+using PdM.Maintenance.Cmms;
 using PdM.Maintenance.Consumers;
+using PdM.Maintenance.Feedback;
+using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
+using PdM.Maintenance.Policy;
 using PdM.ServiceDefaults;
 
 namespace PdM.Maintenance;
 
-/// <summary>Cases, work-order policy and (later) CMMS adapters: predictions in, work orders out.</summary>
+/// <summary>Cases, work-order policy, CMMS adapters and outcome feedback: predictions in, records in the planners' CMMS out.</summary>
 public static class MaintenanceModule
 {
     public const string Name = "Maintenance";
@@ -28,6 +33,27 @@ public static class MaintenanceModule
         builder.Services.AddDbContext<MaintenanceDbContext>((services, options) =>
             options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
                 npgsql.MigrationsHistoryTable("__ef_migrations_history", MaintenanceDbContext.Schema)));
+
+        builder.Services.AddValidatedOptions<MaintenanceOptions>(MaintenanceOptions.Section);
+        builder.Services.TryAddSingleton<SiteDirectory>();
+        builder.Services.TryAddSingleton<OutboxSignal>();
+        builder.Services.TryAddSingleton<CircuitBreakers>();
+        builder.Services.TryAddSingleton<CmmsAdapterFactory>();
+        builder.Services.TryAddScoped<OutboxWriter>();
+        builder.Services.TryAddScoped<CaseCloser>();
+        builder.Services.AddHttpClient(CmmsAdapterFactory.HttpClientName, (services, http) =>
+                http.Timeout = services.GetRequiredService<IOptions<MaintenanceOptions>>().Value.Delivery.RequestTimeout)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Cookies are per CMMS session (SAP), kept by the adapter, never shared through a pooled handler.
+                UseCookies = false,
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        builder.Services.TryAddSingleton<OutboxDispatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxDispatcher>());
+        builder.Services.TryAddSingleton<StatusSyncService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<StatusSyncService>());
     }
 
     public static void AddMaintenanceConsumers(IBusRegistrationConfigurator bus)
@@ -36,5 +62,9 @@ public static class MaintenanceModule
         bus.AddConsumer<FailurePredictedConsumer>().Endpoint(e => e.Name = "maintenance-failure-predicted");
     }
 
-    public static void MapMaintenance(IEndpointRouteBuilder endpoints) => WorkOrderEndpoints.Map(endpoints);
+    public static void MapMaintenance(IEndpointRouteBuilder endpoints)
+    {
+        WorkOrderEndpoints.Map(endpoints);
+        CaseEndpoints.Map(endpoints);
+    }
 }

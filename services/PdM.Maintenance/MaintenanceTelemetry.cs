@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace PdM.Maintenance;
 
-/// <summary>The Maintenance module's meter: what a planner's dashboard shows about work orders.</summary>
+/// <summary>The Maintenance module's meter: what a planner's dashboard shows about cases, work orders and CMMS delivery.</summary>
 public sealed class MaintenanceTelemetry : IDisposable
 {
     public const string MeterName = "PdM.Maintenance";
@@ -16,6 +16,13 @@ public sealed class MaintenanceTelemetry : IDisposable
         WorkOrdersRaised = _meter.CreateCounter<long>("pdm.maintenance.work_orders_raised", description: "Work orders opened.");
         WorkOrdersUpdated = _meter.CreateCounter<long>("pdm.maintenance.work_orders_updated", description: "Predictions folded into an already open work order.");
         DuplicatesIgnored = _meter.CreateCounter<long>("pdm.maintenance.duplicates_ignored", description: "Redelivered messages that had already taken effect.");
+        PredictionsRejected = _meter.CreateCounter<long>("pdm.maintenance.predictions_rejected", description: "Predictions that could not be mapped, by reason.");
+        PredictionsSuppressed = _meter.CreateCounter<long>("pdm.maintenance.predictions_suppressed", description: "Predictions folded into a closed case during its cooldown.");
+        CasesEscalated = _meter.CreateCounter<long>("pdm.maintenance.cases_escalated", description: "Open cases whose priority rose.");
+        CmmsDeliveries = _meter.CreateCounter<long>("pdm.maintenance.cmms_deliveries", description: "CMMS calls by system and result.");
+        BreakerTransitions = _meter.CreateCounter<long>("pdm.maintenance.breaker_transitions", description: "CMMS circuit-breaker state changes.");
+        EventsPublished = _meter.CreateCounter<long>("pdm.maintenance.events_published", description: "Events published from the outbox, by type.");
+        OutcomesRecorded = _meter.CreateCounter<long>("pdm.maintenance.outcomes_recorded", description: "Cases closed with an outcome (training labels).");
     }
 
     public Counter<long> WorkOrdersRaised { get; }
@@ -23,6 +30,20 @@ public sealed class MaintenanceTelemetry : IDisposable
     public Counter<long> WorkOrdersUpdated { get; }
 
     public Counter<long> DuplicatesIgnored { get; }
+
+    public Counter<long> PredictionsRejected { get; }
+
+    public Counter<long> PredictionsSuppressed { get; }
+
+    public Counter<long> CasesEscalated { get; }
+
+    public Counter<long> CmmsDeliveries { get; }
+
+    public Counter<long> BreakerTransitions { get; }
+
+    public Counter<long> EventsPublished { get; }
+
+    public Counter<long> OutcomesRecorded { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -6,7 +6,7 @@ using PdM.Maintenance.Persistence;
 
 namespace PdM.Maintenance.Api;
 
-/// <summary>A work order as the API shows it: the CMMS-facing fields plus the decision that raised it.</summary>
+/// <summary>A work order as the API shows it: the CMMS-facing fields, the decision that raised it and where it lives in the CMMS.</summary>
 public sealed record WorkOrderResponse(
     Guid Id,
     string SiteId,
@@ -28,6 +28,19 @@ public sealed record WorkOrderResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
+    public Guid CaseId { get; init; }
+
+    /// <summary><c>request</c> or <c>workOrder</c>.</summary>
+    public string Kind { get; init; } = "workOrder";
+
+    public string Criticality { get; init; } = "B";
+
+    public DateTimeOffset? LatestFinish { get; init; }
+
+    public CmmsReferenceResponse? Cmms { get; init; }
+
+    public DateTimeOffset? ClosedAt { get; init; }
+
     public static WorkOrderResponse From(WorkOrder w)
     {
         ArgumentNullException.ThrowIfNull(w);
@@ -36,6 +49,19 @@ public sealed record WorkOrderResponse(
             w.RulP50, w.RulUnit, w.ExternalKey, w.FirstPredictionId, w.LastPredictionId, w.PredictionCount,
             JsonSerializer.Deserialize(w.ProvenanceJson, ContractsJsonContext.Default.DecisionProvenance),
             JsonSerializer.Deserialize(w.EvidenceJson, ContractsJsonContext.Default.IReadOnlyListEvidence),
-            w.CreatedAt, w.UpdatedAt);
+            w.CreatedAt, w.UpdatedAt)
+        {
+            CaseId = w.CaseId,
+            Kind = w.Kind,
+            Criticality = w.Criticality,
+            LatestFinish = w.LatestFinish,
+            ClosedAt = w.ClosedAt,
+            Cmms = new CmmsReferenceResponse(w.CmmsSystem, w.CmmsRecordId, w.CmmsUrl, w.CmmsStatus, w.DeliveryState.ToString(),
+                w.DeliveryError, w.DeliveredAt, w.LastSyncedAt),
+        };
     }
 }
+
+/// <summary>Where the work order is in the CMMS and how its delivery went.</summary>
+public sealed record CmmsReferenceResponse(
+    string System, string? RecordId, string? Url, string? Status, string Delivery, string? DeliveryError, DateTimeOffset? DeliveredAt, DateTimeOffset? LastSyncedAt);

@@ -11,6 +11,12 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
 
     public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
 
+    public DbSet<MaintenanceCase> Cases => Set<MaintenanceCase>();
+
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+
+    public DbSet<PredictionRejection> Rejections => Set<PredictionRejection>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -33,6 +39,15 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
             workOrder.Property(w => w.EvidenceJson).HasColumnType("jsonb");
             workOrder.Property(w => w.Version).IsRowVersion();
             workOrder.HasIndex(w => w.ExternalKey).IsUnique();
+            workOrder.Property(w => w.Kind).HasMaxLength(16);
+            workOrder.Property(w => w.Criticality).HasMaxLength(1);
+            workOrder.Property(w => w.CmmsSystem).HasMaxLength(16);
+            workOrder.Property(w => w.CmmsRecordId).HasMaxLength(64);
+            workOrder.Property(w => w.CmmsUrl).HasMaxLength(1000);
+            workOrder.Property(w => w.CmmsStatus).HasMaxLength(32);
+            workOrder.Property(w => w.DeliveryState).HasConversion<string>().HasMaxLength(16);
+            workOrder.Property(w => w.DeliveryError).HasMaxLength(2000);
+            workOrder.HasIndex(w => w.CaseId);
 
             // The database, not the consumer, guarantees one open work order per condition, even with
             // competing consumers on several hosts.
@@ -50,6 +65,54 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
             inbox.HasIndex(m => m.ReceivedAt);
         });
 
+        modelBuilder.Entity<MaintenanceCase>(@case =>
+        {
+            @case.ToTable("cases");
+            @case.HasKey(c => c.Id);
+            @case.Property(c => c.SiteId).HasMaxLength(64);
+            @case.Property(c => c.AssetId).HasMaxLength(128);
+            @case.Property(c => c.FailureMode).HasMaxLength(32);
+            @case.Property(c => c.Status).HasConversion<string>().HasMaxLength(16);
+            @case.Property(c => c.Priority).HasConversion<string>().HasMaxLength(16);
+            @case.Property(c => c.Criticality).HasMaxLength(1);
+            @case.Property(c => c.Outcome).HasConversion<string>().HasMaxLength(32);
+            @case.Property(c => c.FailureCode).HasMaxLength(64);
+            @case.Property(c => c.SourcePredictionIdsJson).HasColumnType("jsonb");
+            @case.Property(c => c.Version).IsRowVersion();
+            @case.HasIndex(c => new { c.SiteId, c.AssetId, c.FailureMode })
+                .IsUnique()
+                .HasFilter("status = 'Open'")
+                .HasDatabaseName("ux_cases_open_condition");
+            @case.HasIndex(c => new { c.SiteId, c.AssetId, c.FailureMode, c.ClosedAt });
+        });
+
+        modelBuilder.Entity<OutboxMessage>(outbox =>
+        {
+            outbox.ToTable("outbox");
+            outbox.HasKey(m => m.Id);
+            outbox.Property(m => m.Id).UseIdentityAlwaysColumn();
+            outbox.Property(m => m.Kind).HasConversion<string>().HasMaxLength(16);
+            outbox.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
+            outbox.Property(m => m.Destination).HasMaxLength(200);
+            outbox.Property(m => m.SiteId).HasMaxLength(64);
+            outbox.Property(m => m.PayloadJson).HasColumnType("jsonb");
+            outbox.Property(m => m.LastError).HasMaxLength(2000);
+            outbox.HasIndex(m => new { m.Status, m.NextAttemptAt }).HasFilter("status = 'Pending'");
+            outbox.HasIndex(m => m.WorkOrderId);
+        });
+
+        modelBuilder.Entity<PredictionRejection>(rejection =>
+        {
+            rejection.ToTable("rejections");
+            rejection.HasKey(r => r.Id);
+            rejection.Property(r => r.SiteId).HasMaxLength(64);
+            rejection.Property(r => r.AssetId).HasMaxLength(128);
+            rejection.Property(r => r.FailureMode).HasMaxLength(32);
+            rejection.Property(r => r.Reason).HasMaxLength(32);
+            rejection.Property(r => r.Detail).HasMaxLength(1000);
+            rejection.HasIndex(r => r.ReceivedAt);
+        });
+
         ApplySnakeCaseNames(modelBuilder);
     }
 
@@ -60,7 +123,7 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
         {
             foreach (var property in entity.GetProperties())
             {
-                if (property.Name != nameof(WorkOrder.Version))
+                if (property.Name != nameof(WorkOrder.Version) && property.Name != nameof(MaintenanceCase.Version))
                 {
                     property.SetColumnName(ToSnakeCase(property.Name));
                 }

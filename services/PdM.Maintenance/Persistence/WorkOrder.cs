@@ -9,6 +9,19 @@ public enum WorkOrderStatus
     Closed = 1,
 }
 
+public enum DeliveryState
+{
+    /// <summary>Waiting in the outbox (or retrying).</summary>
+    Pending = 0,
+    Delivered = 1,
+
+    /// <summary>Parked: authentication or contract failure, or retries exhausted. An operator must act.</summary>
+    Failed = 2,
+
+    /// <summary>The site has no CMMS adapter: the work order is kept and logged only.</summary>
+    NotConfigured = 3,
+}
+
 /// <summary>
 /// A work order for one (site, asset, failure mode). While it is open, further predictions of the same condition update
 /// it (count, latest evidence, escalated priority) instead of opening another: a persisting condition is one problem.
@@ -57,6 +70,39 @@ public sealed class WorkOrder
     public DateTimeOffset UpdatedAt { get; set; }
 
     public DateTimeOffset LastPredictedAt { get; set; }
+
+    public Guid CaseId { get; set; }
+
+    /// <summary><c>request</c> (Maximo SR, SAP M1) or <c>workOrder</c> (Maximo WO, SAP M2), fixed when the record is created.</summary>
+    public string Kind { get; set; } = "workOrder";
+
+    /// <summary>Asset criticality A/B/C from the site's registry.</summary>
+    public string Criticality { get; set; } = "B";
+
+    public DateTimeOffset? LatestFinish { get; set; }
+
+    /// <summary><c>maximo</c>, <c>sap</c>, <c>webhook</c> or <c>none</c>.</summary>
+    public string CmmsSystem { get; set; } = "none";
+
+    /// <summary>The record's id in the CMMS (Maximo ticketid/wonum, SAP notification number) once delivered.</summary>
+    public string? CmmsRecordId { get; set; }
+
+    /// <summary>The record's URI in the CMMS (Maximo resource href, SAP entity URI).</summary>
+    public string? CmmsUrl { get; set; }
+
+    /// <summary>The record's status as last seen in the CMMS (NEW, WAPPR, CLOSE, phase 4, …).</summary>
+    public string? CmmsStatus { get; set; }
+
+    public DeliveryState DeliveryState { get; set; }
+
+    /// <summary>Why the last delivery failed, in words an operator can act on.</summary>
+    public string? DeliveryError { get; set; }
+
+    public DateTimeOffset? DeliveredAt { get; set; }
+
+    public DateTimeOffset? LastSyncedAt { get; set; }
+
+    public DateTimeOffset? ClosedAt { get; set; }
 
     /// <summary>PostgreSQL's xmin: concurrent updates of the same work order retry instead of losing a count.</summary>
     public uint Version { get; set; }

@@ -1,0 +1,25 @@
+namespace PdM.Cmms.Stubs;
+
+/// <summary>Section <c>CmmsStubs</c>: the credentials every tenant starts with (a tenant can be given its own).</summary>
+public sealed class CmmsStubOptions
+{
+    public const string Section = "CmmsStubs";
+    public const string DefaultTenant = "default";
+
+    /// <summary>Start the stubs inside <c>PdM.Host</c> (Demo environment).</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Loopback port for the in-host stub server; 0 picks a free one.</summary>
+    public int Port { get; set; } = 18091;
+
+    public string MaximoApiKey { get; set; } = "stub-maximo-key";
+
+    public string SapUser { get; set; } = "PDM_RFC";
+
+    public string SapPassword { get; set; } = "stub-sap-password";
+
+    /// <summary>The <c>sap-client</c> every request must name; empty accepts any (S/4HANA Cloud has none).</summary>
+    public string SapClient { get; set; } = "100";
+
+    public string WebhookSecret { get; set; } = "stub-webhook-secret";
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+
+namespace PdM.Maintenance.Cmms;
+
+/// <summary>Shared mapping of HTTP statuses and transport failures onto <see cref="CmmsResult"/>.</summary>
+internal static class HttpResponses
+{
+    public static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider clock)
+    {
+        var header = response.Headers.RetryAfter;
+        if (header?.Delta is { } delta)
+        {
+            return delta;
+        }
+
+        if (header?.Date is { } date)
+        {
+            var wait = date - clock.GetUtcNow();
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+
+        return null;
+    }
+
+    /// <summary>The non-success cases every vendor shares; <paramref name="reason"/> is the vendor's own error text.</summary>
+    public static CmmsResult Failure(string system, HttpResponseMessage response, string reason, string credentialHint, TimeProvider clock)
+    {
+        var code = (int)response.StatusCode;
+        var status = string.Create(CultureInfo.InvariantCulture, $"HTTP {code}");
+        return response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                CmmsResult.Fail(CmmsOutcome.AuthenticationFailed, $"{system} refused our credentials ({status}: {reason}). Check {credentialHint}; delivery is parked, not retried."),
+            HttpStatusCode.TooManyRequests =>
+                CmmsResult.Fail(CmmsOutcome.RateLimited, $"{system} is rate limiting ({status}: {reason})", RetryAfter(response, clock)),
+            HttpStatusCode.RequestTimeout =>
+                CmmsResult.Fail(CmmsOutcome.Transient, $"{system} timed out ({status}: {reason})"),
+            _ when code >= 500 =>
+                CmmsResult.Fail(CmmsOutcome.Transient, $"{system} is unavailable ({status}: {reason})", RetryAfter(response, clock)),
+            _ => CmmsResult.Fail(CmmsOutcome.Rejected, $"{system} rejected the record ({status}: {reason})"),
+        };
+    }
+
+    public static CmmsResult Transport(string system, Exception exception) =>
+        CmmsResult.Fail(CmmsOutcome.Transient, $"{system} did not answer: {exception.GetType().Name}: {exception.Message}");
+
+    public static bool IsTransport(Exception exception) =>
+        exception is HttpRequestException or IOException or TaskCanceledException or TimeoutException;
+
+    public static async Task<JsonElement?> JsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static string? String(this JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value)
+            ? value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                JsonValueKind.True => "true",
+                JsonValueKind.False => "false",
+                _ => null,
+            }
+            : null;
+
+    public static string Clip(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
+}

@@ -1,0 +1,275 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PdM.Cmms.Stubs;
+using PdM.Contracts.Decisions;
+using PdM.Maintenance.Api;
+using PdM.Maintenance.Persistence;
+using PdM.ServiceDefaults;
+using PdM.Testing;
+
+namespace PdM.Maintenance.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class MaintenanceSuite : ICollectionFixture<MaintenanceFixture>
+{
+    public const string Name = "maintenance";
+}
+
+/// <summary>
+/// One Maintenance host for the suite: a fresh PostgreSQL database, its own RabbitMQ vhost, and the CMMS stubs on
+/// 127.0.0.1. Every test gets its own site, and every site its own stub tenant (records, faults, credentials), so
+/// tests never see each other's records or faults.
+/// </summary>
+public sealed class MaintenanceFixture : IAsyncLifetime
+{
+    public const string GoodAsset = "PUMP-101";
+    public const string SapPassword = "sap-secret";
+    public const string MaximoKey = "maximo-key";
+    public const string WebhookSecret = "hook-secret";
+
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private TestDatabase? _database;
+    private WebApplication? _app;
+
+    public CmmsStubServer Stubs { get; private set; } = null!;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public ReceivedEvents Events { get; } = new();
+
+    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("maint");
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("maint"));
+        Stubs = await CmmsStubServer.StartAsync(configure: o =>
+        {
+            o.MaximoApiKey = MaximoKey;
+            o.SapPassword = SapPassword;
+            o.SapClient = "100";
+            o.WebhookSecret = WebhookSecret;
+        });
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
+            ["Messaging:Transport"] = "RabbitMq",
+            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
+            ["Maintenance:AcceptUnconfiguredSites"] = "false",
+            ["Maintenance:Delivery:PollInterval"] = "00:00:00.100",
+            ["Maintenance:Delivery:BackoffBase"] = "00:00:00.100",
+            ["Maintenance:Delivery:BackoffMax"] = "00:00:01",
+            ["Maintenance:Delivery:BreakerFailureThreshold"] = "3",
+            ["Maintenance:Delivery:BreakerCooldown"] = "00:00:01",
+            ["Maintenance:Delivery:AuthFailureCooldown"] = "01:00:00",
+            ["Maintenance:Delivery:RequestTimeout"] = "00:00:10",
+            ["Maintenance:StatusSync:Interval"] = "00:00:00.300",
+        };
+        foreach (var site in new[] { "mx-sr", "mx-crash", "mx-429", "mx-5xx", "mx-feedback", "strict" })
+        {
+            Maximo(settings, site, workOrders: false, MaximoKey);
+        }
+
+        Maximo(settings, "mx-wo", workOrders: true, MaximoKey);
+        Maximo(settings, "mx-cool", workOrders: false, MaximoKey);
+        settings["Maintenance:Sites:mx-cool:Cooldown"] = "00:00:01";
+        Maximo(settings, "mx-bulk", workOrders: true, MaximoKey);
+        Maximo(settings, "mx-auth", workOrders: false, "not-the-key");
+        foreach (var site in new[] { "sap-create", "sap-crash", "sap-429", "sap-5xx", "sap-csrf", "sap-feedback" })
+        {
+            Sap(settings, site, SapPassword);
+        }
+
+        Sap(settings, "sap-auth", "wrong-password");
+        Webhook(settings, "hook", WebhookSecret);
+        Webhook(settings, "hook-auth", "wrong-secret");
+        settings["Maintenance:Sites:strict:Assets:NOREF-1:Criticality"] = "B";
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(Logs);
+        builder.Services.AddSingleton(Events);
+        MaintenanceModule.AddMaintenance(builder);
+        builder.AddPdMMessaging(bus =>
+        {
+            MaintenanceModule.AddMaintenanceConsumers(bus);
+            bus.AddConsumer<EventCollector>();
+        });
+        // Start returns once the receive endpoints are bound: a test's first publish must not go to an exchange with no queue.
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        _app = builder.Build();
+        MaintenanceModule.MapMaintenance(_app);
+
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<MaintenanceDbContext>().Database.MigrateAsync();
+        }
+
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Api = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("PDM_TEST_LOG_FILE") is { Length: > 0 } logFile)
+        {
+            await File.WriteAllLinesAsync(logFile, Logs.Lines);
+        }
+
+        Api?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (Stubs is not null)
+        {
+            await Stubs.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    /// <summary>A prediction as the gateway sends it: VIB on the DE bearing, with evidence and a model's RUL.</summary>
+    public static FailurePredicted Prediction(string site, string asset = GoodAsset, double confidence = 0.9, double? rulHours = 310,
+        HealthState health = HealthState.Alert, string mode = "VIB") => new()
+    {
+        PredictionId = Guid.NewGuid(),
+        SiteId = site,
+        AssetId = asset,
+        FailureMode = mode,
+        Severity = FailureSeverity.Incipient,
+        HealthState = health,
+        Confidence = confidence,
+        RemainingUsefulLife = rulHours is { } h ? new RulEstimate(RulUnit.Hours, h, P10: h * 0.4, P90: h * 2) : null,
+        Evidence =
+        [
+            new Evidence
+            {
+                Signal = "DE velocity RMS",
+                Value = 7.1,
+                Unit = "mm/s",
+                Limit = 4.5,
+                WindowStart = DateTimeOffset.Parse("2026-11-20T00:00:00Z", CultureInfo.InvariantCulture),
+                WindowEnd = DateTimeOffset.Parse("2026-11-23T00:00:00Z", CultureInfo.InvariantCulture),
+                Source = "spBv1.0/PlantA/DDATA/edge-3/pump101",
+            },
+        ],
+        Provenance = new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "edge-3", ModelName = "brg-rul", ModelVersion = "3.1.0", ModelDigest = new string('a', 64) },
+        OccurredAt = DateTimeOffset.UtcNow,
+    };
+
+    public Task Publish(FailurePredicted prediction) => Bus.Publish(prediction);
+
+    public async Task<List<WorkOrderResponse>> WorkOrders(string asset = GoodAsset) =>
+        await Api.GetFromJsonAsync<List<WorkOrderResponse>>($"/api/work-orders?assetId={asset}&limit=500", ApiJson) ?? [];
+
+    public async Task<List<CaseResponse>> Cases(string site, string asset = GoodAsset) =>
+        await Api.GetFromJsonAsync<List<CaseResponse>>($"/api/cases?siteId={site}&assetId={asset}", ApiJson) ?? [];
+
+    public async Task<WorkOrderResponse> WorkOrder(Guid id) =>
+        (await Api.GetFromJsonAsync<WorkOrderResponse>($"/api/work-orders/{id}", ApiJson))!;
+
+    public async Task<CaseResponse> Case(Guid id) => (await Api.GetFromJsonAsync<CaseResponse>($"/api/cases/{id}", ApiJson))!;
+
+    public async Task<List<RejectionResponse>> Rejections(string site) =>
+        await Api.GetFromJsonAsync<List<RejectionResponse>>($"/api/rejections?siteId={site}", ApiJson) ?? [];
+
+    /// <summary>The site's only case once its work order reached <paramref name="delivery"/>.</summary>
+    public async Task<CaseResponse> DeliveredCase(string site, string asset = GoodAsset, string delivery = "Delivered", double seconds = 30) =>
+        await Eventually.Until(async () => (await Cases(site, asset)).SingleOrDefault(),
+            c => c?.WorkOrder?.Cmms?.Delivery == delivery, $"the work order of {site}/{asset} to be {delivery}", seconds) ?? throw new InvalidOperationException();
+
+    public static JsonSerializerOptions Json => ApiJson;
+
+    private void Maximo(Dictionary<string, string?> settings, string site, bool workOrders, string key)
+    {
+        var p = $"Maintenance:Sites:{site}";
+        settings[$"{p}:Cmms:Adapter"] = "Maximo";
+        settings[$"{p}:Cmms:Maximo:BaseUrl"] = Stubs.MaximoUrl(site).ToString();
+        settings[$"{p}:Cmms:Maximo:ApiKey"] = key;
+        settings[$"{p}:Cmms:Maximo:CreateWorkOrders"] = workOrders ? "true" : "false";
+        Registry(settings, site);
+    }
+
+    private void Sap(Dictionary<string, string?> settings, string site, string password)
+    {
+        var p = $"Maintenance:Sites:{site}";
+        settings[$"{p}:Cmms:Adapter"] = "Sap";
+        settings[$"{p}:Cmms:Sap:BaseUrl"] = Stubs.SapUrl(site).ToString();
+        settings[$"{p}:Cmms:Sap:Client"] = "100";
+        settings[$"{p}:Cmms:Sap:User"] = "PDM_RFC";
+        settings[$"{p}:Cmms:Sap:Password"] = password;
+        Registry(settings, site);
+    }
+
+    private void Webhook(Dictionary<string, string?> settings, string site, string secret)
+    {
+        var p = $"Maintenance:Sites:{site}";
+        settings[$"{p}:Cmms:Adapter"] = "Webhook";
+        settings[$"{p}:Cmms:Webhook:Url"] = Stubs.WebhookUrl(site).ToString();
+        settings[$"{p}:Cmms:Webhook:Secret"] = secret;
+        Registry(settings, site);
+    }
+
+    /// <summary>The asset registry and failure-mode catalogue every test site shares (INTEGRATIONS.md §5 example).</summary>
+    private static void Registry(Dictionary<string, string?> settings, string site)
+    {
+        var p = $"Maintenance:Sites:{site}";
+        settings[$"{p}:WorkOrderConfidence"] = "0.7";
+        settings[$"{p}:Cooldown"] = "7.00:00:00";
+        foreach (var asset in new[] { GoodAsset, "PUMP-102", "PUMP-103" })
+        {
+            var a = $"{p}:Assets:{asset}";
+            settings[$"{a}:Criticality"] = "B";
+            settings[$"{a}:EquipmentClass"] = "PU";
+            settings[$"{a}:Subunit"] = "Power transmission";
+            settings[$"{a}:MaintainableItem"] = "Bearing DE";
+            settings[$"{a}:Maximo:SiteId"] = "BEDFORD";
+            settings[$"{a}:Maximo:AssetNum"] = asset == GoodAsset ? "11430" : "1143" + asset[^1];
+            settings[$"{a}:Maximo:Location"] = "BPM3100";
+            settings[$"{a}:Maximo:FailureClass"] = "PUMPS";
+            settings[$"{a}:Sap:TechnicalObject"] = "10000123";
+            settings[$"{a}:Sap:Type"] = "EAMS_EQUI";
+            settings[$"{a}:Sap:Plant"] = "1010";
+            settings[$"{a}:Sap:WorkCenter"] = "RES-0100";
+            settings[$"{a}:Sap:PlannerGroup"] = "100";
+            settings[$"{a}:Sap:ObjectPartCodeGroup"] = "PUMP";
+            settings[$"{a}:Sap:ObjectPartCode"] = "BRG";
+        }
+
+        var m = $"{p}:FailureModes:VIB";
+        settings[$"{m}:Mechanism"] = "2.4";
+        settings[$"{m}:ProblemCode"] = "VIB";
+        settings[$"{m}:DamageCodeGroup"] = "PM1";
+        settings[$"{m}:DamageCode"] = "VIB";
+        settings[$"{m}:CauseCodeGroup"] = "PMCAUSE";
+        settings[$"{m}:CauseCode"] = "WEAR";
+        settings[$"{m}:Activity"] = "Replace";
+        settings[$"{m}:Recommendation"] = "Replace DE bearing; check alignment";
+        settings[$"{m}:EstimatedHours"] = "4";
+        settings[$"{m}:DowntimeRequired"] = "true";
+    }
+}
