@@ -2,9 +2,11 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PdM.Edge.Gateway.Mqtt;
 using PdM.Edge.Gateway.Pipeline;
+using PdM.Edge.Gateway.Uplink;
 using PdM.Edge.Gateway.Models;
 using PdM.Edge.Inference;
 using PdM.Edge.Ingestion;
+using PdM.Edge.Journal;
 using PdM.Edge.Ingestion.Model;
 using PdM.Features;
 using PdM.ServiceDefaults;
@@ -51,12 +53,17 @@ public static class GatewayModule
         services.AddSingleton<MqttPublisher>();
 
         // Deciding: the deployed model, else the rules (PdM.Edge.Inference + PdM.Edge.Rules).
-        services.AddSingleton<BusInferenceEventSink>();
-        services.AddSingleton<IInferenceEventSink>(sp => sp.GetRequiredService<BusInferenceEventSink>());
-        services.AddHostedService(sp => sp.GetRequiredService<BusInferenceEventSink>());
+        services.AddSingleton<JournalInferenceEventSink>();
+        services.AddSingleton<IInferenceEventSink>(sp => sp.GetRequiredService<JournalInferenceEventSink>());
+        services.AddHostedService(sp => sp.GetRequiredService<JournalInferenceEventSink>());
         services.AddPdmInference();
         services.AddOptions<InferenceOptions>().Configure<IOptions<GatewayOptions>>((inference, gateway) => inference.GatewayId = gateway.Value.EffectiveGatewayId);
         services.AddSingleton<DecisionStage>();
+
+        // Store and forward: events are journaled (SQLite, fsynced) before the MQTT acknowledgement, then sent.
+        services.AddEdgeJournal();
+        services.AddSingleton<EventJournal>();
+        services.AddHostedService<JournalUplinkService>();
         services.AddHostedService<ModelStoreLoader>();
         services.AddHostedService<TelemetryPipeline>();
         services.AddHostedService<MqttIngestService>();

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using PdM.Contracts.Decisions;
+using PdM.Contracts.Edge;
 using PdM.Contracts.Maintenance;
 using PdM.Contracts.Models;
 using PdM.Contracts.Telemetry;
@@ -20,4 +21,5 @@ namespace PdM.Contracts;
 [JsonSerializable(typeof(ModelRolledBack))]
 [JsonSerializable(typeof(ShadowEvaluationReported))]
 [JsonSerializable(typeof(AssetHealthAssessed))]
+[JsonSerializable(typeof(AssetWentOffline))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

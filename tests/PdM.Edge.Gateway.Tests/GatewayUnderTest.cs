@@ -74,6 +74,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
                 $"--Gateway:Mqtt:Port={proxy.Port}",
                 $"--Gateway:Mqtt:ClientId=gw-{site}",
                 "--Gateway:Mqtt:KeepAliveSeconds=2",
+                $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
                 .. settings,
             ],
             builder => builder.Logging.AddProvider(logs));

@@ -32,6 +32,7 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             $"--Gateway:Mqtt:Port={mqttPort}",
             $"--Simulator:Mqtt:Port={mqttPort}",
             "--Simulator:DegradationSeconds=5",
+            $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "journal.db")}",
         ];
 
         var (migrateExit, migrateOutput) = await RunToEnd(hostDll, ["migrate", .. settings]);

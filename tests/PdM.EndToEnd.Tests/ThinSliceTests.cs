@@ -65,6 +65,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
                 $"--Gateway:Mqtt:ClientId=gw-{_site}",
                 .. AssetModelArguments("PUMP-7", "PUMP-9"),
                 $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
+                $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", _site, "journal.db")}",
             ],
             builder => builder.Logging.AddProvider(_gatewayLogs));
         await _gateway.StartAsync();

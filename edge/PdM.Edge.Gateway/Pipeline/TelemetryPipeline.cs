@@ -1,4 +1,4 @@
-using MassTransit;
+using PdM.Edge.Gateway.Uplink;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Edge;
 using PdM.Edge.Gateway.Mqtt;
@@ -12,11 +12,13 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// (<see cref="FeatureStage"/>) → decide (<see cref="DecisionStage"/>) → publish, then acknowledge.
 /// <para>
 /// When a message is acknowledged (the QoS 1 PUBACK to the broker): after every reading in it was either rejected
-/// (counted, dead-lettered) or evaluated, and every event it caused (<see cref="FailurePredicted"/>,
-/// <see cref="AssetWentOffline"/>) was confirmed by the message bus (RabbitMQ publisher confirm). Until then the
-/// broker holds the message in our persistent session and redelivers it if the gateway dies. A bus that is down
-/// stalls the pipeline (retried with backoff), which fills the channel, which stops reading from the broker:
-/// backpressure, not loss.
+/// (counted, dead-lettered) or used, and every event it caused (<see cref="FailurePredicted"/>,
+/// <see cref="AssetHealthAssessed"/>, <see cref="AssetWentOffline"/>) was committed to the gateway's durable journal
+/// (SQLite, fsynced). Until then the broker holds the message in our persistent session and redelivers it if the
+/// gateway dies. After it, the journal owns the events: they survive a crash or a cloud outage and reach the bus
+/// through <see cref="Uplink.JournalUplinkService"/>. Readings themselves are not journaled, only what they caused: a
+/// gateway killed with a window half full loses that partial window (its readings were acknowledged once added), and
+/// the asset's next window starts from the next reading.
 /// </para>
 /// </summary>
 public sealed partial class TelemetryPipeline(
@@ -24,7 +26,7 @@ public sealed partial class TelemetryPipeline(
     TelemetryIngestor ingestor,
     FeatureStage features,
     DecisionStage decisions,
-    IBus bus,
+    EventJournal journal,
     MqttPublisher mqtt,
     GatewayTelemetry telemetry,
     TimeProvider clock,
@@ -104,7 +106,7 @@ public sealed partial class TelemetryPipeline(
         foreach (var offline in _sink.Offline)
         {
             LogOffline(logger, offline.AssetId, offline.Reason);
-            await PublishUntilConfirmed(offline, offline.EventId, cancellationToken);
+            await journal.AppendAsync(offline, offline.EventId, offline.OccurredAt, cancellationToken);
         }
 
         foreach (var @event in _pending)
@@ -112,35 +114,14 @@ public sealed partial class TelemetryPipeline(
             switch (@event)
             {
                 case FailurePredicted prediction:
-                    await PublishUntilConfirmed(prediction, prediction.PredictionId, cancellationToken);
+                    await journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken);
                     telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
                     LogPredicted(logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
                         prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
                     break;
                 case AssetHealthAssessed assessment:
-                    await PublishUntilConfirmed(assessment, assessment.AssessmentId, cancellationToken);
+                    await journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken);
                     break;
-            }
-        }
-    }
-
-    private async Task PublishUntilConfirmed<T>(T message, Guid messageId, CancellationToken cancellationToken)
-        where T : class
-    {
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                // A stable message id: a retried publish is a duplicate consumers recognise.
-                await bus.Publish(message, context => context.MessageId = messageId, cancellationToken);
-                return;
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                LogPublishFailed(logger, typeof(T).Name, messageId, delay.TotalSeconds, exception.Message);
-                await Task.Delay(delay, clock, cancellationToken);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
             }
         }
     }
@@ -153,9 +134,6 @@ public sealed partial class TelemetryPipeline(
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Failure predicted for {AssetId}: {FailureMode} ({HealthState}) by {Path} {Source} (fallback: {FallbackReason})")]
     private static partial void LogPredicted(ILogger logger, string assetId, string failureMode, HealthState healthState, DecisionPath path, string? source, string? fallbackReason);
-
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message = "Publishing {MessageType} {MessageId} failed, retrying in {DelaySeconds:0.0} s: {Reason}")]
-    private static partial void LogPublishFailed(ILogger logger, string messageType, Guid messageId, double delaySeconds, string reason);
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Sparkplug rebirth requested from {GroupId}/{EdgeNodeId}: {Cause}")]
     private static partial void LogRebirth(ILogger logger, string groupId, string edgeNodeId, RejectReason cause);

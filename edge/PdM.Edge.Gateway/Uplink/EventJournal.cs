@@ -1,0 +1,43 @@
+using PdM.Edge.Journal;
+
+namespace PdM.Edge.Gateway.Uplink;
+
+/// <summary>
+/// Where the gateway's events go first: the durable journal. An append returns once the entry is fsynced; from then
+/// on the event survives a crash, a reboot or a cloud outage and is sent by <see cref="JournalUplinkService"/>.
+/// </summary>
+public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock, ILogger<EventJournal> logger)
+{
+    /// <summary>Appends until committed; a full disk stalls the caller with backoff (backpressure, not loss).</summary>
+    public async Task AppendAsync(object message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken)
+    {
+        var append = UplinkMessages.ToJournal(message, messageId, originalTime);
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                var result = await journal.AppendAsync(append, cancellationToken);
+                if (!result.IsStored)
+                {
+                    // Only lower classes are ever refused (quota), and the journal counts it per class.
+                    LogRefused(logger, append.MessageType, result.Reason);
+                }
+
+                return;
+            }
+            catch (JournalStorageException exception)
+            {
+                LogStorageFailed(logger, append.MessageType, delay.TotalSeconds, exception.Message);
+                await Task.Delay(delay, clock, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Journal refused {MessageType}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string messageType, string? reason);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Journal cannot store {MessageType}, retrying in {DelaySeconds:0.0} s: {Reason}")]
+    private static partial void LogStorageFailed(ILogger logger, string messageType, double delaySeconds, string reason);
+}

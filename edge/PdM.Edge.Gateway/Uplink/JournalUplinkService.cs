@@ -1,0 +1,99 @@
+using MassTransit;
+using PdM.Edge.Journal;
+
+namespace PdM.Edge.Gateway.Uplink;
+
+/// <summary>
+/// Drains the journal to the bus. Leases a batch (live entries first, backlog replayed at the journal's rate),
+/// publishes each entry with its stable message id (RabbitMQ publisher confirms: a publish completes when the broker
+/// has it), and acknowledges exactly the confirmed entries; the rest are released and retried with the same id, so a
+/// consumer's inbox recognises any duplicate. Replayed entries carry <c>pdm-replay</c> and their original time.
+/// </summary>
+public sealed partial class JournalUplinkService(EdgeJournal journal, IBus bus, TimeProvider clock, ILogger<JournalUplinkService> logger) : BackgroundService
+{
+    public const string ReplayHeader = "pdm-replay";
+    public const string OriginalTimeHeader = "pdm-original-time";
+    private const int LeaseSize = 100;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        var confirmed = new List<long>(LeaseSize);
+        var failed = new List<long>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var batch = await journal.LeaseNextAsync(LeaseSize, stoppingToken);
+                if (batch.Count == 0)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), clock, stoppingToken);
+                    continue;
+                }
+
+                confirmed.Clear();
+                failed.Clear();
+                var publishes = new Task[batch.Count];
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    publishes[i] = Publish(batch[i], stoppingToken);
+                }
+
+                string? error = null;
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    try
+                    {
+                        await publishes[i];
+                        confirmed.Add(batch[i].Id);
+                    }
+                    catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        failed.Add(batch[i].Id);
+                        error ??= exception.Message;
+                    }
+                }
+
+                // Acknowledge what the broker confirmed before reporting the link down: an acknowledgement reports it up.
+                await journal.AcknowledgeAsync(confirmed, stoppingToken);
+                if (failed.Count == 0)
+                {
+                    backoff = TimeSpan.FromMilliseconds(200);
+                    continue;
+                }
+
+                journal.UplinkDown();
+                journal.Release(failed);
+                LogUplinkDown(logger, failed.Count, backoff.TotalSeconds, error);
+                await Task.Delay(backoff, clock, stoppingToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private Task Publish(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        var message = UplinkMessages.FromJournal(entry);
+        if (message is null)
+        {
+            // Written by a newer gateway build: keep it for that build rather than dropping it.
+            throw new InvalidOperationException($"unknown message type {entry.MessageType} in journal entry {entry.Id}");
+        }
+
+        return bus.Publish(message, context =>
+        {
+            context.MessageId = entry.MessageId;
+            if (entry.IsReplay)
+            {
+                context.Headers.Set(ReplayHeader, "true");
+                context.Headers.Set(OriginalTimeHeader, entry.OriginalTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }, cancellationToken);
+    }
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Uplink down: {Count} event(s) kept in the journal, retrying in {DelaySeconds:0.0} s: {Reason}")]
+    private static partial void LogUplinkDown(ILogger logger, int count, double delaySeconds, string? reason);
+}

@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using PdM.Contracts;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Edge;
+using PdM.Contracts.Models;
+using PdM.Edge.Journal;
+
+namespace PdM.Edge.Gateway.Uplink;
+
+/// <summary>
+/// The events a gateway sends to the cloud, each with its journal class (which sets its priority, TTL and drop
+/// policy) and its JSON shape in the journal. One table, so a new event type cannot be journaled and then not sent.
+/// </summary>
+public static class UplinkMessages
+{
+    private static readonly Dictionary<Type, Kind> ByType = new()
+    {
+        [typeof(FailurePredicted)] = new(nameof(FailurePredicted), MessageClass.FailurePrediction, ContractsJsonContext.Default.FailurePredicted),
+        // An asset going offline is as urgent as a prediction and must never be dropped for quota.
+        [typeof(AssetWentOffline)] = new(nameof(AssetWentOffline), MessageClass.FailurePrediction, ContractsJsonContext.Default.AssetWentOffline),
+        [typeof(AssetHealthAssessed)] = new(nameof(AssetHealthAssessed), MessageClass.HealthAssessment, ContractsJsonContext.Default.AssetHealthAssessed),
+        [typeof(ModelRolledBack)] = new(nameof(ModelRolledBack), MessageClass.HealthAssessment, ContractsJsonContext.Default.ModelRolledBack),
+        [typeof(ShadowEvaluationReported)] = new(nameof(ShadowEvaluationReported), MessageClass.HealthAssessment, ContractsJsonContext.Default.ShadowEvaluationReported),
+    };
+
+    private static readonly Dictionary<string, Kind> ByName = ByType.Values.ToDictionary(k => k.Name, StringComparer.Ordinal);
+
+    public static JournalAppend ToJournal(object message, Guid messageId, DateTimeOffset originalTime)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var kind = ByType.TryGetValue(message.GetType(), out var k)
+            ? k
+            : throw new ArgumentException($"{message.GetType().Name} is not an uplink message", nameof(message));
+        var payload = JsonSerializer.SerializeToUtf8Bytes(message, kind.TypeInfo);
+        return new JournalAppend(kind.Class, kind.Name, "application/json", payload, originalTime, messageId);
+    }
+
+    /// <summary>The message a journal entry holds, or null for a type this build does not know (kept, logged).</summary>
+    public static object? FromJournal(JournalEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return ByName.TryGetValue(entry.MessageType, out var kind) ? JsonSerializer.Deserialize(entry.Payload.Span, kind.TypeInfo) : null;
+    }
+
+    private sealed record Kind(string Name, MessageClass Class, JsonTypeInfo TypeInfo);
+}
