@@ -31,7 +31,7 @@ public sealed class InferenceOptions
 
     /// <summary>How long the first row of a batch waits for company. 0 = score whatever is queued right away.</summary>
     [Range(0, 1000)]
-    public double MaxBatchWaitMs { get; set; } = 5;
+    public double MaxBatchWaitMs { get; set; }
 
     /// <summary>A batch still running after this is terminated and its rows fall back with <c>timeout</c>.</summary>
     [Range(1, 600_000)]

@@ -143,6 +143,12 @@ internal static class Consumers
 
         // A backlog replayed from the broker carries old device times: widen the skew window for the drain.
         settings.Add("--Ingestion:MaxPastAge=1.00:00:00");
+
+        // bench-inference runs this same consumer with a model deployed: its settings come through the environment.
+        if (Environment.GetEnvironmentVariable("PDM_BENCH_GATEWAY_ARGS") is { Length: > 0 } extra)
+        {
+            settings.AddRange(extra.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
         var app = GatewayApplication.Build([.. settings], builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
         await connected.Task.WaitAsync(TimeSpan.FromSeconds(30));
@@ -153,6 +159,18 @@ internal static class Consumers
         }
 
         await Console.Out.WriteLineAsync("ready");
+        if (mode == "idle")
+        {
+            // Idle CPU: connected, model loaded, no traffic.
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            var started = Stopwatch.GetTimestamp();
+            await Task.Delay(TimeSpan.FromSeconds(messages));
+            var percent = 100 * (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(started).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle cpu_pct={percent:0.00}"));
+            await app.StopAsync();
+            return 0;
+        }
+
         await done.Task;
         lock (latencies)
         {

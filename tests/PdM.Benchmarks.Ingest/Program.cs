@@ -6,6 +6,15 @@ using PdM.Benchmarks.Ingest;
 // make bench-ingest. One run measures, on the same fixed stream published to the local Mosquitto:
 // (a) mosquitto_sub draining it, (b) a bare MQTTnet counting consumer, (c) the gateway pipeline
 // (parse + validate + features + rules), for 1 and 8 readings per message.
+if (args.Length > 0 && args[0] == "idle")
+{
+    // bench-inference: a gateway child connected with nothing to do, for N seconds; prints its CPU share.
+    var idle = Start(["dotnet", typeof(BenchStream).Assembly.Location, "consumer", "gateway", "idle", args[1], "bench-idle-" + Environment.ProcessId, args[2]]);
+    Console.WriteLine((await idle.Process.StandardOutput.ReadToEndAsync()).Split('\n').First(l => l.StartsWith("idle", StringComparison.Ordinal)));
+    await idle.Process.WaitForExitAsync();
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "consumer")
 {
     return await Consumers.Run(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args[4], int.Parse(args[5], CultureInfo.InvariantCulture));
@@ -16,11 +25,13 @@ var liveRate = Option("--live-rate", 2_000);
 var liveMessages = Option("--live-messages", 10_000);
 var port = Option("--port", int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883", CultureInfo.InvariantCulture));
 var self = typeof(BenchStream).Assembly.Location;
+var readingsPerMessage = args.Contains("--only-8") ? new[] { 8 } : new[] { 1, 8 };
+var consumers = args.Contains("--no-mqttnet") ? new[] { "mosquitto_sub", "gateway" } : new[] { "mosquitto_sub", "mqttnet", "gateway" };
 var results = new List<Row>();
 
-foreach (var readings in new[] { 1, 8 })
+foreach (var readings in readingsPerMessage)
 {
-    foreach (var consumer in new[] { "mosquitto_sub", "mqttnet", "gateway" })
+    foreach (var consumer in consumers)
     {
         var id = $"bench-{consumer}-{readings}-{Environment.ProcessId}";
         await Run(Command(consumer, "prime", id, messages), expectResult: false);
@@ -58,9 +69,10 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{messages} queue
 Console.WriteLine(table);
 var gateway8 = results.Single(r => r.Consumer == "gateway" && r.Readings == 8);
 var mosquitto8 = results.Single(r => r.Consumer == "mosquitto_sub" && r.Readings == 8);
-var mqttnet8 = results.Single(r => r.Consumer == "mqttnet" && r.Readings == 8);
+var mqttnet8 = results.SingleOrDefault(r => r.Consumer == "mqttnet" && r.Readings == 8);
+var vsMqttnet = mqttnet8 is null ? "n/a" : (gateway8.MessagesPerSecond / mqttnet8.MessagesPerSecond).ToString("0.00", CultureInfo.InvariantCulture);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"ingest: gateway_vs_mosquitto_sub={gateway8.MessagesPerSecond / mosquitto8.MessagesPerSecond:0.00} gateway_vs_mqttnet={gateway8.MessagesPerSecond / mqttnet8.MessagesPerSecond:0.00} readings_per_s={gateway8.ReadingsPerSecond:0}"));
+    $"ingest: gateway_vs_mosquitto_sub={gateway8.MessagesPerSecond / mosquitto8.MessagesPerSecond:0.00} gateway_vs_mqttnet={vsMqttnet} readings_per_s={gateway8.ReadingsPerSecond:0}"));
 return 0;
 
 int Option(string name, int fallback)

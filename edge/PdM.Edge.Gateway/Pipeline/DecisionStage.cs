@@ -20,6 +20,7 @@ public sealed class DecisionStage
     private readonly IReadOnlyList<string> _featureNames;
     private readonly Dictionary<string, HealthState> _alerted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastAssessed = new(StringComparer.Ordinal);
+    private readonly List<Task<Decision>> _inFlight = [];
 
     public DecisionStage(DecisionPolicy policy, AssetModel assets, FeatureStage features, IOptions<GatewayOptions> options, TimeProvider clock)
     {
@@ -32,28 +33,39 @@ public sealed class DecisionStage
         _featureNames = [.. features.Spec.Features.Select(f => f.Name)];
     }
 
-    /// <summary>Decides every closed window and appends the events to publish, in order.</summary>
+    /// <summary>
+    /// Decides every closed window and appends the events to publish, in order. All windows are submitted before any
+    /// is awaited, so windows that close together (many assets at one watermark) share one model batch.
+    /// </summary>
     public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, string source, List<object> events, CancellationToken cancellationToken)
     {
+        if (windows.Count == 0)
+        {
+            return;
+        }
+
+        _inFlight.Clear();
         foreach (var window in windows)
         {
-            if (!_assets.TryGetAsset(window.AssetId, out var asset))
+            if (_assets.TryGetAsset(window.AssetId, out var asset))
             {
-                continue;
+                _inFlight.Add(_policy.DecideAsync(new DecisionRequest
+                {
+                    AssetId = asset.Id,
+                    AssetClass = asset.AssetClass,
+                    FeatureNames = _featureNames,
+                    FeatureValues = window.Values,
+                    SensorValues = ExactFacts(window),
+                    WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
+                    WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
+                    Source = source,
+                }, cancellationToken).AsTask());
             }
+        }
 
-            var decision = await _policy.DecideAsync(new DecisionRequest
-            {
-                AssetId = asset.Id,
-                AssetClass = asset.AssetClass,
-                FeatureNames = _featureNames,
-                FeatureValues = window.Values,
-                SensorValues = ExactFacts(window),
-                WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
-                WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
-                Source = source,
-            }, cancellationToken);
-
+        foreach (var pending in _inFlight)
+        {
+            var decision = await pending;
             if (Prediction(decision) is { } prediction)
             {
                 events.Add(prediction);

@@ -6,8 +6,16 @@ namespace PdM.Edge.Gateway.Uplink;
 /// Where the gateway's events go first: the durable journal. An append returns once the entry is fsynced; from then
 /// on the event survives a crash, a reboot or a cloud outage and is sent by <see cref="JournalUplinkService"/>.
 /// </summary>
-public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock, ILogger<EventJournal> logger)
+public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock, ILogger<EventJournal> logger) : IDisposable
 {
+    private readonly SemaphoreSlim _appended = new(0, 1);
+
+    /// <summary>
+    /// Completes when something was appended since the last call, or after <paramref name="timeout"/> (released or
+    /// timed-out leases need no append to become sendable again). Lets the uplink sleep instead of polling SQLite.
+    /// </summary>
+    public Task<bool> WaitForAppendAsync(TimeSpan timeout, CancellationToken cancellationToken) => _appended.WaitAsync(timeout, cancellationToken);
+
     /// <summary>Appends until committed; a full disk stalls the caller with backoff (backpressure, not loss).</summary>
     public async Task AppendAsync(object message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken)
     {
@@ -18,6 +26,17 @@ public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock
             try
             {
                 var result = await journal.AppendAsync(append, cancellationToken);
+                if (_appended.CurrentCount == 0)
+                {
+                    try
+                    {
+                        _appended.Release();
+                    }
+                    catch (SemaphoreFullException)
+                    {
+                        // Another append signalled first: one wake-up is enough.
+                    }
+                }
                 if (!result.IsStored)
                 {
                     // Only lower classes are ever refused (quota), and the journal counts it per class.
@@ -34,6 +53,8 @@ public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock
             }
         }
     }
+
+    public void Dispose() => _appended.Dispose();
 
     [LoggerMessage(EventId = 1401, Level = LogLevel.Warning, Message = "Journal refused {MessageType}: {Reason}")]
     private static partial void LogRefused(ILogger logger, string messageType, string? reason);

@@ -9,7 +9,7 @@ namespace PdM.Edge.Gateway.Uplink;
 /// has it), and acknowledges exactly the confirmed entries; the rest are released and retried with the same id, so a
 /// consumer's inbox recognises any duplicate. Replayed entries carry <c>pdm-replay</c> and their original time.
 /// </summary>
-public sealed partial class JournalUplinkService(EdgeJournal journal, IBus bus, TimeProvider clock, ILogger<JournalUplinkService> logger) : BackgroundService
+public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, TimeProvider clock, ILogger<JournalUplinkService> logger) : BackgroundService
 {
     public const string ReplayHeader = "pdm-replay";
     public const string OriginalTimeHeader = "pdm-original-time";
@@ -27,7 +27,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, IBus bus, 
                 var batch = await journal.LeaseNextAsync(LeaseSize, stoppingToken);
                 if (batch.Count == 0)
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(20), clock, stoppingToken);
+                    // Sleep until the next append (or a second, for released or expired leases): an idle gateway
+                    // must not spend its CPU asking SQLite for nothing.
+                    await appends.WaitForAppendAsync(TimeSpan.FromSeconds(1), stoppingToken);
                     continue;
                 }
 
