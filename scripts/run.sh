@@ -10,27 +10,28 @@ if ! bash infra/local/deps.sh status postgres >/dev/null 2>&1; then
   bash infra/local/deps.sh start postgres >&2
   started_postgres=1
 fi
-ConnectionStrings__Postgres=$(bash infra/local/deps.sh env | sed -nE "s/^export ConnectionStrings__Postgres='(.*)'$/\1/p")
-export ConnectionStrings__Postgres
+# Every run starts from an empty demo database and journal: the built-in CMMS stub keeps no state between runs, so
+# cases remembered from a previous run would point at records it no longer has.
+admin=$(bash infra/local/deps.sh env | sed -nE "s/^export PDM_POSTGRES='(.*)'$/\1/p")
+pg_host=$(sed -nE 's/.*Host=([^;]*).*/\1/p' <<<"$admin"); pg_port=$(sed -nE 's/.*Port=([^;]*).*/\1/p' <<<"$admin")
+PGPASSWORD=pdm psql -q -h "$pg_host" -p "$pg_port" -U pdm -d postgres -c 'DROP DATABASE IF EXISTS pdm_demo WITH (FORCE)' >/dev/null
+export ConnectionStrings__Postgres="Host=$pg_host;Port=$pg_port;Username=pdm;Password=pdm;Database=pdm_demo"
+export Journal__Path="$PWD/.state/demo/journal.db"
+rm -rf .state/demo
 
-host_pid=""
 cleanup() {
-  trap - INT TERM EXIT
-  if [ -n "$host_pid" ] && kill -0 "$host_pid" 2>/dev/null; then
-    kill -INT "$host_pid" 2>/dev/null || true
-    wait "$host_pid" 2>/dev/null || true
-  fi
   if [ "$started_postgres" = 1 ]; then
     echo "stopping the PostgreSQL that make run started" >&2
     bash infra/local/deps.sh stop postgres >&2 || true
   fi
 }
-trap cleanup INT TERM EXIT
+# The host runs in the foreground, so Ctrl-C reaches it directly (bash would start a background job with SIGINT
+# ignored). bash runs its INT trap once the host has shut down; the EXIT trap then stops what this script started.
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 dotnet build services/PdM.Host -nologo -v quiet
 host_dll=services/PdM.Host/bin/Debug/net10.0/PdM.Host.dll
 dotnet "$host_dll" migrate
 echo "Starting the all-in-one platform (Ctrl-C to stop)…"
-dotnet "$host_dll" --environment Demo &
-host_pid=$!
-wait "$host_pid"
+dotnet "$host_dll" --environment Demo

@@ -12,6 +12,8 @@ public static class MigrateCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(HostDefaults.Options(args));
+        // EF logs the probe of a missing history table as an error on a fresh database; our own line reports failures.
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore.Database", LogLevel.None);
         var modules = ModuleCatalog.Select(builder.Configuration);
         foreach (var module in modules)
         {
