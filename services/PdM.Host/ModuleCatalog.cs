@@ -1,4 +1,5 @@
 using PdM.Maintenance;
+using PdM.Telemetry;
 using PdM.ServiceDefaults;
 
 namespace PdM.Host;
@@ -8,7 +9,7 @@ public static class ModuleCatalog
 {
     public const string ConfigurationKey = "PdM:Modules";
 
-    public static IReadOnlyList<PdMModule> All { get; } = [MaintenanceModule.Descriptor];
+    public static IReadOnlyList<PdMModule> All { get; } = [MaintenanceModule.Descriptor, TelemetryModule.Descriptor];
 
     /// <summary>
     /// Reads <c>PdM:Modules</c> as "all" (the default), a comma-separated string or an array. An unknown name fails

@@ -54,6 +54,9 @@ Console.WriteLine(string.Create(c,
 var rules = RulesF1(ai4iFile);
 Console.WriteLine(string.Create(c,
     $"AI4I physics ruleset (milling-machine, all rows, failure = any rule fired): precision {rules.Precision:F4} recall {rules.Recall:F4} F1 {rules.F1:F4}"));
+
+// --- Feature store (issue 7, item 8) -------------------------------------------------------------------------------
+await FeatureStoreBenchmark.RunAsync();
 Console.WriteLine(string.Create(c, $"total {total.Elapsed.TotalSeconds:F1} s"));
 Console.WriteLine(string.Create(c,
     $"models: fd001_cv_rmse={cv.Rmse:F2} fd001_cv_score={cv.Score:F1} ai4i_model_f1={m.F1:F4} ai4i_rules_f1={rules.F1:F4} fd001_train_s={fd001.TrainingTime.TotalSeconds:F1}"));

@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using PdM.Features;
+using PdM.Telemetry.Persistence;
+using PdM.Telemetry.Store;
+
+namespace PdM.Telemetry.Api;
+
+internal static class SnapshotEndpoints
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        // Gateways send only the spec digest with each batch; the spec itself is registered once so snapshots of
+        // gateway rows can be trained with exactly the features the gateway computed.
+        endpoints.MapPut("/api/feature-store/specs/{name}", async (string name, HttpRequest http, TelemetryDbContext db, TimeProvider clock, CancellationToken cancellationToken) =>
+        {
+            using var reader = new StreamReader(http.Body);
+            var json = await reader.ReadToEndAsync(cancellationToken);
+            FeatureSpec spec;
+            try
+            {
+                spec = FeatureSpec.Parse(json);
+                spec.Validate();
+            }
+            catch (FeatureSpecException ex)
+            {
+                return Results.Problem("not a valid feature spec: " + string.Join("; ", ex.Errors), statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var digest = FeatureSpecDigest.Compute(spec);
+            if (!await db.FeatureSpecs.AnyAsync(s => s.Digest == digest, cancellationToken))
+            {
+                db.FeatureSpecs.Add(new FeatureSpecRecord { Digest = digest, Name = name.Length > 200 ? name[..200] : name, SpecJson = spec.ToJson(), RegisteredAt = clock.GetUtcNow() });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+
+            return Results.Text(digest, "text/plain; charset=utf-8");
+        }).WithTags("Feature store");
+
+        var snapshots = endpoints.MapGroup("/api/feature-store/snapshots").WithTags("Feature store");
+
+        snapshots.MapPost("/", async (CreateSnapshotRequest request, SnapshotService service, CancellationToken cancellationToken) =>
+        {
+            if (string.IsNullOrWhiteSpace(request.Name) || string.IsNullOrWhiteSpace(request.Source) || string.IsNullOrWhiteSpace(request.SpecDigest))
+            {
+                return Results.Problem("name, source and specDigest are required", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var kind = request.LabelKind ?? LabelKinds.Rul;
+            if (kind is not (LabelKinds.Rul or LabelKinds.Failure))
+            {
+                return Results.Problem("labelKind must be rul or failure", statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var snapshot = await service.CreateAsync(new SnapshotRequest
+            {
+                Name = request.Name,
+                Source = request.Source,
+                SpecDigest = request.SpecDigest,
+                LabelKind = kind,
+                From = request.From ?? DateTimeOffset.UnixEpoch,
+                To = request.To ?? new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            }, cancellationToken);
+            return Results.Json(SnapshotResponse.Of(snapshot), TelemetryJsonContext.Default.SnapshotResponse, statusCode: StatusCodes.Status201Created);
+        });
+
+        snapshots.MapGet("/{id:guid}", async (Guid id, TelemetryDbContext db, CancellationToken cancellationToken) =>
+        {
+            var snapshot = await db.Snapshots.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
+            return snapshot is null ? Results.NotFound() : Results.Json(SnapshotResponse.Of(snapshot), TelemetryJsonContext.Default.SnapshotResponse);
+        });
+    }
+}

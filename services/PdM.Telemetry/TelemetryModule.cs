@@ -1,0 +1,64 @@
+using MassTransit;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using PdM.ServiceDefaults;
+using PdM.Telemetry.Api;
+using PdM.Telemetry.Consumers;
+using PdM.Telemetry.Persistence;
+using PdM.Telemetry.Store;
+using PdM.Telemetry.Training;
+
+namespace PdM.Telemetry;
+
+/// <summary>
+/// The feature store (gateway feature batches by binary COPY into daily partitions, labels, dataset imports and
+/// snapshots) and training runs over snapshots (<c>TrainModel</c> by HTTP or bus, model packages into the model store).
+/// </summary>
+public static class TelemetryModule
+{
+    public const string Name = "Telemetry";
+
+    public static PdMModule Descriptor { get; } = new(Name, AddTelemetry, AddTelemetryConsumers, MapTelemetry, typeof(TelemetryDbContext));
+
+    public static void AddTelemetry(IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddPdMPostgres();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<FeatureStoreTelemetry>();
+        builder.Services.AddDbContext<TelemetryDbContext>((services, options) =>
+            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
+                npgsql.MigrationsHistoryTable("__ef_migrations_history", TelemetryDbContext.Schema)));
+        builder.Services.AddValidatedOptions<FeatureStoreOptions>(FeatureStoreOptions.Section);
+        builder.Services.AddValidatedOptions<TrainingOptions>(TrainingOptions.Section);
+
+        builder.Services.TryAddSingleton<PartitionManager>();
+        builder.Services.TryAddSingleton<FeatureStore>();
+        builder.Services.TryAddSingleton<DatasetImporter>();
+        builder.Services.TryAddScoped<SnapshotService>();
+        builder.Services.TryAddSingleton<TrainingRunChannel>();
+        builder.Services.TryAddScoped<TrainingRunScheduler>();
+        builder.Services.TryAddSingleton<TrainingRunner>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TrainingRunner>());
+        builder.Services.TryAddSingleton<FeatureStoreMaintenance>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<FeatureStoreMaintenance>());
+    }
+
+    public static void AddTelemetryConsumers(IBusRegistrationConfigurator bus)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.AddConsumer<FeatureWindowsCollectedConsumer>().Endpoint(e => e.Name = "telemetry-feature-windows-collected");
+        bus.AddConsumer<MaintenanceOutcomeRecordedConsumer>().Endpoint(e => e.Name = "telemetry-maintenance-outcome-recorded");
+        bus.AddConsumer<TrainModelConsumer>().Endpoint(e => e.Name = "telemetry-train-model");
+    }
+
+    public static void MapTelemetry(IEndpointRouteBuilder endpoints)
+    {
+        TrainingEndpoints.Map(endpoints);
+        SnapshotEndpoints.Map(endpoints);
+    }
+}

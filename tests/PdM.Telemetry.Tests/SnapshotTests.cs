@@ -1,0 +1,71 @@
+using System.Net;
+using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using PdM.Telemetry.Persistence;
+using PdM.Telemetry.Store;
+using PdM.Training;
+
+namespace PdM.Telemetry.Tests;
+
+[Collection(TelemetrySuite.Name)]
+public sealed class SnapshotTests(TelemetryFixture fixture)
+{
+    [Fact]
+    public async Task A_snapshot_digest_is_stable_and_changes_when_one_value_of_one_row_changes()
+    {
+        var importer = fixture.Services.GetRequiredService<DatasetImporter>();
+        var spec = CmapssTraining.DefaultSpec(30, includeCycle: true, longWindow: 100);
+        var file = TelemetryFixture.CmapssSubset(units: 3, "snap");
+        var import = await importer.ImportCmapssAsync(file, spec);
+        Assert.False(import.AlreadyImported);
+        Assert.True(import.Rows > 300);
+        Assert.Equal(import.Rows, import.Labels);
+
+        var again = await importer.ImportCmapssAsync(file, spec);
+        Assert.True(again.AlreadyImported);
+        Assert.Equal(import.Rows, await fixture.ScalarAsync("SELECT count(*) FROM telemetry.feature_windows WHERE source = $1", import.Source));
+
+        await using var scope = fixture.Services.CreateAsyncScope();
+        var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotService>();
+        var request = new SnapshotRequest { Name = "fd001-3", Source = import.Source, SpecDigest = import.SpecDigest, LabelKind = LabelKinds.Rul };
+        var first = await snapshots.CreateAsync(request);
+        var second = await snapshots.CreateAsync(request);
+        Assert.Equal(import.Rows, first.RowCount);
+        Assert.StartsWith("sha256:", first.Digest, StringComparison.Ordinal);
+        Assert.Equal(first.Digest, second.Digest);
+        Assert.Equal((first.RowCount, first.Digest), await snapshots.RecomputeAsync(first));
+
+        var (data, problem) = await snapshots.ReadAsync(first.Id);
+        Assert.Null(problem);
+        Assert.Equal(first.RowCount, data!.Set.Examples.Count);
+        Assert.Equal(spec.Features.Count, data.Set.FeatureCount);
+        Assert.Equal(3, data.Set.Examples.Select(e => e.Group).Distinct().Count());
+
+        await fixture.ScalarAsync(
+            "WITH one AS (SELECT batch_id, row_index FROM telemetry.feature_windows WHERE source = $1 ORDER BY row_index LIMIT 1) " +
+            "UPDATE telemetry.feature_windows w SET feature_values[2] = feature_values[2] + 0.001 FROM one " +
+            "WHERE w.batch_id = one.batch_id AND w.row_index = one.row_index RETURNING 1", import.Source);
+
+        var changed = await snapshots.RecomputeAsync(first);
+        Assert.Equal(first.RowCount, changed.Rows);
+        Assert.NotEqual(first.Digest, changed.Digest);
+        var (stale, why) = await snapshots.ReadAsync(first.Id);
+        Assert.Null(stale);
+        Assert.Contains("changed", why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_gateway_spec_registered_over_http_is_stored_under_the_digest_its_batches_carry()
+    {
+        var spec = CmapssTraining.DefaultSpec(30, includeCycle: true, longWindow: 100);
+
+        var response = await fixture.Api.PutAsync("/api/feature-store/specs/turbofan-fd001", new StringContent(spec.ToJson(), Encoding.UTF8, "application/json"));
+        var bad = await fixture.Api.PutAsync("/api/feature-store/specs/broken", new StringContent("{\"specVersion\":1}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var digest = await response.Content.ReadAsStringAsync();
+        Assert.Equal(FeatureSpecDigest.Compute(spec), digest);
+        Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM telemetry.feature_specs WHERE digest = $1", digest));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+}

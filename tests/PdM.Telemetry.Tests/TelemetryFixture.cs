@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PdM.Contracts.Training;
+using PdM.ServiceDefaults;
+using PdM.Telemetry.Persistence;
+using PdM.Testing;
+
+namespace PdM.Telemetry.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class TelemetrySuite : ICollectionFixture<TelemetryFixture>
+{
+    public const string Name = "telemetry";
+}
+
+/// <summary>What another module would receive from the training runner over RabbitMQ.</summary>
+public sealed class TrainingEvents
+{
+    public ConcurrentQueue<TrainingRunProgressed> Progress { get; } = new();
+
+    public ConcurrentQueue<TrainingRunCompleted> Completed { get; } = new();
+}
+
+public sealed class TrainingEventCollector(TrainingEvents events) : IConsumer<TrainingRunProgressed>, IConsumer<TrainingRunCompleted>
+{
+    public Task Consume(ConsumeContext<TrainingRunProgressed> context)
+    {
+        events.Progress.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<TrainingRunCompleted> context)
+    {
+        events.Completed.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>One Telemetry host for the suite: a fresh PostgreSQL database, its own RabbitMQ vhost, a temporary model store.</summary>
+public sealed class TelemetryFixture : IAsyncLifetime
+{
+    private TestDatabase? _database;
+    private WebApplication? _app;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public TrainingEvents Events { get; } = new();
+
+    public MetricRecorder Metrics { get; } = new(FeatureStoreTelemetry.MeterName);
+
+    public string ModelStore { get; } = Path.Combine(Path.GetTempPath(), LocalDependencies.UniqueName("pdm_model_store"));
+
+    public IServiceProvider Services => _app!.Services;
+
+    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+
+    public NpgsqlDataSource DataSource => _app!.Services.GetRequiredService<NpgsqlDataSource>();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("telem");
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("telem"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
+            ["Messaging:Transport"] = "RabbitMq",
+            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
+            ["FeatureStore:RetentionDays"] = "30",
+            ["FeatureStore:MaintenanceInterval"] = "1.00:00:00",
+            ["Training:ModelStorePath"] = ModelStore,
+        };
+
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(Logs);
+        builder.Services.AddSingleton(Events);
+        TelemetryModule.AddTelemetry(builder);
+        builder.AddPdMMessaging(bus =>
+        {
+            TelemetryModule.AddTelemetryConsumers(bus);
+            bus.AddConsumer<TrainingEventCollector>();
+        });
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        _app = builder.Build();
+        TelemetryModule.MapTelemetry(_app);
+
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<TelemetryDbContext>().Database.MigrateAsync();
+        }
+
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Api = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("PDM_TEST_LOG_FILE") is { Length: > 0 } logFile)
+        {
+            await File.WriteAllLinesAsync(logFile, Logs.Lines);
+        }
+
+        Api?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        Metrics.Dispose();
+        if (Directory.Exists(ModelStore))
+        {
+            Directory.Delete(ModelStore, recursive: true);
+        }
+    }
+
+    public async Task<long> ScalarAsync(string sql, params object[] parameters)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        foreach (var p in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = p });
+        }
+
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The first <paramref name="units"/> engines of train_FD001 as a file of their own (its name is the dataset's source name).</summary>
+    public static string CmapssSubset(int units, string tag)
+    {
+        var source = Path.Combine(LocalDependencies.RepositoryRoot, "datasets", "cmapss", "train_FD001.txt");
+        var path = Path.Combine(Path.GetTempPath(), LocalDependencies.UniqueName("train_fd001_" + tag) + ".txt");
+        var lines = File.ReadLines(source).Where(l => l.Trim().Length > 0
+            && int.Parse(l.TrimStart().Split(' ', 2)[0], NumberStyles.Integer, CultureInfo.InvariantCulture) <= units);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+}
