@@ -1,4 +1,6 @@
+using PdM.Lineage;
 using PdM.Maintenance;
+using PdM.Registry;
 using PdM.Telemetry;
 using PdM.ServiceDefaults;
 
@@ -9,7 +11,7 @@ public static class ModuleCatalog
 {
     public const string ConfigurationKey = "PdM:Modules";
 
-    public static IReadOnlyList<PdMModule> All { get; } = [MaintenanceModule.Descriptor, TelemetryModule.Descriptor];
+    public static IReadOnlyList<PdMModule> All { get; } = [MaintenanceModule.Descriptor, TelemetryModule.Descriptor, RegistryModule.Descriptor, LineageModule.Descriptor];
 
     /// <summary>
     /// Reads <c>PdM:Modules</c> as "all" (the default), a comma-separated string or an array. An unknown name fails

@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MassTransit;
+using PdM.Contracts;
+using PdM.Contracts.Maintenance;
+using PdM.Contracts.Models;
+using PdM.Contracts.Registry;
+using PdM.Lineage.Audit;
+
+namespace PdM.Lineage.Consumers;
+
+/// <summary>
+/// Records every state-changing event of the registry, the gateways' deployment answers and rollbacks, and the
+/// Maintenance work orders and outcomes in the audit log. The bus message id makes a redelivery a no-op.
+/// </summary>
+public sealed class AuditConsumer(AuditLog audit) :
+    IConsumer<ModelVersionRegistered>,
+    IConsumer<ModelPromoted>,
+    IConsumer<ModelDeploymentRequested>,
+    IConsumer<ModelDeploymentSucceeded>,
+    IConsumer<ModelDeploymentFailed>,
+    IConsumer<ModelRolledBack>,
+    IConsumer<WorkOrderRaised>,
+    IConsumer<MaintenanceOutcomeRecorded>
+{
+    public Task Consume(ConsumeContext<ModelVersionRegistered> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord(m.UploadedBy, "model.version.registered", ModelSubject(m.ModelName, m.ModelVersion),
+            null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelVersionRegistered), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelPromoted> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord(m.PromotedBy, "model.promoted." + m.ToStage.ToString().ToLowerInvariant(), ModelSubject(m.ModelName, m.ModelVersion),
+            m.ReplacedDigests.Count > 0 ? m.ReplacedDigests[0] : null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelPromoted), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelDeploymentRequested> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.DeploymentId, new AuditRecord(m.RequestedBy, "model.deployment.requested", "deployment:" + m.DeploymentId.ToString("D"),
+            null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelDeploymentRequested), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelDeploymentSucceeded> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.deployment.succeeded", $"deployment:{m.DeploymentId:D}@{m.SiteId}",
+            null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelDeploymentSucceeded), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelDeploymentFailed> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.deployment.failed", $"deployment:{m.DeploymentId:D}@{m.SiteId}",
+            null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelDeploymentFailed), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelRolledBack> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.rolled-back", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
+            m.FromModelDigest, m.ToModelDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelRolledBack), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<WorkOrderRaised> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var detail = JsonSerializer.Serialize(m, MaintenanceJsonContext.Default.WorkOrderRaised);
+        return Append(context, m.WorkOrderId, new AuditRecord("system:maintenance", "work-order.raised", "work-order:" + m.WorkOrderId.ToString("D"),
+            null, Sha256(detail), detail, m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<MaintenanceOutcomeRecorded> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var detail = JsonSerializer.Serialize(m, MaintenanceJsonContext.Default.MaintenanceOutcomeRecorded);
+        return Append(context, m.OutcomeId, new AuditRecord("system:maintenance:" + m.Source, "maintenance.outcome.recorded", "work-order:" + m.WorkOrderId.ToString("D"),
+            null, Sha256(detail), detail, m.OccurredAt));
+    }
+
+    private async Task Append(ConsumeContext context, Guid eventId, AuditRecord record) =>
+        await audit.AppendAsync(record, context.MessageId ?? eventId, context.CancellationToken);
+
+    private static string ModelSubject(string name, string version) => $"model:{name}@{version}";
+
+    private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}

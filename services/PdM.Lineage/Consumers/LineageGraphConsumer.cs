@@ -1,0 +1,137 @@
+using System.Globalization;
+using MassTransit;
+using PdM.Contracts.Maintenance;
+using PdM.Contracts.Registry;
+using PdM.Lineage.Graph;
+
+namespace PdM.Lineage.Consumers;
+
+/// <summary>
+/// Builds the lineage graph from the lifecycle events: dataset → training run → model version (uploaded by, promoted /
+/// approved by) → deployment → site; model version → decision → case → work order → outcome.
+/// </summary>
+public sealed class LineageGraphConsumer(LineageGraph graph) :
+    IConsumer<ModelVersionRegistered>,
+    IConsumer<ModelPromoted>,
+    IConsumer<ModelDeploymentSucceeded>,
+    IConsumer<WorkOrderRaised>,
+    IConsumer<MaintenanceOutcomeRecorded>
+{
+    public static string ModelId(string name, string version) => $"model:{name}@{version}";
+
+    public static string WorkOrderId(Guid id) => "work-order:" + id.ToString("D");
+
+    public Task Consume(ConsumeContext<ModelVersionRegistered> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var model = Model(m.ModelName, m.ModelVersion, m.PackageDigest, ("assetClass", m.AssetClass), ("artifactSha256", m.ArtifactSha256), ("uploadedBy", m.UploadedBy));
+        var person = Person(m.UploadedBy);
+        List<GraphNode> nodes = [model, person];
+        List<GraphEdge> edges = [new(person.Id, model.Id, "uploaded")];
+        GraphNode? run = string.IsNullOrWhiteSpace(m.TrainingRun) ? null : new("training-run:" + m.TrainingRun, "training-run", m.TrainingRun, Props());
+        GraphNode? dataset = string.IsNullOrWhiteSpace(m.DatasetDigest) ? null : new("dataset:" + m.DatasetDigest, "dataset", m.DatasetDigest, Props());
+        if (run is not null)
+        {
+            nodes.Add(run);
+            edges.Add(new(run.Id, model.Id, "produced"));
+        }
+
+        if (dataset is not null)
+        {
+            nodes.Add(dataset);
+            edges.Add(run is null ? new(dataset.Id, model.Id, "trained") : new(dataset.Id, run.Id, "trained"));
+        }
+
+        return graph.AddAsync(nodes, edges, context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<ModelPromoted> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var model = Model(m.ModelName, m.ModelVersion, m.PackageDigest);
+        var person = Person(m.PromotedBy);
+        var kind = m.ToStage == ModelStage.Production ? "approved" : "promoted-" + m.ToStage.ToString().ToLowerInvariant();
+        List<GraphNode> nodes = [model, person];
+        List<GraphEdge> edges = [new(person.Id, model.Id, kind)];
+        if (m.DeploymentId is { } id)
+        {
+            var deployment = new GraphNode("deployment:" + id.ToString("D"), "deployment", $"{m.ModelName}@{m.ModelVersion} → {m.ToStage}",
+                Props(("stage", m.ToStage.ToString()), ("sites", string.Join(",", m.SiteIds)), ("requestedBy", m.PromotedBy),
+                    ("canaryShare", m.CanaryShare?.ToString(CultureInfo.InvariantCulture))));
+            nodes.Add(deployment);
+            edges.Add(new(model.Id, deployment.Id, "deployed-as"));
+        }
+
+        return graph.AddAsync(nodes, edges, context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<ModelDeploymentSucceeded> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var deployment = new GraphNode("deployment:" + m.DeploymentId.ToString("D"), "deployment", $"{m.ModelName}@{m.ModelVersion} → {m.Stage}", Props());
+        var site = new GraphNode("site:" + m.SiteId, "site", m.SiteId, Props(("gateway", m.GatewayId)));
+        return graph.AddAsync([deployment, site], [new(deployment.Id, site.Id, "running-at")], context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<WorkOrderRaised> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var workOrder = new GraphNode(WorkOrderId(m.WorkOrderId), "work-order", m.ExternalKey,
+            Props(("siteId", m.SiteId), ("assetId", m.AssetId), ("failureMode", m.FailureMode), ("priority", m.Priority.ToString()), ("kind", m.Kind), ("cmms", m.CmmsSystem)));
+        var decision = new GraphNode("decision:" + m.SourcePredictionId.ToString("D"), "decision", $"{m.AssetId} {m.FailureMode}",
+            Props(("path", m.Provenance.Path.ToString()), ("gatewayId", m.Provenance.GatewayId), ("ruleset", m.Provenance.RulesetName), ("rule", m.Provenance.RuleName),
+                ("confidence", m.Confidence?.ToString(CultureInfo.InvariantCulture))));
+        List<GraphNode> nodes = [workOrder, decision];
+        List<GraphEdge> edges = [];
+        if (m.CaseId is { } caseId)
+        {
+            var @case = new GraphNode("case:" + caseId.ToString("D"), "case", $"{m.SiteId}/{m.AssetId}/{m.FailureMode}", Props());
+            nodes.Add(@case);
+            edges.Add(new(decision.Id, @case.Id, "opened"));
+            edges.Add(new(@case.Id, workOrder.Id, "raised"));
+        }
+        else
+        {
+            edges.Add(new(decision.Id, workOrder.Id, "raised"));
+        }
+
+        if (m.Provenance.ModelName is { Length: > 0 } name && m.Provenance.ModelVersion is { Length: > 0 } version)
+        {
+            var model = Model(name, version, m.Provenance.ModelDigest);
+            nodes.Add(model);
+            edges.Add(new(model.Id, decision.Id, "decided"));
+        }
+
+        return graph.AddAsync(nodes, edges, context.CancellationToken);
+    }
+
+    public Task Consume(ConsumeContext<MaintenanceOutcomeRecorded> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var workOrder = new GraphNode(WorkOrderId(m.WorkOrderId), "work-order", m.WorkOrderId.ToString("D"), Props());
+        var outcome = new GraphNode("outcome:" + m.OutcomeId.ToString("D"), "outcome", m.Outcome.ToString(),
+            Props(("outcome", m.Outcome.ToString()), ("failureCode", m.FailureCode), ("source", m.Source), ("closedAt", m.ClosedAt.ToString("O", CultureInfo.InvariantCulture))));
+        return graph.AddAsync([workOrder, outcome], [new(workOrder.Id, outcome.Id, "closed-with")], context.CancellationToken);
+    }
+
+    private static GraphNode Model(string name, string version, string? digest, params (string Key, string? Value)[] more) =>
+        new(ModelId(name, version), "model", $"{name}@{version}", Props([("digest", digest), .. more]));
+
+    private static GraphNode Person(string user) => new("person:" + user, "person", user, Props());
+
+    private static Dictionary<string, string?> Props(params (string Key, string? Value)[] values)
+    {
+        var properties = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (key, value) in values)
+        {
+            properties[key] = value;
+        }
+
+        return properties;
+    }
+}

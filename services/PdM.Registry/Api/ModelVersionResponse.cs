@@ -1,0 +1,76 @@
+using System.Text.Json.Serialization;
+using PdM.Contracts.Registry;
+using PdM.Registry.Persistence;
+
+namespace PdM.Registry.Api;
+
+public sealed record SiteDeploymentResponse(
+    string SiteId,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<ModelStage>))] ModelStage Stage,
+    double? CanaryShare,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<DeploymentStatus>))] DeploymentStatus Status,
+    Guid? DeploymentId,
+    string? GatewayId,
+    string? Detail,
+    string PromotedBy,
+    DateTimeOffset UpdatedAt);
+
+public sealed record ModelVersionResponse(
+    string ModelName,
+    string Version,
+    string AssetClass,
+    string PackageDigest,
+    string ArtifactSha256,
+    long ArtifactBytes,
+    string ArtifactUrl,
+    string UploadedBy,
+    DateTimeOffset UploadedAt,
+    string? Signature,
+    string? SigningKeyId,
+    string? ApprovedBy,
+    DateTimeOffset? ApprovedAt,
+    IReadOnlyList<SiteDeploymentResponse> Sites)
+{
+    /// <summary>The gateways' shadow statistics for this version, summed over every report.</summary>
+    public ShadowEvidence? Shadow { get; init; }
+
+    /// <summary>Candidate until promoted anywhere; otherwise the stages at the sites are in <see cref="Sites"/>.</summary>
+    [JsonConverter(typeof(JsonStringEnumConverter<ModelStage>))]
+    public ModelStage HighestStage => Sites.Count == 0 ? ModelStage.Candidate : Sites.Where(s => s.Stage != ModelStage.Archived).Select(s => s.Stage).DefaultIfEmpty(ModelStage.Archived).Max();
+
+    internal static ModelVersionResponse From(ModelVersionRecord v, IEnumerable<SiteDeployment> sites, string artifactUrl) => new(
+        v.ModelName, v.Version, v.AssetClass, v.PackageDigest, v.ArtifactSha256, v.ArtifactBytes, artifactUrl, v.UploadedBy, v.UploadedAt,
+        v.Signature, v.SigningKeyId, v.ApprovedBy, v.ApprovedAt,
+        sites.OrderBy(s => s.SiteId, StringComparer.Ordinal)
+            .Select(s => new SiteDeploymentResponse(s.SiteId, s.Stage, s.CanaryShare, s.Status, s.DeploymentId, s.GatewayId, s.Detail, s.PromotedBy, s.UpdatedAt))
+            .ToList());
+}
+
+public sealed record ModelSummaryResponse(string Name, string AssetClass, string CreatedBy, DateTimeOffset CreatedAt, int Versions);
+
+/// <summary>Body of <c>POST /api/models/{name}/versions/{version}/promote</c>.</summary>
+public sealed record PromotionRequest
+{
+    [JsonConverter(typeof(JsonStringEnumConverter<ModelStage>))]
+    public ModelStage Stage { get; init; }
+
+    public IReadOnlyList<string>? SiteIds { get; init; }
+
+    /// <summary>0..1 share of the site's assets; required for Canary.</summary>
+    public double? CanaryShare { get; init; }
+}
+
+/// <summary>Summed shadow statistics of one package digest.</summary>
+public sealed record ShadowEvidence(int Reports, long ComparedRows, long AgreedRows, long CandidateFailedRows)
+{
+    public double AgreementRatio => ComparedRows == 0 ? 0 : (double)AgreedRows / ComparedRows;
+
+    public double CandidateFailureRatio => ComparedRows + CandidateFailedRows == 0 ? 0 : (double)CandidateFailedRows / (ComparedRows + CandidateFailedRows);
+
+    internal static async Task<ShadowEvidence> ForAsync(Persistence.RegistryDbContext db, string digest, CancellationToken cancellationToken)
+    {
+        var rows = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
+            db.ShadowEvaluations.Where(e => e.CandidateDigest == digest).Select(e => new { e.ComparedRows, e.AgreedRows, e.CandidateFailedRows }), cancellationToken);
+        return new ShadowEvidence(rows.Count, rows.Sum(r => r.ComparedRows), rows.Sum(r => r.AgreedRows), rows.Sum(r => r.CandidateFailedRows));
+    }
+}

@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using PdM.Contracts.Registry;
+using PdM.Registry.Identity;
+using PdM.Registry.Outbox;
+using PdM.Registry.Persistence;
+using PdM.Registry.Signing;
+
+namespace PdM.Registry.Api;
+
+/// <summary>
+/// Moves a version to a stage at one or more sites. Shadow and Canary: a data scientist. Production: an approver who
+/// is not the uploader (four eyes); the approval signs the package digest. Archived: either role. The version that
+/// held the same stage for the same asset class at a site is retired (Archived). The change, the
+/// <see cref="ModelDeploymentRequested"/> for the gateways and the <see cref="ModelPromoted"/> record commit together.
+/// </summary>
+public sealed partial class Promotions(
+    RegistryDbContext db,
+    Microsoft.Extensions.Options.IOptions<RegistryOptions> options,
+    RegistrySigningKey signingKey,
+    ArtifactLinks links,
+    RegistryOutboxSignal signal,
+    RegistryTelemetry telemetry,
+    TimeProvider clock,
+    ILogger<Promotions> logger)
+{
+    public async Task<IResult> PromoteAsync(string name, string version, PromotionRequest body, Caller caller, HttpRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(request);
+        var sites = body.SiteIds?.Distinct(StringComparer.Ordinal).ToList() ?? [];
+        if (body.Stage == ModelStage.Candidate || !Enum.IsDefined(body.Stage))
+        {
+            return Refused(StatusCodes.Status400BadRequest, "invalid_stage", $"a version can be promoted to Shadow, Canary, Production or Archived, not {body.Stage}");
+        }
+
+        if (sites.Count == 0 || sites.Any(s => !SitePattern().IsMatch(s)))
+        {
+            return Refused(StatusCodes.Status400BadRequest, "invalid_sites", "siteIds must name at least one site (letters, digits, '.', '_', '-'; at most 64 each)");
+        }
+
+        if (body.Stage == ModelStage.Canary ? body.CanaryShare is not (> 0 and <= 1) : body.CanaryShare is not null)
+        {
+            return Refused(StatusCodes.Status400BadRequest, "invalid_canary_share",
+                body.Stage == ModelStage.Canary ? "Canary needs canaryShare in (0, 1], the share of the site's assets the version drives" : "canaryShare applies to Canary only");
+        }
+
+        var record = await db.Versions.SingleOrDefaultAsync(v => v.ModelName == name && v.Version == version, cancellationToken);
+        if (record is null)
+        {
+            return RegistryProblems.Problem(StatusCodes.Status404NotFound, "not_found", "No such model version", $"no version '{version}' of model '{name}'");
+        }
+
+        if (Authorize(body.Stage, caller, record) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"pdm.registry.class:" + record.AssetClass}))", cancellationToken);
+        await db.Entry(record).ReloadAsync(cancellationToken);
+
+        if (await GateAsync(body.Stage, record, sites, cancellationToken) is { } gateRefusal)
+        {
+            return gateRefusal;
+        }
+
+        if (body.Stage == ModelStage.Production && record.Signature is null)
+        {
+            record.Signature = signingKey.Signer.Sign(record.PackageDigest);
+            record.SigningKeyId = signingKey.Signer.KeyId;
+            record.ApprovedBy = caller.User;
+            record.ApprovedAt = now;
+            LogSigned(logger, record.ModelName, record.Version, caller.User, record.PackageDigest, record.SigningKeyId);
+        }
+
+        var existing = await db.Deployments.Where(d => d.VersionId == record.Id && sites.Contains(d.SiteId)).ToListAsync(cancellationToken);
+        var fromStage = existing.Count == 0 ? ModelStage.Candidate : existing.Max(d => d.Stage);
+        var deploymentId = body.Stage == ModelStage.Archived ? (Guid?)null : Guid.CreateVersion7(now);
+        var replaced = new List<string>();
+        if (body.Stage != ModelStage.Archived)
+        {
+            // One version per stage and asset class at a site: the one this displaces is retired.
+            var displaced = await (from d in db.Deployments
+                                   join v in db.Versions on d.VersionId equals v.Id
+                                   where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == body.Stage && sites.Contains(d.SiteId)
+                                   select new { Deployment = d, v.PackageDigest }).ToListAsync(cancellationToken);
+            foreach (var old in displaced)
+            {
+                old.Deployment.Stage = ModelStage.Archived;
+                old.Deployment.Status = DeploymentStatus.Retired;
+                old.Deployment.Detail = $"replaced by {record.ModelName}@{record.Version} in {body.Stage}";
+                old.Deployment.UpdatedAt = now;
+                replaced.Add(old.PackageDigest);
+            }
+        }
+
+        foreach (var site in sites)
+        {
+            var row = existing.SingleOrDefault(d => d.SiteId == site);
+            if (row is null)
+            {
+                row = new SiteDeployment { VersionId = record.Id, SiteId = site, PromotedBy = caller.User };
+                db.Deployments.Add(row);
+            }
+
+            row.Stage = body.Stage;
+            row.CanaryShare = body.CanaryShare;
+            row.Status = body.Stage == ModelStage.Archived ? DeploymentStatus.Retired : DeploymentStatus.Requested;
+            row.DeploymentId = deploymentId ?? row.DeploymentId;
+            row.PromotedBy = caller.User;
+            row.Detail = null;
+            row.UpdatedAt = now;
+        }
+
+        var url = links.For(request, record.ArtifactSha256);
+        if (deploymentId is { } id)
+        {
+            RegistryOutbox.Enqueue(db, new ModelDeploymentRequested
+            {
+                DeploymentId = id,
+                SiteIds = sites,
+                ModelName = record.ModelName,
+                ModelVersion = record.Version,
+                AssetClass = record.AssetClass,
+                Stage = body.Stage,
+                CanaryShare = body.CanaryShare,
+                ArtifactUrl = url,
+                ArtifactSha256 = record.ArtifactSha256,
+                PackageDigest = record.PackageDigest,
+                Signature = record.Signature,
+                SigningKeyId = record.SigningKeyId,
+                RequestedBy = caller.User,
+                OccurredAt = now,
+            }, now);
+        }
+
+        RegistryOutbox.Enqueue(db, new ModelPromoted
+        {
+            EventId = Guid.CreateVersion7(now),
+            DeploymentId = deploymentId,
+            ModelName = record.ModelName,
+            ModelVersion = record.Version,
+            PackageDigest = record.PackageDigest,
+            SiteIds = sites,
+            FromStage = fromStage,
+            ToStage = body.Stage,
+            CanaryShare = body.CanaryShare,
+            PromotedBy = caller.User,
+            UploadedBy = record.UploadedBy,
+            ReplacedDigests = replaced.Distinct(StringComparer.Ordinal).ToList(),
+            Signature = record.Signature,
+            OccurredAt = now,
+        }, now);
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        signal.Set();
+        telemetry.Promotions.Add(1, new KeyValuePair<string, object?>("stage", body.Stage.ToString()));
+        LogPromoted(logger, record.ModelName, record.Version, body.Stage, sites, caller.User);
+
+        var rows = await db.Deployments.AsNoTracking().Where(d => d.VersionId == record.Id).ToListAsync(cancellationToken);
+        return Results.Ok(ModelVersionResponse.From(record, rows, url));
+    }
+
+    /// <summary>
+    /// Canary and Production need the gateways' shadow evidence wherever another version of the asset class is in
+    /// Production at a target site (there, shadowing was possible). A first model at a site has nothing to be compared with.
+    /// </summary>
+    private async Task<IResult?> GateAsync(ModelStage stage, ModelVersionRecord record, List<string> sites, CancellationToken cancellationToken)
+    {
+        var gates = options.Value.PromotionGates;
+        if (!gates.Enabled || stage is not (ModelStage.Canary or ModelStage.Production))
+        {
+            return null;
+        }
+
+        var incumbentSites = await (from d in db.Deployments
+                                    join v in db.Versions on d.VersionId equals v.Id
+                                    where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == ModelStage.Production && sites.Contains(d.SiteId)
+                                    select d.SiteId).Distinct().ToListAsync(cancellationToken);
+        if (incumbentSites.Count == 0)
+        {
+            return null;
+        }
+
+        var evidence = await ShadowEvidence.ForAsync(db, record.PackageDigest, cancellationToken);
+        var where = $"{record.ModelName}@{record.Version} replaces a Production model at {string.Join(", ", incumbentSites.Order(StringComparer.Ordinal))}";
+        if (evidence.ComparedRows < gates.MinComparedRows)
+        {
+            return Refused(StatusCodes.Status409Conflict, "shadow_evidence_missing", string.Create(CultureInfo.InvariantCulture,
+                $"{where}: the gateways compared {evidence.ComparedRows} rows in shadow ({evidence.Reports} reports); {gates.MinComparedRows} are required"));
+        }
+
+        if (evidence.AgreementRatio < gates.MinAgreementRatio)
+        {
+            return Refused(StatusCodes.Status409Conflict, "shadow_agreement_too_low", string.Create(CultureInfo.InvariantCulture,
+                $"{where}: shadow agreement with production is {evidence.AgreementRatio:0.####} over {evidence.ComparedRows} rows; at least {gates.MinAgreementRatio:0.####} is required"));
+        }
+
+        if (evidence.CandidateFailureRatio > gates.MaxCandidateFailureRatio)
+        {
+            return Refused(StatusCodes.Status409Conflict, "shadow_errors_too_high", string.Create(CultureInfo.InvariantCulture,
+                $"{where}: the version failed on {evidence.CandidateFailedRows} shadow rows (ratio {evidence.CandidateFailureRatio:0.####}); at most {gates.MaxCandidateFailureRatio:0.####} is allowed"));
+        }
+
+        return null;
+    }
+
+    private IResult? Authorize(ModelStage stage, Caller caller, ModelVersionRecord record)
+    {
+        switch (stage)
+        {
+            case ModelStage.Production:
+                if (!caller.IsInRole(RegistryRoles.Approver))
+                {
+                    return Refused(StatusCodes.Status403Forbidden, "role_required",
+                        $"promotion to Production needs the role '{RegistryRoles.Approver}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
+                }
+
+                if (string.Equals(caller.User, record.UploadedBy, StringComparison.OrdinalIgnoreCase))
+                {
+                    return Refused(StatusCodes.Status403Forbidden, "four_eyes",
+                        $"'{caller.User}' uploaded {record.ModelName}@{record.Version} and cannot approve it for Production: a second person must (four eyes)");
+                }
+
+                return null;
+            case ModelStage.Archived:
+                return caller.IsInRole(RegistryRoles.DataScientist) || caller.IsInRole(RegistryRoles.Approver)
+                    ? null
+                    : Refused(StatusCodes.Status403Forbidden, "role_required", $"archiving needs the role '{RegistryRoles.DataScientist}' or '{RegistryRoles.Approver}'");
+            default:
+                return caller.IsInRole(RegistryRoles.DataScientist)
+                    ? null
+                    : Refused(StatusCodes.Status403Forbidden, "role_required",
+                        $"promotion to {stage} needs the role '{RegistryRoles.DataScientist}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
+        }
+    }
+
+    private IResult Refused(int status, string reason, string detail)
+    {
+        telemetry.PromotionsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        LogRefused(logger, reason, detail);
+        return RegistryProblems.Problem(status, reason, status switch { StatusCodes.Status403Forbidden => "Not allowed", StatusCodes.Status409Conflict => "Promotion gate not passed", _ => "Bad request" }, detail);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex SitePattern();
+
+    [LoggerMessage(EventId = 3141, Level = LogLevel.Information, Message = "{ModelName}@{ModelVersion} promoted to {Stage} at {Sites} by {User}")]
+    private static partial void LogPromoted(ILogger logger, string modelName, string modelVersion, ModelStage stage, IReadOnlyList<string> sites, string user);
+
+    [LoggerMessage(EventId = 3142, Level = LogLevel.Information, Message = "{ModelName}@{ModelVersion} approved by {User}: digest {Digest} signed with key {KeyId}")]
+    private static partial void LogSigned(ILogger logger, string modelName, string modelVersion, string user, string digest, string keyId);
+
+    [LoggerMessage(EventId = 3143, Level = LogLevel.Warning, Message = "Promotion refused: {Reason}: {Detail}")]
+    private static partial void LogRefused(ILogger logger, string reason, string detail);
+}

@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Http;
+using PdM.Registry.Identity;
+
+namespace PdM.Registry.Api;
+
+/// <summary>Problem-details responses that name their reason in a stable <c>reason</c> member (clients and the CLI branch on it).</summary>
+internal static class RegistryProblems
+{
+    public static IResult Problem(int status, string reason, string title, string detail) =>
+        Results.Problem(detail: detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["reason"] = reason });
+
+    public static IResult Unauthenticated(ICallerIdentity identity) =>
+        Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "No caller identity", identity.MissingIdentityDetail);
+
+    public static IResult Forbidden(string reason, string detail) =>
+        Problem(StatusCodes.Status403Forbidden, reason, "Not allowed", detail);
+
+    public static IResult BadRequest(string reason, string detail) =>
+        Problem(StatusCodes.Status400BadRequest, reason, "Bad request", detail);
+}

@@ -1,0 +1,140 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using PdM.Contracts.Models;
+using PdM.Contracts.Registry;
+using PdM.Registry.Persistence;
+
+namespace PdM.Registry.Consumers;
+
+/// <summary>
+/// Brings the registry's per-site state in line with what the gateways report: a deployment succeeded or failed (with
+/// the reason), or a gateway rolled a version back on its own. Idempotent through the inbox, committed with the effect.
+/// </summary>
+public sealed partial class DeploymentResultConsumer(RegistryDbContext db, RegistryTelemetry telemetry, TimeProvider clock, ILogger<DeploymentResultConsumer> logger)
+    : IConsumer<ModelDeploymentSucceeded>, IConsumer<ModelDeploymentFailed>, IConsumer<ModelRolledBack>
+{
+    public const string ConsumerName = "registry.deployment-results";
+
+    public Task Consume(ConsumeContext<ModelDeploymentSucceeded> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Apply(context, m.EventId, "succeeded", async now =>
+        {
+            var row = await Find(m.DeploymentId, m.SiteId, m.PackageDigest, context.CancellationToken);
+            if (row is null)
+            {
+                LogUnknownDeployment(logger, m.DeploymentId, m.SiteId, m.PackageDigest);
+                return;
+            }
+
+            row.Status = DeploymentStatus.Succeeded;
+            row.GatewayId = m.GatewayId;
+            row.Detail = null;
+            row.UpdatedAt = now;
+        });
+    }
+
+    public Task Consume(ConsumeContext<ModelDeploymentFailed> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Apply(context, m.EventId, "failed", async now =>
+        {
+            var row = await Find(m.DeploymentId, m.SiteId, m.PackageDigest, context.CancellationToken);
+            if (row is null)
+            {
+                LogUnknownDeployment(logger, m.DeploymentId, m.SiteId, m.PackageDigest);
+                return;
+            }
+
+            row.Status = DeploymentStatus.Failed;
+            row.GatewayId = m.GatewayId;
+            row.Detail = Clip($"{m.Reason}: {m.Detail}");
+            row.UpdatedAt = now;
+            LogDeploymentFailed(logger, m.ModelName, m.ModelVersion, m.SiteId, m.GatewayId, m.Reason, m.Detail);
+        });
+    }
+
+    public Task Consume(ConsumeContext<ModelRolledBack> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Apply(context, m.EventId, "rolled_back", async now =>
+        {
+            var ct = context.CancellationToken;
+            var from = await (from d in db.Deployments
+                              join v in db.Versions on d.VersionId equals v.Id
+                              where v.PackageDigest == m.FromModelDigest && d.GatewayId == m.GatewayId
+                              select d).ToListAsync(ct);
+            if (from.Count == 0)
+            {
+                LogUnknownRollback(logger, m.GatewayId, m.FromModelName, m.FromModelVersion);
+                return;
+            }
+
+            var sites = from.Select(d => d.SiteId).ToList();
+            var to = await (from d in db.Deployments
+                            join v in db.Versions on d.VersionId equals v.Id
+                            where v.PackageDigest == m.ToModelDigest && sites.Contains(d.SiteId)
+                            select d).ToListAsync(ct);
+            foreach (var row in from)
+            {
+                foreach (var restored in to.Where(t => t.SiteId == row.SiteId))
+                {
+                    restored.Stage = row.Stage;
+                    restored.Status = DeploymentStatus.Succeeded;
+                    restored.GatewayId = m.GatewayId;
+                    restored.Detail = Clip($"restored by gateway {m.GatewayId} rollback of {m.FromModelName}@{m.FromModelVersion}");
+                    restored.UpdatedAt = now;
+                }
+
+                row.Status = DeploymentStatus.RolledBack;
+                row.Detail = Clip($"gateway {m.GatewayId} rolled back to {m.ToModelName}@{m.ToModelVersion}: {m.Reason}");
+                row.UpdatedAt = now;
+            }
+
+            LogRolledBack(logger, m.GatewayId, m.FromModelName, m.FromModelVersion, m.ToModelName, m.ToModelVersion, m.Reason);
+        });
+    }
+
+    private async Task Apply(ConsumeContext context, Guid eventId, string kind, Func<DateTimeOffset, Task> effect)
+    {
+        var messageId = context.MessageId ?? eventId;
+        var now = clock.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
+        var first = await db.Database.ExecuteSqlInterpolatedAsync(
+            $"INSERT INTO registry.inbox (message_id, consumer, received_at) VALUES ({messageId}, {ConsumerName}, {now}) ON CONFLICT DO NOTHING",
+            context.CancellationToken);
+        if (first == 0)
+        {
+            return;
+        }
+
+        await effect(now);
+        await db.SaveChangesAsync(context.CancellationToken);
+        await transaction.CommitAsync(context.CancellationToken);
+        telemetry.DeploymentReports.Add(1, new KeyValuePair<string, object?>("kind", kind));
+    }
+
+    private Task<SiteDeployment?> Find(Guid deploymentId, string siteId, string digest, CancellationToken cancellationToken) =>
+        (from d in db.Deployments
+         join v in db.Versions on d.VersionId equals v.Id
+         where d.DeploymentId == deploymentId && d.SiteId == siteId && v.PackageDigest == digest
+         select d).SingleOrDefaultAsync(cancellationToken);
+
+    private static string Clip(string text) => text.Length > 2000 ? text[..2000] : text;
+
+    [LoggerMessage(EventId = 3121, Level = LogLevel.Warning, Message = "Deployment report for unknown deployment {DeploymentId} at site {SiteId} (digest {Digest}) ignored")]
+    private static partial void LogUnknownDeployment(ILogger logger, Guid deploymentId, string siteId, string digest);
+
+    [LoggerMessage(EventId = 3122, Level = LogLevel.Warning, Message = "Deployment of {ModelName}@{ModelVersion} failed at site {SiteId} on gateway {GatewayId}: {Reason}: {Detail}")]
+    private static partial void LogDeploymentFailed(ILogger logger, string modelName, string modelVersion, string siteId, string gatewayId, string reason, string detail);
+
+    [LoggerMessage(EventId = 3123, Level = LogLevel.Warning, Message = "Gateway {GatewayId} rolled back {FromName}@{FromVersion} to {ToName}@{ToVersion}: {Reason}")]
+    private static partial void LogRolledBack(ILogger logger, string gatewayId, string fromName, string fromVersion, string toName, string toVersion, string reason);
+
+    [LoggerMessage(EventId = 3124, Level = LogLevel.Warning, Message = "Rollback reported by gateway {GatewayId} for {ModelName}@{ModelVersion}, which the registry has not deployed there; ignored")]
+    private static partial void LogUnknownRollback(ILogger logger, string gatewayId, string modelName, string modelVersion);
+}

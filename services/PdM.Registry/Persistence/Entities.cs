@@ -1,0 +1,144 @@
+using PdM.Contracts.Registry;
+
+namespace PdM.Registry.Persistence;
+
+/// <summary>A model name and the asset class it serves; its versions are <see cref="ModelVersionRecord"/>s.</summary>
+public sealed class RegisteredModel
+{
+    public required string Name { get; set; }
+
+    public required string AssetClass { get; set; }
+
+    public required string CreatedBy { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>One uploaded, validated version: its content addresses, who uploaded it and, once approved, its signature.</summary>
+public sealed class ModelVersionRecord
+{
+    public Guid Id { get; set; }
+
+    public required string ModelName { get; set; }
+
+    public required string Version { get; set; }
+
+    public required string AssetClass { get; set; }
+
+    /// <summary>PdM.ModelPackage.PackageDigest of model + manifest, lower-case hex.</summary>
+    public required string PackageDigest { get; set; }
+
+    /// <summary>SHA-256 of the stored package zip (the artifact gateways download).</summary>
+    public required string ArtifactSha256 { get; set; }
+
+    public long ArtifactBytes { get; set; }
+
+    /// <summary>The manifest exactly as uploaded (text, not jsonb: jsonb would re-format it).</summary>
+    public required string ManifestJson { get; set; }
+
+    public required string UploadedBy { get; set; }
+
+    public DateTimeOffset UploadedAt { get; set; }
+
+    public string? Signature { get; set; }
+
+    public string? SigningKeyId { get; set; }
+
+    public string? ApprovedBy { get; set; }
+
+    public DateTimeOffset? ApprovedAt { get; set; }
+}
+
+public enum DeploymentStatus
+{
+    /// <summary>Asked of the site's gateways; no answer yet.</summary>
+    Requested = 0,
+
+    Succeeded = 1,
+
+    Failed = 2,
+
+    /// <summary>The gateway rolled this version back on its own.</summary>
+    RolledBack = 3,
+
+    /// <summary>Archived: replaced by another version in the same stage, or archived by a person.</summary>
+    Retired = 4,
+}
+
+/// <summary>A version's stage at one site and the state of its deployment there.</summary>
+public sealed class SiteDeployment
+{
+    public Guid VersionId { get; set; }
+
+    public required string SiteId { get; set; }
+
+    public ModelStage Stage { get; set; }
+
+    public double? CanaryShare { get; set; }
+
+    public DeploymentStatus Status { get; set; }
+
+    public Guid? DeploymentId { get; set; }
+
+    public string? GatewayId { get; set; }
+
+    public string? Detail { get; set; }
+
+    public required string PromotedBy { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>Events written in the same transaction as the change they announce; published by <see cref="Outbox.RegistryOutboxDispatcher"/>.</summary>
+public sealed class RegistryOutboxMessage
+{
+    public long Id { get; set; }
+
+    public required string MessageType { get; set; }
+
+    public required string PayloadJson { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset NextAttemptAt { get; set; }
+
+    public DateTimeOffset? PublishedAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string? LastError { get; set; }
+}
+
+/// <summary>One row per consumed message, committed with its effect: a redelivery has no second effect.</summary>
+public sealed class RegistryInboxMessage
+{
+    public Guid MessageId { get; set; }
+
+    public required string Consumer { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
+/// <summary>One shadow-statistics report of a gateway about a candidate package (ShadowEvaluationReported).</summary>
+public sealed class ShadowEvaluation
+{
+    public Guid EventId { get; set; }
+
+    public required string CandidateDigest { get; set; }
+
+    public required string GatewayId { get; set; }
+
+    public required string AssetClass { get; set; }
+
+    public long ComparedRows { get; set; }
+
+    public long AgreedRows { get; set; }
+
+    public long CandidateFailedRows { get; set; }
+
+    public DateTimeOffset PeriodStart { get; set; }
+
+    public DateTimeOffset PeriodEnd { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+}

@@ -1,0 +1,130 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+
+namespace PdM.Registry.Persistence;
+
+public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> options) : DbContext(options)
+{
+    public const string Schema = "registry";
+
+    public DbSet<RegisteredModel> Models => Set<RegisteredModel>();
+
+    public DbSet<ModelVersionRecord> Versions => Set<ModelVersionRecord>();
+
+    public DbSet<SiteDeployment> Deployments => Set<SiteDeployment>();
+
+    public DbSet<RegistryOutboxMessage> Outbox => Set<RegistryOutboxMessage>();
+
+    public DbSet<RegistryInboxMessage> Inbox => Set<RegistryInboxMessage>();
+
+    public DbSet<ShadowEvaluation> ShadowEvaluations => Set<ShadowEvaluation>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        modelBuilder.HasDefaultSchema(Schema);
+
+        modelBuilder.Entity<RegisteredModel>(model =>
+        {
+            model.ToTable("models");
+            model.HasKey(m => m.Name);
+            model.Property(m => m.Name).HasMaxLength(128);
+            model.Property(m => m.AssetClass).HasMaxLength(128);
+            model.Property(m => m.CreatedBy).HasMaxLength(128);
+        });
+
+        modelBuilder.Entity<ModelVersionRecord>(version =>
+        {
+            version.ToTable("model_versions");
+            version.HasKey(v => v.Id);
+            version.Property(v => v.ModelName).HasMaxLength(128);
+            version.Property(v => v.Version).HasMaxLength(64);
+            version.Property(v => v.AssetClass).HasMaxLength(128);
+            version.Property(v => v.PackageDigest).HasMaxLength(64);
+            version.Property(v => v.ArtifactSha256).HasMaxLength(64);
+            version.Property(v => v.UploadedBy).HasMaxLength(128);
+            version.Property(v => v.ApprovedBy).HasMaxLength(128);
+            version.Property(v => v.Signature).HasMaxLength(200);
+            version.Property(v => v.SigningKeyId).HasMaxLength(32);
+            version.HasIndex(v => new { v.ModelName, v.Version }).IsUnique();
+            version.HasIndex(v => v.ArtifactSha256);
+            version.HasOne<RegisteredModel>().WithMany().HasForeignKey(v => v.ModelName);
+        });
+
+        modelBuilder.Entity<SiteDeployment>(deployment =>
+        {
+            deployment.ToTable("site_deployments");
+            deployment.HasKey(d => new { d.VersionId, d.SiteId });
+            deployment.Property(d => d.SiteId).HasMaxLength(64);
+            deployment.Property(d => d.Stage).HasConversion<string>().HasMaxLength(16);
+            deployment.Property(d => d.Status).HasConversion<string>().HasMaxLength(16);
+            deployment.Property(d => d.GatewayId).HasMaxLength(128);
+            deployment.Property(d => d.Detail).HasMaxLength(2000);
+            deployment.Property(d => d.PromotedBy).HasMaxLength(128);
+            deployment.HasIndex(d => d.DeploymentId);
+            deployment.HasIndex(d => new { d.SiteId, d.Stage });
+            deployment.HasOne<ModelVersionRecord>().WithMany().HasForeignKey(d => d.VersionId);
+        });
+
+        modelBuilder.Entity<RegistryOutboxMessage>(outbox =>
+        {
+            outbox.ToTable("outbox");
+            outbox.HasKey(m => m.Id);
+            outbox.Property(m => m.Id).UseIdentityAlwaysColumn();
+            outbox.Property(m => m.MessageType).HasMaxLength(100);
+            outbox.Property(m => m.PayloadJson).HasColumnType("jsonb");
+            outbox.Property(m => m.LastError).HasMaxLength(2000);
+            outbox.HasIndex(m => m.NextAttemptAt).HasFilter("published_at IS NULL");
+        });
+
+        modelBuilder.Entity<RegistryInboxMessage>(inbox =>
+        {
+            inbox.ToTable("inbox");
+            inbox.HasKey(m => new { m.MessageId, m.Consumer });
+            inbox.Property(m => m.Consumer).HasMaxLength(100);
+        });
+
+        modelBuilder.Entity<ShadowEvaluation>(shadow =>
+        {
+            shadow.ToTable("shadow_evaluations");
+            shadow.HasKey(e => e.EventId);
+            shadow.Property(e => e.CandidateDigest).HasMaxLength(64);
+            shadow.Property(e => e.GatewayId).HasMaxLength(128);
+            shadow.Property(e => e.AssetClass).HasMaxLength(128);
+            shadow.HasIndex(e => e.CandidateDigest);
+        });
+
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(ToSnakeCase(property.Name));
+            }
+        }
+    }
+
+    /// <summary>snake_case columns, so hand-written SQL and psql sessions need no quoting.</summary>
+    internal static string ToSnakeCase(string name)
+    {
+        var builder = new StringBuilder(name.Length + 8);
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (char.IsUpper(c))
+            {
+                if (i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                {
+                    builder.Append('_');
+                }
+
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,109 @@
+using MassTransit;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PdM.Registry.Api;
+using PdM.Registry.Artifacts;
+using PdM.Registry.Consumers;
+using PdM.Registry.Identity;
+using PdM.Registry.Outbox;
+using PdM.Registry.Persistence;
+using PdM.Registry.Signing;
+using PdM.ServiceDefaults;
+
+namespace PdM.Registry;
+
+/// <summary>Model registry: versions, content-addressed artifacts, stages per site, four-eyes promotion and signing.</summary>
+public static class RegistryModule
+{
+    public const string Name = "Registry";
+
+    public static PdMModule Descriptor { get; } = new(Name, AddRegistry, AddRegistryConsumers, MapRegistry, typeof(RegistryDbContext));
+
+    public static void AddRegistry(IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddPdMPostgres();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<RegistryTelemetry>();
+        builder.Services.AddDbContext<RegistryDbContext>((services, options) =>
+            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
+                npgsql.MigrationsHistoryTable("__ef_migrations_history", RegistryDbContext.Schema)));
+        builder.Services.AddValidatedOptions<RegistryOptions>(RegistryOptions.Section);
+        builder.Services.TryAddSingleton<RegistryPaths>();
+        builder.Services.TryAddSingleton<IArtifactStore>(services => new FileSystemArtifactStore(services.GetRequiredService<RegistryPaths>().ArtifactsDirectory));
+        builder.Services.TryAddSingleton<RegistrySigningKey>();
+        builder.Services.TryAddSingleton<ArtifactLinks>();
+        builder.Services.TryAddSingleton<RegistryOutboxSignal>();
+        builder.Services.TryAddScoped<ModelUploads>();
+        builder.Services.TryAddScoped<Promotions>();
+
+        var trustHeaders = builder.Configuration.GetValue<bool?>($"{RegistryOptions.Section}:Identity:TrustCallerHeaders") ?? builder.Environment.IsDevelopment();
+        if (trustHeaders)
+        {
+            builder.Services.TryAddSingleton<ICallerIdentity, HeaderCallerIdentity>();
+        }
+        else
+        {
+            builder.Services.TryAddSingleton<ICallerIdentity, NoCallerIdentity>();
+        }
+
+        builder.Services.AddHostedService<RegistryStartupCheck>();
+        builder.Services.TryAddSingleton<RegistryOutboxDispatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RegistryOutboxDispatcher>());
+    }
+
+    public static void AddRegistryConsumers(IBusRegistrationConfigurator bus)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        bus.AddConsumer<DeploymentResultConsumer>().Endpoint(e => e.Name = "registry-deployment-results");
+        bus.AddConsumer<ShadowEvaluationConsumer>().Endpoint(e => e.Name = "registry-shadow-evaluations");
+    }
+
+    public static void MapRegistry(IEndpointRouteBuilder endpoints)
+    {
+        ModelEndpoints.Map(endpoints);
+        ArtifactEndpoints.Map(endpoints);
+    }
+}
+
+/// <summary>
+/// Fails the start when the signing key cannot be loaded (not at the first approval), and says loudly when the
+/// caller identity is taken from request headers outside Development.
+/// </summary>
+internal sealed partial class RegistryStartupCheck(RegistrySigningKey key, ICallerIdentity identity, IHostEnvironment environment, ILogger<RegistryStartupCheck> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogSigningKey(logger, key.Signer.KeyId, key.Source);
+        if (identity is HeaderCallerIdentity)
+        {
+            if (environment.IsDevelopment())
+            {
+                LogHeaderIdentityDevelopment(logger);
+            }
+            else
+            {
+                LogHeaderIdentityInsecure(logger, environment.EnvironmentName);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 3151, Level = LogLevel.Information, Message = "Registry signs approved packages with key {KeyId} from {Source}")]
+    private static partial void LogSigningKey(ILogger logger, string keyId, string source);
+
+    [LoggerMessage(EventId = 3152, Level = LogLevel.Warning, Message = "Registry takes the caller from the X-PdM-User / X-PdM-Roles headers (Development identity; JWT access control replaces it)")]
+    private static partial void LogHeaderIdentityDevelopment(ILogger logger);
+
+    [LoggerMessage(EventId = 3153, Level = LogLevel.Critical, Message = "INSECURE: Registry:Identity:TrustCallerHeaders is on in environment {Environment}: ANY client can claim ANY user and role (including approver) through X-PdM-User / X-PdM-Roles. Four-eyes approval is not enforceable until JWT access control replaces it.")]
+    private static partial void LogHeaderIdentityInsecure(ILogger logger, string environment);
+}

@@ -1,0 +1,34 @@
+using System.Diagnostics.Metrics;
+
+namespace PdM.Registry;
+
+/// <summary>The registry's meter: what the model-governance dashboard shows.</summary>
+public sealed class RegistryTelemetry : IDisposable
+{
+    public const string MeterName = "PdM.Registry";
+
+    private readonly Meter _meter;
+
+    public RegistryTelemetry(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
+        Uploads = _meter.CreateCounter<long>("pdm.registry.uploads", description: "Model version uploads by result (accepted or the rejection code).");
+        Promotions = _meter.CreateCounter<long>("pdm.registry.promotions", description: "Promotions by target stage.");
+        PromotionsRefused = _meter.CreateCounter<long>("pdm.registry.promotions_refused", description: "Promotions refused, by reason (four_eyes, role_required, ...).");
+        EventsPublished = _meter.CreateCounter<long>("pdm.registry.events_published", description: "Events published from the outbox, by type.");
+        DeploymentReports = _meter.CreateCounter<long>("pdm.registry.deployment_reports", description: "Gateway deployment results and rollbacks received, by kind.");
+    }
+
+    public Counter<long> Uploads { get; }
+
+    public Counter<long> Promotions { get; }
+
+    public Counter<long> PromotionsRefused { get; }
+
+    public Counter<long> EventsPublished { get; }
+
+    public Counter<long> DeploymentReports { get; }
+
+    public void Dispose() => _meter.Dispose();
+}

@@ -1,0 +1,109 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PdM.Lineage.Api;
+using PdM.Lineage.Audit;
+using PdM.Lineage.Persistence;
+using PdM.ServiceDefaults;
+using PdM.Testing;
+
+namespace PdM.Lineage.Tests;
+
+/// <summary>
+/// A Lineage host with its own PostgreSQL database and RabbitMQ vhost. Used as a class fixture: each test class gets
+/// its own chain, so a tampering test cannot break another class's chain.
+/// </summary>
+public sealed class LineageFixture : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web);
+
+    private TestDatabase? _database;
+    private WebApplication? _app;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+
+    public string ConnectionString => _database!.ConnectionString;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("lineage");
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("lineage"));
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
+            ["Messaging:Transport"] = "RabbitMq",
+            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(Logs);
+        LineageModule.AddLineage(builder);
+        builder.AddPdMMessaging(LineageModule.AddLineageConsumers);
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        _app = builder.Build();
+        LineageModule.MapLineage(_app);
+
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<LineageDbContext>().Database.MigrateAsync();
+        }
+
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Api = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> with a scoped <see cref="AuditLog"/>, as a consumer would.</summary>
+    public async Task<T> WithAudit<T>(Func<AuditLog, Task<T>> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        await using var scope = _app!.Services.CreateAsyncScope();
+        return await action(scope.ServiceProvider.GetRequiredService<AuditLog>());
+    }
+
+    public async Task<AuditVerification> Verify() => (await Api.GetFromJsonAsync<AuditVerification>("/api/audit/verify", ApiJson))!;
+
+    public async Task<List<AuditEntryResponse>> Entries(string? subject = null) =>
+        await Api.GetFromJsonAsync<List<AuditEntryResponse>>("/api/audit?limit=500" + (subject is null ? "" : "&subject=" + Uri.EscapeDataString(subject)), ApiJson) ?? [];
+
+    /// <summary>SQL straight at the database, as someone with access to it (not through the application).</summary>
+    public async Task<int> Sql(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    public static AuditRecord Record(int i) =>
+        new($"user-{i}", "test.action", $"thing:{i}", null, new string((char)('a' + (i % 6)), 64), $"{{\"n\":{i}}}", DateTimeOffset.UtcNow);
+}

@@ -1,0 +1,209 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using MassTransit;
+using PdM.Contracts.Models;
+using PdM.Contracts.Registry;
+using PdM.ModelPackage.Signing;
+using PdM.Registry.Api;
+using PdM.Registry.Persistence;
+using PdM.Testing;
+
+namespace PdM.Registry.Tests;
+
+[Collection(RegistrySuite.Name)]
+public sealed class PromotionTests(RegistryFixture fixture)
+{
+    private const string DataScientist = "data-scientist";
+    private const string Approver = "approver";
+
+    [Fact]
+    public async Task Production_needs_a_second_person_and_the_approval_signs_what_the_gateways_are_asked_to_load()
+    {
+        var name = TestPackages.UniqueName("four");
+        var (model, manifest) = TestPackages.Load("logreg_failure", name);
+        (await fixture.Push(name, model, manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        var site = new[] { "plant-a" };
+
+        using var anonymous = await fixture.Api.PostAsJsonAsync($"/api/models/{name}/versions/1.0.0/promote", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, RegistryFixture.Json);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        using var shadow = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, "alice", DataScientist);
+        Assert.Equal(HttpStatusCode.OK, shadow.StatusCode);
+        var shadowRequest = await Requested(name, ModelStage.Shadow);
+        Assert.Null(shadowRequest.Signature);
+        Assert.Equal(site, shadowRequest.SiteIds);
+
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "carol", DataScientist),
+            "role_required", "approver");
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "alice", DataScientist, Approver),
+            "four_eyes", "'alice' uploaded");
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "ALICE", Approver),
+            "four_eyes", "cannot approve");
+        Assert.Null((await fixture.Version(name, "1.0.0")).Signature);
+
+        using var production = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "bob", Approver);
+        Assert.Equal(HttpStatusCode.OK, production.StatusCode);
+        var approved = (await production.Content.ReadFromJsonAsync<ModelVersionResponse>(RegistryFixture.Json))!;
+        Assert.Equal("bob", approved.ApprovedBy);
+        Assert.Equal(ModelStage.Production, Assert.Single(approved.Sites).Stage);
+        Assert.Equal(DeploymentStatus.Requested, approved.Sites[0].Status);
+
+        // What a gateway receives, downloads and checks.
+        var request = await Requested(name, ModelStage.Production);
+        Assert.Equal(approved.Signature, request.Signature);
+        Assert.Equal(approved.PackageDigest, request.PackageDigest);
+        var zip = await fixture.Api.GetByteArrayAsync(new Uri(request.ArtifactUrl).PathAndQuery);
+        Assert.Equal(request.ArtifactSha256, Convert.ToHexStringLower(SHA256.HashData(zip)));
+        var (zModel, zManifest) = Unzip(zip);
+        using var verifier = new PackageSignatureVerifier(fixture.PublicKeyPem);
+        Assert.Null(verifier.Verify(zModel, zManifest, request.PackageDigest, request.Signature));
+        Assert.Equal(fixture.PublicKeyPem.Trim(), (await fixture.Api.GetStringAsync("/api/signing/public-key")).Trim());
+
+        var promoted = await Eventually.Until(() => Task.FromResult(fixture.Events.Promoted.FirstOrDefault(p => p.ModelName == name && p.ToStage == ModelStage.Production)),
+            p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted to Production");
+        Assert.Equal(("bob", "alice", ModelStage.Shadow), (promoted!.PromotedBy, promoted.UploadedBy, promoted.FromStage));
+    }
+
+    [Fact]
+    public async Task Gateway_answers_and_a_rollback_update_the_registrys_state_per_site()
+    {
+        var name = TestPackages.UniqueName("dep");
+        var (v1Model, v1Manifest) = TestPackages.Load("logreg_failure", name, "1.0.0");
+        var (v2Model, v2Manifest) = TestPackages.Load("logreg_failure", name, "2.0.0");
+        (await fixture.Push(name, v1Model, v1Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        (await fixture.Push(name, v2Model, v2Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        var sites = new[] { "north", "south" };
+
+        (await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = sites }, "bob", Approver)).EnsureSuccessStatusCode();
+        var v1 = await Requested(name, ModelStage.Production, "1.0.0");
+        await Succeeded(v1, "north", "gw-north");
+        await Succeeded(v1, "south", "gw-south");
+        await Eventually.Until(() => fixture.Version(name, "1.0.0"), v => v.Sites.All(s => s.Status == DeploymentStatus.Succeeded), TimeSpan.FromSeconds(30), "v1 deployed at both sites");
+
+        await fixture.ReportShadow(name, "2.0.0", compared: 500, agreed: 490);
+        (await fixture.Promote(name, "2.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = sites, CanaryShare = 0.25 }, "alice", DataScientist)).EnsureSuccessStatusCode();
+        (await fixture.Promote(name, "2.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = sites }, "bob", Approver)).EnsureSuccessStatusCode();
+        var v2 = await Requested(name, ModelStage.Production, "2.0.0");
+        var retired = await fixture.Version(name, "1.0.0");
+        Assert.All(retired.Sites, s => Assert.Equal((ModelStage.Archived, DeploymentStatus.Retired), (s.Stage, s.Status)));
+
+        await Succeeded(v2, "north", "gw-north");
+        await fixture.Bus.Publish(new ModelDeploymentFailed
+        {
+            EventId = Guid.NewGuid(), DeploymentId = v2.DeploymentId, SiteId = "south", GatewayId = "gw-south", ModelName = name, ModelVersion = "2.0.0",
+            PackageDigest = v2.PackageDigest, Stage = ModelStage.Production, Reason = "bad_signature", Detail = "the signature does not verify", OccurredAt = DateTimeOffset.UtcNow,
+        });
+        var afterFailure = await Eventually.Until(() => fixture.Version(name, "2.0.0"), v => v.Sites.Any(s => s.Status == DeploymentStatus.Failed),
+            TimeSpan.FromSeconds(30), "the south failure recorded");
+        var south = afterFailure.Sites.Single(s => s.SiteId == "south");
+        Assert.Equal("bad_signature: the signature does not verify", south.Detail);
+        Assert.Equal(DeploymentStatus.Succeeded, afterFailure.Sites.Single(s => s.SiteId == "north").Status);
+
+        var rollback = new ModelRolledBack
+        {
+            EventId = Guid.NewGuid(), GatewayId = "gw-north", AssetClass = retired.AssetClass,
+            FromModelName = name, FromModelVersion = "2.0.0", FromModelDigest = v2.PackageDigest,
+            ToModelName = name, ToModelVersion = "1.0.0", ToModelDigest = v1.PackageDigest,
+            Reason = "error_rate 0.6 > 0.2 over the last 50 rows", WindowRows = 50, OccurredAt = DateTimeOffset.UtcNow,
+        };
+        var messageId = Guid.NewGuid();
+        await fixture.Bus.Publish<ModelRolledBack>(rollback, c => c.MessageId = messageId);
+        await fixture.Bus.Publish<ModelRolledBack>(rollback, c => c.MessageId = messageId);
+        var rolledBack = await Eventually.Until(() => fixture.Version(name, "2.0.0"), v => v.Sites.Any(s => s.Status == DeploymentStatus.RolledBack),
+            TimeSpan.FromSeconds(30), "the rollback reflected");
+        Assert.Contains("error_rate 0.6", rolledBack.Sites.Single(s => s.SiteId == "north").Detail, StringComparison.Ordinal);
+        var restored = await fixture.Version(name, "1.0.0");
+        Assert.Equal((ModelStage.Production, DeploymentStatus.Succeeded), (restored.Sites.Single(s => s.SiteId == "north").Stage, restored.Sites.Single(s => s.SiteId == "north").Status));
+        Assert.Equal(ModelStage.Archived, restored.Sites.Single(s => s.SiteId == "south").Stage);
+    }
+
+    [Fact]
+    public async Task Replacing_a_production_model_needs_enough_agreeing_shadow_evidence()
+    {
+        var name = TestPackages.UniqueName("gate");
+        var (v1Model, v1Manifest) = TestPackages.Load("logreg_failure", name, "1.0.0");
+        var (v2Model, v2Manifest) = TestPackages.Load("logreg_failure", name, "1.1.0");
+        (await fixture.Push(name, v1Model, v1Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        (await fixture.Push(name, v2Model, v2Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        string[] site = ["gated"];
+
+        // The first model at a site has nothing to be shadowed against: no gate.
+        (await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "bob", Approver)).EnsureSuccessStatusCode();
+        (await fixture.Promote(name, "1.1.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, "alice", DataScientist)).EnsureSuccessStatusCode();
+
+        var canary = new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = 0.2 };
+        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "alice", DataScientist), "shadow_evidence_missing", "compared 0 rows", HttpStatusCode.Conflict);
+
+        await fixture.ReportShadow(name, "1.1.0", compared: 150, agreed: 120);
+        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "alice", DataScientist), "shadow_agreement_too_low", "agreement with production is 0.8 over 150 rows", HttpStatusCode.Conflict);
+
+        await fixture.ReportShadow(name, "1.1.0", compared: 850, agreed: 850, failed: 100);
+        await AssertRefused(await fixture.Promote(name, "1.1.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "bob", Approver),
+            "shadow_errors_too_high", "failed on 100 shadow rows", HttpStatusCode.Conflict);
+        Assert.Null((await fixture.Version(name, "1.1.0")).Signature);
+
+        await fixture.ReportShadow(name, "1.1.0", compared: 1000, agreed: 1000);
+        var evidence = (await fixture.Version(name, "1.1.0")).Shadow!;
+        Assert.Equal((3, 2000L, 1970L, 100L), (evidence.Reports, evidence.ComparedRows, evidence.AgreedRows, evidence.CandidateFailedRows));
+        using var promoted = await fixture.Promote(name, "1.1.0", canary, "alice", DataScientist);
+        Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+    }
+
+    [Fact]
+    public async Task Canary_needs_a_share_and_Candidate_is_not_a_promotion_target()
+    {
+        var name = TestPackages.UniqueName("can");
+        var (model, manifest) = TestPackages.Load("logreg_failure", name);
+        (await fixture.Push(name, model, manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = ["a"] }, "alice", DataScientist),
+            "invalid_canary_share", "canaryShare", HttpStatusCode.BadRequest);
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Candidate, SiteIds = ["a"] }, "alice", DataScientist),
+            "invalid_stage", "Candidate", HttpStatusCode.BadRequest);
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = ["a"] }, "pat", "planner"),
+            "role_required", DataScientist);
+        using var canary = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = ["a"], CanaryShare = 0.1 }, "alice", DataScientist);
+        Assert.Equal(HttpStatusCode.OK, canary.StatusCode);
+        Assert.Equal(0.1, (await Requested(name, ModelStage.Canary)).CanaryShare);
+    }
+
+    private async Task<ModelDeploymentRequested> Requested(string name, ModelStage stage, string version = "1.0.0") =>
+        (await Eventually.Until(
+            () => Task.FromResult(fixture.Events.Requested.FirstOrDefault(r => r.ModelName == name && r.ModelVersion == version && r.Stage == stage)),
+            r => r is not null, TimeSpan.FromSeconds(30), $"ModelDeploymentRequested {name}@{version} {stage}"))!;
+
+    private Task Succeeded(ModelDeploymentRequested request, string site, string gateway) =>
+        fixture.Bus.Publish(new ModelDeploymentSucceeded
+        {
+            EventId = Guid.NewGuid(), DeploymentId = request.DeploymentId, SiteId = site, GatewayId = gateway, ModelName = request.ModelName,
+            ModelVersion = request.ModelVersion, PackageDigest = request.PackageDigest, Stage = request.Stage, OccurredAt = DateTimeOffset.UtcNow,
+        });
+
+    private static async Task AssertRefused(HttpResponseMessage response, string reason, string detailPart, HttpStatusCode status = HttpStatusCode.Forbidden)
+    {
+        using (response)
+        {
+            Assert.Equal(status, response.StatusCode);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(reason, problem.GetProperty("reason").GetString());
+            Assert.Contains(detailPart, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    private static (byte[] Model, byte[] Manifest) Unzip(byte[] zip)
+    {
+        using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);
+        return (Read(archive, "model.onnx"), Read(archive, "manifest.json"));
+
+        static byte[] Read(ZipArchive archive, string entry)
+        {
+            using var stream = archive.GetEntry(entry)!.Open();
+            using var buffer = new MemoryStream();
+            stream.CopyTo(buffer);
+            return buffer.ToArray();
+        }
+    }
+}

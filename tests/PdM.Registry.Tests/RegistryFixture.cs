@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using PdM.Contracts.Registry;
+using PdM.ModelPackage.Signing;
+using PdM.Registry.Api;
+using PdM.Registry.Identity;
+using PdM.Registry.Persistence;
+using PdM.ServiceDefaults;
+using PdM.Testing;
+
+namespace PdM.Registry.Tests;
+
+[CollectionDefinition(Name)]
+public sealed class RegistrySuite : ICollectionFixture<RegistryFixture>
+{
+    public const string Name = "registry";
+}
+
+/// <summary>
+/// One Registry host for the suite: a fresh PostgreSQL database, its own RabbitMQ vhost, an artifact folder and a
+/// signing key of its own; Production environment with caller headers explicitly trusted (so the loud warning shows).
+/// Every test pushes models under its own name.
+/// </summary>
+public sealed class RegistryFixture : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly string _artifacts = Path.Combine(Path.GetTempPath(), "pdm-registry-test-" + Guid.NewGuid().ToString("N"));
+    private TestDatabase? _database;
+    private WebApplication? _app;
+
+    public HttpClient Api { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public RegistryEvents Events { get; } = new();
+
+    public string PublicKeyPem { get; private set; } = null!;
+
+    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+
+    public static JsonSerializerOptions Json => ApiJson;
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("registry");
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("registry"));
+        using var signer = PackageSigner.Generate();
+        PublicKeyPem = signer.ExportPublicKeyPem();
+
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
+            ["Messaging:Transport"] = "RabbitMq",
+            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
+            ["Registry:ArtifactsPath"] = _artifacts,
+            ["Registry:StateDirectory"] = _artifacts + "-state",
+            ["Registry:Signing:PrivateKeyPem"] = signer.ExportPrivateKeyPem(),
+            ["Registry:Identity:TrustCallerHeaders"] = "true",
+            ["Registry:OutboxPollInterval"] = "00:00:00.200",
+            ["Registry:PromotionGates:MinComparedRows"] = "100",
+            ["Registry:PromotionGates:MinAgreementRatio"] = "0.9",
+            ["Registry:PromotionGates:MaxCandidateFailureRatio"] = "0.05",
+        });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(Logs);
+        builder.Services.AddSingleton(Events);
+        RegistryModule.AddRegistry(builder);
+        builder.AddPdMMessaging(bus =>
+        {
+            RegistryModule.AddRegistryConsumers(bus);
+            bus.AddConsumer<RegistryEventCollector>();
+        });
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        _app = builder.Build();
+        RegistryModule.MapRegistry(_app);
+
+        await using (var scope = _app.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.MigrateAsync();
+        }
+
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        Api = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Api?.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        foreach (var directory in new[] { _artifacts, _artifacts + "-state" })
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+    }
+
+    public static HttpRequestMessage As(HttpRequestMessage request, string user, params string[] roles)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Headers.Add(HeaderCallerIdentity.UserHeader, user);
+        request.Headers.Add(HeaderCallerIdentity.RolesHeader, string.Join(",", roles));
+        return request;
+    }
+
+    public Task<HttpResponseMessage> Push(string name, byte[] model, byte[] manifest, string user = "alice", params string[] roles) =>
+        Api.SendAsync(As(new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/versions") { Content = TestPackages.Form(model, manifest) },
+            user, roles.Length == 0 ? [RegistryRoles.DataScientist] : roles));
+
+    public Task<HttpResponseMessage> Promote(string name, string version, PromotionRequest body, string user, params string[] roles) =>
+        Api.SendAsync(As(new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/versions/{version}/promote") { Content = JsonContent.Create(body, options: ApiJson) },
+            user, roles));
+
+    /// <summary>A gateway's shadow report for a candidate, and the wait until the registry counts it.</summary>
+    public async Task ReportShadow(string name, string version, long compared, long agreed, long failed = 0)
+    {
+        var before = (await Version(name, version)).Shadow!.Reports;
+        var candidate = await Version(name, version);
+        await Bus.Publish(new PdM.Contracts.Models.ShadowEvaluationReported
+        {
+            EventId = Guid.NewGuid(), GatewayId = "gw-shadow", AssetClass = candidate.AssetClass,
+            ProductionModelName = name, ProductionModelVersion = "0", CandidateModelName = name, CandidateModelVersion = version,
+            CandidateModelDigest = candidate.PackageDigest, ComparedRows = compared, AgreedRows = agreed,
+            AgreementRatio = compared == 0 ? 0 : (double)agreed / compared, CandidateFailedRows = failed,
+            ProductionMeanBatchLatencyMs = 0.1, CandidateMeanBatchLatencyMs = 0.1, CandidateMaxBatchLatencyMs = 0.2,
+            PeriodStart = DateTimeOffset.UtcNow.AddHours(-1), PeriodEnd = DateTimeOffset.UtcNow, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        await Eventually.Until(() => Version(name, version), v => v.Shadow!.Reports > before, TimeSpan.FromSeconds(30), $"the shadow report of {name}@{version}");
+    }
+
+    public async Task<ModelVersionResponse> Version(string name, string version) =>
+        (await Api.GetFromJsonAsync<ModelVersionResponse>($"/api/models/{name}/versions/{version}", ApiJson))!;
+}
+
+/// <summary>What a gateway (and the audit) receive from the registry over RabbitMQ.</summary>
+public sealed class RegistryEvents
+{
+    public ConcurrentQueue<ModelVersionRegistered> Registered { get; } = new();
+
+    public ConcurrentQueue<ModelPromoted> Promoted { get; } = new();
+
+    public ConcurrentQueue<ModelDeploymentRequested> Requested { get; } = new();
+}
+
+public sealed class RegistryEventCollector(RegistryEvents events) :
+    IConsumer<ModelVersionRegistered>, IConsumer<ModelPromoted>, IConsumer<ModelDeploymentRequested>
+{
+    public Task Consume(ConsumeContext<ModelVersionRegistered> context)
+    {
+        events.Registered.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ModelPromoted> context)
+    {
+        events.Promoted.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+
+    public Task Consume(ConsumeContext<ModelDeploymentRequested> context)
+    {
+        events.Requested.Enqueue(context.Message);
+        return Task.CompletedTask;
+    }
+}
