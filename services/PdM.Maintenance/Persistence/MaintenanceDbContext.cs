@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using PdM.ServiceDefaults;
 
 namespace PdM.Maintenance.Persistence;
 
@@ -113,45 +114,6 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
             rejection.HasIndex(r => r.ReceivedAt);
         });
 
-        ApplySnakeCaseNames(modelBuilder);
-    }
-
-    /// <summary>snake_case tables and columns, so hand-written SQL and psql sessions need no quoting.</summary>
-    private static void ApplySnakeCaseNames(ModelBuilder modelBuilder)
-    {
-        foreach (var entity in modelBuilder.Model.GetEntityTypes())
-        {
-            foreach (var property in entity.GetProperties())
-            {
-                if (property.Name != nameof(WorkOrder.Version) && property.Name != nameof(MaintenanceCase.Version))
-                {
-                    property.SetColumnName(ToSnakeCase(property.Name));
-                }
-            }
-        }
-    }
-
-    internal static string ToSnakeCase(string name)
-    {
-        var builder = new StringBuilder(name.Length + 8);
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c))
-            {
-                if (i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
-                {
-                    builder.Append('_');
-                }
-
-                builder.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
+        modelBuilder.UseSnakeCaseColumns(keep: property => property.Name == nameof(WorkOrder.Version));
     }
 }
