@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help build test run bench-ingest bench-inference bench-models deps-start deps-stop deps-status up down compose-config format
+.PHONY: help build test run bench-ingest bench-inference bench-delivery bench-models deps-start deps-stop deps-status up down compose-config format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -26,6 +26,11 @@ bench-inference: ## Scoring stage vs bare ONNX Runtime, end-to-end ingest with a
 	@dotnet build tests/PdM.Benchmarks.Ingest -c Release -nologo -v quiet
 	@dotnet build tests/PdM.Benchmarks.Inference -c Release -nologo -v quiet
 	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Inference/bin/Release/net10.0/PdM.Benchmarks.Inference.dll
+
+bench-delivery: ## Backlog drain vs steady ingest after a bus outage, live-alert p99 during the drain, lost/duplicated (about 1 minute)
+	@bash infra/local/deps.sh start >&2
+	@dotnet build tests/PdM.Benchmarks.Delivery -c Release -nologo -v quiet
+	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Delivery/bin/Release/net10.0/PdM.Benchmarks.Delivery.dll
 
 bench-models: ## FD001 grouped-CV RUL and AI4I F1 vs the physics rules; writes rul_predictions_FD001.csv (TRUE_RUL=file to score the test set)
 	dotnet run -c Release --project tests/PdM.Training.Benchmarks -- $(if $(TRUE_RUL),--true-rul $(TRUE_RUL),)

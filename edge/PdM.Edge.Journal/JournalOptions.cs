@@ -21,10 +21,10 @@ public sealed class JournalOptions
     public JournalTtlOptions Ttl { get; set; } = new();
 
     /// <summary>Backlog entries (appended before the uplink last recovered) handed out per second, next to all live entries.</summary>
-    public double ReplayRatePerSecond { get; set; } = 50;
+    public double ReplayRatePerSecond { get; set; } = 2000;
 
     /// <summary>Backlog entries that may go at once after a quiet spell (token bucket depth).</summary>
-    public int ReplayBurst { get; set; } = 50;
+    public int ReplayBurst { get; set; } = 200;
 
     /// <summary>Most operations (appends, leases, acknowledgements) committed in one SQLite transaction.</summary>
     public int MaxCommitBatch { get; set; } = 256;

@@ -6,7 +6,8 @@ namespace PdM.Testing;
 /// <summary>
 /// A TCP proxy on 127.0.0.1 between a client and a real server, for fault tests: <see cref="CutAll"/> resets every
 /// connection at once (what a pulled cable or a killed process looks like to the server), <see cref="Refuse"/> keeps
-/// new connections out until <see cref="Accept"/>.
+/// new connections out until <see cref="Accept"/>. <see cref="Latency"/> and <see cref="BytesPerSecond"/> slow the link
+/// (a congested or narrow uplink) without cutting it; both apply to traffic in either direction and can change at any time.
 /// </summary>
 public sealed class LoopbackTcpProxy : IAsyncDisposable
 {
@@ -16,6 +17,8 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
     private readonly List<(Socket Client, Socket Server)> _connections = [];
     private readonly Task _acceptLoop;
     private volatile bool _refusing;
+    private long _latencyTicks;
+    private long _bytesPerSecond;
 
     public LoopbackTcpProxy(string targetHost, int targetPort)
     {
@@ -26,6 +29,20 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
     }
 
     public int Port { get; }
+
+    /// <summary>Added to every chunk forwarded in either direction (one-way delay); zero (the default) forwards at once.</summary>
+    public TimeSpan Latency
+    {
+        get => TimeSpan.FromTicks(Interlocked.Read(ref _latencyTicks));
+        set => Interlocked.Exchange(ref _latencyTicks, Math.Max(0, value.Ticks));
+    }
+
+    /// <summary>Caps each direction of each connection at this many bytes per second; zero (the default) is unlimited.</summary>
+    public long BytesPerSecond
+    {
+        get => Interlocked.Read(ref _bytesPerSecond);
+        set => Interlocked.Exchange(ref _bytesPerSecond, Math.Max(0, value));
+    }
 
     public int ActiveConnections
     {
@@ -113,26 +130,39 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
                 _connections.Add((client, server));
             }
 
-            _ = Pump(client, server);
-            _ = Pump(server, client);
+            _ = Pump(client, server, this);
+            _ = Pump(server, client, this);
         }
     }
 
-    private static async Task Pump(Socket from, Socket to)
+    private static async Task Pump(Socket from, Socket to, LoopbackTcpProxy proxy)
     {
         var buffer = new byte[16 * 1024];
         try
         {
             while (true)
             {
-                var read = await from.ReceiveAsync(buffer, SocketFlags.None);
+                // A throttled link reads at most a tenth of a second's worth at a time, so the cap holds at fine grain.
+                var rate = proxy.BytesPerSecond;
+                var window = rate > 0 ? (int)Math.Clamp(rate / 10, 1, buffer.Length) : buffer.Length;
+                var read = await from.ReceiveAsync(buffer.AsMemory(0, window), SocketFlags.None);
                 if (read == 0)
                 {
                     to.Shutdown(SocketShutdown.Send);
                     return;
                 }
 
+                var latency = proxy.Latency;
+                if (latency > TimeSpan.Zero)
+                {
+                    await Task.Delay(latency);
+                }
+
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
+                if (rate > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds((double)read / rate));
+                }
             }
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)

@@ -15,6 +15,11 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     public const string OriginalTimeHeader = "pdm-original-time";
     private const int LeaseSize = 100;
 
+    // MassTransit holds a publish while its connection is down instead of failing it, so without a bound the loop would
+    // wait out an outage inside one batch and never report the uplink down: the backlog would not be marked as replay,
+    // nor paced behind live entries. A batch not confirmed within this is treated as failed (released, same ids).
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
@@ -36,9 +41,11 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 confirmed.Clear();
                 failed.Clear();
                 var publishes = new Task[batch.Count];
+                using var timeout = new CancellationTokenSource(PublishTimeout, clock);
+                using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    publishes[i] = Publish(batch[i], stoppingToken);
+                    publishes[i] = Publish(batch[i], publishing.Token);
                 }
 
                 string? error = null;

@@ -1,0 +1,240 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using MassTransit;
+using Microsoft.Extensions.Logging;
+using MQTTnet;
+using MQTTnet.Protocol;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Models;
+using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway;
+using PdM.Edge.Gateway.Uplink;
+using PdM.Edge.Journal;
+using PdM.ServiceDefaults;
+using PdM.Testing;
+
+// make bench-delivery: the real gateway (in this process) on the real Mosquitto and RabbitMQ, its bus link through a
+// loopback proxy. Phases: steady ingest (link up) → outage (link refused, events pile up in the journal) → drain (link
+// back, ingest continues, a live alert every ~250 ms). Reports events/s journaled in steady state, backlog entries/s
+// delivered during the drain, the live alerts' latency (device publish → FailurePredicted at the broker) during the
+// drain, and the reconciliation: every event the journal committed delivered (lost) and none delivered twice (duplicated).
+var inv = CultureInfo.InvariantCulture;
+var assets = IntArg("--assets", 300);
+var readingHz = IntArg("--reading-hz", 2);
+var steadySeconds = IntArg("--steady-seconds", 10);
+var outageSeconds = IntArg("--outage-seconds", 30);
+var replayRate = IntArg("--replay-rate", 5000);
+
+var site = LocalDependencies.UniqueName("bench").Replace('_', '-');
+var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("benchdelivery"));
+var endpoint = RabbitMqEndpoint.Parse(vhost);
+await using var busLink = new LoopbackTcpProxy(endpoint.Host, endpoint.Port);
+var journalFolder = Path.Combine(Path.GetTempPath(), "pdm-bench-delivery", site);
+
+// Broker side of the cut: every event that reached RabbitMQ, by message id, with arrival time and replay flag.
+var deliveries = new ConcurrentDictionary<Guid, int>();
+var replayArrivals = new ConcurrentQueue<long>();
+var liveAlerts = new ConcurrentQueue<(string AssetId, long ArrivedTicks)>();
+var observer = Bus.Factory.CreateUsingRabbitMq(cfg =>
+{
+    cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h => { h.Username(endpoint.Username); h.Password(endpoint.Password); });
+    cfg.PrefetchCount = 500;
+    cfg.ReceiveEndpoint("bench-observer", e =>
+    {
+        e.Handler<AssetHealthAssessed>(c => Record(c, c.Message.AssessmentId));
+        e.Handler<FailurePredicted>(c =>
+        {
+            if (c.Message.AssetId == "LIVE")
+            {
+                liveAlerts.Enqueue((c.Message.AssetId, Stopwatch.GetTimestamp()));
+            }
+
+            return Record(c, c.Message.PredictionId);
+        });
+    });
+});
+await observer.StartAsync();
+
+List<string> settings =
+[
+    "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={new UriBuilder(vhost) { Port = busLink.Port }.Uri}",
+    $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
+    $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
+    "--Gateway:HealthAssessmentIntervalSeconds=1",
+    $"--Journal:Path={Path.Combine(journalFolder, "journal.db")}",
+    $"--Journal:ReplayRatePerSecond={replayRate}", "--Journal:ReplayBurst=500",
+    "--Logging:LogLevel:Default=Warning",
+];
+for (var a = 0; a <= assets; a++)
+{
+    var id = a == assets ? "LIVE" : string.Create(inv, $"A{a}");
+    settings.AddRange(
+    [
+        $"--AssetModel:Assets:{a}:Id={id}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
+        $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
+        $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
+    ]);
+}
+
+using var journalMetrics = new MetricRecorder(JournalTelemetry.MeterName);
+using var gatewayMetrics = new MetricRecorder(GatewayTelemetry.Name);
+await using var gateway = GatewayApplication.Build([.. settings], b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+await gateway.StartAsync();
+await Eventually.Until(() => Task.FromResult(gatewayMetrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway subscribed");
+
+using var plant = new MqttClientFactory().CreateMqttClient();
+using var liveDevice = new MqttClientFactory().CreateMqttClient();
+foreach (var (client, name) in new[] { (plant, "plant"), (liveDevice, "live") })
+{
+    await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
+        .WithClientId($"{name}-{site}").WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build());
+}
+
+// The plant: every asset sends one healthy reading readingHz times a second, paced, for the whole run.
+using var stopPlant = new CancellationTokenSource();
+var plantTask = Task.Run(async () =>
+{
+    var tick = TimeSpan.FromSeconds(1.0 / readingHz);
+    var next = Stopwatch.GetTimestamp();
+    while (!stopPlant.IsCancellationRequested)
+    {
+        var now = DateTimeOffset.UtcNow;
+        for (var a = 0; a < assets; a++)
+        {
+            await Publish(plant, string.Create(inv, $"A{a}"), now, 2.0);
+        }
+
+        next += (long)(tick.TotalSeconds * Stopwatch.Frequency);
+        var wait = next - Stopwatch.GetTimestamp();
+        if (wait > 0)
+        {
+            await Task.Delay(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency));
+        }
+    }
+});
+
+// Steady state: events journaled per second with the link up (after a warm-up second).
+await Task.Delay(TimeSpan.FromSeconds(2));
+var steadyStart = journalMetrics.Total("pdm.journal.appended");
+var steadyWatch = Stopwatch.StartNew();
+await Task.Delay(TimeSpan.FromSeconds(steadySeconds));
+var ingestPerSecond = (journalMetrics.Total("pdm.journal.appended") - steadyStart) / steadyWatch.Elapsed.TotalSeconds;
+
+// Outage: the link is cut and refused; the plant keeps sending, the journal holds the events.
+busLink.Refuse();
+busLink.CutAll();
+await Task.Delay(TimeSpan.FromSeconds(outageSeconds));
+var backlogAtRestore = journalMetrics.Total("pdm.journal.appended") - journalMetrics.Total("pdm.journal.acknowledged");
+
+// The assessment cadence (one per asset per second) beats against the reading rate, so the two phases' rates differ
+// by tens of percent: the ratio uses the higher, which is the conservative choice.
+var outageIngestPerSecond = backlogAtRestore / (double)outageSeconds;
+ingestPerSecond = Math.Max(ingestPerSecond, outageIngestPerSecond);
+
+// Drain: the link is back; live alerts are raised one at a time and timed until the backlog has been replayed.
+busLink.Accept();
+var restoredAt = Stopwatch.GetTimestamp();
+var latenciesMs = new List<double>();
+var liveClock = DateTimeOffset.UtcNow;
+var probes = 0;
+var drainDeadline = DateTime.UtcNow.AddSeconds(90);
+
+// The drain starts when the uplink has reconnected (its backoff and MassTransit's reconnect are reported apart).
+await Eventually.Until(() => Task.FromResult(replayArrivals.Count), n => n > 0, TimeSpan.FromSeconds(60), "the backlog replay to start");
+while (replayArrivals.Count < backlogAtRestore && DateTime.UtcNow < drainDeadline)
+{
+    var before = liveAlerts.Count;
+    liveClock = liveClock.AddMilliseconds(10);
+    await Publish(liveDevice, "LIVE", liveClock, 8.0);
+    liveClock = liveClock.AddMilliseconds(10);
+    var sent = Stopwatch.GetTimestamp();
+    await Publish(liveDevice, "LIVE", liveClock, 2.0);
+    probes++;
+    var waitUntil = DateTime.UtcNow.AddSeconds(60);
+    while (liveAlerts.Count <= before)
+    {
+        if (DateTime.UtcNow > waitUntil)
+        {
+            throw new TimeoutException("a live alert did not arrive within 60 s");
+        }
+
+        await Task.Delay(2);
+    }
+
+    var (_, ticks) = liveAlerts.ToArray()[before];
+    if (replayArrivals.Count < backlogAtRestore)
+    {
+        latenciesMs.Add((ticks - sent) * 1000.0 / Stopwatch.Frequency);
+    }
+
+    await Task.Delay(20);
+}
+
+var replays = replayArrivals.ToArray();
+var firstReplay = replays.Length > 0 ? replays.Min() : restoredAt;
+var lastReplay = replays.Length > 0 ? replays.Max() : restoredAt;
+var drainSeconds = Math.Max((lastReplay - firstReplay) / (double)Stopwatch.Frequency, 0.001);
+var drainPerSecond = replays.Length / drainSeconds;
+var reconnectSeconds = (firstReplay - restoredAt) / (double)Stopwatch.Frequency;
+
+// Stop the plant, let the journal empty, then reconcile: every committed event delivered once.
+await stopPlant.CancelAsync();
+await plantTask;
+await Eventually.Until(() => Task.FromResult(journalMetrics.Total("pdm.journal.appended") - journalMetrics.Total("pdm.journal.acknowledged")),
+    n => n == 0, TimeSpan.FromSeconds(120), "the journal to empty");
+await Eventually.Until(() => Task.FromResult((long)deliveries.Count), n => n >= journalMetrics.Total("pdm.journal.appended"), TimeSpan.FromSeconds(30), "deliveries to arrive");
+await Task.Delay(TimeSpan.FromSeconds(1));
+var appended = journalMetrics.Total("pdm.journal.appended");
+var lost = Math.Max(0, appended - deliveries.Count) + journalMetrics.Total("pdm.journal.dropped");
+var duplicated = deliveries.Values.Sum(n => (long)n - 1);
+latenciesMs.Sort();
+var p99 = latenciesMs.Count == 0 ? double.NaN : latenciesMs[Math.Min(latenciesMs.Count - 1, (int)Math.Ceiling(latenciesMs.Count * 0.99) - 1)];
+var p50 = latenciesMs.Count == 0 ? double.NaN : latenciesMs[latenciesMs.Count / 2];
+
+Console.WriteLine(string.Create(inv, $"plant: {assets} assets x {readingHz} Hz = {assets * readingHz} readings/s; journal replay rate {replayRate}/s"));
+Console.WriteLine(string.Create(inv, $"ingest: {ingestPerSecond:0} events/s journaled (higher of {steadySeconds} s steady with the link up and {outageIngestPerSecond:0}/s during the outage)"));
+Console.WriteLine(string.Create(inv, $"outage: {outageSeconds} s, backlog at restore {backlogAtRestore} events; uplink reconnected {reconnectSeconds:0.0} s after the link returned"));
+Console.WriteLine(string.Create(inv, $"drain: {replays.Length} replayed events in {drainSeconds:0.00} s = {drainPerSecond:0} events/s (ingest continuing)"));
+Console.WriteLine(string.Create(inv, $"live alerts during drain: {latenciesMs.Count} of {probes} probes, p50 {p50:0} ms, p99 {p99:0} ms"));
+Console.WriteLine(string.Create(inv, $"reconcile: journaled {appended}, delivered distinct {deliveries.Count}, deliveries {deliveries.Values.Sum()}, dropped by journal {journalMetrics.Total("pdm.journal.dropped")}"));
+Console.WriteLine(string.Create(inv, $"delivery: drain_vs_ingest={drainPerSecond / ingestPerSecond:0.0} live_alert_p99_ms_during_drain={p99:0} lost={lost} duplicated={duplicated}"));
+
+await gateway.StopAsync();
+await observer.StopAsync();
+try
+{
+    Directory.Delete(journalFolder, recursive: true);
+}
+catch (IOException)
+{
+}
+
+return 0;
+
+Task Record<T>(ConsumeContext<T> context, Guid id)
+    where T : class
+{
+    if (deliveries.AddOrUpdate(context.MessageId ?? id, 1, (_, n) => n + 1) == 1
+        && context.Headers.TryGetHeader(JournalUplinkService.ReplayHeader, out _))
+    {
+        replayArrivals.Enqueue(Stopwatch.GetTimestamp());
+    }
+
+    return Task.CompletedTask;
+}
+
+Task Publish(IMqttClient client, string assetId, DateTimeOffset at, double value)
+{
+    var json = string.Create(inv,
+        $$$"""{"schemaVersion":1,"deviceTime":"{{{at:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
+    return client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, assetId))
+        .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+}
+
+int IntArg(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], inv) : fallback;
+}

@@ -1,0 +1,350 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Npgsql;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway;
+using PdM.Host;
+using PdM.Maintenance.Api;
+using PdM.Maintenance.Consumers;
+using PdM.ServiceDefaults;
+using PdM.Testing;
+
+namespace PdM.Resilience.Tests;
+
+/// <summary>
+/// One delivery path on the real servers, for fault tests: devices → Mosquitto → gateway (in this process, or a child
+/// process that can be SIGKILLed) → loopback proxy → RabbitMQ → Maintenance (cloud host) → PostgreSQL, plus an observer
+/// on the broker side that records every <see cref="FailurePredicted"/> delivery. <see cref="ReconcileAsync"/> checks
+/// the history: each round raises one prediction per asset (sent), each reaches the broker (delivered), is stored once
+/// in the Maintenance inbox (stored) and folds once into its asset's work order (effective).
+/// </summary>
+internal sealed class DeliveryRig : IAsyncDisposable
+{
+    private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly TestDatabase _database;
+    private readonly WebApplication _cloud;
+    private readonly IBusControl _observer;
+    private readonly IMqttClient _device;
+    private readonly List<string> _gatewaySettings;
+    private readonly double _duplicateFraction;
+    private DateTimeOffset _deviceClock = DateTimeOffset.UtcNow.AddMinutes(-30);
+    private int _distinctSeen;
+
+    private DeliveryRig(string site, int assets, TestDatabase database, Uri vhost, LoopbackTcpProxy busLink, WebApplication cloud,
+        HttpClient api, IBusControl observer, IMqttClient device, List<string> gatewaySettings, double duplicateFraction)
+    {
+        Site = site;
+        Assets = assets;
+        _database = database;
+        Vhost = vhost;
+        BusLink = busLink;
+        _cloud = cloud;
+        Api = api;
+        _observer = observer;
+        _device = device;
+        _gatewaySettings = gatewaySettings;
+        _duplicateFraction = duplicateFraction;
+    }
+
+    public string Site { get; }
+
+    public int Assets { get; }
+
+    public Uri Vhost { get; }
+
+    /// <summary>The gateway's TCP link to RabbitMQ.</summary>
+    public LoopbackTcpProxy BusLink { get; }
+
+    public HttpClient Api { get; }
+
+    /// <summary>Deliveries of each prediction id at the broker (more than one = a redelivery the inbox must absorb).</summary>
+    public ConcurrentDictionary<Guid, int> Delivered { get; } = new();
+
+    public ConcurrentDictionary<Guid, string> AssetOf { get; } = new();
+
+    /// <summary>Duplicates this rig published itself (same message id) to stand in for a redelivering network.</summary>
+    public int DuplicatesInjected => _duplicatesInjected;
+
+    public int ReadingsSent { get; private set; }
+
+    private int _duplicatesInjected;
+
+    /// <summary>
+    /// Starts the cloud (Maintenance on a fresh database), the broker-side observer and the device. With
+    /// <paramref name="duplicateFraction"/> above zero the observer republishes that share of the predictions it sees
+    /// with their original message id, so Maintenance receives each of them twice.
+    /// </summary>
+    public static async Task<DeliveryRig> StartAsync(string prefix, int assets, double duplicateFraction = 0)
+    {
+        var site = LocalDependencies.UniqueName(prefix).Replace('_', '-');
+        var database = await TestDatabase.CreateAsync(prefix);
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName(prefix));
+        var endpoint = RabbitMqEndpoint.Parse(vhost);
+        var busLink = new LoopbackTcpProxy(endpoint.Host, endpoint.Port);
+        var gatewayVhost = new UriBuilder(vhost) { Port = busLink.Port }.Uri;
+
+        string[] cloudSettings =
+        [
+            $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq",
+            $"--Messaging:RabbitMq:Uri={vhost}", "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
+            "--Logging:LogLevel:Default=Warning",
+        ];
+        Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
+        var cloud = HostComposition.Build(cloudSettings);
+        await cloud.StartAsync();
+        var api = new HttpClient { BaseAddress = new Uri(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+
+        List<string> gatewaySettings =
+        [
+            "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={gatewayVhost}",
+            $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
+            $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:Mqtt:ReconnectMaxDelaySeconds=2", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
+            $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
+            "--Journal:ReplayRatePerSecond=500", "--Journal:ReplayBurst=100",
+        ];
+        for (var a = 0; a < assets; a++)
+        {
+            gatewaySettings.AddRange(
+            [
+                $"--AssetModel:Assets:{a}:Id=P{a}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
+                $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
+                $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
+            ]);
+        }
+
+        var device = new MqttClientFactory().CreateMqttClient();
+        await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
+            .WithClientId($"dev-{site}").WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build());
+
+        DeliveryRig? rig = null;
+        var observer = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h => { h.Username(endpoint.Username); h.Password(endpoint.Password); });
+            cfg.ReceiveEndpoint("resilience-observer", e => e.Handler<FailurePredicted>(c => rig!.Observe(c)));
+        });
+        rig = new DeliveryRig(site, assets, database, vhost, busLink, cloud, api, observer, device, gatewaySettings, duplicateFraction);
+        await observer.StartAsync();
+        return rig;
+    }
+
+    /// <summary>The gateway's settings (<c>--key=value</c>), for an in-process host or a child process alike.</summary>
+    public IReadOnlyList<string> GatewaySettings => _gatewaySettings;
+
+    /// <summary>One round: a healthy, a zone-D and a healthy reading per asset, which raises exactly one prediction per asset.</summary>
+    public Task PublishRoundAsync() => PublishAsync([2.0, 8.0, 2.0]);
+
+    /// <summary><paramref name="perAsset"/> healthy readings per asset: traffic that raises no prediction.</summary>
+    public Task PublishHealthyAsync(int perAsset) => PublishAsync([.. Enumerable.Repeat(2.0, perAsset)]);
+
+    public async Task PublishAsync(IReadOnlyList<double> values, int? onlyAsset = null)
+    {
+        foreach (var value in values)
+        {
+            for (var a = 0; a < Assets; a++)
+            {
+                if (onlyAsset is { } only && only != a)
+                {
+                    continue;
+                }
+
+                _deviceClock = _deviceClock.AddMilliseconds(10);
+                var json = string.Create(CultureInfo.InvariantCulture,
+                    $$$"""{"schemaVersion":1,"deviceTime":"{{{_deviceClock:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
+                await _device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(Site, $"P{a}"))
+                    .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                ReadingsSent++;
+            }
+        }
+    }
+
+    public Task WaitDeliveredAsync(int distinct, string what, int timeoutSeconds = 90) =>
+        Eventually.Until(() => Task.FromResult(Delivered.Count), n => n >= distinct, TimeSpan.FromSeconds(timeoutSeconds), what);
+
+    /// <summary>
+    /// The history after <paramref name="rounds"/> rounds: every asset's predictions delivered, stored once in the
+    /// Maintenance inbox and folded once into its work order; nothing more (no duplicate effect) and nothing less (no loss).
+    /// Returns a one-line summary for the test output.
+    /// </summary>
+    public async Task<string> ReconcileAsync(int rounds)
+    {
+        var expected = Assets * rounds;
+        await WaitDeliveredAsync(expected, $"all {expected} predictions delivered");
+        var workOrders = await Eventually.Until(
+            () => TryGetWorkOrdersAsync(), list => list?.Sum(w => w.PredictionCount) >= expected, TimeSpan.FromSeconds(90),
+            "every delivered prediction to take effect");
+
+        // Give a late duplicate the chance to show itself before counting.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        workOrders = await Eventually.Until(() => TryGetWorkOrdersAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
+        var stored = await CountInboxAsync();
+        var deliveries = Delivered.Values.Sum();
+
+        Assert.Equal(expected, Delivered.Count);
+        for (var a = 0; a < Assets; a++)
+        {
+            var asset = $"P{a}";
+            Assert.Equal(rounds, AssetOf.Values.Count(v => v == asset));
+        }
+
+        Assert.Equal(expected, stored);
+        Assert.Equal(Assets, workOrders!.Count);
+        Assert.All(workOrders, w => Assert.Equal(rounds, w.PredictionCount));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"readings sent={ReadingsSent} predictions expected={expected} delivered distinct={Delivered.Count} deliveries={deliveries} " +
+            $"injected duplicates={DuplicatesInjected} stored(inbox)={stored} effective(work-order folds)={workOrders.Sum(w => w.PredictionCount)}");
+    }
+
+    /// <summary>The work orders, or null while the API answers with an error (its first queries after a PostgreSQL restart).</summary>
+    public async Task<List<WorkOrderResponse>?> TryGetWorkOrdersAsync()
+    {
+        try
+        {
+            return await Api.GetFromJsonAsync<List<WorkOrderResponse>>("/api/work-orders?limit=500", ApiJson) ?? [];
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<long> CountInboxAsync()
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM maintenance.inbox WHERE consumer = @c", connection);
+        command.Parameters.AddWithValue("c", FailurePredictedConsumer.ConsumerName);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The gateway as a child process (the solution build's PdM.Edge.Gateway.dll), so a test can SIGKILL it.</summary>
+    public GatewayProcess StartGatewayProcess() => GatewayProcess.Start(_gatewaySettings);
+
+    public async ValueTask DisposeAsync()
+    {
+        Api.Dispose();
+        _device.Dispose();
+        await _observer.StopAsync();
+        await _cloud.StopAsync();
+        await _cloud.DisposeAsync();
+        await BusLink.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    private async Task Observe(ConsumeContext<FailurePredicted> context)
+    {
+        var count = Delivered.AddOrUpdate(context.Message.PredictionId, 1, (_, n) => n + 1);
+        AssetOf[context.Message.PredictionId] = context.Message.AssetId;
+        if (count != 1 || _duplicateFraction <= 0)
+        {
+            return;
+        }
+
+        // Every k-th distinct prediction is sent again with its original message id: a redelivery, exactly the share asked.
+        var seen = Interlocked.Increment(ref _distinctSeen);
+        var every = (int)Math.Round(1 / _duplicateFraction);
+        if (seen % every == 0)
+        {
+            var messageId = context.MessageId;
+            await context.Publish(context.Message, p => p.MessageId = messageId);
+            Interlocked.Increment(ref _duplicatesInjected);
+        }
+    }
+}
+
+/// <summary>A gateway child process: <see cref="Kill"/> is SIGKILL (nothing flushed, no goodbye to either broker).</summary>
+internal sealed class GatewayProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private GatewayProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public IReadOnlyCollection<string> Output => _output;
+
+    public static GatewayProcess Start(IEnumerable<string> settings)
+    {
+        var dll = Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0", "PdM.Edge.Gateway.dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (make build) first");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var setting in settings)
+        {
+            start.ArgumentList.Add(setting);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var process = new Process { StartInfo = start };
+        var gateway = new GatewayProcess(process);
+        process.OutputDataReceived += (_, e) => gateway.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => gateway.OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return gateway;
+    }
+
+    /// <summary>Waits for the gateway's MQTT session to be up (its "Connected to MQTT broker" log line).</summary>
+    public async Task WaitConnectedAsync()
+    {
+        var finished = await Task.WhenAny(_connected.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (finished != _connected.Task)
+        {
+            throw new TimeoutException("gateway child process did not connect to MQTT in 60 s:\n" + string.Join('\n', _output.TakeLast(30)));
+        }
+    }
+
+    /// <summary>SIGKILL, as <c>kill -9</c>.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        if (line.Contains("Connected to MQTT broker", StringComparison.Ordinal))
+        {
+            _connected.TrySetResult();
+        }
+    }
+}

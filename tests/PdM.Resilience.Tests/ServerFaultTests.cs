@@ -1,0 +1,200 @@
+using Microsoft.Extensions.Logging;
+using PdM.Edge.Gateway;
+using PdM.Maintenance;
+using PdM.Testing;
+using Xunit.Abstractions;
+
+namespace PdM.Resilience.Tests;
+
+/// <summary>
+/// Every test that kills or restarts a shared server (RabbitMQ, PostgreSQL) or SIGKILLs a gateway, or counts a
+/// process-wide meter: one collection, run alone, so no two faults overlap and no other test of this assembly runs
+/// while a server is down.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ServerFaults
+{
+    public const string Name = "server faults";
+}
+
+/// <summary>
+/// Faults on the real servers while devices keep sending, each reconciled by prediction id (sent → delivered at the
+/// broker → stored in the Maintenance inbox → folded into a work order): zero loss and zero duplicate effects.
+/// </summary>
+[Collection(ServerFaults.Name)]
+public sealed class ServerFaultTests(ITestOutputHelper output)
+{
+    private const int Assets = 6;
+
+    [Fact]
+    public async Task RabbitMq_killed_with_sigkill_mid_stream_loses_and_duplicates_nothing()
+    {
+        await using var rig = await DeliveryRig.StartAsync("rmqkill", Assets);
+        await using var gateway = await StartInProcessGateway(rig);
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+
+        var pid = LocalDependencies.RunDepsScript("pid rabbitmq").Trim();
+        try
+        {
+            // Mid-stream: round 2 is in the gateway's pipeline and uplink when the broker dies; round 3 arrives while it is dead.
+            var round2 = rig.PublishRoundAsync();
+            await Task.Delay(50);
+            Assert.Equal(0, Signal.Kill(pid));
+            await round2;
+            await rig.PublishRoundAsync();
+            await rig.PublishHealthyAsync(5);
+        }
+        finally
+        {
+            LocalDependencies.RunDepsScript("start rabbitmq");
+        }
+
+        output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        await gateway.StopAsync();
+    }
+
+    [Fact]
+    public async Task PostgreSql_stopped_and_restarted_mid_stream_loses_and_duplicates_nothing()
+    {
+        await using var rig = await DeliveryRig.StartAsync("pgrestart", Assets);
+        await using var gateway = await StartInProcessGateway(rig);
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+
+        try
+        {
+            // Round 2 reaches Maintenance while PostgreSQL is shutting down, round 3 while it is down: its consumer fails,
+            // is retried, and must neither lose a prediction (to the error queue) nor apply one twice.
+            var stopping = Task.Run(() => LocalDependencies.RunDepsScript("stop postgres"));
+            await rig.PublishRoundAsync();
+            await stopping;
+            Assert.False(await PostgresAnswersAsync(), "PostgreSQL still answers after stop");
+            await rig.PublishRoundAsync();
+            await rig.WaitDeliveredAsync(Assets * 3, "rounds 2 and 3 at the broker while PostgreSQL is down");
+        }
+        finally
+        {
+            LocalDependencies.RunDepsScript("start postgres");
+        }
+
+        output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        await gateway.StopAsync();
+    }
+
+    [Fact]
+    public async Task Gateway_killed_with_sigkill_mid_stream_and_restarted_loses_and_duplicates_nothing()
+    {
+        await using var rig = await DeliveryRig.StartAsync("gwkill", Assets);
+        const int Filler = 300;
+
+        using (var first = rig.StartGatewayProcess())
+        {
+            await first.WaitConnectedAsync();
+
+            // Round 1, then healthy readings without pause: the kill lands while the stream flows (the gateway's MQTT
+            // in-flight window and its journal uplink both busy), never inside an alert window, whose loss the design
+            // accepts (readings are acknowledged once added to a window; only decisions are journaled).
+            using var stopStream = new CancellationTokenSource();
+            var stream = Task.Run(async () =>
+            {
+                await rig.PublishRoundAsync();
+                while (!stopStream.IsCancellationRequested)
+                {
+                    await rig.PublishHealthyAsync(1);
+                }
+            });
+            await rig.WaitDeliveredAsync(Assets, "round 1 delivered", 60);
+            var sentAtKill = rig.ReadingsSent;
+            first.Kill();
+            Assert.False(stream.IsCompleted, "the device stopped publishing before the kill");
+            await Task.Delay(500);
+            await stopStream.CancelAsync();
+            await stream;
+            output.WriteLine($"gateway SIGKILLed after {sentAtKill} readings; the stream went on to {rig.ReadingsSent}");
+        }
+
+        // While the gateway is dead: more than Mosquitto's default 1,000 queued messages for its session.
+        await rig.PublishRoundAsync();
+        await rig.PublishHealthyAsync(Filler);
+        await rig.PublishRoundAsync();
+        await rig.PublishHealthyAsync(2);
+
+        using var second = rig.StartGatewayProcess();
+        await second.WaitConnectedAsync();
+        Assert.Contains(second.Output, l => l.Contains("session resumed: True", StringComparison.Ordinal));
+        output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+    }
+
+    [Fact]
+    public async Task Ten_percent_duplicate_deliveries_take_effect_once()
+    {
+        using var maintenance = new MetricRecorder(MaintenanceTelemetry.MeterName);
+        await using var rig = await DeliveryRig.StartAsync("dup", Assets + 4, duplicateFraction: 0.1);
+        await using var gateway = await StartInProcessGateway(rig);
+        for (var r = 0; r < 3; r++)
+        {
+            await rig.PublishRoundAsync();
+        }
+
+        output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        Assert.Equal(3, rig.DuplicatesInjected);
+        Assert.True(maintenance.Total("pdm.maintenance.duplicates_ignored") >= rig.DuplicatesInjected, "Maintenance did not see the duplicates as duplicates");
+        await gateway.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_slow_narrow_bus_link_loses_and_duplicates_nothing()
+    {
+        await using var rig = await DeliveryRig.StartAsync("slow", Assets);
+        await using var gateway = await StartInProcessGateway(rig);
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+
+        // 150 ms each way and 8 kB/s: publishes and confirms crawl, nothing is cut.
+        rig.BusLink.Latency = TimeSpan.FromMilliseconds(150);
+        rig.BusLink.BytesPerSecond = 8_000;
+        await rig.PublishRoundAsync();
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets * 3, "predictions over the slow link", 120);
+        rig.BusLink.Latency = TimeSpan.Zero;
+        rig.BusLink.BytesPerSecond = 0;
+
+        output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        await gateway.StopAsync();
+    }
+
+    private static async Task<bool> PostgresAnswersAsync()
+    {
+        try
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(LocalDependencies.PostgresAdmin + ";Pooling=false;Timeout=2");
+            await connection.OpenAsync();
+            return true;
+        }
+        catch (Exception exception) when (exception is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartInProcessGateway(DeliveryRig rig)
+    {
+        using var metrics = new MetricRecorder(GatewayTelemetry.Name);
+        var gateway = GatewayApplication.Build([.. rig.GatewaySettings], b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        await gateway.StartAsync();
+        await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway subscribed");
+        return gateway;
+    }
+}
+
+/// <summary><c>kill -9 PID</c>: a process this test did not start (a shared server) has no <see cref="System.Diagnostics.Process"/> handle worth trusting.</summary>
+internal static class Signal
+{
+    public static int Kill(string pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-9", pid]);
+        kill.WaitForExit();
+        return kill.ExitCode;
+    }
+}
