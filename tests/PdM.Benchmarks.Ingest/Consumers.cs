@@ -161,7 +161,9 @@ internal static class Consumers
         await Console.Out.WriteLineAsync("ready");
         if (mode == "idle")
         {
-            // Idle CPU: connected, model loaded, no traffic.
+            // Idle CPU: connected, model loaded, no traffic; measured after 10 s so start-up work (tiered JIT,
+            // first health checks) is not counted as idling.
+            await Task.Delay(TimeSpan.FromSeconds(10));
             var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var started = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(messages));
