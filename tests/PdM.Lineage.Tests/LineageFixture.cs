@@ -27,13 +27,13 @@ public sealed class LineageFixture : IAsyncLifetime
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web);
 
     private TestDatabase? _database;
-    private WebApplication? _app;
+    private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
 
     public LogCapture Logs { get; } = new();
 
-    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+    public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
     public string ConnectionString => _database!.ConnectionString;
 
@@ -41,39 +41,21 @@ public sealed class LineageFixture : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync("lineage");
         var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("lineage"));
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = _database.ConnectionString,
             ["Messaging:Transport"] = "RabbitMq",
             ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(Logs);
-        LineageModule.AddLineage(builder);
-        builder.AddPdMMessaging(LineageModule.AddLineageConsumers);
-        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-        _app = builder.Build();
-        LineageModule.MapLineage(_app);
-
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<LineageDbContext>().Database.MigrateAsync();
-        }
-
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Api = new HttpClient { BaseAddress = new Uri(address) };
+        };
+        _host = await ModuleTestHost.StartAsync(LineageModule.Descriptor, settings, Logs, environment: "Production");
+        Api = _host.Api;
     }
 
     public async Task DisposeAsync()
     {
-        Api?.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         if (_database is not null)
@@ -86,7 +68,7 @@ public sealed class LineageFixture : IAsyncLifetime
     public async Task<T> WithAudit<T>(Func<AuditLog, Task<T>> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        await using var scope = _app!.Services.CreateAsyncScope();
+        await using var scope = _host!.Services.CreateAsyncScope();
         return await action(scope.ServiceProvider.GetRequiredService<AuditLog>());
     }
 

@@ -41,7 +41,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private TestDatabase? _database;
-    private WebApplication? _app;
+    private ModuleTestHost? _host;
 
     public CmmsStubServer Stubs { get; private set; } = null!;
 
@@ -51,7 +51,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     public ReceivedEvents Events { get; } = new();
 
-    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+    public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
     public async Task InitializeAsync()
     {
@@ -100,31 +100,10 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Webhook(settings, "hook-auth", "wrong-secret");
         settings["Maintenance:Sites:strict:Assets:NOREF-1:Criticality"] = "B";
 
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(Logs);
-        builder.Services.AddSingleton(Events);
-        MaintenanceModule.AddMaintenance(builder);
-        builder.AddPdMMessaging(bus =>
-        {
-            MaintenanceModule.AddMaintenanceConsumers(bus);
-            bus.AddConsumer<EventCollector>();
-        });
-        // Start returns once the receive endpoints are bound: a test's first publish must not go to an exchange with no queue.
-        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-        _app = builder.Build();
-        MaintenanceModule.MapMaintenance(_app);
-
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<MaintenanceDbContext>().Database.MigrateAsync();
-        }
-
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Api = new HttpClient { BaseAddress = new Uri(address) };
+        _host = await ModuleTestHost.StartAsync(MaintenanceModule.Descriptor, settings, Logs,
+            configure: builder => builder.Services.AddSingleton(Events),
+            consumers: bus => bus.AddConsumer<EventCollector>());
+        Api = _host.Api;
     }
 
     public async Task DisposeAsync()
@@ -134,11 +113,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             await File.WriteAllLinesAsync(logFile, Logs.Lines);
         }
 
-        Api?.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         if (Stubs is not null)

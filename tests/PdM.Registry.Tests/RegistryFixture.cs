@@ -38,7 +38,7 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     private readonly string _artifacts = Path.Combine(Path.GetTempPath(), "pdm-registry-test-" + Guid.NewGuid().ToString("N"));
     private TestDatabase? _database;
-    private WebApplication? _app;
+    private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
 
@@ -48,7 +48,7 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public string PublicKeyPem { get; private set; } = null!;
 
-    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+    public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
     public static JsonSerializerOptions Json => ApiJson;
 
@@ -59,8 +59,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         using var signer = PackageSigner.Generate();
         PublicKeyPem = signer.ExportPublicKeyPem();
 
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = _database.ConnectionString,
             ["Messaging:Transport"] = "RabbitMq",
@@ -73,38 +72,18 @@ public sealed class RegistryFixture : IAsyncLifetime
             ["Registry:PromotionGates:MinComparedRows"] = "100",
             ["Registry:PromotionGates:MinAgreementRatio"] = "0.9",
             ["Registry:PromotionGates:MaxCandidateFailureRatio"] = "0.05",
-        });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(Logs);
-        builder.Services.AddSingleton(Events);
-        RegistryModule.AddRegistry(builder);
-        builder.AddPdMMessaging(bus =>
-        {
-            RegistryModule.AddRegistryConsumers(bus);
-            bus.AddConsumer<RegistryEventCollector>();
-        });
-        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-        _app = builder.Build();
-        RegistryModule.MapRegistry(_app);
-
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<RegistryDbContext>().Database.MigrateAsync();
-        }
-
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Api = new HttpClient { BaseAddress = new Uri(address) };
+        };
+        _host = await ModuleTestHost.StartAsync(RegistryModule.Descriptor, settings, Logs, environment: "Production",
+            configure: builder => builder.Services.AddSingleton(Events),
+            consumers: bus => bus.AddConsumer<RegistryEventCollector>());
+        Api = _host.Api;
     }
 
     public async Task DisposeAsync()
     {
-        Api?.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         if (_database is not null)

@@ -50,7 +50,7 @@ public sealed class TrainingEventCollector(TrainingEvents events) : IConsumer<Tr
 public sealed class TelemetryFixture : IAsyncLifetime
 {
     private TestDatabase? _database;
-    private WebApplication? _app;
+    private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
 
@@ -62,11 +62,11 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
     public string ModelStore { get; } = Path.Combine(Path.GetTempPath(), LocalDependencies.UniqueName("pdm_model_store"));
 
-    public IServiceProvider Services => _app!.Services;
+    public IServiceProvider Services => _host!.Services;
 
-    public IBus Bus => _app!.Services.GetRequiredService<IBus>();
+    public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
-    public NpgsqlDataSource DataSource => _app!.Services.GetRequiredService<NpgsqlDataSource>();
+    public NpgsqlDataSource DataSource => _host!.Services.GetRequiredService<NpgsqlDataSource>();
 
     public async Task InitializeAsync()
     {
@@ -82,30 +82,10 @@ public sealed class TelemetryFixture : IAsyncLifetime
             ["Training:ModelStorePath"] = ModelStore,
         };
 
-        var builder = WebApplication.CreateBuilder();
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(Logs);
-        builder.Services.AddSingleton(Events);
-        TelemetryModule.AddTelemetry(builder);
-        builder.AddPdMMessaging(bus =>
-        {
-            TelemetryModule.AddTelemetryConsumers(bus);
-            bus.AddConsumer<TrainingEventCollector>();
-        });
-        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
-        _app = builder.Build();
-        TelemetryModule.MapTelemetry(_app);
-
-        await using (var scope = _app.Services.CreateAsyncScope())
-        {
-            await scope.ServiceProvider.GetRequiredService<TelemetryDbContext>().Database.MigrateAsync();
-        }
-
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Api = new HttpClient { BaseAddress = new Uri(address) };
+        _host = await ModuleTestHost.StartAsync(TelemetryModule.Descriptor, settings, Logs,
+            configure: builder => builder.Services.AddSingleton(Events),
+            consumers: bus => bus.AddConsumer<TrainingEventCollector>());
+        Api = _host.Api;
     }
 
     public async Task DisposeAsync()
@@ -115,11 +95,9 @@ public sealed class TelemetryFixture : IAsyncLifetime
             await File.WriteAllLinesAsync(logFile, Logs.Lines);
         }
 
-        Api?.Dispose();
-        if (_app is not null)
+        if (_host is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
+            await _host.DisposeAsync();
         }
 
         if (_database is not null)
