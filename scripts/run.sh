@@ -17,6 +17,7 @@ pg_host=$(sed -nE 's/.*Host=([^;]*).*/\1/p' <<<"$admin"); pg_port=$(sed -nE 's/.
 PGPASSWORD=pdm psql -q -h "$pg_host" -p "$pg_port" -U pdm -d postgres -c 'DROP DATABASE IF EXISTS pdm_demo WITH (FORCE)' >/dev/null
 export ConnectionStrings__Postgres="Host=$pg_host;Port=$pg_port;Username=pdm;Password=pdm;Database=pdm_demo"
 export Journal__Path="$PWD/.state/demo/journal.db"
+export Inference__ModelStorePath="$PWD/.state/demo/models"
 rm -rf .state/demo
 
 cleanup() {

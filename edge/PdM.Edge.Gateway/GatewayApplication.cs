@@ -25,7 +25,7 @@ public static class GatewayApplication
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = Defaults });
         configure?.Invoke(builder);
         builder.AddPdMServiceDefaults("pdm-gateway");
-        builder.AddPdMMessaging();
+        builder.AddPdMMessaging(bus => GatewayModule.AddGatewayConsumers(bus, builder.Configuration));
         builder.AddEdgeGateway();
 
         var app = builder.Build();

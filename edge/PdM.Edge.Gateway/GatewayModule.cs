@@ -1,5 +1,7 @@
+using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PdM.Edge.Gateway.Deployment;
 using PdM.Edge.Gateway.Mqtt;
 using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Gateway.Uplink;
@@ -17,7 +19,7 @@ public static class GatewayModule
 {
     /// <summary>
     /// Registers the gateway on any host: standalone (Program.cs) or inside PdM.Host for the all-in-one demo. The host
-    /// provides the bus (AddPdMMessaging); the gateway only publishes, so it adds no consumers.
+    /// provides the bus (AddPdMMessaging) and adds the gateway's consumers with <see cref="AddGatewayConsumers"/>.
     /// </summary>
     public static IHostApplicationBuilder AddEdgeGateway(this IHostApplicationBuilder builder)
     {
@@ -45,10 +47,15 @@ public static class GatewayModule
             sp.GetRequiredService<IOptions<IngestionOptions>>().Value,
             sp.GetRequiredService<IngestionTelemetry>(),
             sp.GetRequiredService<TimeProvider>()));
+        // One feature spec per asset class (Gateway:FeatureSpecs), every file checked at start.
+        services.AddSingleton<IValidateOptions<GatewayOptions>, FeatureSpecsValidator>();
+        services.AddSingleton(sp => FeatureSpecCatalog.Load(sp.GetRequiredService<IOptions<GatewayOptions>>().Value));
         services.AddSingleton(sp => new FeatureStage(
             sp.GetRequiredService<AssetModel>(),
-            DefaultFeatureSpec.Load(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.FeatureSpecPath),
+            sp.GetRequiredService<FeatureSpecCatalog>(),
             sp.GetRequiredService<FeatureTelemetry>()));
+        services.AddSingleton<FeatureUploadBatcher>();
+        services.AddSingleton<DecisionBoard>();
         services.AddSingleton<IngestChannel>();
         services.AddSingleton<MqttPublisher>();
 
@@ -65,9 +72,40 @@ public static class GatewayModule
         services.AddSingleton<EventJournal>();
         services.AddHostedService<JournalUplinkService>();
         services.AddHostedService<ModelStoreLoader>();
+        // Model deployments from the registry; after ModelStoreLoader, so a deployment is never overwritten by the store's start-up load.
+        AddModelDeployment(services);
         services.AddHostedService<TelemetryPipeline>();
+        services.AddHostedService<FeatureUploadService>();
         services.AddHostedService<MqttIngestService>();
         return builder;
+    }
+
+    /// <summary>
+    /// The gateway's bus consumers, for the host's <c>AddPdMMessaging</c>: the registry's deployment requests on this
+    /// gateway's own queue <c>pdm-gateway-{gatewayId}-deployments</c> (each gateway gets every request and keeps those
+    /// for its site).
+    /// </summary>
+    public static void AddGatewayConsumers(IBusRegistrationConfigurator bus, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(bus);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var gateway = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        bus.AddConsumer<ModelDeploymentRequestedConsumer>().Endpoint(e => e.Name = DeploymentInboxName(gateway.EffectiveGatewayId));
+    }
+
+    public static string DeploymentInboxName(string gatewayId) => "pdm-gateway-" + gatewayId + "-deployments";
+
+    private static void AddModelDeployment(IServiceCollection services)
+    {
+        services.AddOptionsValidatedBy<DeploymentOptions>(DeploymentOptions.Section, o => o.Validate());
+        services.AddHttpClient(ArtifactDownloader.HttpClientName);
+        services.TryAddSingleton<IRegistryAccessTokenSource, ConfiguredRegistryAccessTokenSource>();
+        services.AddSingleton<TrustedRegistryKeys>();
+        services.AddSingleton<DeploymentLedger>();
+        services.AddSingleton<ModelStoreState>();
+        services.AddSingleton<DeploymentInbox>();
+        services.AddSingleton<ArtifactDownloader>();
+        services.AddHostedService<DeploymentWorker>();
     }
 
     private static IReadOnlyList<string> ValidateAssetModel(SiteAssetModelOptions model) =>

@@ -22,6 +22,17 @@ public sealed class GatewayOptions
     /// <summary>A FeatureSpec JSON file; unset means the built-in pump spec (<c>DefaultFeatureSpec</c>).</summary>
     public string? FeatureSpecPath { get; set; }
 
+    /// <summary>
+    /// Asset class → FeatureSpec JSON file computed for that class's assets (e.g. <c>turbofan</c> →
+    /// <c>edge/PdM.Edge.Gateway/specs/turbofan-fd001.json</c>); classes not listed use <see cref="FeatureSpecPath"/> or the
+    /// built-in default. A relative path is looked up under the app's base directory, then under each folder above it
+    /// (a repository checkout). Every file is read and validated at start.
+    /// </summary>
+    public Dictionary<string, string> FeatureSpecs { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Section <c>Gateway:FeatureUpload</c>: closed windows batched to the cloud feature store.</summary>
+    public FeatureUploadOptions FeatureUpload { get; set; } = new();
+
     /// <summary>Act as a Sparkplug B host: publish the retained STATE (online, with an offline Will).</summary>
     public bool SparkplugHost { get; set; } = true;
 
@@ -90,4 +101,19 @@ public sealed class PipelineOptions
     public int ChannelCapacity { get; set; } = 8192;
 
     public BackpressurePolicy Backpressure { get; set; } = BackpressurePolicy.Wait;
+}
+
+/// <summary>Section <c>Gateway:FeatureUpload</c>: how closed feature windows are batched into FeatureWindowsCollected.</summary>
+public sealed class FeatureUploadOptions
+{
+    /// <summary>Off by default: a plant opts in to sending its feature windows for training.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>A batch is journaled once it holds this many windows.</summary>
+    [Range(1, 100_000)]
+    public int MaxRows { get; set; } = 500;
+
+    /// <summary>…or once its oldest window has waited this long, so a quiet plant's windows still arrive.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -23,6 +23,8 @@ public sealed class GatewayTelemetry : IDisposable
         Decisions = _meter.CreateCounter<long>("pdm.decisions", description: "Decisions that raised a prediction, by path.");
         Connections = _meter.CreateCounter<long>("pdm.mqtt.connections", description: "MQTT (re)connections, by outcome.");
         MessagesProcessed = _meter.CreateCounter<long>("pdm.ingest.processed", description: "MQTT messages fully processed and acknowledged.");
+        Deployments = _meter.CreateCounter<long>("pdm.gateway.deployments",
+            description: "Model deployments from the registry by outcome (succeeded, failed, duplicate) and reason (deployed, archived or the refusal code).");
         ReadingAge = _meter.CreateHistogram<double>("pdm.ingest.reading_age", unit: "ms",
             description: "Age of a message's first reading (device time) when the gateway finished with it: how stale decisions are.");
     }
@@ -42,6 +44,11 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> MessagesProcessed { get; }
 
     public Histogram<double> ReadingAge { get; }
+
+    public Counter<long> Deployments { get; }
+
+    public void Deployment(string outcome, string reason) =>
+        Deployments.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));
 
     public void Dispose() => _meter.Dispose();
 }

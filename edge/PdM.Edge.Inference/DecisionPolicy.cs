@@ -46,12 +46,14 @@ public sealed partial class DecisionPolicy
             return await FallbackAsync(request, reason, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!slot.BreakerAllows())
+        // The asset's canary bucket: a stable hash of its id, so it is always scored by the same version.
+        var bucket = CanaryRouting.Bucket(request.AssetId);
+        if (!slot.BreakerAllows(bucket))
         {
             return await FallbackAsync(request, FallbackReason.BreakerOpen, cancellationToken).ConfigureAwait(false);
         }
 
-        var result = await slot.ScoreAsync(request.FeatureNames, request.FeatureValues).ConfigureAwait(false);
+        var result = await slot.ScoreAsync(request.FeatureNames, request.FeatureValues, bucket).ConfigureAwait(false);
         var fallbackReason = result.Score.Outcome switch
         {
             ScoreOutcome.Ok => (FallbackReason?)null,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using PdM.ModelPackage;
 
@@ -8,9 +9,27 @@ namespace PdM.Edge.Inference;
 public sealed record StoredPackage(string AssetClass, string Name, SemanticVersion Version, string Path);
 
 /// <summary>
+/// Which stored package holds which role in an asset class, as deployed by the registry: file names inside the
+/// class folder (<see cref="Production"/>) or its <c>candidates</c> folder (<see cref="Canary"/>, <see cref="Shadow"/>).
+/// </summary>
+public sealed record StoreDeploymentState
+{
+    public string? Production { get; init; }
+
+    public string? Canary { get; init; }
+
+    public double? CanaryShare { get; init; }
+
+    public string? Shadow { get; init; }
+}
+
+/// <summary>
 /// The gateway's local model folder: <c>{root}/{assetClass}/{name}@{version}.zip</c>. Installing copies a package
 /// (directory or zip) in as a zip, named from its own manifest; the store survives restarts and link outages,
-/// and is where the previous version comes from after a restart.
+/// and is where the previous version comes from after a restart. Canary and shadow packages live apart, in
+/// <c>{root}/{assetClass}/candidates/</c>, so a candidate is never mistaken for a production version; and
+/// <c>{root}/{assetClass}/deployment.json</c> remembers which package the registry last made production (which
+/// need not be the newest version), canary (with its share) and shadow.
 /// </summary>
 public sealed partial class LocalModelStore
 {
@@ -23,8 +42,55 @@ public sealed partial class LocalModelStore
 
     public string Root { get; }
 
+    public const string CandidatesFolder = "candidates";
+    public const string StateFileName = "deployment.json";
+
     /// <summary>Copies a package into the store. Returns the stored entry, or the reason it cannot be stored.</summary>
-    public (StoredPackage? Package, PackageRejection? Rejection) Install(string packagePath, ModelPackageLimits? limits = null)
+    public (StoredPackage? Package, PackageRejection? Rejection) Install(string packagePath, ModelPackageLimits? limits = null) =>
+        InstallInto(packagePath, limits, candidate: false);
+
+    /// <summary>Copies a canary or shadow package into the class's <c>candidates</c> folder (never loaded as production).</summary>
+    public (StoredPackage? Package, PackageRejection? Rejection) InstallCandidate(string packagePath, ModelPackageLimits? limits = null) =>
+        InstallInto(packagePath, limits, candidate: true);
+
+    /// <summary>The roles last deployed in the class; empty when the registry never deployed to it.</summary>
+    public StoreDeploymentState ReadState(string assetClass)
+    {
+        var file = StatePath(assetClass);
+        if (file is null || !File.Exists(file))
+        {
+            return new StoreDeploymentState();
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(file), StoreJsonContext.Default.StoreDeploymentState) ?? new StoreDeploymentState();
+        }
+        catch (JsonException)
+        {
+            // A damaged state file must not keep the gateway from starting: fall back to the newest version.
+            return new StoreDeploymentState();
+        }
+    }
+
+    /// <summary>Writes the roles atomically (temporary file, then rename).</summary>
+    public void WriteState(string assetClass, StoreDeploymentState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var file = StatePath(assetClass) ?? throw new ArgumentException("not a valid asset class name: " + assetClass, nameof(assetClass));
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var temporary = file + ".tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(state, StoreJsonContext.Default.StoreDeploymentState));
+        File.Move(temporary, file, overwrite: true);
+    }
+
+    /// <summary>The full path of a production package named in the state, if it is still there.</summary>
+    public string? ProductionPath(string assetClass, string? fileName) => Existing(Path.Combine(Root, assetClass), fileName);
+
+    /// <summary>The full path of a candidate package named in the state, if it is still there.</summary>
+    public string? CandidatePath(string assetClass, string? fileName) => Existing(Path.Combine(Root, assetClass, CandidatesFolder), fileName);
+
+    private (StoredPackage? Package, PackageRejection? Rejection) InstallInto(string packagePath, ModelPackageLimits? limits, bool candidate)
     {
         var (files, rejection) = ModelPackageFiles.Read(packagePath, limits ?? new ModelPackageLimits());
         if (files is null)
@@ -52,7 +118,7 @@ public sealed partial class LocalModelStore
                 "assetClass and name must match [A-Za-z0-9._-]+ and version must be semantic: '" + assetClass + "', '" + name + "', '" + versionText + "'"));
         }
 
-        var folder = Path.Combine(Root, assetClass);
+        var folder = candidate ? Path.Combine(Root, assetClass, CandidatesFolder) : Path.Combine(Root, assetClass);
         Directory.CreateDirectory(folder);
         var target = Path.Combine(folder, name + "@" + version + ".zip");
         var temporary = target + ".tmp";
@@ -76,7 +142,12 @@ public sealed partial class LocalModelStore
         var classes = new List<string>();
         foreach (var directory in Directory.EnumerateDirectories(Root))
         {
-            classes.Add(Path.GetFileName(directory));
+            // Skips the store's own folders (downloads, bookkeeping), which start with a dot.
+            var name = Path.GetFileName(directory);
+            if (SafeName().IsMatch(name))
+            {
+                classes.Add(name);
+            }
         }
 
         classes.Sort(StringComparer.Ordinal);
@@ -107,6 +178,23 @@ public sealed partial class LocalModelStore
         return packages;
     }
 
+    private string? StatePath(string assetClass) => SafeName().IsMatch(assetClass) ? Path.Combine(Root, assetClass, StateFileName) : null;
+
+    private static string? Existing(string folder, string? fileName)
+    {
+        if (fileName is null || fileName.Length == 0 || fileName != Path.GetFileName(fileName))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(folder, fileName);
+        return File.Exists(path) ? path : null;
+    }
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$", RegexOptions.CultureInvariant)]
     private static partial Regex SafeName();
 }
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
+[JsonSerializable(typeof(StoreDeploymentState))]
+internal sealed partial class StoreJsonContext : JsonSerializerContext;

@@ -17,9 +17,10 @@ public sealed record DeploymentResult(bool Succeeded, ModelIdentity? Model, stri
 
 /// <summary>
 /// One asset class's models: the production version (hot-swappable), the previous version kept for automatic
-/// rollback, an optional shadow candidate, and the micro-batcher that scores rows for all assets of the class.
-/// Every batch takes a lease on one version, so a batch never mixes versions and a swapped-out session is
-/// disposed only when its last batch has finished.
+/// rollback, an optional shadow candidate, an optional canary that decides for a stable share of the assets, and
+/// the micro-batcher that scores rows for all assets of the class. Every model run takes a lease on one version, so
+/// a batch never mixes versions (a batch with canary rows is split into one run per version) and a swapped-out
+/// session is disposed only when its last batch has finished.
 /// </summary>
 public sealed partial class ModelSlot : IAsyncDisposable
 {
@@ -44,6 +45,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
     private SlotVersion? _current;
     private ScorerHandle? _previous;
     private ShadowEvaluator? _shadow;
+    private SlotVersion? _canary;
     private PackageRejection? _loadFailure;
     private RunOptions? _running;
     private bool _timedOut;
@@ -84,6 +86,12 @@ public sealed partial class ModelSlot : IAsyncDisposable
 
     public ModelIdentity? Shadow => Volatile.Read(ref _shadow)?.Candidate.Scorer.Identity;
 
+    /// <summary>The canary version, deciding for <see cref="CanaryShare"/> of the assets; null without a canary.</summary>
+    public ModelIdentity? Canary => Volatile.Read(ref _canary)?.Handle.Scorer.Identity;
+
+    /// <summary>0..1 share of the class's assets the canary decides for; null without a canary.</summary>
+    public double? CanaryShare => Volatile.Read(ref _canary)?.Share;
+
     /// <summary>The last failed deployment while the slot has no working model; null once a model is deployed.</summary>
     public PackageRejection? LoadFailure => Volatile.Read(ref _loadFailure);
 
@@ -92,9 +100,16 @@ public sealed partial class ModelSlot : IAsyncDisposable
     /// <summary>The shadow comparison since the last report, or null without a shadow.</summary>
     public ShadowStatistics? ShadowStatistics => Volatile.Read(ref _shadow)?.Snapshot();
 
-    internal bool HasModel => Volatile.Read(ref _current) is not null;
+    internal bool HasModel => Volatile.Read(ref _current) is not null || Volatile.Read(ref _canary) is not null;
 
-    internal bool BreakerAllows() => Volatile.Read(ref _current)?.Breaker.AllowsRequest() ?? true;
+    /// <summary>Asks the breaker of the version that would score an asset in <paramref name="bucket"/>.</summary>
+    internal bool BreakerAllows(int bucket)
+    {
+        var canary = Volatile.Read(ref _canary);
+        return canary is not null && bucket < canary.ShareBuckets
+            ? canary.Breaker.AllowsRequest()
+            : Volatile.Read(ref _current)?.Breaker.AllowsRequest() ?? true;
+    }
 
     /// <summary>Warms the package up on its golden vectors, then makes it the production version; the old one is kept for rollback.</summary>
     public DeploymentResult Deploy(LoadedModelPackage package, string provider)
@@ -110,6 +125,8 @@ public sealed partial class ModelSlot : IAsyncDisposable
 
         var handle = new ScorerHandle(scorer);
         ScorerHandle? released;
+        SlotVersion? promotedCanary = null;
+        ShadowEvaluator? promotedShadow = null;
         lock (_gate)
         {
             var old = _current;
@@ -117,9 +134,25 @@ public sealed partial class ModelSlot : IAsyncDisposable
             _previous = old?.Handle;
             Volatile.Write(ref _current, new SlotVersion(handle, _options, _time));
             Volatile.Write(ref _loadFailure, null);
+
+            // Promoting the canary's (or the shadow's) package to production replaces it: all assets now get that
+            // version, and a shadow compared with itself says nothing.
+            if (_canary is { } canary && canary.Handle.Scorer.Identity.Digest == scorer.Identity.Digest)
+            {
+                promotedCanary = canary;
+                Volatile.Write(ref _canary, null);
+            }
+
+            if (_shadow is { } shadow && shadow.Candidate.Scorer.Identity.Digest == scorer.Identity.Digest)
+            {
+                promotedShadow = shadow;
+                Volatile.Write(ref _shadow, null);
+            }
         }
 
         released?.Release();
+        promotedCanary?.Handle.Release();
+        promotedShadow?.Candidate.Release();
         LogDeployed(_logger, AssetClass, scorer.Identity, scorer.Identity.Digest, provider);
         return DeploymentResult.Deployed(scorer.Identity);
     }
@@ -147,6 +180,79 @@ public sealed partial class ModelSlot : IAsyncDisposable
         old?.Candidate.Release();
         LogShadow(_logger, AssetClass, scorer.Identity);
         return DeploymentResult.Deployed(scorer.Identity);
+    }
+
+    /// <summary>
+    /// Makes the package the canary: it decides for the assets whose <see cref="CanaryRouting.Bucket"/> falls below
+    /// <paramref name="share"/>, production for the rest. Replaces any earlier canary. The canary has its own breaker
+    /// and rollback window; misbehaving, it is removed and its assets go back to production (<c>ModelRolledBack</c>).
+    /// </summary>
+    public DeploymentResult DeployCanary(LoadedModelPackage package, string provider, double share)
+    {
+        ArgumentNullException.ThrowIfNull(package);
+        if (!(share > 0 && share <= 1))
+        {
+            package.Dispose();
+            return DeploymentResult.Failed("invalid_canary_share", string.Create(CultureInfo.InvariantCulture, $"a canary share is in (0, 1]; got {share}"));
+        }
+
+        var scorer = new OnnxScorer(package, provider, _options.MaxBatchSize, _options.OodMargin);
+        if (WarmUp(scorer) is { } warmUpError)
+        {
+            scorer.Dispose();
+            return DeploymentResult.Failed("warm_up_failed", warmUpError);
+        }
+
+        var version = new SlotVersion(new ScorerHandle(scorer), _options, _time, share);
+        SlotVersion? old;
+        lock (_gate)
+        {
+            old = _canary;
+            Volatile.Write(ref _canary, version);
+        }
+
+        old?.Handle.Release();
+        LogCanary(_logger, AssetClass, scorer.Identity, share);
+        return DeploymentResult.Deployed(scorer.Identity);
+    }
+
+    /// <summary>Stops the canary: all assets go back to production; the session goes when its last batch ends.</summary>
+    public void ClearCanary()
+    {
+        SlotVersion? old;
+        lock (_gate)
+        {
+            old = _canary;
+            Volatile.Write(ref _canary, null);
+        }
+
+        old?.Handle.Release();
+    }
+
+    /// <summary>Removes the canary and/or shadow whose package digest this is (archived by the registry); true when one was removed.</summary>
+    public bool RemoveCandidate(string digest)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        SlotVersion? canary = null;
+        ShadowEvaluator? shadow = null;
+        lock (_gate)
+        {
+            if (_canary is { } c && c.Handle.Scorer.Identity.Digest == digest)
+            {
+                canary = c;
+                Volatile.Write(ref _canary, null);
+            }
+
+            if (_shadow is { } s && s.Candidate.Scorer.Identity.Digest == digest)
+            {
+                shadow = s;
+                Volatile.Write(ref _shadow, null);
+            }
+        }
+
+        canary?.Handle.Release();
+        shadow?.Candidate.Release();
+        return canary is not null || shadow is not null;
     }
 
     /// <summary>Reports the shadow statistics now (and starts a new period); null without a shadow.</summary>
@@ -184,9 +290,9 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
-    internal ValueTask<ScoreResult> ScoreAsync(IReadOnlyList<string> names, ReadOnlyMemory<float> values)
+    internal ValueTask<ScoreResult> ScoreAsync(IReadOnlyList<string> names, ReadOnlyMemory<float> values, int bucket)
     {
-        var request = ScoreRequest.Rent(_pool, names, values);
+        var request = ScoreRequest.Rent(_pool, names, values, bucket: bucket);
         var task = request.AsValueTask();
         if (!_batcher.TryEnqueue(request))
         {
@@ -266,6 +372,18 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
+    private SlotVersion? AcquireCanary()
+    {
+        while (true)
+        {
+            var canary = Volatile.Read(ref _canary);
+            if (canary is null || canary.Handle.TryAcquire())
+            {
+                return canary;
+            }
+        }
+    }
+
     private ShadowEvaluator? AcquireShadow()
     {
         while (true)
@@ -278,40 +396,85 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs on the batcher's single consumer: one version lease for the whole batch.</summary>
+    /// <summary>
+    /// Runs on the batcher's single consumer: one version lease per model run. With a canary, the batch is split in
+    /// place (production rows first, canary rows after) and each part is one run of its own version.
+    /// </summary>
     private void ProcessBatch(Span<ScoreRequest> batch)
     {
         var version = AcquireCurrent();
-        if (version is null)
-        {
-            foreach (var request in batch)
-            {
-                request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.NoModel), null, null, null, 0, null));
-            }
-
-            return;
-        }
-
+        var canary = AcquireCanary();
         try
         {
-            ScoreWith(version, batch);
+            var production = batch;
+            if (canary is not null)
+            {
+                var split = PartitionByCanary(batch, canary.ShareBuckets);
+                production = batch[..split];
+                if (split < batch.Length)
+                {
+                    ScoreGuarded(canary, batch[split..], isCanary: true);
+                }
+            }
+
+            if (production.IsEmpty)
+            {
+                return;
+            }
+
+            if (version is null)
+            {
+                foreach (var request in production)
+                {
+                    request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.NoModel), null, null, null, 0, null));
+                }
+
+                return;
+            }
+
+            ScoreGuarded(version, production, isCanary: false);
+        }
+        finally
+        {
+            version?.Handle.Release();
+            canary?.Handle.Release();
+        }
+    }
+
+    /// <summary>Moves the rows production scores to the front (keeping their order) and returns how many there are.</summary>
+    private static int PartitionByCanary(Span<ScoreRequest> batch, int canaryBuckets)
+    {
+        var front = 0;
+        for (var i = 0; i < batch.Length; i++)
+        {
+            if (batch[i].Bucket >= canaryBuckets)
+            {
+                (batch[front], batch[i]) = (batch[i], batch[front]);
+                front++;
+            }
+        }
+
+        return front;
+    }
+
+    private void ScoreGuarded(SlotVersion version, Span<ScoreRequest> rows, bool isCanary)
+    {
+        try
+        {
+            ScoreWith(version, rows, isCanary);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // A bug here must not strand the awaiting callers: they fall back, and the next batch starts clean.
             LogBatchCrashed(_logger, ex, AssetClass);
-            foreach (var request in batch)
+            foreach (var request in rows)
             {
                 request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.RunFailed), version.Handle.Scorer.Identity, null, null, 0, ex.Message));
             }
         }
-        finally
-        {
-            version.Handle.Release();
-        }
     }
 
-    private void ScoreWith(SlotVersion version, Span<ScoreRequest> batch)
+    private void ScoreWith(SlotVersion version, Span<ScoreRequest> batch, bool isCanary)
     {
         var scorer = version.Handle.Scorer;
         var features = scorer.FeatureCount;
@@ -372,18 +535,26 @@ public sealed partial class ModelSlot : IAsyncDisposable
         {
             var score = _rowIndex[i] >= 0 ? _scores[_rowIndex[i]] : ModelScore.Of(_rowOutcome[i]);
             version.Monitor.Record(score.Outcome, milliseconds);
-            var mode = score.FailureModeIndex >= 0 ? scorer.FailureModeName(score.FailureModeIndex) : null;
+            var mode = score.FailureModeIndex >= 0 ? scorer.FailureModeName(score.FailureModeIndex) : scorer.DefaultFailureMode;
             batch[i].Complete(new ScoreResult(score, scorer.Identity, mode, scorer.RulUnit, batchId, error));
         }
 
-        if (packed > 0 && ran)
+        // The shadow is compared with production only: the canary's rows are another version's answers.
+        if (packed > 0 && ran && !isCanary)
         {
             ScoreShadow(packed, features, milliseconds);
         }
 
         if (version.Monitor.Evaluate() is { } reason)
         {
-            RollBack(version, reason);
+            if (isCanary)
+            {
+                RollBackCanary(version, reason);
+            }
+            else
+            {
+                RollBack(version, reason);
+            }
         }
 
         if (Volatile.Read(ref _shadow) is not null && _time.GetUtcNow() >= _nextShadowReport)
@@ -495,6 +666,41 @@ public sealed partial class ModelSlot : IAsyncDisposable
         });
     }
 
+    /// <summary>A misbehaving canary is removed: its assets go back to production, and the registry hears why.</summary>
+    private void RollBackCanary(SlotVersion failing, string reason)
+    {
+        lock (_gate)
+        {
+            if (!ReferenceEquals(_canary, failing))
+            {
+                return;
+            }
+
+            Volatile.Write(ref _canary, null);
+        }
+
+        var from = failing.Handle.Scorer.Identity;
+        var to = Current;
+        failing.Handle.Release();
+        _telemetry.Rollback(AssetClass);
+        LogCanaryRolledBack(_logger, AssetClass, from, to?.ToString() ?? "the rules", reason);
+        _events.ModelRolledBack(new ModelRolledBack
+        {
+            EventId = Guid.NewGuid(),
+            GatewayId = _options.GatewayId,
+            AssetClass = AssetClass,
+            FromModelName = from.Name,
+            FromModelVersion = from.Version,
+            FromModelDigest = from.Digest,
+            ToModelName = to?.Name ?? string.Empty,
+            ToModelVersion = to?.Version ?? string.Empty,
+            ToModelDigest = to?.Digest ?? string.Empty,
+            Reason = reason,
+            WindowRows = failing.Monitor.Count,
+            OccurredAt = _time.GetUtcNow(),
+        });
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _batcher.DisposeAsync().ConfigureAwait(false);
@@ -504,9 +710,11 @@ public sealed partial class ModelSlot : IAsyncDisposable
             _current?.Handle.Release();
             _previous?.Release();
             _shadow?.Candidate.Release();
+            _canary?.Handle.Release();
             _current = null;
             _previous = null;
             _shadow = null;
+            _canary = null;
         }
 
         _runOptions.Dispose();
@@ -527,13 +735,24 @@ public sealed partial class ModelSlot : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Asset class {AssetClass}: rolled back from {From} to {To}: {Reason}")]
     private static partial void LogRolledBack(ILogger logger, string assetClass, ModelIdentity from, ModelIdentity to, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Asset class {AssetClass}: canary {Model} decides for a share of {Share} of the assets")]
+    private static partial void LogCanary(ILogger logger, string assetClass, ModelIdentity model, double share);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Asset class {AssetClass}: canary {From} removed, its assets go back to {To}: {Reason}")]
+    private static partial void LogCanaryRolledBack(ILogger logger, string assetClass, ModelIdentity from, string to, string reason);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Asset class {AssetClass}: a batch failed unexpectedly")]
     private static partial void LogBatchCrashed(ILogger logger, Exception exception, string assetClass);
 
     /// <summary>A deployed version with its own breaker and rollback window: a new version starts with a clean record.</summary>
-    private sealed class SlotVersion(ScorerHandle handle, InferenceOptions options, TimeProvider time)
+    private sealed class SlotVersion(ScorerHandle handle, InferenceOptions options, TimeProvider time, double share = 1)
     {
         public ScorerHandle Handle { get; } = handle;
+
+        /// <summary>For a canary: the share of assets it decides for, and the buckets that share covers.</summary>
+        public double Share { get; } = share;
+
+        public int ShareBuckets { get; } = CanaryRouting.BucketsFor(share);
 
         public CircuitBreaker Breaker { get; } = new(options.BreakerFailureThreshold, TimeSpan.FromSeconds(options.BreakerCooldownSeconds), time);
 

@@ -41,12 +41,25 @@ public sealed partial class ModelSlots : IAsyncDisposable
     public IReadOnlyList<ModelSlot> All => [.. _slots.Values];
 
     /// <summary>Loads, validates, warms up and hot-swaps a package into its asset class's slot.</summary>
-    public DeploymentResult Deploy(string assetClass, string packagePath) => Put(assetClass, packagePath, shadow: false);
+    public DeploymentResult Deploy(string assetClass, string packagePath) => Put(assetClass, packagePath, Role.Production, 1);
 
     /// <summary>Loads a candidate to be scored in the shadow of the asset class's production model.</summary>
-    public DeploymentResult DeployShadow(string assetClass, string packagePath) => Put(assetClass, packagePath, shadow: true);
+    public DeploymentResult DeployShadow(string assetClass, string packagePath) => Put(assetClass, packagePath, Role.Shadow, 1);
 
-    /// <summary>Deploys the newest version of every asset class in the store; older versions are tried when the newest fails.</summary>
+    /// <summary>
+    /// Loads a canary that decides for <paramref name="share"/> (0..1] of the class's assets, chosen by a stable hash
+    /// of the asset id (<see cref="CanaryRouting"/>); production decides for the rest. Replaces any earlier canary.
+    /// </summary>
+    public DeploymentResult DeployCanary(string assetClass, string packagePath, double share) => Put(assetClass, packagePath, Role.Canary, share);
+
+    /// <summary>Removes the class's canary and/or shadow with this package digest (the registry archived it); true when one was removed.</summary>
+    public bool RemoveCandidate(string assetClass, string packageDigest) => Find(assetClass)?.RemoveCandidate(packageDigest) ?? false;
+
+    /// <summary>
+    /// Deploys every asset class in the store: the production package its deployment state names (else the newest
+    /// version; older versions are tried when it fails), the version before it kept for rollback, then the canary
+    /// and shadow the state names.
+    /// </summary>
     public int LoadFromStore(LocalModelStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -54,8 +67,16 @@ public sealed partial class ModelSlots : IAsyncDisposable
         foreach (var assetClass in store.AssetClasses())
         {
             var versions = store.List(assetClass);
-            // Oldest first, so that after the loop the newest working version is current and the one before it is kept for rollback.
-            var working = new List<StoredPackage>();
+            var state = store.ReadState(assetClass);
+            var production = store.ProductionPath(assetClass, state.Production);
+
+            // Oldest first, so that after the loop the chosen version is current and one other version is kept for rollback.
+            var working = new List<string>();
+            if (production is not null)
+            {
+                working.Add(production);
+            }
+
             foreach (var candidate in versions)
             {
                 if (working.Count == 2)
@@ -63,12 +84,25 @@ public sealed partial class ModelSlots : IAsyncDisposable
                     break;
                 }
 
-                working.Add(candidate);
+                if (!string.Equals(candidate.Path, production, StringComparison.Ordinal))
+                {
+                    working.Add(candidate.Path);
+                }
             }
 
             for (var i = working.Count - 1; i >= 0; i--)
             {
-                Deploy(assetClass, working[i].Path);
+                Deploy(assetClass, working[i]);
+            }
+
+            if (store.CandidatePath(assetClass, state.Canary) is { } canary && state.CanaryShare is { } share)
+            {
+                DeployCanary(assetClass, canary, share);
+            }
+
+            if (store.CandidatePath(assetClass, state.Shadow) is { } shadow)
+            {
+                DeployShadow(assetClass, shadow);
             }
 
             deployed += Find(assetClass)?.Current is not null ? 1 : 0;
@@ -80,8 +114,16 @@ public sealed partial class ModelSlots : IAsyncDisposable
     private ModelSlot GetOrAdd(string assetClass) => _slots.GetOrAdd(assetClass, static (key, self) =>
         new ModelSlot(key, self._options, self._time, self._telemetry, self._events, self._loggerFactory.CreateLogger<ModelSlot>()), this);
 
-    private DeploymentResult Put(string assetClass, string packagePath, bool shadow)
+    private enum Role
     {
+        Production,
+        Shadow,
+        Canary,
+    }
+
+    private DeploymentResult Put(string assetClass, string packagePath, Role role, double share)
+    {
+        var shadow = role != Role.Production;
         ArgumentException.ThrowIfNullOrWhiteSpace(assetClass);
         var slot = GetOrAdd(assetClass);
         var options = new ModelPackageLoadOptions
@@ -104,7 +146,12 @@ public sealed partial class ModelSlots : IAsyncDisposable
                 "the package is for asset class '" + package.Manifest.AssetClass + "', not '" + assetClass + "'"));
         }
 
-        var deployment = shadow ? slot.DeployShadow(package, ActiveProvider) : slot.Deploy(package, ActiveProvider);
+        var deployment = role switch
+        {
+            Role.Shadow => slot.DeployShadow(package, ActiveProvider),
+            Role.Canary => slot.DeployCanary(package, ActiveProvider, share),
+            _ => slot.Deploy(package, ActiveProvider),
+        };
         _telemetry.Load(deployment.Succeeded ? "loaded" : deployment.FailureCode ?? "failed");
         return deployment;
     }

@@ -66,6 +66,7 @@ public sealed class OnnxScorer : IDisposable
         Identity = new ModelIdentity(manifest.Name, manifest.Version, package.Digest);
         FeatureCount = package.FeatureCount;
         _thresholds = manifest.Thresholds;
+        DefaultFailureMode = manifest.FailureMode;
         _input = new float[maxBatchSize * FeatureCount];
         _inputNames = [manifest.Input.Name];
         _outputNames = new string[manifest.Outputs.Count];
@@ -160,6 +161,9 @@ public sealed class OnnxScorer : IDisposable
 
         return null;
     }
+
+    /// <summary>What the manifest says the model predicts when no class output names a mode (<c>failureMode</c>).</summary>
+    public string? DefaultFailureMode { get; }
 
     /// <summary>
     /// Scores <paramref name="rowCount"/> rows laid out contiguously in <paramref name="rows"/>. Returns false when

@@ -29,17 +29,21 @@ internal sealed class ScoreRequest : IValueTaskSource<ScoreResult>
 
     public ReadOnlyMemory<float> Values { get; private set; }
 
+    /// <summary>The asset's canary bucket (<see cref="CanaryRouting.Bucket"/>); a canary takes the rows below its share.</summary>
+    public int Bucket { get; private set; }
+
     public bool IsCompleted => Volatile.Read(ref _completed) != 0;
 
     /// <summary>A marker that completes once every row queued before it has been handled.</summary>
     public bool IsBarrier { get; private set; }
 
-    public static ScoreRequest Rent(ConcurrentQueue<ScoreRequest> pool, IReadOnlyList<string> names, ReadOnlyMemory<float> values, bool barrier = false)
+    public static ScoreRequest Rent(ConcurrentQueue<ScoreRequest> pool, IReadOnlyList<string> names, ReadOnlyMemory<float> values, bool barrier = false, int bucket = int.MaxValue)
     {
         var request = pool.TryDequeue(out var pooled) ? pooled : new ScoreRequest(pool);
         request.IsBarrier = barrier;
         request.Names = names;
         request.Values = values;
+        request.Bucket = bucket;
         request._completed = 0;
         return request;
     }

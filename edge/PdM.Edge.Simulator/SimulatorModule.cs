@@ -13,6 +13,7 @@ public static class SimulatorModule
         builder.Services.AddOptions<SimulatorOptions>().BindConfiguration(SimulatorOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<SimulatorService>();
+        builder.Services.AddHostedService<CmapssReplayService>();
         return builder;
     }
 }

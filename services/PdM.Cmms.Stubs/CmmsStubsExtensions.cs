@@ -39,11 +39,13 @@ public static class CmmsStubsExtensions
         var maximo = endpoints.ServiceProvider.GetRequiredService<MaximoStub>();
         var sap = endpoints.ServiceProvider.GetRequiredService<SapStub>();
         var webhook = endpoints.ServiceProvider.GetRequiredService<WebhookStub>();
+        // Fake external systems with their own credentials (API keys, CSRF, HMAC), not PdM APIs: no PdM policy applies.
+        var stubs = endpoints.MapGroup("").AllowAnonymous();
         foreach (var prefix in new[] { "", "/t/{tenant}" })
         {
-            maximo.Map(endpoints, prefix);
-            sap.Map(endpoints, prefix);
-            webhook.Map(endpoints, prefix);
+            maximo.Map(stubs, prefix);
+            sap.Map(stubs, prefix);
+            webhook.Map(stubs, prefix);
         }
 
         return endpoints;

@@ -1,7 +1,9 @@
 using PdM.Cmms.Stubs;
 using PdM.Edge.Gateway;
+using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Simulator;
 using PdM.ServiceDefaults;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Host;
 
@@ -13,6 +15,7 @@ public static class HostComposition
         var builder = WebApplication.CreateBuilder(HostDefaults.Options(args));
         configure?.Invoke(builder);
         builder.AddPdMServiceDefaults("pdm-host");
+        builder.AddPdMAuthentication();
 
         var modules = ModuleCatalog.Select(builder.Configuration);
         foreach (var module in modules)
@@ -20,16 +23,20 @@ public static class HostComposition
             module.AddServices(builder);
         }
 
+        builder.Services.AddValidatedOptions<EdgeOptions>(EdgeOptions.Section);
+        var edge = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
         builder.AddPdMMessaging(bus =>
         {
             foreach (var module in modules)
             {
                 module.AddConsumers(bus);
             }
-        });
 
-        builder.Services.AddValidatedOptions<EdgeOptions>(EdgeOptions.Section);
-        var edge = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
+            if (edge.Gateway)
+            {
+                GatewayModule.AddGatewayConsumers(bus, builder.Configuration);
+            }
+        });
         if (edge.EmbeddedBroker)
         {
             builder.Services.AddHostedService<EmbeddedMqttBroker>();
@@ -38,11 +45,20 @@ public static class HostComposition
         if (edge.Gateway)
         {
             builder.AddEdgeGateway();
+            InProcessGateway.Add(builder.Services, registryInProcess: modules.Any(m => m.Name == PdM.Registry.RegistryModule.Name));
         }
 
         if (edge.Simulator)
         {
             builder.AddPlantSimulator();
+        }
+
+        // Demo: train a C-MAPSS model in the background so decisions move from the rules to a model (Demo:Training).
+        if (builder.Configuration.GetValue<bool>($"{Demo.DemoTrainingOptions.Section}:{nameof(Demo.DemoTrainingOptions.Enabled)}")
+            && modules.Any(m => m.Name == PdM.Telemetry.TelemetryModule.Name))
+        {
+            builder.Services.AddValidatedOptions<Demo.DemoTrainingOptions>(Demo.DemoTrainingOptions.Section);
+            builder.Services.AddHostedService<Demo.DemoTrainingService>();
         }
 
         // Demo: the Maximo/SAP contract stubs on loopback, so work orders land in a "CMMS" and the console shows them.
@@ -58,6 +74,13 @@ public static class HostComposition
         {
             module.MapEndpoints(app);
         }
+
+        if (edge.Gateway)
+        {
+            app.MapEdgeDecisionEndpoints();
+        }
+
+        app.UsePdMEndpointPolicyGuard();
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {

@@ -33,6 +33,7 @@ public static class LineageModule
         builder.Services.AddValidatedOptions<LineageOptions>(LineageOptions.Section);
         builder.Services.TryAddScoped<AuditLog>();
         builder.Services.TryAddScoped<LineageGraph>();
+        builder.Services.TryAddScoped<OpenLineage.OpenLineageExporter>();
         builder.Services.AddHostedService<AuditRetentionService>();
     }
 

@@ -10,7 +10,6 @@ using Npgsql;
 using PdM.Registry.Api;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Consumers;
-using PdM.Registry.Identity;
 using PdM.Registry.Outbox;
 using PdM.Registry.Persistence;
 using PdM.Registry.Signing;
@@ -42,16 +41,11 @@ public static class RegistryModule
         builder.Services.TryAddSingleton<RegistryOutboxSignal>();
         builder.Services.TryAddScoped<ModelUploads>();
         builder.Services.TryAddScoped<Promotions>();
-
-        var trustHeaders = builder.Configuration.GetValue<bool?>($"{RegistryOptions.Section}:Identity:TrustCallerHeaders") ?? builder.Environment.IsDevelopment();
-        if (trustHeaders)
-        {
-            builder.Services.TryAddSingleton<ICallerIdentity, HeaderCallerIdentity>();
-        }
-        else
-        {
-            builder.Services.TryAddSingleton<ICallerIdentity, NoCallerIdentity>();
-        }
+        builder.Services.TryAddSingleton<ArtifactAddresses>();
+        builder.Services.TryAddScoped<TrainedModelAutoPromotion>();
+        var environment = builder.Environment.EnvironmentName;
+        builder.Services.AddOptionsValidatedBy<AutoPromoteTrainedModelsOptions>(AutoPromoteTrainedModelsOptions.Section,
+            options => AutoPromoteTrainedModelsOptions.Validate(options, environment));
 
         builder.Services.AddHostedService<RegistryStartupCheck>();
         builder.Services.TryAddSingleton<RegistryOutboxDispatcher>();
@@ -63,6 +57,7 @@ public static class RegistryModule
         ArgumentNullException.ThrowIfNull(bus);
         bus.AddConsumer<DeploymentResultConsumer>().Endpoint(e => e.Name = "registry-deployment-results");
         bus.AddConsumer<ShadowEvaluationConsumer>().Endpoint(e => e.Name = "registry-shadow-evaluations");
+        bus.AddConsumer<RegisterTrainedModelConsumer>().Endpoint(e => e.Name = "registry-register-trained-model");
     }
 
     public static void MapRegistry(IEndpointRouteBuilder endpoints)
@@ -72,27 +67,12 @@ public static class RegistryModule
     }
 }
 
-/// <summary>
-/// Fails the start when the signing key cannot be loaded (not at the first approval), and says loudly when the
-/// caller identity is taken from request headers outside Development.
-/// </summary>
-internal sealed partial class RegistryStartupCheck(RegistrySigningKey key, ICallerIdentity identity, IHostEnvironment environment, ILogger<RegistryStartupCheck> logger) : IHostedService
+/// <summary>Fails the start when the signing key cannot be loaded (not at the first approval).</summary>
+internal sealed partial class RegistryStartupCheck(RegistrySigningKey key, ILogger<RegistryStartupCheck> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         LogSigningKey(logger, key.Signer.KeyId, key.Source);
-        if (identity is HeaderCallerIdentity)
-        {
-            if (environment.IsDevelopment())
-            {
-                LogHeaderIdentityDevelopment(logger);
-            }
-            else
-            {
-                LogHeaderIdentityInsecure(logger, environment.EnvironmentName);
-            }
-        }
-
         return Task.CompletedTask;
     }
 
@@ -101,9 +81,4 @@ internal sealed partial class RegistryStartupCheck(RegistrySigningKey key, ICall
     [LoggerMessage(EventId = 3151, Level = LogLevel.Information, Message = "Registry signs approved packages with key {KeyId} from {Source}")]
     private static partial void LogSigningKey(ILogger logger, string keyId, string source);
 
-    [LoggerMessage(EventId = 3152, Level = LogLevel.Warning, Message = "Registry takes the caller from the X-PdM-User / X-PdM-Roles headers (Development identity; JWT access control replaces it)")]
-    private static partial void LogHeaderIdentityDevelopment(ILogger logger);
-
-    [LoggerMessage(EventId = 3153, Level = LogLevel.Critical, Message = "INSECURE: Registry:Identity:TrustCallerHeaders is on in environment {Environment}: ANY client can claim ANY user and role (including approver) through X-PdM-User / X-PdM-Roles. Four-eyes approval is not enforceable until JWT access control replaces it.")]
-    private static partial void LogHeaderIdentityInsecure(ILogger logger, string environment);
 }

@@ -27,8 +27,6 @@ public sealed class RegistryOptions
 
     public RegistrySigningOptions Signing { get; set; } = new();
 
-    public RegistryIdentityOptions Identity { get; set; } = new();
-
     public PromotionGateOptions PromotionGates { get; set; } = new();
 }
 
@@ -67,14 +65,4 @@ public sealed class RegistrySigningOptions
     /// all-in-one demo (environment Demo) turns it on explicitly. Never for a registry whose signatures gateways trust.
     /// </summary>
     public bool GenerateDevelopmentKey { get; set; }
-}
-
-/// <summary>Section <c>Registry:Identity</c>.</summary>
-public sealed class RegistryIdentityOptions
-{
-    /// <summary>
-    /// Trust the <c>X-PdM-User</c> / <c>X-PdM-Roles</c> headers as the caller's identity. Default: on in Development
-    /// only. Anyone who can reach the API can claim any identity: JWT bearer authentication replaces this.
-    /// </summary>
-    public bool? TrustCallerHeaders { get; set; }
 }

@@ -36,4 +36,11 @@ public sealed class TrainingOptions
     /// <summary>Queued runs beyond this are refused (HTTP 503, bus retry) rather than piling up.</summary>
     [Range(1, 10_000)]
     public int QueueCapacity { get; set; } = 32;
+
+    /// <summary>
+    /// A successful run sends its package (model.onnx + manifest.json) to the registry in one message: a package larger
+    /// than this fails the run with the sizes instead of sending a message the broker may refuse.
+    /// </summary>
+    [Range(1024L, 512L * 1024 * 1024)]
+    public long MaxRegistrationBytes { get; set; } = 16L * 1024 * 1024;
 }

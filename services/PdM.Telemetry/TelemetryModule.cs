@@ -8,6 +8,7 @@ using Npgsql;
 using PdM.ServiceDefaults;
 using PdM.Telemetry.Api;
 using PdM.Telemetry.Consumers;
+using PdM.Telemetry.Outbox;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
 using PdM.Telemetry.Training;
@@ -16,7 +17,8 @@ namespace PdM.Telemetry;
 
 /// <summary>
 /// The feature store (gateway feature batches by binary COPY into daily partitions, labels, dataset imports and
-/// snapshots) and training runs over snapshots (<c>TrainModel</c> by HTTP or bus, model packages into the model store).
+/// snapshots) and training runs over snapshots (<c>TrainModel</c> by HTTP or bus, model packages into the model store and, through the
+/// module's outbox, to the registry as Candidates).
 /// </summary>
 public static class TelemetryModule
 {
@@ -35,6 +37,10 @@ public static class TelemetryModule
                 npgsql.MigrationsHistoryTable("__ef_migrations_history", TelemetryDbContext.Schema)));
         builder.Services.AddValidatedOptions<FeatureStoreOptions>(FeatureStoreOptions.Section);
         builder.Services.AddValidatedOptions<TrainingOptions>(TrainingOptions.Section);
+        builder.Services.AddValidatedOptions<TelemetryOutboxOptions>(TelemetryOutboxOptions.Section);
+        builder.Services.TryAddSingleton<TelemetryOutbox>();
+        builder.Services.TryAddSingleton<TelemetryOutboxDispatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryOutboxDispatcher>());
 
         builder.Services.TryAddSingleton<PartitionManager>();
         builder.Services.TryAddSingleton<FeatureStore>();
@@ -54,6 +60,7 @@ public static class TelemetryModule
         bus.AddConsumer<FeatureWindowsCollectedConsumer>().Endpoint(e => e.Name = "telemetry-feature-windows-collected");
         bus.AddConsumer<MaintenanceOutcomeRecordedConsumer>().Endpoint(e => e.Name = "telemetry-maintenance-outcome-recorded");
         bus.AddConsumer<TrainModelConsumer>().Endpoint(e => e.Name = "telemetry-train-model");
+        bus.AddConsumer<TrainedModelRegistrationConsumer>().Endpoint(e => e.Name = "telemetry-trained-model-registration");
     }
 
     public static void MapTelemetry(IEndpointRouteBuilder endpoints)

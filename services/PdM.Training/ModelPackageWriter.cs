@@ -15,6 +15,9 @@ public sealed record PackageDescription
 
     public required DecisionThresholds Thresholds { get; init; }
 
+    /// <summary>ISO 14224 failure mode the model predicts (manifest <c>failureMode</c>): what its work orders are for.</summary>
+    public string? FailureMode { get; init; }
+
     public required string TrainingRunId { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
@@ -71,6 +74,7 @@ public static class ModelPackageWriter
             Input = new ModelInputSpec { Name = InputName, Shape = [-1, set.FeatureCount] },
             Outputs = [new ModelOutputSpec { Name = outputName, Meaning = regression ? OutputMeaning.RulCycles : OutputMeaning.FailureProbability }],
             Thresholds = description.Thresholds,
+            FailureMode = description.FailureMode,
             FeatureStatistics = Statistics(set),
             GoldenVectors = new GoldenVectorSet { Tolerance = description.GoldenTolerance, Cases = golden },
             Provenance = new ModelProvenance
@@ -161,3 +165,13 @@ public static class ModelPackageWriter
     WriteIndented = true)]
 [JsonSerializable(typeof(ModelManifest))]
 internal sealed partial class TrainingJsonContext : JsonSerializerContext;
+
+/// <summary>ISO 14224 failure modes a trained package predicts when the training command names none.</summary>
+public static class TrainingDefaults
+{
+    /// <summary>Parameter deviation: a RUL model tracks degradation of the asset's parameters toward failure.</summary>
+    public const string RulFailureMode = "PDE";
+
+    /// <summary>Breakdown: a binary failure classifier says a failure is coming, not which.</summary>
+    public const string FailureClassificationMode = "BRD";
+}

@@ -131,6 +131,7 @@ public static class TrainingRuns
             Name = "cmapss-" + train.Name.ToLowerInvariant().Replace("train_", string.Empty, StringComparison.Ordinal).Replace('_', '-') + "-rul",
             AssetClass = "turbofan",
             Thresholds = new DecisionThresholds { RulWatch = 50, RulAlert = 30, RulDanger = 15 },
+            FailureMode = TrainingDefaults.RulFailureMode,
             TrainingRunId = runId,
             CreatedAt = created,
         });
@@ -204,6 +205,7 @@ public static class TrainingRuns
             Name = "ai4i2020-failure",
             AssetClass = "milling-machine",
             Thresholds = new DecisionThresholds { FailureProbabilityWatch = 0.3, FailureProbabilityAlert = 0.5, FailureProbabilityDanger = 0.8 },
+            FailureMode = TrainingDefaults.FailureClassificationMode,
             TrainingRunId = runId,
             CreatedAt = created,
         });

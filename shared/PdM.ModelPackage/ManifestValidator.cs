@@ -123,6 +123,11 @@ public static partial class ManifestValidator
             }
         }
 
+        if (m.FailureMode is { } mode && (mode.Length is < 2 or > 8 || !mode.All(c => c is >= 'A' and <= 'Z' or >= '0' and <= '9')))
+        {
+            return "failureMode '" + mode + "' is not an ISO 14224 failure-mode code (2 to 8 upper-case letters or digits, e.g. PDE, BRD, VIB)";
+        }
+
         if (deciding == 0)
         {
             return "no output has a deciding meaning (failureProbability, failureModeClass, rulCycles, rulHours)";

@@ -32,6 +32,13 @@ public sealed record ModelManifest
 
     public required DecisionThresholds Thresholds { get; init; }
 
+    /// <summary>
+    /// The ISO 14224 failure-mode code (e.g. <c>PDE</c>, <c>BRD</c>, <c>VIB</c>) the model predicts when it has no
+    /// failure-mode class output: a RUL or failure-probability model says <em>when</em>, and this says <em>what</em>,
+    /// so its Alert and Danger decisions can become work orders. Ignored for a row a failureModeClass output labels.
+    /// </summary>
+    public string? FailureMode { get; init; }
+
     /// <summary>One entry per feature, in feature-spec order: the training distribution for out-of-distribution checks.</summary>
     public required IReadOnlyList<FeatureStatistics> FeatureStatistics { get; init; }
 

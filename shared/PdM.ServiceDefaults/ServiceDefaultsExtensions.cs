@@ -8,6 +8,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.ServiceDefaults;
 
@@ -60,18 +61,20 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> and the Prometheus <c>/metrics</c> endpoint.</summary>
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, the Prometheus <c>/metrics</c> endpoint (all anonymous) and, where the development issuer is on, <c>POST /api/auth/dev-token</c>.</summary>
     public static WebApplication MapPdMDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
+        // Public by nature (orchestrators and scrapers carry no user token); every other endpoint names a policy.
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(ReadyTag),
             ResponseWriter = HealthReportWriter.WriteAsync,
-        });
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        app.MapPdMAuthEndpoints();
         return app;
     }
 

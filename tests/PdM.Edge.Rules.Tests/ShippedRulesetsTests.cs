@@ -14,7 +14,7 @@ public sealed class ShippedRulesetsTests
 
         Assert.Empty(store.Problems);
         Assert.Equal(
-            ["centrifugal-pump", "milling-machine", "rotating-g1-flexible", "rotating-g1-rigid", "rotating-g2-flexible", "rotating-g2-rigid"],
+            ["centrifugal-pump", "milling-machine", "rotating-g1-flexible", "rotating-g1-rigid", "rotating-g2-flexible", "rotating-g2-rigid", "turbofan"],
             store.Active.Keys.Order(StringComparer.Ordinal));
     }
 

@@ -33,6 +33,7 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             $"--Simulator:Mqtt:Port={mqttPort}",
             "--Simulator:DegradationSeconds=5",
             $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "journal.db")}",
+            $"--Inference:ModelStorePath={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "models")}",
         ];
 
         var (migrateExit, migrateOutput) = await RunToEnd(hostDll, ["migrate", .. settings]);
@@ -56,6 +57,25 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             Assert.Equal("demo-plant", first.GetProperty("siteId").GetString());
             Assert.Contains("Work order pdm:demo-plant:PUMP-102:VIB:", Snapshot(console), StringComparison.Ordinal);
             Assert.Contains("/api/work-orders", Snapshot(console), StringComparison.Ordinal);
+
+            // The loop closes: the demo trains a C-MAPSS RUL model in the background, the registry registers and
+            // (demo only) auto-approves it, the in-process gateway loads it, and turbofan decisions move from the
+            // rules to the model — on the console, in the gateway's decisions API and on the work orders.
+            var modelWorkOrder = await Eventually.Until(
+                async () => await TryGetWorkOrders(api),
+                list => list.EnumerateArray().Any(DecidedByModel),
+                TimeSpan.FromSeconds(120),
+                "a work order decided by the trained model");
+            var byModel = modelWorkOrder.EnumerateArray().First(DecidedByModel);
+            Assert.StartsWith("ENGINE-", byModel.GetProperty("assetId").GetString(), StringComparison.Ordinal);
+            Assert.Equal("fd001-rul", byModel.GetProperty("provenance").GetProperty("modelName").GetString());
+            var consoleText = Snapshot(console);
+            Assert.Contains("path=rules (no_model) turbofan-hpc-degradation", consoleText, StringComparison.Ordinal);
+            Assert.Contains("path=model fd001-rul@1.0.0", consoleText, StringComparison.Ordinal);
+            Assert.Contains("DEMO AUTO-APPROVAL: fd001-rul@1.0.0", consoleText, StringComparison.Ordinal);
+
+            var decisions = await api.GetFromJsonAsync<JsonElement>("/api/edge/decisions/latest");
+            Assert.Contains(decisions.EnumerateArray(), d => d.GetProperty("assetClass").GetString() == "turbofan" && d.GetProperty("modelName").GetString() == "fd001-rul");
         }
         finally
         {
@@ -74,10 +94,23 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
         Assert.Equal(0, host.ExitCode);
     }
 
+    private static bool DecidedByModel(JsonElement workOrder) =>
+        workOrder.GetProperty("provenance").GetProperty("path") is var path
+        && (path.ValueKind == JsonValueKind.Number ? path.GetInt32() == (int)PdM.Contracts.Decisions.DecisionPath.Model : path.GetString() == nameof(PdM.Contracts.Decisions.DecisionPath.Model));
+
     private static async Task<JsonElement> TryGetWorkOrders(HttpClient api)
     {
         try
         {
+            if (api.DefaultRequestHeaders.Authorization is null)
+            {
+                // The demo runs the development issuer: a planner signs in as `pdm token` would.
+                using var token = await api.PostAsJsonAsync("/api/auth/dev-token", new { user = "paula", roles = new[] { "planner" } });
+                token.EnsureSuccessStatusCode();
+                var accessToken = (await token.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString();
+                api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", accessToken);
+            }
+
             return await api.GetFromJsonAsync<JsonElement>("/api/work-orders");
         }
         catch (HttpRequestException)

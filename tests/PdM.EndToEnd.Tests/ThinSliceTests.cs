@@ -31,6 +31,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
 
     private readonly string _site = LocalDependencies.UniqueName("site").Replace('_', '-');
     private readonly LogCapture _gatewayLogs = new();
+    private readonly TestTokenIssuer _tokens = new();
     private readonly MetricRecorder _metrics = new(GatewayTelemetry.Name, IngestionTelemetry.MeterName, PdM.Maintenance.MaintenanceTelemetry.MeterName);
     private TestDatabase? _database;
     private WebApplication? _cloud;
@@ -52,9 +53,10 @@ public sealed class ThinSliceTests : IAsyncLifetime
 
         Assert.Equal(0, await MigrateCommand.RunAsync([.. common, "--PdM:Modules=Maintenance"]));
 
-        _cloud = HostComposition.Build([.. common, "--PdM:Modules=Maintenance"]);
+        _cloud = HostComposition.Build([.. common, "--PdM:Modules=Maintenance", .. _tokens.Arguments]);
         await _cloud.StartAsync();
         _api = new HttpClient { BaseAddress = new Uri(Address(_cloud)) };
+        _api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _tokens.Issue("paula", ["planner"]));
 
         _gateway = GatewayApplication.Build(
             [
@@ -105,6 +107,7 @@ public sealed class ThinSliceTests : IAsyncLifetime
 
         _api?.Dispose();
         _metrics.Dispose();
+        _tokens.Dispose();
         if (_database is not null)
         {
             await _database.DisposeAsync();

@@ -53,7 +53,7 @@ public sealed class ModelUploadTests(RegistryFixture fixture)
         Assert.Equal("version_exists", (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reason").GetString());
 
         using var form = new MultipartFormDataContent { { new ByteArrayContent(manifest), "manifest", "manifest.json" } };
-        using var request = RegistryFixture.As(new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/versions") { Content = form }, "alice", "data-scientist");
+        using var request = fixture.As(new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/versions") { Content = form }, "alice", "data-scientist");
         using var missing = await fixture.Api.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         var problem = await missing.Content.ReadFromJsonAsync<JsonElement>();
@@ -67,7 +67,7 @@ public sealed class ModelUploadTests(RegistryFixture fixture)
         var name = TestPackages.UniqueName("auth");
         var (model, manifest) = TestPackages.Load("logreg_failure", name);
 
-        using var anonymous = await fixture.Api.PostAsync($"/api/models/{name}/versions", TestPackages.Form(model, manifest));
+        using var anonymous = await fixture.Anonymous.PostAsync($"/api/models/{name}/versions", TestPackages.Form(model, manifest));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         using var planner = await fixture.Push(name, model, manifest, "pat", "planner");
         Assert.Equal(HttpStatusCode.Forbidden, planner.StatusCode);
@@ -121,6 +121,17 @@ public sealed class ModelUploadTests(RegistryFixture fixture)
     }
 
     [Fact]
-    public void Trusting_caller_headers_outside_development_is_logged_as_insecure() =>
-        Assert.Contains(fixture.Logs.Lines, l => l.StartsWith("Critical", StringComparison.Ordinal) && l.Contains("INSECURE", StringComparison.Ordinal) && l.Contains("Production", StringComparison.Ordinal));
+    public async Task The_former_identity_headers_grant_nothing_without_a_token()
+    {
+        var name = TestPackages.UniqueName("hdr");
+        var (model, manifest) = TestPackages.Load("logreg_failure", name);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/models/{name}/versions") { Content = TestPackages.Form(model, manifest) };
+        request.Headers.Add("X-PdM-User", "mallory");
+        request.Headers.Add("X-PdM-Roles", "data-scientist,approver,admin");
+
+        using var response = await fixture.Anonymous.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Api.GetAsync($"/api/models/{name}/versions")).StatusCode);
+    }
 }

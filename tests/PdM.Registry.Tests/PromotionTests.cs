@@ -27,7 +27,7 @@ public sealed class PromotionTests(RegistryFixture fixture)
         (await fixture.Push(name, model, manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
         var site = new[] { "plant-a" };
 
-        using var anonymous = await fixture.Api.PostAsJsonAsync($"/api/models/{name}/versions/1.0.0/promote", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, RegistryFixture.Json);
+        using var anonymous = await fixture.Anonymous.PostAsJsonAsync($"/api/models/{name}/versions/1.0.0/promote", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, RegistryFixture.Json);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 
         using var shadow = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, "alice", DataScientist);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -29,7 +30,7 @@ public sealed class RegistrySuite : ICollectionFixture<RegistryFixture>
 
 /// <summary>
 /// One Registry host for the suite: a fresh PostgreSQL database, its own RabbitMQ vhost, an artifact folder and a
-/// signing key of its own; Production environment with caller headers explicitly trusted (so the loud warning shows).
+/// signing key of its own; Production environment, callers identified by bearer tokens from the test host's issuer.
 /// Every test pushes models under its own name.
 /// </summary>
 public sealed class RegistryFixture : IAsyncLifetime
@@ -40,7 +41,13 @@ public sealed class RegistryFixture : IAsyncLifetime
     private TestDatabase? _database;
     private ModuleTestHost? _host;
 
+    /// <summary>Acts as an admin.</summary>
     public HttpClient Api { get; private set; } = null!;
+
+    /// <summary>Sends no token.</summary>
+    public HttpClient Anonymous { get; private set; } = null!;
+
+    public ModuleTestHost Host => _host!;
 
     public LogCapture Logs { get; } = new();
 
@@ -67,7 +74,6 @@ public sealed class RegistryFixture : IAsyncLifetime
             ["Registry:ArtifactsPath"] = _artifacts,
             ["Registry:StateDirectory"] = _artifacts + "-state",
             ["Registry:Signing:PrivateKeyPem"] = signer.ExportPrivateKeyPem(),
-            ["Registry:Identity:TrustCallerHeaders"] = "true",
             ["Registry:OutboxPollInterval"] = "00:00:00.200",
             ["Registry:PromotionGates:MinComparedRows"] = "100",
             ["Registry:PromotionGates:MinAgreementRatio"] = "0.9",
@@ -77,6 +83,7 @@ public sealed class RegistryFixture : IAsyncLifetime
             configure: builder => builder.Services.AddSingleton(Events),
             consumers: bus => bus.AddConsumer<RegistryEventCollector>());
         Api = _host.Api;
+        Anonymous = _host.CreateClientWithToken(null);
     }
 
     public async Task DisposeAsync()
@@ -100,11 +107,11 @@ public sealed class RegistryFixture : IAsyncLifetime
         }
     }
 
-    public static HttpRequestMessage As(HttpRequestMessage request, string user, params string[] roles)
+    /// <summary>The request, carrying a bearer token for <paramref name="user"/> with <paramref name="roles"/>.</summary>
+    public HttpRequestMessage As(HttpRequestMessage request, string user, params string[] roles)
     {
         ArgumentNullException.ThrowIfNull(request);
-        request.Headers.Add(HeaderCallerIdentity.UserHeader, user);
-        request.Headers.Add(HeaderCallerIdentity.RolesHeader, string.Join(",", roles));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _host!.Token(user, roles));
         return request;
     }
 

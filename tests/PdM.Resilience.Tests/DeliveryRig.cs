@@ -100,13 +100,13 @@ internal sealed class DeliveryRig : IAsyncDisposable
         string[] cloudSettings =
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}", "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
+            $"--Messaging:RabbitMq:Uri={vhost}", "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance", .. TestTokenIssuer.Shared.Arguments,
             "--Logging:LogLevel:Default=Warning",
         ];
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
         var cloud = HostComposition.Build(cloudSettings);
         await cloud.StartAsync();
-        var api = new HttpClient { BaseAddress = new Uri(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        var api = TestTokenIssuer.Shared.AdminClient(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
         List<string> gatewaySettings =
         [

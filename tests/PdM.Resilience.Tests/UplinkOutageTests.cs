@@ -46,12 +46,12 @@ public sealed class UplinkOutageTests
         string[] cloudSettings =
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}", "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
+            $"--Messaging:RabbitMq:Uri={vhost}", "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance", .. TestTokenIssuer.Shared.Arguments,
         ];
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
         await using var cloud = HostComposition.Build(cloudSettings);
         await cloud.StartAsync();
-        using var api = new HttpClient { BaseAddress = new Uri(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
+        using var api = TestTokenIssuer.Shared.AdminClient(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
         // Delivered: every FailurePredicted that reached the broker, by message id, counted.
         var delivered = new ConcurrentDictionary<Guid, int>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using PdM.Features;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
 using PdM.Training;

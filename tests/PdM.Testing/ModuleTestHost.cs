@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -8,25 +10,38 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.ServiceDefaults;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Testing;
 
 /// <summary>
 /// One cloud module on a real web host for its tests, composed from its <see cref="PdMModule"/> descriptor exactly as
-/// PdM.Host composes it: services, consumers on the one bus, endpoints, migrations applied before start. Listens on a
-/// free loopback port; <see cref="Api"/> points at it.
+/// PdM.Host composes it: services, consumers on the one bus, endpoints (behind the PdM access control), migrations
+/// applied before start. Listens on a free loopback port; <see cref="Api"/> points at it with an admin token, and
+/// <see cref="CreateClient"/> gives a client acting as any user and roles. Tokens come from a
+/// <see cref="TestTokenIssuer"/> the host trusts as a static issuer, so any environment (Production included) works.
 /// </summary>
 public sealed class ModuleTestHost : IAsyncDisposable
 {
-    private ModuleTestHost(WebApplication app, HttpClient api)
+    private readonly List<HttpClient> _clients = [];
+
+    private ModuleTestHost(WebApplication app, Uri address, TestTokenIssuer tokens)
     {
         App = app;
-        Api = api;
+        Address = address;
+        Tokens = tokens;
+        Api = CreateClient("test-admin", PdMRoles.Admin);
     }
 
     public WebApplication App { get; }
 
+    public Uri Address { get; }
+
+    /// <summary>Acts as the user <c>test-admin</c> with the role admin (satisfies every policy).</summary>
     public HttpClient Api { get; }
+
+    /// <summary>Mints the tokens this host accepts (expired, not-yet-valid, with a site...).</summary>
+    public TestTokenIssuer Tokens { get; }
 
     public IServiceProvider Services => App.Services;
 
@@ -35,50 +50,165 @@ public sealed class ModuleTestHost : IAsyncDisposable
     /// <param name="environment">Host environment; null keeps the framework's default (from ASPNETCORE_ENVIRONMENT, else Production).</param>
     /// <param name="configure">Extra registrations (test collectors, fakes of nothing but the test's own probes).</param>
     /// <param name="consumers">Extra consumers on the same bus, e.g. an event collector.</param>
-    public static async Task<ModuleTestHost> StartAsync(
+    public static Task<ModuleTestHost> StartAsync(
         PdMModule module,
+        IEnumerable<KeyValuePair<string, string?>> settings,
+        ILoggerProvider logs,
+        string? environment = null,
+        Action<WebApplicationBuilder>? configure = null,
+        Action<IBusRegistrationConfigurator>? consumers = null) =>
+        StartAsync([module ?? throw new ArgumentNullException(nameof(module))], settings, logs, environment, configure, consumers);
+
+    /// <summary>Several modules on one host and one bus, as PdM.Host composes them (<c>PdM:Modules</c>).</summary>
+    public static async Task<ModuleTestHost> StartAsync(
+        IReadOnlyList<PdMModule> modules,
         IEnumerable<KeyValuePair<string, string?>> settings,
         ILoggerProvider logs,
         string? environment = null,
         Action<WebApplicationBuilder>? configure = null,
         Action<IBusRegistrationConfigurator>? consumers = null)
     {
-        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(modules);
         var builder = environment is null
             ? WebApplication.CreateBuilder()
             : WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
+        var tokens = new TestTokenIssuer();
         builder.Configuration.AddInMemoryCollection(settings);
+        builder.Configuration.AddInMemoryCollection(tokens.Settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(logs);
         configure?.Invoke(builder);
-        module.AddServices(builder);
+        builder.AddPdMAuthentication();
+        foreach (var module in modules)
+        {
+            module.AddServices(builder);
+        }
+
         builder.AddPdMMessaging(bus =>
         {
-            module.AddConsumers(bus);
+            foreach (var module in modules)
+            {
+                module.AddConsumers(bus);
+            }
+
             consumers?.Invoke(bus);
         });
 
         // Start returns once the receive endpoints are bound: a test's first publish must not go to an exchange with no queue.
         builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         var app = builder.Build();
-        module.MapEndpoints(app);
+        try
+        {
+            foreach (var module in modules)
+            {
+                module.MapEndpoints(app);
+            }
 
-        if (module.DbContextType is { } contextType)
+            app.MapPdMAuthEndpoints();
+            app.UsePdMEndpointPolicyGuard();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            tokens.Dispose();
+            throw;
+        }
+        foreach (var contextType in modules.Select(m => m.DbContextType).OfType<Type>())
         {
             await using var scope = app.Services.CreateAsyncScope();
             await ((DbContext)scope.ServiceProvider.GetRequiredService(contextType)).Database.MigrateAsync();
         }
 
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            tokens.Dispose();
+            throw;
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ModuleTestHost(app, new HttpClient { BaseAddress = new Uri(address) });
+        return new ModuleTestHost(app, new Uri(address), tokens);
+    }
+
+    /// <summary>A signed token for <paramref name="user"/> with <paramref name="roles"/>, valid for an hour.</summary>
+    public string Token(string user, params string[] roles) => Tokens.Issue(user, roles);
+
+    /// <summary>A client whose every request carries a token for <paramref name="user"/> with <paramref name="roles"/>.</summary>
+    public HttpClient CreateClient(string user, params string[] roles) => CreateClientWithToken(Token(user, roles));
+
+    /// <summary>A client sending <paramref name="accessToken"/> as its bearer token (null: no Authorization header).</summary>
+    public HttpClient CreateClientWithToken(string? accessToken)
+    {
+        var client = new HttpClient { BaseAddress = Address };
+        if (accessToken is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
+        return client;
     }
 
     public async ValueTask DisposeAsync()
     {
-        Api.Dispose();
+        lock (_clients)
+        {
+            foreach (var client in _clients)
+            {
+                client.Dispose();
+            }
+        }
+
         await App.StopAsync();
         await App.DisposeAsync();
+        Tokens.Dispose();
     }
+}
+
+/// <summary>
+/// A token issuer of its own for a test host (issuer <c>pdm-test</c>, audience <c>pdm</c>, a fresh P-256 key), trusted
+/// through <c>Auth:StaticIssuers</c>: <see cref="Settings"/> as configuration, or <see cref="Arguments"/> on a command
+/// line (PdM.Host). The same claims as the development issuer.
+/// </summary>
+public sealed class TestTokenIssuer : IDisposable
+{
+    public const string IssuerName = "pdm-test";
+
+    private readonly DevelopmentTokenIssuer _issuer = new(ECDsa.Create(ECCurve.NamedCurves.nistP256), TimeProvider.System, IssuerName);
+
+    /// <summary>Configuration trusting this issuer (entry 9 of <c>Auth:StaticIssuers</c>, so a test's own entries keep theirs).</summary>
+    public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Auth:StaticIssuers:9:Issuer"] = IssuerName,
+        ["Auth:StaticIssuers:9:Audience"] = DevelopmentTokenIssuer.AudienceName,
+        ["Auth:StaticIssuers:9:PublicKeyPem"] = _issuer.PublicKeyPem,
+    };
+
+    /// <summary><see cref="Settings"/> as <c>--key=value</c> arguments.</summary>
+    public IReadOnlyList<string> Arguments => Settings.Select(s => $"--{s.Key}={s.Value}").ToList();
+
+    public string Issue(string user, IEnumerable<string> roles, string? site = null, TimeSpan? lifetime = null, DateTimeOffset? notBefore = null) =>
+        _issuer.Issue(user, roles, site, lifetime, notBefore);
+
+    /// <summary>One issuer for a whole test process, for hosts a test builds from command-line arguments.</summary>
+    public static TestTokenIssuer Shared { get; } = new();
+
+    /// <summary>An HTTP client for <paramref name="baseAddress"/> carrying an admin token of this issuer.</summary>
+    public HttpClient AdminClient(string baseAddress)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(baseAddress) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Issue("test-admin", [PdMRoles.Admin]));
+        return client;
+    }
+
+    public void Dispose() => _issuer.Dispose();
 }

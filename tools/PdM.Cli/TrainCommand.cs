@@ -21,11 +21,12 @@ internal static class TrainCommand
         var trees = new Option<int?>("--trees") { Description = "Number of trees" };
         var leaves = new Option<int?>("--leaves") { Description = "Leaves per tree" };
         var seed = new Option<int?>("--seed") { Description = "Random seed (same seed, same snapshot → same model)" };
+        var failureMode = new Option<string?>("--failure-mode") { Description = "ISO 14224 failure mode the model predicts (default PDE for rul, BRD for failure)" };
         var folds = new Option<int?>("--folds") { Description = "Cross-validation folds grouped by asset for the model card (0 skips)" };
         var wait = new Option<bool>("--wait") { Description = "Follow the run until it succeeds or fails" };
         var waitSeconds = new Option<int>("--wait-seconds") { Description = "How long --wait follows", DefaultValueFactory = _ => 600 };
 
-        var command = new Command("train", "Start a training run on a dataset snapshot") { snapshot, task, algorithm, name, version, assetClass, trees, leaves, seed, folds, wait, waitSeconds };
+        var command = new Command("train", "Start a training run on a dataset snapshot") { snapshot, task, algorithm, name, version, assetClass, failureMode, trees, leaves, seed, folds, wait, waitSeconds };
         command.SetAction(PdmCli.Action(global, environment, async (parse, session, cancellationToken) =>
         {
             var hyper = new JsonObject();
@@ -49,6 +50,7 @@ internal static class TrainCommand
                 ["assetClass"] = parse.GetValue(assetClass),
                 ["seed"] = parse.GetValue(seed),
                 ["folds"] = parse.GetValue(folds),
+                ["failureMode"] = parse.GetValue(failureMode),
             };
             if (hyper.Count > 0)
             {

@@ -3,7 +3,10 @@ using PdM.Edge.Inference;
 
 namespace PdM.Edge.Gateway.Models;
 
-/// <summary>At start, loads the newest valid package per asset class from the local model store, if one is configured.</summary>
+/// <summary>
+/// At start, loads the local model store, if one is configured: per asset class the production package the registry
+/// last deployed (else the newest valid version), the version before it for rollback, and the canary and shadow.
+/// </summary>
 public sealed partial class ModelStoreLoader(ModelSlots slots, IOptions<InferenceOptions> options, ILogger<ModelStoreLoader> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)

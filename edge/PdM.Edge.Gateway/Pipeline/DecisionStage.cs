@@ -17,20 +17,19 @@ public sealed class DecisionStage
     private readonly AssetModel _assets;
     private readonly GatewayOptions _options;
     private readonly TimeProvider _clock;
-    private readonly IReadOnlyList<string> _featureNames;
+    private readonly DecisionBoard _board;
     private readonly Dictionary<string, HealthState> _alerted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastAssessed = new(StringComparer.Ordinal);
-    private readonly List<Task<Decision>> _inFlight = [];
+    private readonly List<(Task<Decision> Decision, ClassFeatureSpec Features)> _inFlight = [];
 
-    public DecisionStage(DecisionPolicy policy, AssetModel assets, FeatureStage features, IOptions<GatewayOptions> options, TimeProvider clock)
+    public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, IOptions<GatewayOptions> options, TimeProvider clock)
     {
-        ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(options);
         _policy = policy;
         _assets = assets;
+        _board = board;
         _options = options.Value;
         _clock = clock;
-        _featureNames = [.. features.Spec.Features.Select(f => f.Name)];
     }
 
     /// <summary>
@@ -49,23 +48,25 @@ public sealed class DecisionStage
         {
             if (_assets.TryGetAsset(window.AssetId, out var asset))
             {
-                _inFlight.Add(_policy.DecideAsync(new DecisionRequest
+                // Each window carries its class's feature names: the deployed model of that class checks them.
+                _inFlight.Add((_policy.DecideAsync(new DecisionRequest
                 {
                     AssetId = asset.Id,
                     AssetClass = asset.AssetClass,
-                    FeatureNames = _featureNames,
+                    FeatureNames = window.Features.FeatureNames,
                     FeatureValues = window.Values,
                     SensorValues = ExactFacts(window),
                     WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
                     WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
                     Source = source,
-                }, cancellationToken).AsTask());
+                }, cancellationToken).AsTask(), window.Features));
             }
         }
 
-        foreach (var pending in _inFlight)
+        foreach (var (pending, features) in _inFlight)
         {
             var decision = await pending;
+            _board.Record(decision, features);
             if (Prediction(decision) is { } prediction)
             {
                 events.Add(prediction);
@@ -78,12 +79,13 @@ public sealed class DecisionStage
         }
     }
 
-    private Dictionary<string, double> ExactFacts(ClosedWindow window)
+    private static Dictionary<string, double> ExactFacts(ClosedWindow window)
     {
-        var facts = new Dictionary<string, double>(_featureNames.Count, StringComparer.Ordinal);
-        for (var i = 0; i < _featureNames.Count; i++)
+        var names = window.Features.FeatureNames;
+        var facts = new Dictionary<string, double>(names.Count, StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
         {
-            facts[_featureNames[i]] = window.ExactValues[i];
+            facts[names[i]] = window.ExactValues[i];
         }
 
         return facts;

@@ -5,41 +5,79 @@ using PdM.Features;
 namespace PdM.Edge.Gateway.Pipeline;
 
 /// <summary>
-/// Feeds accepted readings into the shared <see cref="FeatureEngine"/> and keeps each asset's latest closed window.
-/// Slots and sensor indices are resolved once at start from the asset model, so the per-reading path is two array
-/// lookups and the engine's own allocation-free <c>Add</c>.
+/// Feeds accepted readings into one <see cref="FeatureEngine"/> per feature spec (each asset runs its class's spec,
+/// <see cref="FeatureSpecCatalog"/>) and keeps each asset's latest closed window. Engine, slot and sensor index are
+/// resolved once at start from the asset model, so the per-reading path is three array lookups and the engine's own
+/// allocation-free <c>Add</c>.
 /// </summary>
 public sealed class FeatureStage
 {
-    private readonly FeatureEngine _engine;
+    private readonly FeatureEngine[] _engines;
+    private readonly ClassFeatureSpec[] _specs;
+    private readonly int[] _engineBySensorKey;
     private readonly int[] _slotBySensorKey;
     private readonly int[] _featureIndexBySensorKey;
+    private readonly Dictionary<string, int> _assetIndex = new(StringComparer.Ordinal);
+    private readonly int[] _engineByAsset;
+    private readonly int[][] _assetBySlot;
     private readonly float[][] _latest;
     private readonly long[] _latestWindowEnd;
     private readonly List<ClosedWindow> _closed = [];
 
-    public FeatureStage(AssetModel model, FeatureSpec spec, FeatureTelemetry telemetry)
+    public FeatureStage(AssetModel model, FeatureSpecCatalog specs, FeatureTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(spec);
-        _engine = new FeatureEngine(spec, OnWindowClosed, telemetry);
+        ArgumentNullException.ThrowIfNull(specs);
+        Catalog = specs;
+        _specs = [.. specs.All];
+        _engines = new FeatureEngine[_specs.Length];
+        for (var e = 0; e < _engines.Length; e++)
+        {
+            var engine = e;
+            _engines[e] = new FeatureEngine(_specs[e].Spec, (in FeatureVector vector) => OnWindowClosed(engine, vector), telemetry);
+        }
+
+        _engineBySensorKey = new int[model.SensorCount];
         _slotBySensorKey = new int[model.SensorCount];
         _featureIndexBySensorKey = new int[model.SensorCount];
+        _engineByAsset = new int[model.Assets.Count];
         _latest = new float[model.Assets.Count][];
         _latestWindowEnd = new long[model.Assets.Count];
-        foreach (var asset in model.Assets)
+        var slots = new List<int>[_engines.Length];
+        for (var e = 0; e < slots.Length; e++)
         {
-            var slot = _engine.RegisterAsset(asset.Id);
-            _latest[slot] = new float[_engine.FeatureCount];
+            slots[e] = [];
+        }
+
+        for (var a = 0; a < model.Assets.Count; a++)
+        {
+            var asset = model.Assets[a];
+            var e = Array.IndexOf(_specs, specs.For(asset.AssetClass));
+            var engine = _engines[e];
+            var slot = engine.RegisterAsset(asset.Id);
+            _assetIndex[asset.Id] = a;
+            _engineByAsset[a] = e;
+            slots[e].Add(a);
+            _latest[a] = new float[engine.FeatureCount];
             foreach (var sensor in asset.Sensors)
             {
+                _engineBySensorKey[sensor.Key] = e;
                 _slotBySensorKey[sensor.Key] = slot;
-                _featureIndexBySensorKey[sensor.Key] = _engine.GetSensorIndex(sensor.Id);
+                _featureIndexBySensorKey[sensor.Key] = engine.GetSensorIndex(sensor.Id);
             }
+        }
+
+        _assetBySlot = new int[_engines.Length][];
+        for (var e = 0; e < slots.Length; e++)
+        {
+            _assetBySlot[e] = [.. slots[e]];
         }
     }
 
-    public FeatureSpec Spec => _engine.Spec;
+    /// <summary>The default spec (classes without their own spec).</summary>
+    public FeatureSpec Spec => Catalog.Default.Spec;
+
+    public FeatureSpecCatalog Catalog { get; }
 
     public long WindowsClosed { get; private set; }
 
@@ -48,23 +86,28 @@ public sealed class FeatureStage
 
     public void ClearClosed() => _closed.Clear();
 
-    /// <summary>Adds one validated live reading; sensors no feature reads are skipped.</summary>
+    /// <summary>Adds one validated live reading; sensors no feature of the asset's spec reads are skipped.</summary>
     public void Add(in Reading reading)
     {
-        var sensorIndex = _featureIndexBySensorKey[reading.SensorKey];
+        var key = reading.SensorKey;
+        var sensorIndex = _featureIndexBySensorKey[key];
         if (sensorIndex >= 0)
         {
-            _engine.Add(_slotBySensorKey[reading.SensorKey], sensorIndex, reading.DeviceTimeUnixMs, reading.Value);
+            _engines[_engineBySensorKey[key]].Add(_slotBySensorKey[key], sensorIndex, reading.DeviceTimeUnixMs, reading.Value);
         }
     }
 
-    /// <summary>The asset's latest closed window in spec order, or false before its first window closed.</summary>
+    /// <summary>The spec the asset's windows are computed with, or null for an asset not in the model.</summary>
+    public ClassFeatureSpec? SpecOf(string assetId) =>
+        _assetIndex.TryGetValue(assetId, out var a) ? _specs[_engineByAsset[a]] : null;
+
+    /// <summary>The asset's latest closed window in its spec's order, or false before its first window closed.</summary>
     public bool TryGetLatest(string assetId, out ReadOnlySpan<float> values, out long windowEndUnixMs)
     {
-        if (_engine.TryGetAssetSlot(assetId, out var slot) && _latestWindowEnd[slot] != 0)
+        if (_assetIndex.TryGetValue(assetId, out var a) && _latestWindowEnd[a] != 0)
         {
-            values = _latest[slot];
-            windowEndUnixMs = _latestWindowEnd[slot];
+            values = _latest[a];
+            windowEndUnixMs = _latestWindowEnd[a];
             return true;
         }
 
@@ -73,19 +116,20 @@ public sealed class FeatureStage
         return false;
     }
 
-    private void OnWindowClosed(in FeatureVector vector)
+    private void OnWindowClosed(int engine, in FeatureVector vector)
     {
-        vector.Values.CopyTo(_latest[vector.AssetSlot]);
-        _latestWindowEnd[vector.AssetSlot] = vector.WindowEndUnixMs;
+        var asset = _assetBySlot[engine][vector.AssetSlot];
+        vector.Values.CopyTo(_latest[asset]);
+        _latestWindowEnd[asset] = vector.WindowEndUnixMs;
         WindowsClosed++;
 
         // One array per closed window (not per reading): the decision request keeps it while a batch is scored.
-        _closed.Add(new ClosedWindow(vector.AssetId, vector.WindowStartUnixMs, vector.WindowEndUnixMs, vector.Values.ToArray(), vector.ExactValues.ToArray()));
+        _closed.Add(new ClosedWindow(vector.AssetId, vector.WindowStartUnixMs, vector.WindowEndUnixMs, vector.Values.ToArray(), vector.ExactValues.ToArray(), _specs[engine]));
     }
 }
 
 /// <summary>
-/// A closed feature window of one asset, in the spec's feature order: float32 for the model's input tensor, and the
-/// exact doubles for the rules, whose evidence a planner reads (8.2 mm/s, not 8.1999998).
+/// A closed feature window of one asset, in its spec's feature order (<see cref="Features"/>): float32 for the model's
+/// input tensor, and the exact doubles for the rules, whose evidence a planner reads (8.2 mm/s, not 8.1999998).
 /// </summary>
-public sealed record ClosedWindow(string AssetId, long WindowStartUnixMs, long WindowEndUnixMs, float[] Values, double[] ExactValues);
+public sealed record ClosedWindow(string AssetId, long WindowStartUnixMs, long WindowEndUnixMs, float[] Values, double[] ExactValues, ClassFeatureSpec Features);

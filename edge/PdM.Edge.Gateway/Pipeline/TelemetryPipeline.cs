@@ -3,13 +3,15 @@ using PdM.Contracts.Decisions;
 using PdM.Contracts.Edge;
 using PdM.Edge.Gateway.Mqtt;
 using PdM.Contracts.Models;
+using PdM.Contracts.Telemetry;
 using PdM.Edge.Ingestion;
 
 namespace PdM.Edge.Gateway.Pipeline;
 
 /// <summary>
 /// Reads messages from the ingest channel in order: decode + validate (<see cref="TelemetryIngestor"/>) → features
-/// (<see cref="FeatureStage"/>) → decide (<see cref="DecisionStage"/>) → publish, then acknowledge.
+/// (<see cref="FeatureStage"/>) → decide (<see cref="DecisionStage"/>) → publish (and batch windows for the feature
+/// store, <see cref="FeatureUploadBatcher"/>), then acknowledge.
 /// <para>
 /// When a message is acknowledged (the QoS 1 PUBACK to the broker): after every reading in it was either rejected
 /// (counted, dead-lettered) or used, and every event it caused (<see cref="FailurePredicted"/>,
@@ -26,6 +28,7 @@ public sealed partial class TelemetryPipeline(
     TelemetryIngestor ingestor,
     FeatureStage features,
     DecisionStage decisions,
+    FeatureUploadBatcher uploads,
     EventJournal journal,
     MqttPublisher mqtt,
     GatewayTelemetry telemetry,
@@ -34,6 +37,7 @@ public sealed partial class TelemetryPipeline(
 {
     private readonly CollectingIngestSink _sink = new();
     private readonly List<object> _pending = [];
+    private readonly List<FeatureWindowsCollected> _uploads = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -92,6 +96,14 @@ public sealed partial class TelemetryPipeline(
 
         await decisions.DecideAsync(features.Closed, message.Topic, _pending, cancellationToken);
 
+        // Feature batches are journaled before the acknowledgement like every other effect of the message.
+        _uploads.Clear();
+        if (uploads.Enabled)
+        {
+            uploads.Add(features.Closed, _uploads);
+            uploads.TakeDue(_uploads);
+        }
+
         foreach (var sample in _sink.DeadLetters)
         {
             await mqtt.TryPublish(sample.Topic, sample.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
@@ -107,6 +119,11 @@ public sealed partial class TelemetryPipeline(
         {
             LogOffline(logger, offline.AssetId, offline.Reason);
             await journal.AppendAsync(offline, offline.EventId, offline.OccurredAt, cancellationToken);
+        }
+
+        foreach (var batch in _uploads)
+        {
+            await journal.AppendAsync(batch, batch.BatchId, batch.OccurredAt, cancellationToken);
         }
 
         foreach (var @event in _pending)

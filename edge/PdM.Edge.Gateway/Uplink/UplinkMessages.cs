@@ -4,6 +4,8 @@ using PdM.Contracts;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Edge;
 using PdM.Contracts.Models;
+using PdM.Contracts.Registry;
+using PdM.Contracts.Telemetry;
 using PdM.Edge.Journal;
 
 namespace PdM.Edge.Gateway.Uplink;
@@ -22,6 +24,11 @@ public static class UplinkMessages
         [typeof(AssetHealthAssessed)] = new(nameof(AssetHealthAssessed), MessageClass.HealthAssessment, ContractsJsonContext.Default.AssetHealthAssessed),
         [typeof(ModelRolledBack)] = new(nameof(ModelRolledBack), MessageClass.HealthAssessment, ContractsJsonContext.Default.ModelRolledBack),
         [typeof(ShadowEvaluationReported)] = new(nameof(ShadowEvaluationReported), MessageClass.HealthAssessment, ContractsJsonContext.Default.ShadowEvaluationReported),
+        // The registry's record of what runs where depends on these: never dropped for quota, like predictions.
+        [typeof(ModelDeploymentSucceeded)] = new(nameof(ModelDeploymentSucceeded), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentSucceeded),
+        [typeof(ModelDeploymentFailed)] = new(nameof(ModelDeploymentFailed), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentFailed),
+        // Feature windows only feed training: the lowest class, the first the quota evicts.
+        [typeof(FeatureWindowsCollected)] = new(nameof(FeatureWindowsCollected), MessageClass.FeatureBatch, FeatureStoreJsonContext.Default.FeatureWindowsCollected),
     };
 
     private static readonly Dictionary<string, Kind> ByName = ByType.Values.ToDictionary(k => k.Name, StringComparer.Ordinal);

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Lineage.Audit;
 using PdM.Lineage.Persistence;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Lineage.Api;
 
@@ -17,7 +18,7 @@ internal static class AuditEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/audit").WithTags("Audit");
+        var group = endpoints.MapGroup("/api/audit").WithTags("Audit").RequireAuthorization(PdMPolicies.AuditRead);
 
         // 200 with valid=false when broken: the verification itself succeeded, and its answer is in the body.
         group.MapGet("/verify", async (AuditLog audit, CancellationToken cancellationToken) =>

@@ -16,6 +16,7 @@ namespace PdM.Lineage.Consumers;
 /// </summary>
 public sealed class AuditConsumer(AuditLog audit) :
     IConsumer<ModelVersionRegistered>,
+    IConsumer<ModelVersionRejected>,
     IConsumer<ModelPromoted>,
     IConsumer<ModelDeploymentRequested>,
     IConsumer<ModelDeploymentSucceeded>,
@@ -30,6 +31,14 @@ public sealed class AuditConsumer(AuditLog audit) :
         var m = context.Message;
         return Append(context, m.EventId, new AuditRecord(m.UploadedBy, "model.version.registered", ModelSubject(m.ModelName, m.ModelVersion),
             null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelVersionRegistered), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelVersionRejected> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord(m.RequestedBy, "model.version.rejected", ModelSubject(m.ModelName, m.ModelVersion),
+            null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelVersionRejected), m.OccurredAt));
     }
 
     public Task Consume(ConsumeContext<ModelPromoted> context)

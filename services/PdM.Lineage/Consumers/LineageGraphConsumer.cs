@@ -12,6 +12,7 @@ namespace PdM.Lineage.Consumers;
 /// </summary>
 public sealed class LineageGraphConsumer(LineageGraph graph) :
     IConsumer<ModelVersionRegistered>,
+    IConsumer<ModelVersionRejected>,
     IConsumer<ModelPromoted>,
     IConsumer<ModelDeploymentSucceeded>,
     IConsumer<WorkOrderRaised>,
@@ -29,8 +30,10 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
         var person = Person(m.UploadedBy);
         List<GraphNode> nodes = [model, person];
         List<GraphEdge> edges = [new(person.Id, model.Id, "uploaded")];
-        GraphNode? run = string.IsNullOrWhiteSpace(m.TrainingRun) ? null : new("training-run:" + m.TrainingRun, "training-run", m.TrainingRun, Props());
-        GraphNode? dataset = string.IsNullOrWhiteSpace(m.DatasetDigest) ? null : new("dataset:" + m.DatasetDigest, "dataset", m.DatasetDigest, Props());
+        var runName = m.TrainingRunId?.ToString("D") ?? m.TrainingRun;
+        GraphNode? run = string.IsNullOrWhiteSpace(runName) ? null : TrainingRun(runName, ("registered", $"{m.ModelName}@{m.ModelVersion}"));
+        GraphNode? dataset = string.IsNullOrWhiteSpace(m.DatasetDigest) ? null
+            : new("dataset:" + m.DatasetDigest, "dataset", m.DatasetDigest, Props(("snapshotId", m.DatasetSnapshotId?.ToString("D"))));
         if (run is not null)
         {
             nodes.Add(run);
@@ -41,6 +44,29 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
         {
             nodes.Add(dataset);
             edges.Add(run is null ? new(dataset.Id, model.Id, "trained") : new(dataset.Id, run.Id, "trained"));
+        }
+
+        return graph.AddAsync(nodes, edges, context.CancellationToken);
+    }
+
+    /// <summary>A run whose package the registry refused still belongs in the lineage of its data, with the reason.</summary>
+    public Task Consume(ConsumeContext<ModelVersionRejected> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        if (m.TrainingRunId is not { } runId)
+        {
+            return Task.CompletedTask;
+        }
+
+        var run = TrainingRun(runId.ToString("D"), ("rejected", $"{m.ModelName}@{m.ModelVersion}"), ("rejectionReason", m.Reason), ("rejectionDetail", m.Detail));
+        List<GraphNode> nodes = [run];
+        List<GraphEdge> edges = [];
+        if (!string.IsNullOrWhiteSpace(m.DatasetDigest))
+        {
+            var dataset = new GraphNode("dataset:" + m.DatasetDigest, "dataset", m.DatasetDigest, Props(("snapshotId", m.DatasetSnapshotId?.ToString("D"))));
+            nodes.Add(dataset);
+            edges.Add(new(dataset.Id, run.Id, "trained"));
         }
 
         return graph.AddAsync(nodes, edges, context.CancellationToken);
@@ -121,6 +147,9 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
 
     private static GraphNode Model(string name, string version, string? digest, params (string Key, string? Value)[] more) =>
         new(ModelId(name, version), "model", $"{name}@{version}", Props([("digest", digest), .. more]));
+
+    private static GraphNode TrainingRun(string runId, params (string Key, string? Value)[] properties) =>
+        new("training-run:" + runId, "training-run", runId, Props(properties));
 
     private static GraphNode Person(string user) => new("person:" + user, "person", user, Props());
 

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using PdM.Maintenance.Feedback;
 using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Maintenance.Api;
 
@@ -43,7 +44,7 @@ internal static class CaseEndpoints
             var ids = rows.Select(c => c.WorkOrderId).ToList();
             var workOrders = await db.WorkOrders.AsNoTracking().Where(w => ids.Contains(w.Id)).ToDictionaryAsync(w => w.Id, cancellationToken);
             return Results.Ok(rows.Select(c => CaseResponse.From(c, workOrders.GetValueOrDefault(c.WorkOrderId))).ToList());
-        });
+        }).RequireAuthorization(PdMPolicies.MaintenanceRead);
 
         cases.MapGet("/{id:guid}", async (MaintenanceDbContext db, Guid id, CancellationToken cancellationToken) =>
         {
@@ -55,7 +56,7 @@ internal static class CaseEndpoints
 
             var workOrder = await db.WorkOrders.AsNoTracking().SingleOrDefaultAsync(w => w.Id == row.WorkOrderId, cancellationToken);
             return Results.Ok(CaseResponse.From(row, workOrder));
-        });
+        }).RequireAuthorization(PdMPolicies.MaintenanceRead);
 
         cases.MapPost("/{id:guid}/outcome", async (MaintenanceDbContext db, CaseCloser closer, Guid id, OutcomeRequest request, CancellationToken cancellationToken) =>
         {
@@ -69,7 +70,7 @@ internal static class CaseEndpoints
             return closed
                 ? Results.Accepted($"/api/cases/{id}")
                 : Results.Problem("The case is already closed; its outcome was recorded before.", statusCode: StatusCodes.Status409Conflict);
-        });
+        }).RequireAuthorization(PdMPolicies.MaintenanceWrite);
 
         endpoints.MapGet("/api/rejections", async (MaintenanceDbContext db, string? siteId, string? reason, int? limit, CancellationToken cancellationToken) =>
         {
@@ -86,9 +87,10 @@ internal static class CaseEndpoints
 
             var rows = await query.OrderByDescending(r => r.ReceivedAt).Take(Math.Clamp(limit ?? 100, 1, MaxPageSize)).ToListAsync(cancellationToken);
             return Results.Ok(rows.Select(RejectionResponse.From).ToList());
-        }).WithTags("Rejections");
+        }).WithTags("Rejections").RequireAuthorization(PdMPolicies.MaintenanceRead);
 
-        endpoints.MapGet("/api/cmms/breakers", (CircuitBreakers breakers) => Results.Ok(breakers.Snapshot())).WithTags("CMMS");
+        endpoints.MapGet("/api/cmms/breakers", (CircuitBreakers breakers) => Results.Ok(breakers.Snapshot())).WithTags("CMMS")
+            .RequireAuthorization(PdMPolicies.MaintenanceRead);
 
         endpoints.MapPost("/api/work-orders/{id:guid}/redeliver", async (MaintenanceDbContext db, OutboxSignal signal, TimeProvider clock, Guid id, CancellationToken cancellationToken) =>
         {
@@ -103,6 +105,6 @@ internal static class CaseEndpoints
             }
 
             return Results.Ok(new { requeued });
-        }).WithTags("Work orders");
+        }).WithTags("Work orders").RequireAuthorization(PdMPolicies.MaintenanceWrite);
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Maintenance.Persistence;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Maintenance.Api;
 
@@ -12,7 +13,7 @@ internal static class WorkOrderEndpoints
 
     public static void Map(IEndpointRouteBuilder endpoints)
     {
-        var group = endpoints.MapGroup("/api/work-orders").WithTags("Work orders");
+        var group = endpoints.MapGroup("/api/work-orders").WithTags("Work orders").RequireAuthorization(PdMPolicies.MaintenanceRead);
 
         group.MapGet("/", async (MaintenanceDbContext db, string? assetId, string? status, int? limit, CancellationToken cancellationToken) =>
         {

@@ -1,9 +1,14 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Net.Http.Headers;
+using Microsoft.EntityFrameworkCore;
 using PdM.Registry.Artifacts;
+using PdM.Registry.Identity;
+using PdM.Registry.Persistence;
 using PdM.Registry.Signing;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Registry.Api;
 
@@ -12,11 +17,16 @@ internal static class ArtifactEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         // Content-addressed, so immutable: the ETag is the address, and ranges let a gateway on a poor link resume.
-        endpoints.MapGet("/api/artifacts/{sha256}", async (string sha256, IArtifactStore store, CancellationToken cancellationToken) =>
+        endpoints.MapGet("/api/artifacts/{sha256}", async (string sha256, HttpContext context, IArtifactStore store, RegistryDbContext db, CancellationToken cancellationToken) =>
         {
             if (!ArtifactAddress.IsValid(sha256))
             {
                 return RegistryProblems.BadRequest("invalid_address", $"'{sha256}' is not a SHA-256 address (64 lower-case hex characters)");
+            }
+
+            if (await GatewaySiteRefusalAsync(context.User, sha256, db, cancellationToken) is { } refusal)
+            {
+                return refusal;
             }
 
             var info = await store.FindAsync(sha256, cancellationToken);
@@ -28,10 +38,33 @@ internal static class ArtifactEndpoints
 
             return Results.File(stream, "application/zip", fileDownloadName: null, lastModified: info.StoredAt,
                 entityTag: new EntityTagHeaderValue($"\"{sha256}\""), enableRangeProcessing: true);
-        }).WithTags("Artifacts");
+        }).WithTags("Artifacts").RequireAuthorization(PdMPolicies.ArtifactsDownload);
 
         // The public key gateways are configured with (Gateway signature verification); public by nature.
         endpoints.MapGet("/api/signing/public-key", (RegistrySigningKey key) =>
-            Results.Text(key.Signer.ExportPublicKeyPem(), "application/x-pem-file")).WithTags("Artifacts");
+            Results.Text(key.Signer.ExportPublicKeyPem(), "application/x-pem-file")).WithTags("Artifacts").AllowAnonymous();
+    }
+
+    /// <summary>
+    /// A caller who is only a gateway downloads only what is deployed at its own site (token claim <c>site</c>): a
+    /// gateway's credentials must not fetch another site's models. Data scientists, approvers and admins download any.
+    /// </summary>
+    private static async Task<IResult?> GatewaySiteRefusalAsync(ClaimsPrincipal user, string sha256, RegistryDbContext db, CancellationToken cancellationToken)
+    {
+        var caller = user.ToPdMCaller();
+        if (caller is null || caller.IsInRole(RegistryRoles.DataScientist) || caller.IsInRole(RegistryRoles.Approver))
+        {
+            return caller is null ? RegistryProblems.Unauthenticated() : null;
+        }
+
+        if (caller.Site is not { } site)
+        {
+            return RegistryProblems.Forbidden("site_required", "a gateway token must carry the claim 'site' to download artifacts");
+        }
+
+        var deployed = await db.Deployments.AsNoTracking()
+            .Join(db.Versions.AsNoTracking(), d => d.VersionId, v => v.Id, (d, v) => new { d.SiteId, v.ArtifactSha256 })
+            .AnyAsync(x => x.SiteId == site && x.ArtifactSha256 == sha256, cancellationToken);
+        return deployed ? null : RegistryProblems.Forbidden("not_deployed_at_site", $"artifact {sha256} belongs to no model version deployed at site '{site}'");
     }
 }

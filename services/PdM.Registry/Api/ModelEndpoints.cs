@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PdM.Registry.Identity;
 using PdM.Registry.Persistence;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Registry.Api;
 
@@ -21,7 +22,7 @@ internal static class ModelEndpoints
             var counts = await db.Versions.AsNoTracking().GroupBy(v => v.ModelName).Select(g => new { g.Key, Count = g.Count() })
                 .ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
             return Results.Ok(models.Select(m => new ModelSummaryResponse(m.Name, m.AssetClass, m.CreatedBy, m.CreatedAt, counts.GetValueOrDefault(m.Name))).ToList());
-        });
+        }).RequireAuthorization(PdMPolicies.ModelsRead);
 
         group.MapGet("/{name}/versions", async (string name, HttpRequest request, RegistryDbContext db, ArtifactLinks links, CancellationToken cancellationToken) =>
         {
@@ -34,7 +35,7 @@ internal static class ModelEndpoints
             var ids = versions.Select(v => v.Id).ToList();
             var sites = await db.Deployments.AsNoTracking().Where(d => ids.Contains(d.VersionId)).ToListAsync(cancellationToken);
             return Results.Ok(versions.Select(v => ModelVersionResponse.From(v, sites.Where(s => s.VersionId == v.Id), links.For(request, v.ArtifactSha256))).ToList());
-        });
+        }).RequireAuthorization(PdMPolicies.ModelsRead);
 
         group.MapGet("/{name}/versions/{version}", async (string name, string version, HttpRequest request, RegistryDbContext db, ArtifactLinks links, CancellationToken cancellationToken) =>
         {
@@ -49,19 +50,13 @@ internal static class ModelEndpoints
             {
                 Shadow = await ShadowEvidence.ForAsync(db, record.PackageDigest, cancellationToken),
             });
-        });
+        }).RequireAuthorization(PdMPolicies.ModelsRead);
 
-        group.MapPost("/{name}/versions", async (string name, HttpContext context, ModelUploads uploads, ICallerIdentity identity) =>
+        group.MapPost("/{name}/versions", async (string name, HttpContext context, ModelUploads uploads) =>
         {
-            var caller = identity.Resolve(context);
-            if (caller is null)
+            if (Caller.From(context.User) is not { } caller)
             {
-                return RegistryProblems.Unauthenticated(identity);
-            }
-
-            if (!caller.IsInRole(RegistryRoles.DataScientist))
-            {
-                return RegistryProblems.Forbidden("role_required", $"pushing a model version needs the role '{RegistryRoles.DataScientist}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
+                return RegistryProblems.Unauthenticated();
             }
 
             // The package limits apply, not Kestrel's 30 MB default: the validation below names the exact limit.
@@ -71,18 +66,18 @@ internal static class ModelEndpoints
             }
 
             return await uploads.UploadAsync(name, caller, context.Request, context.RequestAborted);
-        }).DisableAntiforgery();
+        }).DisableAntiforgery().RequireAuthorization(PdMPolicies.ModelsPush);
 
-        group.MapPost("/{name}/versions/{version}/promote", async (string name, string version, PromotionRequest body, HttpContext context, ICallerIdentity identity, IServiceProvider services) =>
+        // The policy admits data scientists and approvers; which stage each may reach, and four eyes, are the promotion's rules.
+        group.MapPost("/{name}/versions/{version}/promote", async (string name, string version, PromotionRequest body, HttpContext context, IServiceProvider services) =>
         {
-            var caller = identity.Resolve(context);
-            if (caller is null)
+            if (Caller.From(context.User) is not { } caller)
             {
-                return RegistryProblems.Unauthenticated(identity);
+                return RegistryProblems.Unauthenticated();
             }
 
             var promotions = services.GetRequiredService<Promotions>();
             return await promotions.PromoteAsync(name, version, body, caller, context.Request, context.RequestAborted);
-        });
+        }).RequireAuthorization(PdMPolicies.ModelsPromote);
     }
 }

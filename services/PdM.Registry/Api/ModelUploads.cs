@@ -36,12 +36,12 @@ public sealed partial class ModelUploads(
         ArgumentNullException.ThrowIfNull(request);
         if (!NamePattern().IsMatch(name))
         {
-            return Rejected("invalid_name", $"'{name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
+            return RejectedRequest("invalid_name", $"'{name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
         }
 
         if (!request.HasFormContentType)
         {
-            return Rejected("missing_entry", "expected multipart/form-data with the files model.onnx and manifest.json");
+            return RejectedRequest("missing_entry", "expected multipart/form-data with the files model.onnx and manifest.json");
         }
 
         IFormCollection form;
@@ -51,14 +51,14 @@ public sealed partial class ModelUploads(
         }
         catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException)
         {
-            return Rejected("unreadable", "the multipart body cannot be read: " + exception.Message);
+            return RejectedRequest("unreadable", "the multipart body cannot be read: " + exception.Message);
         }
 
         var model = FindFile(form, "model", ModelPackageFiles.ModelFileName);
         var manifest = FindFile(form, "manifest", ModelPackageFiles.ManifestFileName);
         if (model is null || manifest is null)
         {
-            return Rejected("missing_entry", $"{(model is null ? ModelPackageFiles.ModelFileName : ModelPackageFiles.ManifestFileName)} is missing from the upload (form fields 'model' and 'manifest', or files of those names)");
+            return RejectedRequest("missing_entry", $"{(model is null ? ModelPackageFiles.ModelFileName : ModelPackageFiles.ManifestFileName)} is missing from the upload (form fields 'model' and 'manifest', or files of those names)");
         }
 
         var work = Path.Combine(Path.GetTempPath(), "pdm-registry-upload-" + Guid.NewGuid().ToString("N"));
@@ -68,38 +68,8 @@ public sealed partial class ModelUploads(
         {
             await Save(model, Path.Combine(package, ModelPackageFiles.ModelFileName), cancellationToken);
             await Save(manifest, Path.Combine(package, ModelPackageFiles.ManifestFileName), cancellationToken);
-            var limits = new ModelPackageLimits { MaxModelBytes = options.Value.MaxModelBytes, MaxManifestBytes = options.Value.MaxManifestBytes };
-
-            // The loader is synchronous and runs ONNX Runtime: keep it off the request thread.
-            var result = await Task.Run(() => ModelPackageLoader.Load(package, new ModelPackageLoadOptions { Limits = limits }), cancellationToken);
-            if (result.Rejection is { } rejection)
-            {
-                return Rejected(rejection.Code, rejection.Detail);
-            }
-
-            string digest;
-            ModelManifest parsed;
-            using (var loaded = result.Package!)
-            {
-                digest = loaded.Digest;
-                parsed = loaded.Manifest;
-            }
-
-            if (!string.Equals(parsed.Name, name, StringComparison.Ordinal))
-            {
-                return Rejected("name_mismatch", $"the manifest names the model '{parsed.Name}', but it was pushed as '{name}'");
-            }
-
-            var zip = Path.Combine(work, "package.zip");
-            ModelPackageFiles.WriteZip(package, zip);
-            ArtifactInfo artifact;
-            await using (var zipStream = File.OpenRead(zip))
-            {
-                artifact = await store.PutAsync(zipStream, cancellationToken);
-            }
-
-            var manifestText = await File.ReadAllTextAsync(Path.Combine(package, ModelPackageFiles.ManifestFileName), cancellationToken);
-            return await RegisterAsync(parsed, digest, artifact, manifestText, caller, request, cancellationToken);
+            var outcome = await RegisterPackageAsync(new PackageSubmission(name, package, caller.User, sha256 => links.For(request, sha256)), cancellationToken);
+            return outcome.ToResult();
         }
         finally
         {
@@ -107,8 +77,63 @@ public sealed partial class ModelUploads(
         }
     }
 
-    private async Task<IResult> RegisterAsync(ModelManifest manifest, string digest, ArtifactInfo artifact, string manifestText, Caller caller, HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Validates a package folder (model.onnx + manifest.json) exactly as the gateway will, stores it as a
+    /// content-addressed zip and registers the version (Candidate) with its <see cref="ModelVersionRegistered"/> in
+    /// the outbox. The one path for HTTP uploads and for packages trained by the platform (<c>RegisterTrainedModel</c>).
+    /// </summary>
+    public async Task<RegistrationOutcome> RegisterPackageAsync(PackageSubmission submission, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(submission);
+        if (!NamePattern().IsMatch(submission.Name))
+        {
+            return Rejected("invalid_name", $"'{submission.Name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
+        }
+
+        var package = submission.PackageDirectory;
+        var limits = new ModelPackageLimits { MaxModelBytes = options.Value.MaxModelBytes, MaxManifestBytes = options.Value.MaxManifestBytes };
+
+        // The loader is synchronous and runs ONNX Runtime: keep it off the caller's thread.
+        var result = await Task.Run(() => ModelPackageLoader.Load(package, new ModelPackageLoadOptions { Limits = limits }), cancellationToken);
+        if (result.Rejection is { } rejection)
+        {
+            return Rejected(rejection.Code, rejection.Detail);
+        }
+
+        string digest;
+        ModelManifest parsed;
+        using (var loaded = result.Package!)
+        {
+            digest = loaded.Digest;
+            parsed = loaded.Manifest;
+        }
+
+        if (!string.Equals(parsed.Name, submission.Name, StringComparison.Ordinal))
+        {
+            return Rejected("name_mismatch", $"the manifest names the model '{parsed.Name}', but it was pushed as '{submission.Name}'");
+        }
+
+        var zip = Path.Combine(Path.GetTempPath(), "pdm-registry-zip-" + Guid.NewGuid().ToString("N") + ".zip");
+        ArtifactInfo artifact;
+        try
+        {
+            ModelPackageFiles.WriteZip(package, zip);
+            await using var zipStream = File.OpenRead(zip);
+            artifact = await store.PutAsync(zipStream, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(zip);
+        }
+
+        var manifestText = await File.ReadAllTextAsync(Path.Combine(package, ModelPackageFiles.ManifestFileName), cancellationToken);
+        return await RegisterAsync(parsed, digest, artifact, manifestText, submission, cancellationToken);
+    }
+
+    private async Task<RegistrationOutcome> RegisterAsync(ModelManifest manifest, string digest, ArtifactInfo artifact, string manifestText, PackageSubmission submission, CancellationToken cancellationToken)
+    {
+        var uploader = submission.UploadedBy;
+        var trained = submission.Trained;
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"pdm.registry.model:" + manifest.Name}))", cancellationToken);
@@ -125,7 +150,7 @@ public sealed partial class ModelUploads(
 
         if (existingModel is null)
         {
-            db.Models.Add(new RegisteredModel { Name = manifest.Name, AssetClass = manifest.AssetClass, CreatedBy = caller.User, CreatedAt = now });
+            db.Models.Add(new RegisteredModel { Name = manifest.Name, AssetClass = manifest.AssetClass, CreatedBy = uploader, CreatedAt = now });
         }
 
         var record = new ModelVersionRecord
@@ -138,11 +163,14 @@ public sealed partial class ModelUploads(
             ArtifactSha256 = artifact.Sha256,
             ArtifactBytes = artifact.Length,
             ManifestJson = manifestText,
-            UploadedBy = caller.User,
+            UploadedBy = uploader,
             UploadedAt = now,
+            TrainingRunId = trained?.TrainingRunId,
+            DatasetSnapshotId = trained?.DatasetSnapshotId,
+            DatasetDigest = trained?.DatasetDigest ?? manifest.Provenance.DatasetDigest,
         };
         db.Versions.Add(record);
-        var url = links.For(request, artifact.Sha256);
+        var url = submission.ArtifactUrl(artifact.Sha256);
         RegistryOutbox.Enqueue(db, new ModelVersionRegistered
         {
             EventId = Guid.CreateVersion7(now),
@@ -152,9 +180,11 @@ public sealed partial class ModelUploads(
             PackageDigest = digest,
             ArtifactSha256 = artifact.Sha256,
             ArtifactUrl = url,
-            UploadedBy = caller.User,
-            TrainingRun = manifest.Provenance.TrainingRun,
-            DatasetDigest = manifest.Provenance.DatasetDigest,
+            UploadedBy = uploader,
+            TrainingRun = trained?.TrainingRunId.ToString("D") ?? manifest.Provenance.TrainingRun,
+            DatasetDigest = record.DatasetDigest,
+            TrainingRunId = trained?.TrainingRunId,
+            DatasetSnapshotId = trained?.DatasetSnapshotId,
             OccurredAt = now,
         }, now);
         try
@@ -169,21 +199,23 @@ public sealed partial class ModelUploads(
 
         signal.Set();
         telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", "accepted"));
-        LogRegistered(logger, record.ModelName, record.Version, caller.User, digest);
-        return Results.Created($"/api/models/{record.ModelName}/versions/{record.Version}", ModelVersionResponse.From(record, [], url));
+        LogRegistered(logger, record.ModelName, record.Version, uploader, digest);
+        return new RegistrationOutcome(StatusCodes.Status201Created, record, url, null, null);
     }
 
-    private IResult Rejected(string reason, string detail)
+    private IResult RejectedRequest(string reason, string detail) => Rejected(reason, detail).ToResult();
+
+    private RegistrationOutcome Rejected(string reason, string detail)
     {
         telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", reason));
         LogRejected(logger, reason, detail);
-        return RegistryProblems.Problem(StatusCodes.Status400BadRequest, reason, "Model package rejected: " + reason, detail);
+        return new RegistrationOutcome(StatusCodes.Status400BadRequest, null, null, reason, detail);
     }
 
-    private IResult Conflict(string reason, string detail)
+    private RegistrationOutcome Conflict(string reason, string detail)
     {
         telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", reason));
-        return RegistryProblems.Problem(StatusCodes.Status409Conflict, reason, "Model version conflict", detail);
+        return new RegistrationOutcome(StatusCodes.Status409Conflict, null, null, reason, detail);
     }
 
     private static IFormFile? FindFile(IFormCollection form, string field, string fileName) =>
@@ -203,4 +235,25 @@ public sealed partial class ModelUploads(
 
     [LoggerMessage(EventId = 3132, Level = LogLevel.Warning, Message = "Model package rejected: {Reason}: {Detail}")]
     private static partial void LogRejected(ILogger logger, string reason, string detail);
+}
+
+/// <summary>A package folder to validate and register, who pushed it, and how its artifact URL is built.</summary>
+/// <param name="Name">The model name it was pushed as (the manifest must name the same).</param>
+/// <param name="PackageDirectory">A folder holding model.onnx and manifest.json.</param>
+/// <param name="UploadedBy">The uploader on record (four eyes: they cannot approve it for Production).</param>
+/// <param name="ArtifactUrl">The artifact's URL from its SHA-256.</param>
+/// <param name="Trained">Set when a training run of the platform produced the package.</param>
+public sealed record PackageSubmission(string Name, string PackageDirectory, string UploadedBy, Func<string, string> ArtifactUrl, TrainedPackageProvenance? Trained = null);
+
+/// <summary>Where a trained package came from: the run and the feature-store snapshot it learned from.</summary>
+public sealed record TrainedPackageProvenance(Guid TrainingRunId, Guid DatasetSnapshotId, string? DatasetDigest);
+
+/// <summary>A registration's result: the stored version and its artifact URL, or the refusal's status, reason code and detail.</summary>
+public sealed record RegistrationOutcome(int Status, ModelVersionRecord? Version, string? ArtifactUrl, string? Reason, string? Detail)
+{
+    public bool Registered => Version is not null;
+
+    public IResult ToResult() => Registered
+        ? Results.Created($"/api/models/{Version!.ModelName}/versions/{Version.Version}", ModelVersionResponse.From(Version, [], ArtifactUrl!))
+        : RegistryProblems.Problem(Status, Reason!, Status == StatusCodes.Status409Conflict ? "Model version conflict" : "Model package rejected: " + Reason, Detail!);
 }

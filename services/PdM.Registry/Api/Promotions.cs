@@ -29,9 +29,21 @@ public sealed partial class Promotions(
 {
     public async Task<IResult> PromoteAsync(string name, string version, PromotionRequest body, Caller caller, HttpRequest request, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        var outcome = await PromoteAsync(name, version, body, caller, sha256 => links.For(request, sha256), cancellationToken);
+        return outcome.ToResult();
+    }
+
+    /// <summary>
+    /// The promotion itself, for the HTTP endpoint and for in-process callers (the demo auto-approval of trained
+    /// models): the same role, four-eyes and gate rules, signing and outbox events whoever calls.
+    /// </summary>
+    /// <param name="artifactUrl">Builds the artifact URL the gateways download from, given the artifact's SHA-256.</param>
+    public async Task<PromotionOutcome> PromoteAsync(string name, string version, PromotionRequest body, Caller caller, Func<string, string> artifactUrl, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(body);
         ArgumentNullException.ThrowIfNull(caller);
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(artifactUrl);
         var sites = body.SiteIds?.Distinct(StringComparer.Ordinal).ToList() ?? [];
         if (body.Stage == ModelStage.Candidate || !Enum.IsDefined(body.Stage))
         {
@@ -52,7 +64,7 @@ public sealed partial class Promotions(
         var record = await db.Versions.SingleOrDefaultAsync(v => v.ModelName == name && v.Version == version, cancellationToken);
         if (record is null)
         {
-            return RegistryProblems.Problem(StatusCodes.Status404NotFound, "not_found", "No such model version", $"no version '{version}' of model '{name}'");
+            return PromotionOutcome.Refused(StatusCodes.Status404NotFound, "not_found", $"no version '{version}' of model '{name}'");
         }
 
         if (Authorize(body.Stage, caller, record) is { } refusal)
@@ -118,7 +130,7 @@ public sealed partial class Promotions(
             row.UpdatedAt = now;
         }
 
-        var url = links.For(request, record.ArtifactSha256);
+        var url = artifactUrl(record.ArtifactSha256);
         if (deploymentId is { } id)
         {
             RegistryOutbox.Enqueue(db, new ModelDeploymentRequested
@@ -165,14 +177,14 @@ public sealed partial class Promotions(
         LogPromoted(logger, record.ModelName, record.Version, body.Stage, sites, caller.User);
 
         var rows = await db.Deployments.AsNoTracking().Where(d => d.VersionId == record.Id).ToListAsync(cancellationToken);
-        return Results.Ok(ModelVersionResponse.From(record, rows, url));
+        return new PromotionOutcome(StatusCodes.Status200OK, record, rows, url, null, null);
     }
 
     /// <summary>
     /// Canary and Production need the gateways' shadow evidence wherever another version of the asset class is in
     /// Production at a target site (there, shadowing was possible). A first model at a site has nothing to be compared with.
     /// </summary>
-    private async Task<IResult?> GateAsync(ModelStage stage, ModelVersionRecord record, List<string> sites, CancellationToken cancellationToken)
+    private async Task<PromotionOutcome?> GateAsync(ModelStage stage, ModelVersionRecord record, List<string> sites, CancellationToken cancellationToken)
     {
         var gates = options.Value.PromotionGates;
         if (!gates.Enabled || stage is not (ModelStage.Canary or ModelStage.Production))
@@ -212,7 +224,7 @@ public sealed partial class Promotions(
         return null;
     }
 
-    private IResult? Authorize(ModelStage stage, Caller caller, ModelVersionRecord record)
+    private PromotionOutcome? Authorize(ModelStage stage, Caller caller, ModelVersionRecord record)
     {
         switch (stage)
         {
@@ -242,11 +254,11 @@ public sealed partial class Promotions(
         }
     }
 
-    private IResult Refused(int status, string reason, string detail)
+    private PromotionOutcome Refused(int status, string reason, string detail)
     {
         telemetry.PromotionsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
         LogRefused(logger, reason, detail);
-        return RegistryProblems.Problem(status, reason, status switch { StatusCodes.Status403Forbidden => "Not allowed", StatusCodes.Status409Conflict => "Promotion gate not passed", _ => "Bad request" }, detail);
+        return PromotionOutcome.Refused(status, reason, detail);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -260,4 +272,22 @@ public sealed partial class Promotions(
 
     [LoggerMessage(EventId = 3143, Level = LogLevel.Warning, Message = "Promotion refused: {Reason}: {Detail}")]
     private static partial void LogRefused(ILogger logger, string reason, string detail);
+}
+
+/// <summary>A promotion's result: the version and its site rows, or the refusal's status, reason code and detail.</summary>
+public sealed record PromotionOutcome(int Status, ModelVersionRecord? Version, IReadOnlyList<SiteDeployment> Sites, string? ArtifactUrl, string? Reason, string? Detail)
+{
+    public bool Promoted => Reason is null;
+
+    public static PromotionOutcome Refused(int status, string reason, string detail) => new(status, null, [], null, reason, detail);
+
+    public IResult ToResult() => Promoted
+        ? Results.Ok(ModelVersionResponse.From(Version!, Sites, ArtifactUrl!))
+        : RegistryProblems.Problem(Status, Reason!, Status switch
+        {
+            StatusCodes.Status403Forbidden => "Not allowed",
+            StatusCodes.Status404NotFound => "No such model version",
+            StatusCodes.Status409Conflict => "Promotion gate not passed",
+            _ => "Bad request",
+        }, Detail!);
 }

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using PdM.Registry.Identity;
 
 namespace PdM.Registry.Api;
 
@@ -9,8 +8,8 @@ internal static class RegistryProblems
     public static IResult Problem(int status, string reason, string title, string detail) =>
         Results.Problem(detail: detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["reason"] = reason });
 
-    public static IResult Unauthenticated(ICallerIdentity identity) =>
-        Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "No caller identity", identity.MissingIdentityDetail);
+    public static IResult Unauthenticated() =>
+        Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "No caller identity", "the bearer token names no user (claim Auth:UserClaim, default sub)");
 
     public static IResult Forbidden(string reason, string detail) =>
         Problem(StatusCodes.Status403Forbidden, reason, "Not allowed", detail);

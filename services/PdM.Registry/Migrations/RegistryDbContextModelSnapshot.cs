@@ -55,6 +55,15 @@ namespace PdM.Registry.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("asset_class");
 
+                    b.Property<string>("DatasetDigest")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("dataset_digest");
+
+                    b.Property<Guid?>("DatasetSnapshotId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dataset_snapshot_id");
+
                     b.Property<string>("ManifestJson")
                         .IsRequired()
                         .HasColumnType("text")
@@ -82,6 +91,10 @@ namespace PdM.Registry.Migrations
                         .HasColumnType("character varying(32)")
                         .HasColumnName("signing_key_id");
 
+                    b.Property<Guid?>("TrainingRunId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("training_run_id");
+
                     b.Property<DateTimeOffset>("UploadedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("uploaded_at");
@@ -101,6 +114,10 @@ namespace PdM.Registry.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("ArtifactSha256");
+
+                    b.HasIndex("TrainingRunId")
+                        .IsUnique()
+                        .HasFilter("training_run_id IS NOT NULL");
 
                     b.HasIndex("ModelName", "Version")
                         .IsUnique();
@@ -319,6 +336,61 @@ namespace PdM.Registry.Migrations
                     b.HasIndex("SiteId", "Stage");
 
                     b.ToTable("site_deployments", "registry");
+                });
+
+            modelBuilder.Entity("PdM.Registry.Persistence.TrainedModelRejection", b =>
+                {
+                    b.Property<Guid>("TrainingRunId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("training_run_id");
+
+                    b.Property<Guid>("DatasetSnapshotId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("dataset_snapshot_id");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("detail");
+
+                    b.Property<string>("ModelName")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("model_name");
+
+                    b.Property<string>("ModelVersion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("model_version");
+
+                    b.Property<string>("PackageDigest")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)")
+                        .HasColumnName("package_digest");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("RejectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("rejected_at");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("requested_by");
+
+                    b.HasKey("TrainingRunId");
+
+                    b.ToTable("trained_model_rejections", "registry");
                 });
 
             modelBuilder.Entity("PdM.Registry.Persistence.ModelVersionRecord", b =>

@@ -16,6 +16,9 @@ public static class RegistryOutbox
     public static void Enqueue(RegistryDbContext db, ModelDeploymentRequested message, DateTimeOffset now) =>
         Add(db, nameof(ModelDeploymentRequested), JsonSerializer.Serialize(message, RegistryJsonContext.Default.ModelDeploymentRequested), now);
 
+    public static void Enqueue(RegistryDbContext db, ModelVersionRejected message, DateTimeOffset now) =>
+        Add(db, nameof(ModelVersionRejected), JsonSerializer.Serialize(message, RegistryJsonContext.Default.ModelVersionRejected), now);
+
     private static void Add(RegistryDbContext db, string type, string json, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(db);

@@ -107,6 +107,7 @@ public sealed partial class RegistryOutboxDispatcher(
                 nameof(ModelVersionRegistered) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelVersionRegistered), c => c.MessageId = messageId, cancellationToken),
                 nameof(ModelPromoted) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelPromoted), c => c.MessageId = messageId, cancellationToken),
                 nameof(ModelDeploymentRequested) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelDeploymentRequested), c => c.MessageId = messageId, cancellationToken),
+                nameof(ModelVersionRejected) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelVersionRejected), c => c.MessageId = messageId, cancellationToken),
                 _ => throw new InvalidOperationException($"outbox row {row.Id} names unknown message type '{row.MessageType}'"),
             };
             await publish;

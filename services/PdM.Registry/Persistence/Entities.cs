@@ -47,6 +47,15 @@ public sealed class ModelVersionRecord
     public string? ApprovedBy { get; set; }
 
     public DateTimeOffset? ApprovedAt { get; set; }
+
+    /// <summary>The platform training run that produced the package (registered from <c>RegisterTrainedModel</c>); one version per run.</summary>
+    public Guid? TrainingRunId { get; set; }
+
+    /// <summary>The feature-store snapshot the run learned from.</summary>
+    public Guid? DatasetSnapshotId { get; set; }
+
+    /// <summary><c>sha256:</c> + hex of the snapshot's rows (from the run, else from the manifest's provenance).</summary>
+    public string? DatasetDigest { get; set; }
 }
 
 public enum DeploymentStatus
@@ -141,4 +150,29 @@ public sealed class ShadowEvaluation
     public DateTimeOffset PeriodEnd { get; set; }
 
     public DateTimeOffset ReceivedAt { get; set; }
+}
+
+/// <summary>
+/// A trained package the registry refused (<c>RegisterTrainedModel</c> that failed validation or conflicted), kept so
+/// the refusal is visible and a redelivered command is answered from here instead of validated again.
+/// </summary>
+public sealed class TrainedModelRejection
+{
+    public Guid TrainingRunId { get; set; }
+
+    public Guid DatasetSnapshotId { get; set; }
+
+    public required string ModelName { get; set; }
+
+    public required string ModelVersion { get; set; }
+
+    public required string RequestedBy { get; set; }
+
+    public string? PackageDigest { get; set; }
+
+    public required string Reason { get; set; }
+
+    public required string Detail { get; set; }
+
+    public DateTimeOffset RejectedAt { get; set; }
 }

@@ -20,6 +20,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<ShadowEvaluation> ShadowEvaluations => Set<ShadowEvaluation>();
 
+    public DbSet<TrainedModelRejection> TrainedModelRejections => Set<TrainedModelRejection>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -49,6 +51,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             version.Property(v => v.SigningKeyId).HasMaxLength(32);
             version.HasIndex(v => new { v.ModelName, v.Version }).IsUnique();
             version.HasIndex(v => v.ArtifactSha256);
+            version.Property(v => v.DatasetDigest).HasMaxLength(80);
+            version.HasIndex(v => v.TrainingRunId).IsUnique().HasFilter("training_run_id IS NOT NULL");
             version.HasOne<RegisteredModel>().WithMany().HasForeignKey(v => v.ModelName);
         });
 
@@ -93,6 +97,18 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             shadow.Property(e => e.GatewayId).HasMaxLength(128);
             shadow.Property(e => e.AssetClass).HasMaxLength(128);
             shadow.HasIndex(e => e.CandidateDigest);
+        });
+
+        modelBuilder.Entity<TrainedModelRejection>(rejection =>
+        {
+            rejection.ToTable("trained_model_rejections");
+            rejection.HasKey(r => r.TrainingRunId);
+            rejection.Property(r => r.ModelName).HasMaxLength(128);
+            rejection.Property(r => r.ModelVersion).HasMaxLength(64);
+            rejection.Property(r => r.RequestedBy).HasMaxLength(128);
+            rejection.Property(r => r.PackageDigest).HasMaxLength(80);
+            rejection.Property(r => r.Reason).HasMaxLength(64);
+            rejection.Property(r => r.Detail).HasMaxLength(4000);
         });
 
         modelBuilder.UseSnakeCaseColumns();

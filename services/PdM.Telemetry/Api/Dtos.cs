@@ -24,6 +24,9 @@ public sealed record TrainRunRequest
 
     public TrainingHyperparameters? Hyperparameters { get; init; }
 
+    /// <summary>ISO 14224 failure mode the model predicts; default PDE (RUL) or BRD (failure classification).</summary>
+    public string? FailureMode { get; init; }
+
     public int? Seed { get; init; }
 
     public int? Folds { get; init; }
@@ -46,13 +49,15 @@ public sealed record TrainingRunResponse(
     string? Error,
     DateTimeOffset QueuedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    string? RegistrationStatus,
+    string? RegistrationDetail)
 {
     public static TrainingRunResponse From(TrainingRunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
         return new(run.Id, run.SnapshotId, run.Status.ToString(), run.Stage, run.PercentComplete, run.DatasetDigest, run.ModelName, run.ModelVersion,
-            run.PackageDigest, run.PackagePath, run.MetricsJson, run.Error, run.QueuedAt, run.StartedAt, run.FinishedAt);
+            run.PackageDigest, run.PackagePath, run.MetricsJson, run.Error, run.QueuedAt, run.StartedAt, run.FinishedAt, run.RegistrationStatus, run.RegistrationDetail);
     }
 }
 

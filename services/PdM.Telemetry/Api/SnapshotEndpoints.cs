@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Features;
+using PdM.ServiceDefaults.Security;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
 
@@ -37,7 +38,7 @@ internal static class SnapshotEndpoints
             }
 
             return Results.Text(digest, "text/plain; charset=utf-8");
-        }).WithTags("Feature store");
+        }).WithTags("Feature store").RequireAuthorization(PdMPolicies.TrainingWrite);
 
         var snapshots = endpoints.MapGroup("/api/feature-store/snapshots").WithTags("Feature store");
 
@@ -64,12 +65,12 @@ internal static class SnapshotEndpoints
                 To = request.To ?? new DateTimeOffset(9999, 1, 1, 0, 0, 0, TimeSpan.Zero),
             }, cancellationToken);
             return Results.Json(SnapshotResponse.Of(snapshot), TelemetryJsonContext.Default.SnapshotResponse, statusCode: StatusCodes.Status201Created);
-        });
+        }).RequireAuthorization(PdMPolicies.TrainingWrite);
 
         snapshots.MapGet("/{id:guid}", async (Guid id, TelemetryDbContext db, CancellationToken cancellationToken) =>
         {
             var snapshot = await db.Snapshots.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
             return snapshot is null ? Results.NotFound() : Results.Json(SnapshotResponse.Of(snapshot), TelemetryJsonContext.Default.SnapshotResponse);
-        });
+        }).RequireAuthorization(PdMPolicies.TrainingRead);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using PdM.Contracts.Training;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Training;
+using PdM.ServiceDefaults.Security;
 
 namespace PdM.Telemetry.Api;
 
@@ -14,7 +15,7 @@ internal static class TrainingEndpoints
     {
         var runs = endpoints.MapGroup("/api/training/runs").WithTags("Training");
 
-        runs.MapPost("/", async (TrainRunRequest request, TrainingRunScheduler scheduler, TimeProvider clock, CancellationToken cancellationToken) =>
+        runs.MapPost("/", async (TrainRunRequest request, System.Security.Claims.ClaimsPrincipal caller, TrainingRunScheduler scheduler, TimeProvider clock, CancellationToken cancellationToken) =>
         {
             if (!Enum.TryParse<TrainingTaskKind>(request.Task, ignoreCase: true, out var task) || !Enum.IsDefined(task))
             {
@@ -37,9 +38,11 @@ internal static class TrainingEndpoints
                 ModelVersion = request.ModelVersion ?? "1.0.0",
                 AssetClass = request.AssetClass ?? string.Empty,
                 Hyperparameters = request.Hyperparameters ?? new TrainingHyperparameters(),
+                FailureMode = request.FailureMode,
                 Seed = request.Seed ?? 42,
                 Folds = request.Folds ?? 0,
-                RequestedBy = request.RequestedBy,
+                // The authenticated user, not a name in the body: the registry makes the requester the uploader (four eyes).
+                RequestedBy = caller.ToPdMCaller()?.User ?? request.RequestedBy,
                 OccurredAt = clock.GetUtcNow(),
             };
             var result = await scheduler.ScheduleAsync(command, cancellationToken);
@@ -51,7 +54,7 @@ internal static class TrainingEndpoints
             var body = TrainingRunResponse.From(result.Run);
             return Results.Json(body, TelemetryJsonContext.Default.TrainingRunResponse,
                 statusCode: result.Created ? StatusCodes.Status202Accepted : StatusCodes.Status200OK);
-        });
+        }).RequireAuthorization(PdMPolicies.TrainingWrite);
 
         runs.MapGet("/{id:guid}", async (Guid id, TelemetryDbContext db, CancellationToken cancellationToken) =>
         {
@@ -59,7 +62,7 @@ internal static class TrainingEndpoints
             return run is null
                 ? Results.NotFound()
                 : Results.Json(TrainingRunResponse.From(run), TelemetryJsonContext.Default.TrainingRunResponse);
-        });
+        }).RequireAuthorization(PdMPolicies.TrainingRead);
 
         runs.MapGet("/{id:guid}/card", async (Guid id, TelemetryDbContext db, CancellationToken cancellationToken) =>
         {
@@ -72,6 +75,6 @@ internal static class TrainingEndpoints
             return run.CardMarkdown is null
                 ? Results.Problem($"run {id} is {run.Status} ({run.Stage}); the card exists once it succeeded", statusCode: StatusCodes.Status409Conflict)
                 : Results.Text(run.CardMarkdown, "text/markdown; charset=utf-8");
-        });
+        }).RequireAuthorization(PdMPolicies.TrainingRead);
     }
 }

@@ -207,4 +207,42 @@ public sealed class TrainingRunRecord
     public DateTimeOffset? StartedAt { get; set; }
 
     public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>Pending once the package was sent to the registry; Registered or Rejected when the registry answered.</summary>
+    public string? RegistrationStatus { get; set; }
+
+    /// <summary>The registered <c>name@version</c>, or the registry's reason and detail for a rejection.</summary>
+    public string? RegistrationDetail { get; set; }
+}
+
+public static class RegistrationStatuses
+{
+    public const string Pending = "Pending";
+    public const string Registered = "Registered";
+    public const string Rejected = "Rejected";
+}
+
+/// <summary>
+/// An event or command the module publishes, written in the same transaction as the state change it announces and
+/// published afterwards by <see cref="Outbox.TelemetryOutboxDispatcher"/> (so a crash or a broker outage between the
+/// commit and the publish loses nothing).
+/// </summary>
+public sealed class TelemetryOutboxMessage
+{
+    public long Id { get; set; }
+
+    /// <summary>The contract's type name (<c>TrainingRunCompleted</c>, <c>RegisterTrainedModel</c>, …).</summary>
+    public required string MessageType { get; set; }
+
+    public required string PayloadJson { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset NextAttemptAt { get; set; }
+
+    public DateTimeOffset? PublishedAt { get; set; }
+
+    public int Attempts { get; set; }
+
+    public string? LastError { get; set; }
 }

@@ -61,6 +61,12 @@ public sealed partial class TrainingRunScheduler(TelemetryDbContext db, Training
             return "modelName (≤ 100 characters) and assetClass are required";
         }
 
+        if (!RegistrableName().IsMatch(command.ModelName))
+        {
+            // The registry refuses other names; better now than after the training time.
+            return $"modelName '{command.ModelName}' must start with a letter or digit and hold only letters, digits, '.', '_' and '-' (the registry's model names)";
+        }
+
         if (command.Folds is 1 or < 0 or > 20)
         {
             return "folds must be 0 (no evaluation) or in [2, 20]";
@@ -82,6 +88,9 @@ public sealed partial class TrainingRunScheduler(TelemetryDbContext db, Training
 
         return await db.Snapshots.AnyAsync(s => s.Id == command.SnapshotId, cancellationToken) ? null : $"snapshot {command.SnapshotId} does not exist";
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    private static partial System.Text.RegularExpressions.Regex RegistrableName();
 
     [LoggerMessage(EventId = 7301, Level = LogLevel.Information, Message = "Training run {RunId} queued: snapshot {SnapshotId}, {Task} with {Algorithm}")]
     private static partial void LogQueued(ILogger logger, Guid runId, Guid snapshotId, TrainingTaskKind task, TrainingAlgorithm algorithm);

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PdM.Contracts.Registry;
 using PdM.Contracts.Training;
 using PdM.ModelPackage;
+using PdM.Telemetry.Outbox;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
 using PdM.Training;
@@ -18,13 +19,16 @@ namespace PdM.Telemetry.Training;
 /// <summary>
 /// Runs queued training runs one at a time in the background: read the snapshot (refused if its digest changed),
 /// train, optionally cross-validate grouped by asset, write the model package to the model store with provenance
-/// (run id, snapshot digest) and the model card, then publish <see cref="TrainingRunCompleted"/>. Progress is stored
-/// and published as <see cref="TrainingRunProgressed"/>. At start, runs left Queued or Running by a previous
-/// process are picked up again.
+/// (run id, snapshot digest) and the model card, then announce <see cref="TrainingRunCompleted"/> and send the package
+/// to the registry (<see cref="RegisterTrainedModel"/>). Progress is stored and announced as
+/// <see cref="TrainingRunProgressed"/>. Every message goes through the module's outbox in the same transaction as the
+/// run's state change, so none is lost between the commit and the bus. At start, runs left Queued or Running by a
+/// previous process are picked up again.
 /// </summary>
 public sealed partial class TrainingRunner(
     IServiceScopeFactory scopes,
     TrainingRunChannel queue,
+    TelemetryOutbox outbox,
     IOptions<TrainingOptions> options,
     FeatureStoreTelemetry telemetry,
     TimeProvider clock,
@@ -72,7 +76,6 @@ public sealed partial class TrainingRunner(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TelemetryDbContext>();
-        var bus = scope.ServiceProvider.GetRequiredService<IPublishEndpoint>();
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);
         if (run is null || run.Status is TrainingRunStatus.Succeeded or TrainingRunStatus.Failed)
         {
@@ -84,18 +87,18 @@ public sealed partial class TrainingRunner(
         run.StartedAt = clock.GetUtcNow();
         try
         {
-            await ProgressAsync(db, bus, run, "loading", 5, "reading snapshot " + command.SnapshotId, cancellationToken);
+            await ProgressAsync(db, run, "loading", 5, "reading snapshot " + command.SnapshotId, cancellationToken);
             var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotService>();
             var (data, problem) = await snapshots.ReadAsync(command.SnapshotId, cancellationToken);
             if (data is null)
             {
-                await FailAsync(db, bus, run, problem!, cancellationToken);
+                await FailAsync(db, run, problem!, cancellationToken);
                 return;
             }
 
             run.DatasetDigest = data.Snapshot.Digest;
             var treeOptions = ToTreeOptions(command);
-            await ProgressAsync(db, bus, run, "training", 20,
+            await ProgressAsync(db, run, "training", 20,
                 string.Create(CultureInfo.InvariantCulture, $"{data.Set.Examples.Count} rows, {data.Set.FeatureCount} features: {treeOptions}"), cancellationToken);
             var stopwatch = Stopwatch.StartNew();
             var model = await Task.Run(() => TreeModelTrainer.Train(data.Set, treeOptions), cancellationToken);
@@ -105,7 +108,7 @@ public sealed partial class TrainingRunner(
             ClassificationCvResult? classificationCv = null;
             if (command.Folds >= 2)
             {
-                await ProgressAsync(db, bus, run, "evaluating", 50, command.Folds.ToString(CultureInfo.InvariantCulture) + "-fold CV grouped by asset", cancellationToken);
+                await ProgressAsync(db, run, "evaluating", 50, command.Folds.ToString(CultureInfo.InvariantCulture) + "-fold CV grouped by asset", cancellationToken);
                 if (treeOptions.Task == TrainingTask.RulRegression)
                 {
                     rulCv = await Task.Run(() => CrossValidation.Rul(data.Set, treeOptions, command.Folds), cancellationToken);
@@ -116,7 +119,7 @@ public sealed partial class TrainingRunner(
                 }
             }
 
-            await ProgressAsync(db, bus, run, "packaging", 85, "writing the model package", cancellationToken);
+            await ProgressAsync(db, run, "packaging", 85, "writing the model package", cancellationToken);
             var runDir = Path.GetFullPath(Path.Combine(options.Value.ModelStorePath, run.Id.ToString("N")));
             var packageDir = Path.Combine(runDir, "package");
             var regression = treeOptions.Task == TrainingTask.RulRegression;
@@ -128,6 +131,7 @@ public sealed partial class TrainingRunner(
                 Thresholds = regression
                     ? new DecisionThresholds { RulWatch = 50, RulAlert = 30, RulDanger = 15 }
                     : new DecisionThresholds { FailureProbabilityWatch = 0.3, FailureProbabilityAlert = 0.5, FailureProbabilityDanger = 0.8 },
+                FailureMode = command.FailureMode ?? (regression ? TrainingDefaults.RulFailureMode : TrainingDefaults.FailureClassificationMode),
                 TrainingRunId = run.Id.ToString(),
                 CreatedAt = clock.GetUtcNow(),
                 CreatedBy = "PdM.Telemetry training runner" + (command.RequestedBy is { Length: > 0 } who ? " for " + who : string.Empty),
@@ -157,6 +161,15 @@ public sealed partial class TrainingRunner(
             });
             await File.WriteAllTextAsync(Path.Combine(runDir, "model-card.md"), card, cancellationToken);
 
+            var packageBytes = (long)modelBytes.Length + manifestBytes.Length;
+            if (packageBytes > options.Value.MaxRegistrationBytes)
+            {
+                await FailAsync(db, run, string.Create(CultureInfo.InvariantCulture,
+                    $"the package is {packageBytes} bytes (model.onnx {modelBytes.Length}, manifest.json {manifestBytes.Length}), above Training:MaxRegistrationBytes = {options.Value.MaxRegistrationBytes}: it was written to {packageDir} but not sent to the registry (train fewer or smaller trees, or raise the limit)"),
+                    cancellationToken);
+                return;
+            }
+
             run.ModelName = manifest.Name;
             run.ModelVersion = manifest.Version;
             run.PackagePath = packageDir;
@@ -164,9 +177,13 @@ public sealed partial class TrainingRunner(
             run.CardMarkdown = card;
             run.MetricsJson = Metrics(trainingTime, rulCv, classificationCv);
             run.Status = TrainingRunStatus.Succeeded;
-            run.FinishedAt = clock.GetUtcNow();
-            await ProgressAsync(db, bus, run, "completed", 100, null, cancellationToken);
-            await bus.Publish(new TrainingRunCompleted
+            run.RegistrationStatus = RegistrationStatuses.Pending;
+            var now = clock.GetUtcNow();
+            run.FinishedAt = now;
+
+            // The run's success, its events and the registration commit together: all or none.
+            Announce(db, run, "completed", 100, null, now);
+            TelemetryOutbox.Add(db, new TrainingRunCompleted
             {
                 RunId = run.Id,
                 Succeeded = true,
@@ -176,8 +193,25 @@ public sealed partial class TrainingRunner(
                 ModelVersion = run.ModelVersion,
                 PackageDigest = digest,
                 PackagePath = packageDir,
-                OccurredAt = clock.GetUtcNow(),
-            }, cancellationToken);
+                OccurredAt = now,
+            }, TrainingContractsJsonContext.Default.TrainingRunCompleted, now);
+            TelemetryOutbox.Add(db, new RegisterTrainedModel
+            {
+                CommandId = run.Id,
+                TrainingRunId = run.Id,
+                DatasetSnapshotId = run.SnapshotId,
+                DatasetDigest = run.DatasetDigest,
+                RequestedBy = string.IsNullOrWhiteSpace(command.RequestedBy) ? null : command.RequestedBy,
+                ModelName = manifest.Name,
+                ModelVersion = manifest.Version,
+                AssetClass = manifest.AssetClass,
+                PackageDigest = digest,
+                ModelOnnx = modelBytes,
+                ManifestJson = manifestBytes,
+                OccurredAt = now,
+            }, RegistryJsonContext.Default.RegisterTrainedModel, now);
+            await db.SaveChangesAsync(cancellationToken);
+            outbox.Wake();
             telemetry.TrainingRuns.Add(1, new KeyValuePair<string, object?>("result", "succeeded"));
             LogSucceeded(logger, run.Id, manifest.Name, manifest.Version, digest, packageDir);
         }
@@ -185,7 +219,7 @@ public sealed partial class TrainingRunner(
         {
             // A run fails as a whole (bad hyperparameters for this data, disk full, ML.NET refusing a set): record why.
             LogFailed(logger, ex, run.Id);
-            await FailAsync(db, bus, run, ex.GetType().Name + ": " + ex.Message, cancellationToken);
+            await FailAsync(db, run, ex.GetType().Name + ": " + ex.Message, cancellationToken);
         }
     }
 
@@ -210,30 +244,47 @@ public sealed partial class TrainingRunner(
         return JsonSerializer.Serialize(metrics, TelemetryJsonContext.Default.DictionaryStringDouble);
     }
 
-    private async Task ProgressAsync(TelemetryDbContext db, IPublishEndpoint bus, TrainingRunRecord run, string stage, int percent, string? detail, CancellationToken cancellationToken)
+    private async Task ProgressAsync(TelemetryDbContext db, TrainingRunRecord run, string stage, int percent, string? detail, CancellationToken cancellationToken)
+    {
+        Announce(db, run, stage, percent, detail, clock.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+        outbox.Wake();
+    }
+
+    /// <summary>The stage change and its event, for the caller's next SaveChanges (one transaction).</summary>
+    private static void Announce(TelemetryDbContext db, TrainingRunRecord run, string stage, int percent, string? detail, DateTimeOffset now)
     {
         run.Stage = stage;
         run.PercentComplete = percent;
-        await db.SaveChangesAsync(cancellationToken);
-        await bus.Publish(new TrainingRunProgressed { RunId = run.Id, Stage = stage, PercentComplete = percent, Detail = detail, OccurredAt = clock.GetUtcNow() }, cancellationToken);
+        TelemetryOutbox.Add(db, new TrainingRunProgressed { RunId = run.Id, Stage = stage, PercentComplete = percent, Detail = detail, OccurredAt = now },
+            TrainingContractsJsonContext.Default.TrainingRunProgressed, now);
     }
 
-    private async Task FailAsync(TelemetryDbContext db, IPublishEndpoint bus, TrainingRunRecord run, string error, CancellationToken cancellationToken)
+    private async Task FailAsync(TelemetryDbContext db, TrainingRunRecord run, string error, CancellationToken cancellationToken)
     {
+        // A SaveChanges that threw leaves its rows Added: they announced what did not happen and must not commit now.
+        foreach (var unsaved in db.ChangeTracker.Entries<TelemetryOutboxMessage>().Where(e => e.State == EntityState.Added).ToList())
+        {
+            unsaved.State = EntityState.Detached;
+        }
+
+        var now = clock.GetUtcNow();
         run.Status = TrainingRunStatus.Failed;
+        run.RegistrationStatus = null;
         run.Stage = "failed";
         run.Error = error.Length > 2000 ? error[..2000] : error;
-        run.FinishedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        await bus.Publish(new TrainingRunCompleted
+        run.FinishedAt = now;
+        TelemetryOutbox.Add(db, new TrainingRunCompleted
         {
             RunId = run.Id,
             Succeeded = false,
             SnapshotId = run.SnapshotId,
             DatasetDigest = run.DatasetDigest,
             Error = run.Error,
-            OccurredAt = clock.GetUtcNow(),
-        }, cancellationToken);
+            OccurredAt = now,
+        }, TrainingContractsJsonContext.Default.TrainingRunCompleted, now);
+        await db.SaveChangesAsync(cancellationToken);
+        outbox.Wake();
         telemetry.TrainingRuns.Add(1, new KeyValuePair<string, object?>("result", "failed"));
     }
 

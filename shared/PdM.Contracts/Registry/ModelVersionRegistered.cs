@@ -26,5 +26,11 @@ public sealed record ModelVersionRegistered
 
     public string? DatasetDigest { get; init; }
 
+    /// <summary>The training run that produced the package, when it was registered from one (<see cref="RegisterTrainedModel"/>).</summary>
+    public Guid? TrainingRunId { get; init; }
+
+    /// <summary>The feature-store snapshot the run learned from (its digest is <see cref="DatasetDigest"/>).</summary>
+    public Guid? DatasetSnapshotId { get; init; }
+
     public required DateTimeOffset OccurredAt { get; init; }
 }

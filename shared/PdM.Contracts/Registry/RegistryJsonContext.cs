@@ -12,4 +12,6 @@ namespace PdM.Contracts.Registry;
 [JsonSerializable(typeof(ModelDeploymentRequested))]
 [JsonSerializable(typeof(ModelDeploymentSucceeded))]
 [JsonSerializable(typeof(ModelDeploymentFailed))]
+[JsonSerializable(typeof(RegisterTrainedModel))]
+[JsonSerializable(typeof(ModelVersionRejected))]
 public sealed partial class RegistryJsonContext : JsonSerializerContext;

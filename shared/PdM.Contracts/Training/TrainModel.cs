@@ -23,6 +23,9 @@ public sealed record TrainModel
     /// <summary>The gateway asset class the package is for (its model slot).</summary>
     public required string AssetClass { get; init; }
 
+    /// <summary>ISO 14224 failure mode the model predicts (the work orders' failure mode); default PDE for RUL, BRD for failure classification.</summary>
+    public string? FailureMode { get; init; }
+
     public TrainingHyperparameters Hyperparameters { get; init; } = new();
 
     public int Seed { get; init; } = 42;

@@ -1,0 +1,137 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using PdM.Contracts.Registry;
+using PdM.ModelPackage;
+using PdM.Registry.Api;
+using PdM.Registry.Artifacts;
+using PdM.Registry.Outbox;
+using PdM.Registry.Persistence;
+
+namespace PdM.Registry.Consumers;
+
+/// <summary>
+/// Registers a package a training run produced, through exactly the HTTP upload's validation and storage
+/// (<see cref="ModelUploads.RegisterPackageAsync"/>): the requester is the uploader (else <c>training-run:{id}</c>), and
+/// the run and dataset snapshot are recorded on the version and in its <see cref="ModelVersionRegistered"/>. One
+/// version per run: a redelivered command finds the version (or the recorded rejection) and adds nothing. A refused
+/// package is recorded and announced as <see cref="ModelVersionRejected"/> with the validation's reason.
+/// </summary>
+public sealed partial class RegisterTrainedModelConsumer(
+    RegistryDbContext db,
+    ModelUploads uploads,
+    ArtifactAddresses addresses,
+    TrainedModelAutoPromotion autoPromotion,
+    RegistryOutboxSignal signal,
+    TimeProvider clock,
+    ILogger<RegisterTrainedModelConsumer> logger) : IConsumer<RegisterTrainedModel>
+{
+    public async Task Consume(ConsumeContext<RegisterTrainedModel> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var command = context.Message;
+        var ct = context.CancellationToken;
+        var existing = await db.Versions.AsNoTracking().SingleOrDefaultAsync(v => v.TrainingRunId == command.TrainingRunId, ct);
+        if (existing is not null)
+        {
+            // Redelivered (or registered before a crash that lost the ack): only a promotion that did not happen yet is retried.
+            LogAlreadyRegistered(logger, command.TrainingRunId, existing.ModelName, existing.Version);
+            await autoPromotion.PromoteAsync(existing, ct);
+            return;
+        }
+
+        if (await db.TrainedModelRejections.AsNoTracking().AnyAsync(r => r.TrainingRunId == command.TrainingRunId, ct))
+        {
+            LogAlreadyRejected(logger, command.TrainingRunId);
+            return;
+        }
+
+        var uploader = string.IsNullOrWhiteSpace(command.RequestedBy) ? "training-run:" + command.TrainingRunId.ToString("D") : command.RequestedBy.Trim();
+        var work = Path.Combine(Path.GetTempPath(), "pdm-registry-trained-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        RegistrationOutcome outcome;
+        try
+        {
+            await File.WriteAllBytesAsync(Path.Combine(work, ModelPackageFiles.ModelFileName), command.ModelOnnx, ct);
+            await File.WriteAllBytesAsync(Path.Combine(work, ModelPackageFiles.ManifestFileName), command.ManifestJson, ct);
+            outcome = await uploads.RegisterPackageAsync(
+                new PackageSubmission(command.ModelName, work, uploader, addresses.For,
+                    new TrainedPackageProvenance(command.TrainingRunId, command.DatasetSnapshotId, command.DatasetDigest)),
+                ct);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+
+        if (outcome.Version is { } registered)
+        {
+            await autoPromotion.PromoteAsync(registered, ct);
+            return;
+        }
+
+        // A concurrent delivery of the same command won the unique run id: that is not a rejection.
+        db.ChangeTracker.Clear();
+        if (await db.Versions.AsNoTracking().AnyAsync(v => v.TrainingRunId == command.TrainingRunId, ct))
+        {
+            return;
+        }
+
+        await RecordRejectionAsync(command, uploader, outcome.Reason!, outcome.Detail!, ct);
+    }
+
+    private async Task RecordRejectionAsync(RegisterTrainedModel command, string requestedBy, string reason, string detail, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        db.TrainedModelRejections.Add(new TrainedModelRejection
+        {
+            TrainingRunId = command.TrainingRunId,
+            DatasetSnapshotId = command.DatasetSnapshotId,
+            ModelName = Clip(command.ModelName, 128),
+            ModelVersion = Clip(command.ModelVersion, 64),
+            RequestedBy = Clip(requestedBy, 128),
+            PackageDigest = command.PackageDigest,
+            Reason = Clip(reason, 64),
+            Detail = Clip(detail, 4000),
+            RejectedAt = now,
+        });
+        RegistryOutbox.Enqueue(db, new ModelVersionRejected
+        {
+            EventId = Guid.CreateVersion7(now),
+            ModelName = command.ModelName,
+            ModelVersion = command.ModelVersion,
+            AssetClass = command.AssetClass,
+            TrainingRunId = command.TrainingRunId,
+            DatasetSnapshotId = command.DatasetSnapshotId,
+            DatasetDigest = command.DatasetDigest,
+            PackageDigest = command.PackageDigest,
+            RequestedBy = requestedBy,
+            Reason = reason,
+            Detail = detail,
+            OccurredAt = now,
+        }, now);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // Another delivery recorded the same rejection first.
+            return;
+        }
+
+        signal.Set();
+        LogRejected(logger, command.TrainingRunId, command.ModelName, command.ModelVersion, reason, detail);
+    }
+
+    private static string Clip(string text, int length) => text.Length > length ? text[..length] : text;
+
+    [LoggerMessage(EventId = 3161, Level = LogLevel.Information, Message = "Training run {RunId} is already registered as {ModelName}@{ModelVersion}; nothing new")]
+    private static partial void LogAlreadyRegistered(ILogger logger, Guid runId, string modelName, string modelVersion);
+
+    [LoggerMessage(EventId = 3162, Level = LogLevel.Information, Message = "Training run {RunId}'s package was already rejected; nothing new")]
+    private static partial void LogAlreadyRejected(ILogger logger, Guid runId);
+
+    [LoggerMessage(EventId = 3163, Level = LogLevel.Warning, Message = "Package of training run {RunId} ({ModelName}@{ModelVersion}) rejected: {Reason}: {Detail}")]
+    private static partial void LogRejected(ILogger logger, Guid runId, string modelName, string modelVersion, string reason, string detail);
+}

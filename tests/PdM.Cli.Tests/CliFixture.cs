@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using PdM.Registry;
+using PdM.Testing;
+
+namespace PdM.Cli.Tests;
+
+/// <summary>A Registry host in Development (so the development issuer is on) with its own database, vhost and folders.</summary>
+public sealed class CliFixture : IAsyncLifetime
+{
+    private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-cli-test-" + Guid.NewGuid().ToString("N"));
+    private TestDatabase? _database;
+    private ModuleTestHost? _host;
+
+    public string Server { get; private set; } = null!;
+
+    public LogCapture Logs { get; } = new();
+
+    public async Task InitializeAsync()
+    {
+        _database = await TestDatabase.CreateAsync("cli");
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("cli"));
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
+            ["Messaging:Transport"] = "RabbitMq",
+            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
+            ["Registry:StateDirectory"] = Path.Combine(_state, "registry"),
+            ["Auth:DevelopmentIssuer:KeyPath"] = Path.Combine(_state, "auth", "dev-issuer.pem"),
+            ["Registry:OutboxPollInterval"] = "00:00:00.200",
+        };
+        _host = await ModuleTestHost.StartAsync(RegistryModule.Descriptor, settings, Logs, environment: "Development");
+        Server = _host.Api.BaseAddress!.ToString();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+        {
+            await _host.DisposeAsync();
+        }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
+        if (Directory.Exists(_state))
+        {
+            Directory.Delete(_state, recursive: true);
+        }
+    }
+
+    /// <summary>A package directory as training writes it: a committed test model renamed and re-versioned.</summary>
+    public static string Package(string source, string name, string version = "1.0.0")
+    {
+        var from = Path.Combine(LocalDependencies.RepositoryRoot, "tests", "models", "generated", source);
+        var to = Path.Combine(Path.GetTempPath(), "pdm-cli-packages", name + "-" + version);
+        Directory.CreateDirectory(to);
+        File.Copy(Path.Combine(from, "model.onnx"), Path.Combine(to, "model.onnx"), overwrite: true);
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(from, "manifest.json")))!.AsObject();
+        manifest["name"] = name;
+        manifest["version"] = version;
+        File.WriteAllText(Path.Combine(to, "manifest.json"), manifest.ToJsonString());
+        return to;
+    }
+}
