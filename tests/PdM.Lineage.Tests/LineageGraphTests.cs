@@ -13,40 +13,9 @@ public sealed class LineageGraphTests(LineageFixture fixture) : IClassFixture<Li
     [Fact]
     public async Task A_work_order_traces_back_to_the_model_version_its_uploader_approver_run_and_data_and_the_model_forward_to_outcomes()
     {
-        var digest = new string('e', 64);
-        var deploymentId = Guid.NewGuid();
-        var workOrderId = Guid.NewGuid();
-        var predictionId = Guid.NewGuid();
-        var caseId = Guid.NewGuid();
-        var now = DateTimeOffset.UtcNow;
-        await fixture.Bus.Publish(new ModelVersionRegistered
-        {
-            EventId = Guid.NewGuid(), ModelName = "brg-rul", ModelVersion = "4.0.0", AssetClass = "pump", PackageDigest = digest,
-            ArtifactSha256 = new string('f', 64), ArtifactUrl = "http://registry/api/artifacts/x", UploadedBy = "alice",
-            TrainingRun = "run-42", DatasetDigest = "sha256:cafe", OccurredAt = now,
-        });
-        await fixture.Bus.Publish(new ModelPromoted
-        {
-            EventId = Guid.NewGuid(), DeploymentId = deploymentId, ModelName = "brg-rul", ModelVersion = "4.0.0", PackageDigest = digest,
-            SiteIds = ["plant-a"], FromStage = ModelStage.Canary, ToStage = ModelStage.Production, PromotedBy = "bob", UploadedBy = "alice", OccurredAt = now,
-        });
-        await fixture.Bus.Publish(new ModelDeploymentSucceeded
-        {
-            EventId = Guid.NewGuid(), DeploymentId = deploymentId, SiteId = "plant-a", GatewayId = "edge-3", ModelName = "brg-rul", ModelVersion = "4.0.0",
-            PackageDigest = digest, Stage = ModelStage.Production, OccurredAt = now,
-        });
-        await fixture.Bus.Publish(new WorkOrderRaised
-        {
-            WorkOrderId = workOrderId, SiteId = "plant-a", AssetId = "PUMP-101", FailureMode = "VIB", Priority = WorkOrderPriority.High, ExternalKey = "PDM-77",
-            SourcePredictionId = predictionId, CaseId = caseId, OccurredAt = now,
-            Provenance = new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "edge-3", ModelName = "brg-rul", ModelVersion = "4.0.0", ModelDigest = digest },
-        });
-        await fixture.Bus.Publish(new MaintenanceOutcomeRecorded
-        {
-            OutcomeId = Guid.NewGuid(), CaseId = caseId, WorkOrderId = workOrderId, SiteId = "plant-a", AssetId = "PUMP-101", FailureMode = "VIB",
-            Outcome = MaintenanceOutcome.FailureConfirmed, ClosedAt = now, Source = "maximo", SourcePredictionIds = [predictionId],
-            Provenance = new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "edge-3" }, OccurredAt = now,
-        });
+        var chain = new LifecycleChain("brg-rul", "4.0.0", "plant-a", "edge-3", "run-42", "sha256:cafe");
+        await chain.PublishAsync(fixture.Bus, uploader: "alice", approver: "bob", asset: "PUMP-101");
+        var (digest, deploymentId, workOrderId, predictionId, caseId) = (chain.Digest, chain.DeploymentId, chain.WorkOrderId, chain.PredictionId, chain.CaseId);
 
         var back = await Eventually.Until(Trace($"/api/lineage/work-orders/{workOrderId}"),
             t => t is not null && t.Nodes.Any(n => n.Id == "dataset:sha256:cafe") && t.Nodes.Any(n => n.Id == "person:bob"), TimeSpan.FromSeconds(30), "the backward trace");

@@ -14,40 +14,9 @@ public sealed class OpenLineageExportTests(LineageFixture fixture) : IClassFixtu
     [Fact]
     public async Task The_graph_exports_as_OpenLineage_run_events_from_dataset_to_model_to_site_and_work_order_with_the_people_and_live_precision()
     {
-        var digest = new string('a', 64);
-        var deploymentId = Guid.NewGuid();
-        var workOrderId = Guid.NewGuid();
-        var predictionId = Guid.NewGuid();
-        var caseId = Guid.NewGuid();
-        var now = DateTimeOffset.UtcNow;
-        await fixture.Bus.Publish(new ModelVersionRegistered
-        {
-            EventId = Guid.NewGuid(), ModelName = "ol-rul", ModelVersion = "1.2.0", AssetClass = "pump", PackageDigest = digest,
-            ArtifactSha256 = new string('b', 64), ArtifactUrl = "http://registry/api/artifacts/x", UploadedBy = "alice",
-            TrainingRun = "run-ol-1", DatasetDigest = "sha256:beef", OccurredAt = now,
-        });
-        await fixture.Bus.Publish(new ModelPromoted
-        {
-            EventId = Guid.NewGuid(), DeploymentId = deploymentId, ModelName = "ol-rul", ModelVersion = "1.2.0", PackageDigest = digest,
-            SiteIds = ["plant-ol"], FromStage = ModelStage.Canary, ToStage = ModelStage.Production, PromotedBy = "bob", UploadedBy = "alice", OccurredAt = now,
-        });
-        await fixture.Bus.Publish(new ModelDeploymentSucceeded
-        {
-            EventId = Guid.NewGuid(), DeploymentId = deploymentId, SiteId = "plant-ol", GatewayId = "edge-ol", ModelName = "ol-rul", ModelVersion = "1.2.0",
-            PackageDigest = digest, Stage = ModelStage.Production, OccurredAt = now,
-        });
-        await fixture.Bus.Publish(new WorkOrderRaised
-        {
-            WorkOrderId = workOrderId, SiteId = "plant-ol", AssetId = "PUMP-9", FailureMode = "VIB", Priority = WorkOrderPriority.High, ExternalKey = "PDM-OL-1",
-            SourcePredictionId = predictionId, CaseId = caseId, OccurredAt = now,
-            Provenance = new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "edge-ol", ModelName = "ol-rul", ModelVersion = "1.2.0", ModelDigest = digest },
-        });
-        await fixture.Bus.Publish(new MaintenanceOutcomeRecorded
-        {
-            OutcomeId = Guid.NewGuid(), CaseId = caseId, WorkOrderId = workOrderId, SiteId = "plant-ol", AssetId = "PUMP-9", FailureMode = "VIB",
-            Outcome = MaintenanceOutcome.FailureConfirmed, ClosedAt = now, Source = "maximo", SourcePredictionIds = [predictionId],
-            Provenance = new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "edge-ol" }, OccurredAt = now,
-        });
+        var chain = new LifecycleChain("ol-rul", "1.2.0", "plant-ol", "edge-ol", "run-ol-1", "sha256:beef");
+        await chain.PublishAsync(fixture.Bus, uploader: "alice", approver: "bob", asset: "PUMP-9");
+        var (deploymentId, workOrderId, caseId) = (chain.DeploymentId, chain.WorkOrderId, chain.CaseId);
 
         var events = await Eventually.Until(
             async () => JsonNode.Parse(await fixture.Api.GetStringAsync("/api/lineage/openlineage?limit=5000"))!.AsArray(),
