@@ -15,6 +15,13 @@ if (args.Length > 0 && args[0] == "idle")
     return 0;
 }
 
+if (args.Length > 0 && args[0] == "publish")
+{
+    // For profiling one consumer by hand: publish the stream (port, messages, readings per message) and exit.
+    await BenchStream.Publish(int.Parse(args[1], CultureInfo.InvariantCulture), int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture));
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "consumer")
 {
     return await Consumers.Run(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args[4], int.Parse(args[5], CultureInfo.InvariantCulture));
