@@ -18,6 +18,9 @@ PGPASSWORD=pdm psql -q -h "$pg_host" -p "$pg_port" -U pdm -d postgres -c 'DROP D
 export ConnectionStrings__Postgres="Host=$pg_host;Port=$pg_port;Username=pdm;Password=pdm;Database=pdm_demo"
 export Journal__Path="$PWD/.state/demo/journal.db"
 export Inference__ModelStorePath="$PWD/.state/demo/models"
+# The registry's development signing key and artifacts, and the development token issuer's key, under .state/ (not
+# in the build output), so `pdm token` keeps working across runs and `git clean` of bin/ loses nothing.
+export PDM_STATE_DIR="${PDM_STATE_DIR:-$PWD/.state}"
 rm -rf .state/demo
 
 cleanup() {
