@@ -13,7 +13,7 @@ build: ## Build the solution (warnings are errors)
 test: ## Install/start PostgreSQL, RabbitMQ, Mosquitto on loopback, run every test project, print "N passed, N failed"
 	@bash scripts/test.sh
 
-run: ## The whole platform on embedded defaults: simulator → gateway → work orders (Ctrl-C stops it all)
+run: ## The whole platform on embedded defaults: simulator → gateway → rules, then a model trained in the background → work orders (Ctrl-C stops it all)
 	@bash scripts/run.sh
 
 bench-ingest: ## Ingest throughput: mosquitto_sub vs bare MQTTnet vs the gateway pipeline (about 2 minutes)
