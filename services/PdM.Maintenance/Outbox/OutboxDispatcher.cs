@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -11,6 +9,7 @@ using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Cmms;
 using PdM.Maintenance.Persistence;
 using PdM.Maintenance.Policy;
+using PdM.ServiceDefaults;
 
 namespace PdM.Maintenance.Outbox;
 
@@ -122,14 +121,14 @@ public sealed partial class OutboxDispatcher(
 
     private async Task PublishAsync(MaintenanceDbContext db, IBus bus, OutboxMessage row, CancellationToken cancellationToken)
     {
-        var messageId = MessageIdFor(row.Id);
+        var messageId = OutboxPublishing.MessageId("pdm.maintenance.outbox", row.Id);
         try
         {
             Task publish = row.Destination switch
             {
-                nameof(WorkOrderRaised) => bus.Publish(Read(row, MaintenanceJsonContext.Default.WorkOrderRaised), c => c.MessageId = messageId, cancellationToken),
-                nameof(MaintenanceCaseEscalated) => bus.Publish(Read(row, MaintenanceJsonContext.Default.MaintenanceCaseEscalated), c => c.MessageId = messageId, cancellationToken),
-                nameof(MaintenanceOutcomeRecorded) => bus.Publish(Read(row, MaintenanceJsonContext.Default.MaintenanceOutcomeRecorded), c => c.MessageId = messageId, cancellationToken),
+                nameof(WorkOrderRaised) => OutboxPublishing.Publish(bus, row.PayloadJson, MaintenanceJsonContext.Default.WorkOrderRaised, messageId, cancellationToken),
+                nameof(MaintenanceCaseEscalated) => OutboxPublishing.Publish(bus, row.PayloadJson, MaintenanceJsonContext.Default.MaintenanceCaseEscalated, messageId, cancellationToken),
+                nameof(MaintenanceOutcomeRecorded) => OutboxPublishing.Publish(bus, row.PayloadJson, MaintenanceJsonContext.Default.MaintenanceOutcomeRecorded, messageId, cancellationToken),
                 _ => throw new InvalidOperationException($"outbox row {row.Id} names unknown message type '{row.Destination}'"),
             };
             await publish;
@@ -292,6 +291,9 @@ public sealed partial class OutboxDispatcher(
         }
     }
 
+    private static T Read<T>(OutboxMessage row, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
+        JsonSerializer.Deserialize(row.PayloadJson, type) ?? throw new InvalidOperationException($"outbox row {row.Id} has an empty payload");
+
     private static void Park(List<OutboxMessage> rows, string error)
     {
         foreach (var row in rows)
@@ -299,16 +301,6 @@ public sealed partial class OutboxDispatcher(
             row.Status = OutboxStatus.Parked;
             row.LastError = HttpResponses.Clip(error, 2000);
         }
-    }
-
-    private static T Read<T>(OutboxMessage row, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        JsonSerializer.Deserialize(row.PayloadJson, type) ?? throw new InvalidOperationException($"outbox row {row.Id} has an empty payload");
-
-    /// <summary>The same row always publishes with the same message id, so a re-publish after a crash is deduplicated downstream.</summary>
-    private static Guid MessageIdFor(long rowId)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"pdm.maintenance.outbox:{rowId}"));
-        return new Guid(hash.AsSpan(0, 16));
     }
 
     [LoggerMessage(EventId = 2201, Level = LogLevel.Information, Message = "Work order {ExternalKey} delivered to {System} ({Action}): record {RecordId} at {Url}")]

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Registry;
 using PdM.Registry.Persistence;
+using PdM.ServiceDefaults;
 
 namespace PdM.Registry.Outbox;
 
@@ -99,15 +97,15 @@ public sealed partial class RegistryOutboxDispatcher(
 
     private async Task<bool> PublishAsync(IBus bus, RegistryOutboxMessage row, CancellationToken cancellationToken)
     {
-        var messageId = MessageIdFor(row.Id);
+        var messageId = OutboxPublishing.MessageId("pdm.registry.outbox", row.Id);
         try
         {
             Task publish = row.MessageType switch
             {
-                nameof(ModelVersionRegistered) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelVersionRegistered), c => c.MessageId = messageId, cancellationToken),
-                nameof(ModelPromoted) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelPromoted), c => c.MessageId = messageId, cancellationToken),
-                nameof(ModelDeploymentRequested) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelDeploymentRequested), c => c.MessageId = messageId, cancellationToken),
-                nameof(ModelVersionRejected) => bus.Publish(Read(row, RegistryJsonContext.Default.ModelVersionRejected), c => c.MessageId = messageId, cancellationToken),
+                nameof(ModelVersionRegistered) => OutboxPublishing.Publish(bus, row.PayloadJson, RegistryJsonContext.Default.ModelVersionRegistered, messageId, cancellationToken),
+                nameof(ModelPromoted) => OutboxPublishing.Publish(bus, row.PayloadJson, RegistryJsonContext.Default.ModelPromoted, messageId, cancellationToken),
+                nameof(ModelDeploymentRequested) => OutboxPublishing.Publish(bus, row.PayloadJson, RegistryJsonContext.Default.ModelDeploymentRequested, messageId, cancellationToken),
+                nameof(ModelVersionRejected) => OutboxPublishing.Publish(bus, row.PayloadJson, RegistryJsonContext.Default.ModelVersionRejected, messageId, cancellationToken),
                 _ => throw new InvalidOperationException($"outbox row {row.Id} names unknown message type '{row.MessageType}'"),
             };
             await publish;
@@ -125,12 +123,6 @@ public sealed partial class RegistryOutboxDispatcher(
             return false;
         }
     }
-
-    private static T Read<T>(RegistryOutboxMessage row, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) =>
-        JsonSerializer.Deserialize(row.PayloadJson, type) ?? throw new InvalidOperationException($"outbox row {row.Id} has an empty payload");
-
-    private static Guid MessageIdFor(long rowId) =>
-        new(SHA256.HashData(Encoding.UTF8.GetBytes($"pdm.registry.outbox:{rowId}")).AsSpan(0, 16));
 
     [LoggerMessage(EventId = 3111, Level = LogLevel.Warning, Message = "Publishing {MessageType} (outbox row {RowId}) failed on attempt {Attempt}")]
     private static partial void LogPublishFailed(ILogger logger, string messageType, long rowId, int attempt, Exception exception);

@@ -1,8 +1,4 @@
 using System.Collections.Frozen;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Registry;
 using PdM.Contracts.Training;
+using PdM.ServiceDefaults;
 using PdM.Telemetry.Persistence;
 
 namespace PdM.Telemetry.Outbox;
@@ -37,9 +34,9 @@ public sealed partial class TelemetryOutboxDispatcher(
     private static readonly FrozenDictionary<string, Func<IBus, string, Guid, CancellationToken, Task>> Publishers =
         new Dictionary<string, Func<IBus, string, Guid, CancellationToken, Task>>(StringComparer.Ordinal)
         {
-            [nameof(TrainingRunProgressed)] = (bus, json, id, ct) => Publish(bus, json, TrainingContractsJsonContext.Default.TrainingRunProgressed, id, ct),
-            [nameof(TrainingRunCompleted)] = (bus, json, id, ct) => Publish(bus, json, TrainingContractsJsonContext.Default.TrainingRunCompleted, id, ct),
-            [nameof(RegisterTrainedModel)] = (bus, json, id, ct) => Publish(bus, json, RegistryJsonContext.Default.RegisterTrainedModel, id, ct),
+            [nameof(TrainingRunProgressed)] = (bus, json, id, ct) => OutboxPublishing.Publish(bus, json, TrainingContractsJsonContext.Default.TrainingRunProgressed, id, ct),
+            [nameof(TrainingRunCompleted)] = (bus, json, id, ct) => OutboxPublishing.Publish(bus, json, TrainingContractsJsonContext.Default.TrainingRunCompleted, id, ct),
+            [nameof(RegisterTrainedModel)] = (bus, json, id, ct) => OutboxPublishing.Publish(bus, json, RegistryJsonContext.Default.RegisterTrainedModel, id, ct),
         }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private DateTimeOffset _nextCleanup;
@@ -126,7 +123,7 @@ public sealed partial class TelemetryOutboxDispatcher(
                 throw new InvalidOperationException($"no publisher for outbox message type '{row.MessageType}'");
             }
 
-            await publish(bus, row.PayloadJson, MessageIdOf(row.Id), deadline.Token);
+            await publish(bus, row.PayloadJson, OutboxPublishing.MessageId("pdm.telemetry.outbox", row.Id), deadline.Token);
             row.PublishedAt = clock.GetUtcNow();
             row.LastError = null;
             telemetry.OutboxPublished.Add(1, new KeyValuePair<string, object?>("type", row.MessageType));
@@ -153,17 +150,6 @@ public sealed partial class TelemetryOutboxDispatcher(
         var doubled = settings.BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Clamp(attempts - 1, 0, 30));
         var capped = Math.Min(doubled, settings.MaxBackoff.TotalMilliseconds);
         return TimeSpan.FromMilliseconds(capped * (0.75 + (Random.Shared.NextDouble() / 2)));
-    }
-
-    /// <summary>Stable per row: "pdm.telemetry.outbox:{id}" hashed to a GUID.</summary>
-    public static Guid MessageIdOf(long rowId) =>
-        new(SHA256.HashData(Encoding.UTF8.GetBytes("pdm.telemetry.outbox:" + rowId.ToString(System.Globalization.CultureInfo.InvariantCulture))).AsSpan(0, 16));
-
-    private static Task Publish<T>(IBus bus, string json, JsonTypeInfo<T> type, Guid messageId, CancellationToken cancellationToken)
-        where T : class
-    {
-        var message = JsonSerializer.Deserialize(json, type) ?? throw new InvalidOperationException($"empty {typeof(T).Name} payload in the outbox");
-        return bus.Publish(message, context => context.MessageId = messageId, cancellationToken);
     }
 
     [LoggerMessage(EventId = 7311, Level = LogLevel.Warning, Message = "Publishing {MessageType} (telemetry outbox row {RowId}) failed on attempt {Attempt}; next attempt at {NextAttemptAt:O}: {Error}")]
