@@ -10,6 +10,7 @@
 #   deps.sh status [svc...]   one line per server; exit 0 iff every requested server is running
 #   deps.sh env               `export NAME='value'` lines: eval "$(infra/local/deps.sh env)"
 #   deps.sh vhost NAME        create a RabbitMQ vhost (idempotent) and grant user pdm full permissions on it
+#   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running)
 #
 # svc is one of: postgres rabbitmq mosquitto (default: all three). Progress goes to stderr, results to stdout.
@@ -542,6 +543,17 @@ main() {
                 fi
             done
             return "$failed"
+            ;;
+        reset)
+            # Tests create a vhost per fixture and never reuse it: on a long-lived .state they pile up (hundreds), and
+            # a RabbitMQ restart recovers every one of them, which can outlast the start-up timeout. Test data only.
+            [[ ${1:-} == rabbitmq && $# == 1 ]] || die "usage: deps.sh reset rabbitmq"
+            take_lock -x
+            ensure_packages
+            svc_stop rabbitmq
+            rm -rf "$RMQ_DIR/mnesia"
+            svc_start rabbitmq
+            print_env
             ;;
         env) print_env ;;
         vhost)
