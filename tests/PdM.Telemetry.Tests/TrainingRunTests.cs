@@ -64,7 +64,9 @@ public sealed class TrainingRunTests(TelemetryFixture fixture)
         Assert.Contains(package.Digest, markdown, StringComparison.Ordinal);
 
         var stages = await Eventually.Until(
-            () => Task.FromResult(fixture.Events.Progress.Where(p => p.RunId == runId).Select(p => p.Stage).ToList()),
+            // In the order the run reached them (event time): the collector consumes concurrently, so arrival order
+            // is not publication order.
+            () => Task.FromResult(fixture.Events.Progress.Where(p => p.RunId == runId).OrderBy(p => p.OccurredAt).Select(p => p.Stage).ToList()),
             s => s.Contains("completed"), TimeSpan.FromSeconds(30), "the progress events");
         Assert.Equal(["loading", "training", "evaluating", "packaging", "completed"], stages);
         var completed = await Eventually.Until(
