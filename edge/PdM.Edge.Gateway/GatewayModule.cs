@@ -58,6 +58,7 @@ public static class GatewayModule
         services.AddSingleton<DecisionBoard>();
         services.AddSingleton<IngestChannel>();
         services.AddSingleton<MqttPublisher>();
+        services.AddSingleton<PubAckCoalescer>();
 
         // Deciding: the deployed model, else the rules (PdM.Edge.Inference + PdM.Edge.Rules).
         services.AddSingleton<JournalInferenceEventSink>();

@@ -79,6 +79,13 @@ public sealed class MqttConnectionOptions
     [Range(1, 600)]
     public int ReconnectMaxDelaySeconds { get; set; } = 30;
 
+    /// <summary>
+    /// At most this many QoS 1 PUBACKs are held and written to the broker together (see <c>PubAckCoalescer</c>); they
+    /// are also written as soon as the pipeline has nothing more waiting. 1 writes each PUBACK on its own.
+    /// </summary>
+    [Range(1, 4096)]
+    public int PubAckBatch { get; set; } = 64;
+
     /// <summary>Topic filters to subscribe to; unset means every format the gateway reads (PdM JSON of its site,
     /// ThingsBoard, Azure IoT Hub, Sparkplug B).</summary>
     public List<string>? TopicFilters { get; set; }

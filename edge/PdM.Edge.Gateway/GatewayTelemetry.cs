@@ -27,6 +27,10 @@ public sealed class GatewayTelemetry : IDisposable
             description: "Model deployments from the registry by outcome (succeeded, failed, duplicate) and reason (deployed, archived or the refusal code).");
         ReadingAge = _meter.CreateHistogram<double>("pdm.ingest.reading_age", unit: "ms",
             description: "Age of a message's first reading (device time) when the gateway finished with it: how stale decisions are.");
+        PubAckWrites = _meter.CreateHistogram<int>("pdm.mqtt.puback_batch", unit: "{packet}",
+            description: "PUBACKs written to the broker per socket write (group acknowledgement).");
+        PubAcksDiscarded = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
+            description: "Flushes of held PUBACKs that failed with the connection; the broker redelivers those messages.");
     }
 
     public static ActivitySource ActivitySource { get; } = new(Name);
@@ -46,6 +50,10 @@ public sealed class GatewayTelemetry : IDisposable
     public Histogram<double> ReadingAge { get; }
 
     public Counter<long> Deployments { get; }
+
+    public Histogram<int> PubAckWrites { get; }
+
+    public Counter<long> PubAcksDiscarded { get; }
 
     public void Deployment(string outcome, string reason) =>
         Deployments.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));

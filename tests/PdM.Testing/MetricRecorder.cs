@@ -8,6 +8,7 @@ public sealed class MetricRecorder : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, long> _totals = new();
+    private readonly ConcurrentDictionary<string, long> _maxima = new();
 
     public MetricRecorder(params string[] meterNames)
     {
@@ -18,21 +19,28 @@ public sealed class MetricRecorder : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
-        {
-            _totals.AddOrUpdate(instrument.Name, value, (_, total) => total + value);
-            foreach (var tag in tags)
-            {
-                var key = $"{instrument.Name}{{{tag.Key}={tag.Value}}}";
-                _totals.AddOrUpdate(key, value, (_, total) => total + value);
-            }
-        });
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
         _listener.Start();
     }
 
     /// <summary>Total of a counter, optionally for one tag value: <c>Total("pdm.ingest.rejected", "reason", "malformed")</c>.</summary>
     public long Total(string instrument, string? tagKey = null, string? tagValue = null) =>
         _totals.TryGetValue(tagKey is null ? instrument : $"{instrument}{{{tagKey}={tagValue}}}", out var total) ? total : 0;
+
+    /// <summary>The largest single measurement of an instrument (a histogram's max bucket, as a dashboard shows it).</summary>
+    public long Max(string instrument) => _maxima.TryGetValue(instrument, out var max) ? max : 0;
+
+    private void Record(string instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        _totals.AddOrUpdate(instrument, value, (_, total) => total + value);
+        _maxima.AddOrUpdate(instrument, value, (_, max) => Math.Max(max, value));
+        foreach (var tag in tags)
+        {
+            var key = $"{instrument}{{{tag.Key}={tag.Value}}}";
+            _totals.AddOrUpdate(key, value, (_, total) => total + value);
+        }
+    }
 
     public void Dispose() => _listener.Dispose();
 }

@@ -22,6 +22,7 @@ public sealed partial class MqttIngestService(
     TelemetryIngestor ingestor,
     IngestChannel channel,
     MqttPublisher publisher,
+    PubAckCoalescer pubAcks,
     GatewayTelemetry telemetry,
     TimeProvider clock,
     ILogger<MqttIngestService> logger) : BackgroundService
@@ -32,7 +33,7 @@ public sealed partial class MqttIngestService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var client = new MqttClientFactory().CreateMqttClient();
+        using var client = new MqttClientFactory().CreateMqttClient(pubAcks);
         client.ApplicationMessageReceivedAsync += OnMessageReceived;
         publisher.Attach(client);
 
@@ -173,6 +174,8 @@ public sealed partial class MqttIngestService(
         message.Release();
         telemetry.Dropped.Add(1);
         await args.AcknowledgeAsync(CancellationToken.None);
+        // The pipeline is behind and may not flush soon: a dropped message is let go at once.
+        await pubAcks.FlushAsync(CancellationToken.None);
     }
 
     private static TimeSpan WithJitter(TimeSpan delay) =>

@@ -31,6 +31,7 @@ public sealed partial class TelemetryPipeline(
     FeatureUploadBatcher uploads,
     EventJournal journal,
     MqttPublisher mqtt,
+    PubAckCoalescer pubAcks,
     GatewayTelemetry telemetry,
     TimeProvider clock,
     ILogger<TelemetryPipeline> logger) : BackgroundService
@@ -43,22 +44,29 @@ public sealed partial class TelemetryPipeline(
     {
         try
         {
-            await foreach (var message in channel.Reader.ReadAllAsync(stoppingToken))
+            var reader = channel.Reader;
+            while (await reader.WaitToReadAsync(stoppingToken))
             {
-                try
+                while (reader.TryRead(out var message))
                 {
-                    await Process(message, stoppingToken);
-                    await message.Acknowledge(stoppingToken);
-                    telemetry.MessagesProcessed.Add(1);
-                    if (_sink.Readings.Count > 0)
+                    try
                     {
-                        telemetry.ReadingAge.Record(clock.GetUtcNow().ToUnixTimeMilliseconds() - _sink.Readings[0].DeviceTimeUnixMs);
+                        await Process(message, stoppingToken);
+                        await message.Acknowledge(stoppingToken);
+                        telemetry.MessagesProcessed.Add(1);
+                        if (_sink.Readings.Count > 0)
+                        {
+                            telemetry.ReadingAge.Record(clock.GetUtcNow().ToUnixTimeMilliseconds() - _sink.Readings[0].DeviceTimeUnixMs);
+                        }
+                    }
+                    finally
+                    {
+                        message.Release();
                     }
                 }
-                finally
-                {
-                    message.Release();
-                }
+
+                // Nothing more waiting: the PUBACKs held for the messages just processed leave now, together.
+                await pubAcks.FlushAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

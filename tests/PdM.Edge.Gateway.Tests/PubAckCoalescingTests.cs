@@ -1,0 +1,99 @@
+using System.Globalization;
+using System.Text;
+using MQTTnet;
+using MQTTnet.Protocol;
+using PdM.Testing;
+
+namespace PdM.Edge.Gateway.Tests;
+
+/// <summary>
+/// Group acknowledgement against the real Mosquitto: a burst's PUBACKs leave in shared socket writes, and every one of
+/// them reaches the broker without waiting for a disconnect, so a gateway that then dies has nothing redelivered.
+/// </summary>
+public sealed class PubAckCoalescingTests
+{
+    private const string Asset = "PUMP-ACK";
+    private const int Burst = 3_000;
+
+    [Fact]
+    public async Task A_burst_is_acknowledged_in_groups_and_the_broker_holds_nothing_once_the_gateway_is_idle()
+    {
+        var site = LocalDependencies.UniqueName("ack").Replace('_', '-');
+        var gatewayClientId = $"gw-{site}";
+        var gateway = await GatewayUnderTest.StartAsync(site,
+        [
+            $"--AssetModel:Assets:0:Id={Asset}",
+            "--AssetModel:Assets:0:AssetClass=centrifugal-pump",
+            "--AssetModel:Assets:0:Sensors:0:Id=vibration_rms_mm_s",
+            "--AssetModel:Assets:0:Sensors:0:Unit=mm/s",
+            "--AssetModel:Assets:0:Sensors:0:ValidMin=0",
+            "--AssetModel:Assets:0:Sensors:0:ValidMax=100",
+            "--Ingestion:MaxPastAge=1.00:00:00",
+            $"--Gateway:Mqtt:TopicFilters:0=pdm/{site}/+/telemetry",
+            "--Gateway:SparkplugHost=false",
+        ]);
+        try
+        {
+            // Published faster than one pipeline processes: the gateway always has messages waiting, which is when
+            // PUBACKs are held and grouped.
+            using (var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort))
+            {
+                var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+                var sends = new List<Task>(Burst);
+                for (var i = 0; i < Burst; i++)
+                {
+                    sends.Add(device.PublishAsync(new MqttApplicationMessageBuilder()
+                        .WithTopic($"pdm/{site}/{Asset}/telemetry")
+                        .WithPayload(Payload(start.AddMilliseconds(i * 100), 1 + (i % 7)))
+                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                        .Build()));
+                }
+
+                await Task.WhenAll(sends);
+            }
+
+            await Eventually.Until(() => Task.FromResult(gateway.Metrics.Total("pdm.ingest.processed")), n => n >= Burst,
+                TimeSpan.FromSeconds(60), "the burst processed");
+            Assert.Equal(Burst, gateway.Metrics.Total("pdm.ingest.processed"));
+            Assert.Equal(Burst, gateway.Metrics.Total("pdm.ingest.accepted"));
+
+            // Grouping happened: some socket write carried more than one PUBACK, and none carried more than the batch.
+            Assert.InRange(gateway.Metrics.Max("pdm.mqtt.puback_batch"), 2, 64);
+
+            // The pipeline is idle, so every held PUBACK has been flushed. Kill the gateway's connection the hard way
+            // (no DISCONNECT, no flush on the way out) and keep it away from the broker.
+            await Task.Delay(TimeSpan.FromMilliseconds(500));
+            gateway.BrokerProxy.Refuse();
+            gateway.BrokerProxy.CutAll();
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+
+        // Resuming the gateway's persistent session shows what the broker still held for it: nothing.
+        var redelivered = 0;
+        using var resumed = new MqttClientFactory().CreateMqttClient();
+        resumed.ApplicationMessageReceivedAsync += _ =>
+        {
+            Interlocked.Increment(ref redelivered);
+            return Task.CompletedTask;
+        };
+        var connect = await resumed.ConnectAsync(new MqttClientOptionsBuilder()
+            .WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
+            .WithClientId(gatewayClientId)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval(60)
+            .Build());
+        Assert.True(connect.IsSessionPresent, "the gateway's session should still be on the broker");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, Volatile.Read(ref redelivered));
+
+        // Leave no session behind on the shared broker.
+        await resumed.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().WithSessionExpiryInterval(0).Build());
+    }
+
+    private static byte[] Payload(DateTimeOffset deviceTime, int value) => Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+        $"{{\"schemaVersion\":1,\"asset\":\"{Asset}\",\"deviceTime\":\"{deviceTime:yyyy-MM-ddTHH:mm:ss.fffZ}\",\"readings\":{{\"vibration_rms_mm_s\":{value}}}}}"));
+}
