@@ -29,6 +29,8 @@ public sealed class GatewayTelemetry : IDisposable
             description: "Age of a message's first reading (device time) when the gateway finished with it: how stale decisions are.");
         PubAckWrites = _meter.CreateHistogram<int>("pdm.mqtt.puback_batch", unit: "{packet}",
             description: "PUBACKs written to the broker per socket write (group acknowledgement).");
+        AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
+            description: "Processed messages whose PUBACK could not be sent (connection gone); the broker redelivers them.");
         PubAcksDiscarded = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
             description: "Flushes of held PUBACKs that failed with the connection; the broker redelivers those messages.");
     }
@@ -54,6 +56,8 @@ public sealed class GatewayTelemetry : IDisposable
     public Histogram<int> PubAckWrites { get; }
 
     public Counter<long> PubAcksDiscarded { get; }
+
+    public Counter<long> AcknowledgementsFailed { get; }
 
     public void Deployment(string outcome, string reason) =>
         Deployments.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));

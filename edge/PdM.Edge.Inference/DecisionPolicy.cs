@@ -34,26 +34,90 @@ public sealed partial class DecisionPolicy
 
     /// <summary>
     /// Decides for one asset. <see cref="DecisionRequest.FeatureValues"/> is read in place until the returned task
-    /// completes. Rows of many assets are scored together in micro-batches.
+    /// completes. When the class's slot is idle the row is scored on the calling thread; rows arriving while a batch
+    /// runs share the next one.
     /// </summary>
-    public async ValueTask<Decision> DecideAsync(DecisionRequest request, CancellationToken cancellationToken = default)
+    public ValueTask<Decision> DecideAsync(DecisionRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return CompleteAsync(request, Submit(request, deferRun: false), cancellationToken);
+    }
+
+    /// <summary>
+    /// Decides for many assets at once, appending to <paramref name="decisions"/> in request order. Every row is queued
+    /// before any is scored, so rows of one asset class share a model batch (windows that close together at one
+    /// watermark), and with the slot idle the batch runs on this thread.
+    /// </summary>
+    public async ValueTask DecideAllAsync(IReadOnlyList<DecisionRequest> requests, List<Decision> decisions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        ArgumentNullException.ThrowIfNull(decisions);
+        if (requests.Count == 1)
+        {
+            decisions.Add(await DecideAsync(requests[0], cancellationToken).ConfigureAwait(false));
+            return;
+        }
+
+        foreach (var request in requests)
+        {
+            // Checked before any row is queued: a row queued and then abandoned would wait for someone else's batch.
+            ArgumentNullException.ThrowIfNull(request);
+        }
+
+        var submitted = System.Buffers.ArrayPool<Submitted>.Shared.Rent(requests.Count);
+        try
+        {
+            for (var i = 0; i < requests.Count; i++)
+            {
+                submitted[i] = Submit(requests[i], deferRun: true);
+            }
+
+            for (var i = 0; i < requests.Count; i++)
+            {
+                submitted[i].Slot?.RunQueued();
+            }
+
+            for (var i = 0; i < requests.Count; i++)
+            {
+                decisions.Add(await CompleteAsync(requests[i], submitted[i], cancellationToken).ConfigureAwait(false));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<Submitted>.Shared.Return(submitted, clearArray: true);
+        }
+    }
+
+    /// <summary>A row handed to its slot (<see cref="Score"/> pending), or the reason the rules decide without one.</summary>
+    private readonly record struct Submitted(ModelSlot? Slot, ValueTask<ScoreResult> Score, FallbackReason? Before);
+
+    private Submitted Submit(DecisionRequest request, bool deferRun)
+    {
         var slot = _slots.Find(request.AssetClass);
         if (slot is null || !slot.HasModel)
         {
-            var reason = slot?.LoadFailure is null ? FallbackReason.NoModel : FallbackReason.LoadFailed;
-            return await FallbackAsync(request, reason, cancellationToken).ConfigureAwait(false);
+            return new Submitted(null, default, slot?.LoadFailure is null ? FallbackReason.NoModel : FallbackReason.LoadFailed);
         }
 
         // The asset's canary bucket: a stable hash of its id, so it is always scored by the same version.
         var bucket = CanaryRouting.Bucket(request.AssetId);
         if (!slot.BreakerAllows(bucket))
         {
-            return await FallbackAsync(request, FallbackReason.BreakerOpen, cancellationToken).ConfigureAwait(false);
+            return new Submitted(null, default, FallbackReason.BreakerOpen);
         }
 
-        var result = await slot.ScoreAsync(request.FeatureNames, request.FeatureValues, bucket).ConfigureAwait(false);
+        return new Submitted(slot, slot.ScoreAsync(request.FeatureNames, request.FeatureValues, bucket, deferRun), null);
+    }
+
+    private async ValueTask<Decision> CompleteAsync(DecisionRequest request, Submitted submitted, CancellationToken cancellationToken)
+    {
+        if (submitted.Before is { } before)
+        {
+            return await FallbackAsync(request, before, cancellationToken).ConfigureAwait(false);
+        }
+
+        var slot = submitted.Slot!;
+        var result = await submitted.Score.ConfigureAwait(false);
         var fallbackReason = result.Score.Outcome switch
         {
             ScoreOutcome.Ok => (FallbackReason?)null,

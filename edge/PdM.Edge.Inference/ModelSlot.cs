@@ -290,11 +290,16 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
-    internal ValueTask<ScoreResult> ScoreAsync(IReadOnlyList<string> names, ReadOnlyMemory<float> values, int bucket)
+    /// <summary>
+    /// Queues one row for scoring. Unless <paramref name="deferRun"/>, the queue is run at once (on this thread when the
+    /// slot is idle); a deferring caller queues its other rows first and then calls <see cref="RunQueued"/>.
+    /// </summary>
+    internal ValueTask<ScoreResult> ScoreAsync(IReadOnlyList<string> names, ReadOnlyMemory<float> values, int bucket, bool deferRun = false)
     {
         var request = ScoreRequest.Rent(_pool, names, values, bucket: bucket);
         var task = request.AsValueTask();
-        if (!_batcher.TryEnqueue(request))
+        var queued = deferRun ? _batcher.TryQueue(request) : _batcher.TryEnqueue(request);
+        if (!queued)
         {
             request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.NoModel), null, null, null, 0, "the slot is shutting down"));
         }
@@ -302,10 +307,9 @@ public sealed partial class ModelSlot : IAsyncDisposable
         return task;
     }
 
-    /// <summary>
-    /// Runs the golden vectors through the new session before it takes traffic, so the first real batch does not
-    /// pay for ONNX Runtime's lazy initialisation. Bounded by the warm-up timeout like any batch.
-    /// </summary>
+    /// <summary>Scores the rows queued with <c>deferRun</c>, together.</summary>
+    internal void RunQueued() => _batcher.Run();
+
     /// <summary>
     /// Completes once every row queued before the call has been scored, its callers answered, and the shadow
     /// comparison and any due report done: for an orderly shutdown, or before reading shadow statistics.
@@ -322,6 +326,10 @@ public sealed partial class ModelSlot : IAsyncDisposable
         await task.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Runs the golden vectors through the new session before it takes traffic, so the first real batch does not
+    /// pay for ONNX Runtime's lazy initialisation. Bounded by the warm-up timeout like any batch.
+    /// </summary>
     private string? WarmUp(OnnxScorer scorer)
     {
         var cases = scorer.Package.Manifest.GoldenVectors.Cases;

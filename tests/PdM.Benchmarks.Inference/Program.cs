@@ -11,11 +11,20 @@ using PdM.Edge.Inference;
 // vs a bare ONNX Runtime Run loop on the same model, batch sizes and session options; (2) end-to-end ingest with the
 // model scoring vs mosquitto_sub (the bench-ingest harness with the model deployed); (3) idle CPU of that gateway.
 var seconds = args.Contains("--quick") ? 1.0 : 3.0;
-var work = Path.Combine(Path.GetTempPath(), "pdm-bench-inference-" + Environment.ProcessId);
+
+// `prepare DIR`: build the model, its store and spec into DIR and print the gateway settings (one per line) that the
+// end-to-end run passes in PDM_BENCH_GATEWAY_ARGS, for profiling a gateway by hand.
+var prepareOnly = args is ["prepare", _];
+var work = prepareOnly ? Path.GetFullPath(args[1]) : Path.Combine(Path.GetTempPath(), "pdm-bench-inference-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
 var (packageDirectory, spec, rows) = BenchModel.Build(work);
 var featureNames = spec.Features.Select(f => f.Name).ToArray();
 Console.Error.WriteLine($"bench model: {packageDirectory} ({featureNames.Length} features)");
+if (prepareOnly)
+{
+    Console.WriteLine(await PrepareGateway(work, packageDirectory, spec));
+    return 0;
+}
 
 var table = new List<string> { "| batch | scoring stage rows/s | bare ORT rows/s | scoring ÷ bare time |", "|---:|---:|---:|---:|" };
 double ratioAt64 = 0;
@@ -33,18 +42,7 @@ foreach (var batch in new[] { 1, 16, 64 })
 }
 
 // (2) and (3) through the ingest harness, whose gateway child takes extra settings from the environment.
-var store = Path.Combine(work, "store");
-var installed = new LocalModelStore(store).Install(packageDirectory);
-if (installed.Package is null)
-{
-    throw new InvalidOperationException("model store refused the bench package: " + installed.Rejection);
-}
-
-var specFile = Path.Combine(work, "spec.json");
-await File.WriteAllTextAsync(specFile, spec.ToJson());
-var gatewayArgs = string.Join('\n',
-    $"--Inference:ModelStorePath={store}", $"--Gateway:FeatureSpecPath={specFile}", $"--AssetModel:Assets:0:AssetClass={BenchModel.AssetClass}",
-    "--Logging:LogLevel:PdM.Edge.Gateway.Models=Information");
+var gatewayArgs = await PrepareGateway(work, packageDirectory, spec);
 var ingestDll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "PdM.Benchmarks.Ingest", "bin", "Release", "net10.0", "PdM.Benchmarks.Ingest.dll");
 var port = Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883";
 var ingest = await RunHarness(ingestDll, ["--only-8", "--no-mqttnet", "--port", port], gatewayArgs);
@@ -61,6 +59,22 @@ Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"inference: scoring_vs_bare_ort={ratioAt64:0.00} e2e_vs_mosquitto_sub={e2e:0.00} idle_cpu_pct={idlePercent:0.00}"));
 Directory.Delete(work, recursive: true);
 return 0;
+
+static async Task<string> PrepareGateway(string work, string packageDirectory, PdM.Features.FeatureSpec spec)
+{
+    var store = Path.Combine(work, "store");
+    var installed = new LocalModelStore(store).Install(packageDirectory);
+    if (installed.Package is null)
+    {
+        throw new InvalidOperationException("model store refused the bench package: " + installed.Rejection);
+    }
+
+    var specFile = Path.Combine(work, "spec.json");
+    await File.WriteAllTextAsync(specFile, spec.ToJson());
+    return string.Join('\n',
+        $"--Inference:ModelStorePath={store}", $"--Gateway:FeatureSpecPath={specFile}", $"--AssetModel:Assets:0:AssetClass={BenchModel.AssetClass}",
+        "--Logging:LogLevel:PdM.Edge.Gateway.Models=Information");
+}
 
 static double BareOrt(string modelPath, float[][] rows, int features, int batch, double seconds)
 {
@@ -95,7 +109,7 @@ static async Task<double> ScoringStage(string packageDirectory, float[][] rows, 
     var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
     {
         ["Inference:MaxBatchSize"] = batch.ToString(CultureInfo.InvariantCulture),
-        ["Inference:MaxBatchWaitMs"] = "2",
+        ["Inference:MaxBatchWaitMs"] = "0",
         ["Inference:GatewayId"] = "bench",
     }).Build();
     var services = new ServiceCollection().AddLogging().AddMetrics().AddSingleton<IConfiguration>(configuration);
@@ -125,18 +139,17 @@ static async Task<double> ScoringStage(string packageDirectory, float[][] rows, 
         throw new InvalidOperationException($"the bench model did not decide: fallback {first.FallbackReason}");
     }
 
-    var pending = new Task<Decision>[batch];
+    // As the gateway's DecisionStage calls it: the windows that closed together go to the policy at once. 4,096
+    // requests divide into every batch size measured, so each slice is a whole batch.
+    var decisions = new List<Decision>(batch);
     var scored = 0L;
     var next = 0;
     var watch = Stopwatch.StartNew();
     while (watch.Elapsed.TotalSeconds < seconds)
     {
-        for (var r = 0; r < batch; r++)
-        {
-            pending[r] = policy.DecideAsync(requests[next++ % requests.Length]).AsTask();
-        }
-
-        await Task.WhenAll(pending);
+        decisions.Clear();
+        await policy.DecideAllAsync(new ArraySegment<DecisionRequest>(requests, next, batch), decisions);
+        next = (next + batch) % requests.Length;
         scored += batch;
     }
 

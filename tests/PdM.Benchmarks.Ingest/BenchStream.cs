@@ -68,4 +68,17 @@ internal static class BenchStream
         await Task.WhenAll(inFlight);
         await client.DisconnectAsync();
     }
+
+    /// <summary>
+    /// Deletes a consumer's persistent session (connect with clean start and no expiry, then leave). A session left
+    /// behind stays subscribed: every later publish of the stream would also be queued, and persisted, for it, so
+    /// each consumer measured after it would pay for its predecessors' copies.
+    /// </summary>
+    public static async Task ForgetSession(int port, string clientId)
+    {
+        using var client = new MqttClientFactory().CreateMqttClient();
+        await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId)
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(true).WithSessionExpiryInterval(0).Build());
+        await client.DisconnectAsync();
+    }
 }

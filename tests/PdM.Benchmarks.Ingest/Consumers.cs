@@ -74,6 +74,7 @@ internal static class Consumers
     private static async Task<int> Gateway(string mode, int port, string clientId, int messages)
     {
         var processed = 0L;
+        var predictions = 0L;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var latencies = new List<double>(mode == "live" ? messages : 0);
         var firstAt = 0L;
@@ -82,7 +83,7 @@ internal static class Consumers
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == GatewayTelemetry.Name && instrument.Name is "pdm.ingest.processed" or "pdm.ingest.reading_age" or "pdm.mqtt.connections")
+            if (instrument.Meter.Name == GatewayTelemetry.Name && instrument.Name is "pdm.ingest.processed" or "pdm.ingest.reading_age" or "pdm.mqtt.connections" or "pdm.decisions")
             {
                 l.EnableMeasurementEvents(instrument);
             }
@@ -92,6 +93,12 @@ internal static class Consumers
             if (instrument.Name == "pdm.mqtt.connections")
             {
                 connected.TrySetResult();
+                return;
+            }
+
+            if (instrument.Name == "pdm.decisions")
+            {
+                Interlocked.Add(ref predictions, value);
                 return;
             }
 
@@ -178,6 +185,9 @@ internal static class Consumers
         {
             Report(firstAt, cpuAtFirst, processed, latencies);
         }
+
+        // Each prediction is a journal append (fsynced) before its message is acknowledged: worth knowing when a run is slow.
+        await Console.Error.WriteLineAsync($"gateway predictions={Interlocked.Read(ref predictions)} allocated_mb={GC.GetTotalAllocatedBytes() / 1e6:0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
 
         await app.StopAsync();
         return 0;

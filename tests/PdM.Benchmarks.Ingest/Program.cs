@@ -9,9 +9,11 @@ using PdM.Benchmarks.Ingest;
 if (args.Length > 0 && args[0] == "idle")
 {
     // bench-inference: a gateway child connected with nothing to do, for N seconds; prints its CPU share.
-    var idle = Start(["dotnet", typeof(BenchStream).Assembly.Location, "consumer", "gateway", "idle", args[1], "bench-idle-" + Environment.ProcessId, args[2]]);
+    var idleId = "bench-idle-" + Environment.ProcessId;
+    var idle = Start(["dotnet", typeof(BenchStream).Assembly.Location, "consumer", "gateway", "idle", args[1], idleId, args[2]]);
     Console.WriteLine((await idle.Process.StandardOutput.ReadToEndAsync()).Split('\n').First(l => l.StartsWith("idle", StringComparison.Ordinal)));
     await idle.Process.WaitForExitAsync();
+    await BenchStream.ForgetSession(int.Parse(args[1], CultureInfo.InvariantCulture), idleId);
     return 0;
 }
 
@@ -44,6 +46,7 @@ foreach (var readings in readingsPerMessage)
         await Run(Command(consumer, "prime", id, messages), expectResult: false);
         await BenchStream.Publish(port, messages, readings);
         var drain = await Run(Command(consumer, "drain", id, messages), expectResult: consumer != "mosquitto_sub");
+        await BenchStream.ForgetSession(port, id);
         var seconds = drain.Seconds ?? drain.Wall;
         var cpu = drain.Cpu ?? drain.UserSys;
         double? p50 = null, p99 = null;
@@ -54,6 +57,7 @@ foreach (var readings in readingsPerMessage)
             await WaitForReady(live.Process);
             await BenchStream.Publish(port, liveMessages, readings, liveRate);
             var liveResult = await Finish(live, expectResult: true);
+            await BenchStream.ForgetSession(port, liveId);
             (p50, p99) = (liveResult.P50, liveResult.P99);
         }
 

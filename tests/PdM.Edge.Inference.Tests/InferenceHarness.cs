@@ -64,7 +64,10 @@ public sealed class InferenceHarness : IAsyncDisposable
     }
 
     public ValueTask<Decision> Decide(float[] features, string assetClass = Milling, string assetId = "mill-1", IReadOnlyList<string>? names = null) =>
-        Policy.DecideAsync(new DecisionRequest
+        Policy.DecideAsync(Request(features, assetClass, assetId, names));
+
+    public static DecisionRequest Request(float[] features, string assetClass = Milling, string assetId = "mill-1", IReadOnlyList<string>? names = null) =>
+        new()
         {
             AssetId = assetId,
             AssetClass = assetClass,
@@ -73,7 +76,7 @@ public sealed class InferenceHarness : IAsyncDisposable
             SensorValues = new Dictionary<string, double> { ["torque_nm"] = features.Length > 3 ? features[3] : 0 },
             WindowStart = WindowStart,
             WindowEnd = WindowEnd,
-        });
+        };
 
     public async ValueTask DisposeAsync()
     {

@@ -20,7 +20,9 @@ public sealed class DecisionStage
     private readonly DecisionBoard _board;
     private readonly Dictionary<string, HealthState> _alerted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastAssessed = new(StringComparer.Ordinal);
-    private readonly List<(Task<Decision> Decision, ClassFeatureSpec Features)> _inFlight = [];
+    private readonly List<DecisionRequest> _requests = [];
+    private readonly List<ClassFeatureSpec> _specs = [];
+    private readonly List<Decision> _decisions = [];
 
     public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, IOptions<GatewayOptions> options, TimeProvider clock)
     {
@@ -33,8 +35,9 @@ public sealed class DecisionStage
     }
 
     /// <summary>
-    /// Decides every closed window and appends the events to publish, in order. All windows are submitted before any
-    /// is awaited, so windows that close together (many assets at one watermark) share one model batch.
+    /// Decides every closed window and appends the events to publish, in order. The windows go to the policy together
+    /// (<see cref="DecisionPolicy.DecideAllAsync"/>), so windows that close together (many assets at one watermark)
+    /// share one model batch.
     /// </summary>
     public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, string source, List<object> events, CancellationToken cancellationToken)
     {
@@ -43,13 +46,14 @@ public sealed class DecisionStage
             return;
         }
 
-        _inFlight.Clear();
+        _requests.Clear();
+        _specs.Clear();
         foreach (var window in windows)
         {
             if (_assets.TryGetAsset(window.AssetId, out var asset))
             {
                 // Each window carries its class's feature names: the deployed model of that class checks them.
-                _inFlight.Add((_policy.DecideAsync(new DecisionRequest
+                _requests.Add(new DecisionRequest
                 {
                     AssetId = asset.Id,
                     AssetClass = asset.AssetClass,
@@ -59,14 +63,17 @@ public sealed class DecisionStage
                     WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
                     WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
                     Source = source,
-                }, cancellationToken).AsTask(), window.Features));
+                });
+                _specs.Add(window.Features);
             }
         }
 
-        foreach (var (pending, features) in _inFlight)
+        _decisions.Clear();
+        await _policy.DecideAllAsync(_requests, _decisions, cancellationToken);
+        for (var i = 0; i < _decisions.Count; i++)
         {
-            var decision = await pending;
-            _board.Record(decision, features);
+            var decision = _decisions[i];
+            _board.Record(decision, _specs[i]);
             if (Prediction(decision) is { } prediction)
             {
                 events.Add(prediction);

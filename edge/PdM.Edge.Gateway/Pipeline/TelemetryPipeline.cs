@@ -16,7 +16,9 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// When a message is acknowledged (the QoS 1 PUBACK to the broker): after every reading in it was either rejected
 /// (counted, dead-lettered) or used, and every event it caused (<see cref="FailurePredicted"/>,
 /// <see cref="AssetHealthAssessed"/>, <see cref="AssetWentOffline"/>) was committed to the gateway's durable journal
-/// (SQLite, fsynced). Until then the broker holds the message in our persistent session and redelivers it if the
+/// (SQLite, fsynced). The PUBACK is then held with the others of a burst (<see cref="PubAckCoalescer"/>) and written no
+/// later than when the pipeline next finds nothing waiting, or once <c>Gateway:Mqtt:PubAckBatch</c> are held. Until
+/// it reaches the broker, the broker holds the message in our persistent session and redelivers it if the
 /// gateway dies. After it, the journal owns the events: they survive a crash or a cloud outage and reach the bus
 /// through <see cref="Uplink.JournalUplinkService"/>. Readings themselves are not journaled, only what they caused: a
 /// gateway killed with a window half full loses that partial window (its readings were acknowledged once added), and
@@ -52,7 +54,7 @@ public sealed partial class TelemetryPipeline(
                     try
                     {
                         await Process(message, stoppingToken);
-                        await message.Acknowledge(stoppingToken);
+                        await Acknowledge(message, stoppingToken);
                         telemetry.MessagesProcessed.Add(1);
                         if (_sink.Readings.Count > 0)
                         {
@@ -71,6 +73,24 @@ public sealed partial class TelemetryPipeline(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>
+    /// A PUBACK that cannot be sent (the connection dropped, or the MQTT client was disposed while the host stops) is
+    /// counted and let go: the message stays unacknowledged in our session and the broker redelivers it. Failing the
+    /// pipeline for it would stop the host over something the protocol already recovers from.
+    /// </summary>
+    private async Task Acknowledge(InboundMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await message.Acknowledge(cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            telemetry.AcknowledgementsFailed.Add(1);
+            LogAcknowledgeFailed(logger, message.Topic, exception);
         }
     }
 
@@ -162,6 +182,9 @@ public sealed partial class TelemetryPipeline(
 
     [LoggerMessage(EventId = 1105, Level = LogLevel.Information, Message = "Sparkplug rebirth requested from {GroupId}/{EdgeNodeId}: {Cause}")]
     private static partial void LogRebirth(ILogger logger, string groupId, string edgeNodeId, RejectReason cause);
+
+    [LoggerMessage(EventId = 1107, Level = LogLevel.Debug, Message = "PUBACK for a message on {Topic} not sent; the broker will redeliver it")]
+    private static partial void LogAcknowledgeFailed(ILogger logger, string topic, Exception exception);
 
     [LoggerMessage(EventId = 1106, Level = LogLevel.Warning, Message = "Asset {AssetId} went offline: {Reason}")]
     private static partial void LogOffline(ILogger logger, string assetId, AssetOfflineReason reason);
