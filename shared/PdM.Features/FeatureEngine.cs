@@ -319,16 +319,48 @@ public sealed class FeatureEngine
             MakeRoom(state);
         }
 
-        // Readings arrive nearly in order, so the insertion point is found from the end in a step or two.
+        // Readings arrive nearly in order, so the insertion point is usually found from the end in a step or two. A
+        // burst that shares one timestamp (many messages within a millisecond) sorts by sensor and value inside it,
+        // so a reading can belong far from the end: past a few steps, binary search and move the tail in one copy
+        // instead of comparing and moving one element at a time.
+        const int LinearSteps = 8;
         var buffer = state.Buffer;
-        var i = state.Count - 1;
-        while (i >= state.Head && reading.CompareTo(buffer[i]) < 0)
+        var count = state.Count;
+        var i = count - 1;
+        var stop = Math.Max(state.Head, count - LinearSteps);
+        while (i >= stop && reading.CompareTo(buffer[i]) < 0)
         {
-            buffer[i + 1] = buffer[i];
             i--;
         }
 
-        buffer[i + 1] = reading;
+        if (i >= stop || i < state.Head)
+        {
+            // Found within the linear steps (or the reading is the oldest): insert after i.
+            Array.Copy(buffer, i + 1, buffer, i + 2, count - (i + 1));
+            buffer[i + 1] = reading;
+        }
+        else
+        {
+            // The first element greater than the reading in [Head, stop): equal readings keep arrival order.
+            var lo = state.Head;
+            var hi = stop;
+            while (lo < hi)
+            {
+                var mid = lo + ((hi - lo) >> 1);
+                if (reading.CompareTo(buffer[mid]) < 0)
+                {
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
+                }
+            }
+
+            Array.Copy(buffer, lo, buffer, lo + 1, count - lo);
+            buffer[lo] = reading;
+        }
+
         state.Count++;
     }
 

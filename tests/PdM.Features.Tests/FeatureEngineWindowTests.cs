@@ -269,6 +269,36 @@ public sealed class FeatureEngineWindowTests
         }
     }
 
+    [Theory]
+    [InlineData(WindowKind.Count)]
+    [InlineData(WindowKind.Time)]
+    public void A_burst_that_shares_timestamps_gives_the_same_vectors_in_any_arrival_order(WindowKind kind)
+    {
+        // Hundreds of readings per millisecond (a fast publisher with millisecond device clocks): each new reading
+        // sorts deep inside its tick, by sensor and value, far from the buffer's end.
+        const long watermark = 50;
+        var window = kind == WindowKind.Count ? WindowSpec.Count(7, 7, watermark) : WindowSpec.Time(3, 3, watermark);
+        var spec = new FeatureSpec { Window = window, Features = [.. AllFunctions("a"), .. AllFunctions("b"), .. AllFunctions("c")] };
+        var random = new Random(77);
+        var ordered = new List<FeatureReading>();
+        for (var tick = 0L; tick < 100; tick++)
+        {
+            for (var k = 0; k < 120; k++)
+            {
+                ordered.Add(new("m1", "abc"[k % 3].ToString(), tick, Math.Round(random.NextDouble() * 10, 1)));
+            }
+        }
+
+        var shuffled = ordered.Select(r => (Key: r.TimestampUnixMs + random.NextInt64(0, watermark), Reading: r))
+            .OrderBy(p => p.Key).Select(p => p.Reading).ToList();
+        var reversedWithinTicks = ordered.GroupBy(r => r.TimestampUnixMs).SelectMany(g => g.Reverse()).ToList();
+
+        var a = FeatureEngine.ComputeOffline(spec, ordered);
+        Assert.True(a.Count >= 10);
+        Assert.Equal(a, FeatureEngine.ComputeOffline(spec, shuffled));
+        Assert.Equal(a, FeatureEngine.ComputeOffline(spec, reversedWithinTicks));
+    }
+
     [Fact]
     public void Bad_readings_are_rejected_as_values_and_counted()
     {
