@@ -405,7 +405,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs on the batcher's single consumer: one version lease per model run. With a canary, the batch is split in
+    /// Runs on whichever thread holds the batcher's runner role (one at a time): one version lease per model run. With a canary, the batch is split in
     /// place (production rows first, canary rows after) and each part is one run of its own version.
     /// </summary>
     private void ProcessBatch(Span<ScoreRequest> batch)

@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Collections.Concurrent;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using PdM.Edge.Gateway;
@@ -62,7 +64,6 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         await observer.StartAsync();
 
         var proxy = new LoopbackTcpProxy(LocalDependencies.MqttHost, LocalDependencies.MqttPort);
-        var metrics = new MetricRecorder(GatewayTelemetry.Name, IngestionTelemetry.MeterName);
         var logs = new LogCapture();
         var app = GatewayApplication.Build(
             [
@@ -78,6 +79,9 @@ public sealed class GatewayUnderTest : IAsyncDisposable
                 .. settings,
             ],
             builder => builder.Logging.AddProvider(logs));
+
+        // This gateway's meters only: other test classes run gateways in parallel in the same process.
+        var metrics = new MetricRecorder(app.Services.GetRequiredService<IMeterFactory>(), GatewayTelemetry.Name, IngestionTelemetry.MeterName);
         await app.StartAsync();
         await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway MQTT connection");
         return new GatewayUnderTest(site, proxy, app, observer, metrics, logs, events);

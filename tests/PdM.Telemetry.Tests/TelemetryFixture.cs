@@ -49,6 +49,24 @@ public sealed class TrainingEventCollector(TrainingEvents events) : IConsumer<Tr
 /// <summary>One Telemetry host for the suite: a fresh PostgreSQL database, its own RabbitMQ vhost, a temporary model store.</summary>
 public sealed class TelemetryFixture : IAsyncLifetime
 {
+    // One folder per test process for the C-MAPSS subsets, removed when the process exits (they are 80–360 KB each).
+    private static readonly Lazy<string> SubsetFolder = new(() =>
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "pdm-tests", $"cmapss-subsets-{Environment.ProcessId}");
+        Directory.CreateDirectory(folder);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        return folder;
+    });
+
     private TestDatabase? _database;
     private ModuleTestHost? _host;
 
@@ -127,7 +145,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
     public static string CmapssSubset(int units, string tag)
     {
         var source = Path.Combine(LocalDependencies.RepositoryRoot, "datasets", "cmapss", "train_FD001.txt");
-        var path = Path.Combine(Path.GetTempPath(), LocalDependencies.UniqueName("train_fd001_" + tag) + ".txt");
+        var path = Path.Combine(SubsetFolder.Value, LocalDependencies.UniqueName("train_fd001_" + tag) + ".txt");
         var lines = File.ReadLines(source).Where(l => l.Trim().Length > 0
             && int.Parse(l.TrimStart().Split(' ', 2)[0], NumberStyles.Integer, CultureInfo.InvariantCulture) <= units);
         File.WriteAllLines(path, lines);

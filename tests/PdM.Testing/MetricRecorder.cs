@@ -11,10 +11,19 @@ public sealed class MetricRecorder : IDisposable
     private readonly ConcurrentDictionary<string, long> _maxima = new();
 
     public MetricRecorder(params string[] meterNames)
+        : this(scope: null, meterNames)
+    {
+    }
+
+    /// <summary>
+    /// Only the meters a given <see cref="IMeterFactory"/> created (one host's), so hosts running in parallel in the
+    /// same test process do not add to each other's totals. Create it before the host starts.
+    /// </summary>
+    public MetricRecorder(IMeterFactory? scope, params string[] meterNames)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (meterNames.Contains(instrument.Meter.Name))
+            if (meterNames.Contains(instrument.Meter.Name) && (scope is null || ReferenceEquals(instrument.Meter.Scope, scope)))
             {
                 listener.EnableMeasurementEvents(instrument);
             }
