@@ -31,7 +31,7 @@ public sealed class GatewayTelemetry : IDisposable
             description: "PUBACKs written to the broker per socket write (group acknowledgement).");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
             description: "Processed messages whose PUBACK could not be sent (connection gone); the broker redelivers them.");
-        PubAcksDiscarded = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
+        PubAckFlushesFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
             description: "Flushes of held PUBACKs that failed with the connection; the broker redelivers those messages.");
     }
 
@@ -55,7 +55,7 @@ public sealed class GatewayTelemetry : IDisposable
 
     public Histogram<int> PubAckWrites { get; }
 
-    public Counter<long> PubAcksDiscarded { get; }
+    public Counter<long> PubAckFlushesFailed { get; }
 
     public Counter<long> AcknowledgementsFailed { get; }
 

@@ -158,7 +158,7 @@ public sealed class PubAckCoalescer(IOptions<GatewayOptions> options, GatewayTel
             {
                 // The connection is gone; MQTTnet notices on its own read and the supervisor reconnects. The broker
                 // still holds these messages for the session and redelivers them.
-                telemetry.PubAcksDiscarded.Add(1);
+                telemetry.PubAckFlushesFailed.Add(1);
             }
         }
 
