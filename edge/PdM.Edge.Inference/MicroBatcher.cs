@@ -84,26 +84,43 @@ internal sealed class MicroBatcher : IAsyncDisposable
 
     private void RunInline()
     {
-        for (var batches = 0; batches < InlineBatchLimit; batches++)
+        var handedOff = false;
+        try
         {
-            if (!RunOneBatch())
+            for (var batches = 0; batches < InlineBatchLimit; batches++)
+            {
+                if (!RunOneBatch())
+                {
+                    return;
+                }
+            }
+
+            // A long queue: the runner role (still held) moves to the thread pool and this caller returns.
+            handedOff = true;
+            _ = Task.Run(RunToEmpty);
+        }
+        finally
+        {
+            // Also when a batch handler throws: a runner role never released would silence the slot for good.
+            if (!handedOff)
             {
                 Release();
-                return;
             }
         }
-
-        // A long queue: the runner role (still held) moves to the thread pool and this caller returns.
-        _ = Task.Run(RunToEmpty);
     }
 
     private void RunToEmpty()
     {
-        while (RunOneBatch())
+        try
         {
+            while (RunOneBatch())
+            {
+            }
         }
-
-        Release();
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>Lets go of the runner role; a row queued after our last look found us running, so take it now.</summary>
@@ -118,19 +135,24 @@ internal sealed class MicroBatcher : IAsyncDisposable
 
     private async Task RunWithWaitAsync()
     {
-        while (!_queue.IsEmpty)
+        try
         {
-            // Hold an under-full batch until its first row has waited MaxBatchWaitMs (timer resolution ~1 ms).
-            var deadline = _time.GetTimestamp() + (long)(_maxWait.TotalSeconds * _time.TimestampFrequency);
-            while (_queue.Count < _batch.Length && !_closed && _time.GetTimestamp() < deadline)
+            while (!_queue.IsEmpty)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(1), _time).ConfigureAwait(false);
+                // Hold an under-full batch until its first row has waited MaxBatchWaitMs (timer resolution ~1 ms).
+                var deadline = _time.GetTimestamp() + (long)(_maxWait.TotalSeconds * _time.TimestampFrequency);
+                while (_queue.Count < _batch.Length && !_closed && _time.GetTimestamp() < deadline)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(1), _time).ConfigureAwait(false);
+                }
+
+                RunOneBatch();
             }
-
-            RunOneBatch();
         }
-
-        Release();
+        finally
+        {
+            Release();
+        }
     }
 
     /// <summary>Takes up to a batch of rows (stopping at a barrier) and handles them; false when nothing was queued.</summary>
