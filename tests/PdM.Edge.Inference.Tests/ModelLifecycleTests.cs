@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using PdM.Contracts.Decisions;
 
@@ -18,6 +19,7 @@ public sealed class ModelLifecycleTests
         var swapping = true;
         var requested = 0;
         var decisions = new ConcurrentBag<(int Case, Decision Decision)>();
+        var byVersion = new ConcurrentDictionary<string, int>();
 
         // Each worker keeps deciding while the swaps go on, then 50 more: the load overlaps every swap, whatever the machine's speed.
         var load = Enumerable.Range(0, Workers).Select(w => Task.Run(async () =>
@@ -27,13 +29,24 @@ public sealed class ModelLifecycleTests
             {
                 var c = (w + i) % v1.Count;
                 Interlocked.Increment(ref requested);
-                decisions.Add((c, await h.Decide(v1[c].Input, assetId: "mill-" + w)));
+                var decision = await h.Decide(v1[c].Input, assetId: "mill-" + w);
+                decisions.Add((c, decision));
+                byVersion.AddOrUpdate(decision.Provenance.ModelVersion ?? "", 1, (_, n) => n + 1);
             }
         })).ToArray();
         for (var swap = 0; swap < Swaps; swap++)
         {
+            var deployed = swap % 2 == 0 ? "2.0.0" : "1.0.0";
+            var before = byVersion.GetValueOrDefault(deployed);
             Assert.True(h.Deploy(swap % 2 == 0 ? "logreg_failure_v2" : "logreg_failure").Succeeded);
-            await Task.Delay(1);
+
+            // The next swap waits until the new version has decided at least once, so on a loaded machine the load
+            // still overlaps every version (it did not always: all decisions could land after the last swap).
+            var waited = Stopwatch.StartNew();
+            while (byVersion.GetValueOrDefault(deployed) == before && waited.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(1);
+            }
         }
 
         Volatile.Write(ref swapping, false);
