@@ -52,6 +52,12 @@ public sealed partial class DecisionPolicy
     {
         ArgumentNullException.ThrowIfNull(requests);
         ArgumentNullException.ThrowIfNull(decisions);
+        if (requests.Count == 1)
+        {
+            decisions.Add(await DecideAsync(requests[0], cancellationToken).ConfigureAwait(false));
+            return;
+        }
+
         foreach (var request in requests)
         {
             // Checked before any row is queued: a row queued and then abandoned would wait for someone else's batch.
