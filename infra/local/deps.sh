@@ -14,6 +14,8 @@
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running)
 #
 # svc is one of: postgres rabbitmq mosquitto (default: all three). Progress goes to stderr, results to stdout.
+# PDM_PORT_OFFSET (default 0) shifts every port, so several checkouts (each with its own PDM_STATE_DIR) can run
+# their own servers side by side on one machine.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -30,12 +32,15 @@ default_state_dir() {
 STATE_DIR=${PDM_STATE_DIR:-$(default_state_dir)}
 ALL_SERVICES=(postgres rabbitmq mosquitto)
 
-PG_PORT=55432
-AMQP_PORT=55672
-RMQ_DIST_PORT=55673
-RMQ_EPMD_PORT=54369
-RMQ_NODE=pdm@localhost
-MQTT_PORT=51883
+PORT_OFFSET=${PDM_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]{1,4}$ ]] || { echo "deps: PDM_PORT_OFFSET must be a number from 0 to 9999" >&2; exit 2; }
+PG_PORT=$((55432 + PORT_OFFSET))
+AMQP_PORT=$((55672 + PORT_OFFSET))
+RMQ_DIST_PORT=$((55673 + PORT_OFFSET))
+RMQ_EPMD_PORT=$((54369 + PORT_OFFSET))
+# The node name must differ too: two nodes with one name cannot share a host, whatever their ports.
+if ((PORT_OFFSET == 0)); then RMQ_NODE=pdm@localhost; else RMQ_NODE=pdm$PORT_OFFSET@localhost; fi
+MQTT_PORT=$((51883 + PORT_OFFSET))
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -380,7 +385,7 @@ mqtt_start() {
     [[ -f $MQTT_TEMPLATE ]] || die "mosquitto: template $MQTT_TEMPLATE is missing"
     mkdir -p "$MQTT_DIR/data"
     {
-        cat "$MQTT_TEMPLATE"
+        sed -E "s/^listener 51883 /listener $MQTT_PORT /" "$MQTT_TEMPLATE"
         printf '\n# ---- appended by infra/local/deps.sh: runtime paths under %s\n' "$STATE_DIR"
         printf 'persistence_location %s/\n' "$MQTT_DIR/data"
         printf 'pid_file %s\n' "$MQTT_PID_FILE"
@@ -427,6 +432,7 @@ print_env() {
         printf "export %s='%s'\n" "$name" "$value"
     done <<EOF
 PDM_STATE_DIR=$STATE_DIR
+PDM_PORT_OFFSET=$PORT_OFFSET
 PDM_POSTGRES=$pg_admin
 ConnectionStrings__Postgres=$pg_app
 PDM_RABBITMQ_URI=$amqp

@@ -20,20 +20,31 @@ public sealed class LocalDependenciesScriptTests
             ? configured
             : Path.Combine(LocalDependencies.RepositoryRoot, ".state");
 
+    // PDM_PORT_OFFSET lets several checkouts run their own servers side by side; every port moves by it.
+    private static readonly int PortOffset =
+        int.Parse(Environment.GetEnvironmentVariable("PDM_PORT_OFFSET") is { Length: > 0 } offset ? offset : "0", CultureInfo.InvariantCulture);
+
+    private static readonly int PostgresPort = 55432 + PortOffset;
+    private static readonly int AmqpPort = 55672 + PortOffset;
+    private static readonly int MqttPort = 51883 + PortOffset;
+
     private static readonly Dictionary<string, string> ExpectedEnvironment = new(StringComparer.Ordinal)
     {
         ["PDM_STATE_DIR"] = StateDirectory,
-        ["PDM_POSTGRES"] = "Host=127.0.0.1;Port=55432;Username=pdm;Password=pdm;Database=postgres",
-        ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=55432;Username=pdm;Password=pdm;Database=pdm",
-        ["PDM_RABBITMQ_URI"] = "amqp://pdm:pdm@127.0.0.1:55672/",
-        ["Messaging__RabbitMq__Uri"] = "amqp://pdm:pdm@127.0.0.1:55672/",
+        ["PDM_PORT_OFFSET"] = PortOffset.ToString(CultureInfo.InvariantCulture),
+        ["PDM_POSTGRES"] = Invariant($"Host=127.0.0.1;Port={PostgresPort};Username=pdm;Password=pdm;Database=postgres"),
+        ["ConnectionStrings__Postgres"] = Invariant($"Host=127.0.0.1;Port={PostgresPort};Username=pdm;Password=pdm;Database=pdm"),
+        ["PDM_RABBITMQ_URI"] = Invariant($"amqp://pdm:pdm@127.0.0.1:{AmqpPort}/"),
+        ["Messaging__RabbitMq__Uri"] = Invariant($"amqp://pdm:pdm@127.0.0.1:{AmqpPort}/"),
         ["PDM_MQTT_HOST"] = "127.0.0.1",
-        ["PDM_MQTT_PORT"] = "51883",
+        ["PDM_MQTT_PORT"] = Invariant($"{MqttPort}"),
         ["Gateway__Mqtt__Host"] = "127.0.0.1",
-        ["Gateway__Mqtt__Port"] = "51883",
+        ["Gateway__Mqtt__Port"] = Invariant($"{MqttPort}"),
         ["Simulator__Mqtt__Host"] = "127.0.0.1",
-        ["Simulator__Mqtt__Port"] = "51883",
+        ["Simulator__Mqtt__Port"] = Invariant($"{MqttPort}"),
     };
+
+    private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static readonly string[] Servers = ["postgres", "rabbitmq", "mosquitto"];
 
@@ -56,7 +67,7 @@ public sealed class LocalDependenciesScriptTests
         var lines = LocalDependencies.RunDepsScript("status").Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
         Assert.Equal(Servers.Length, lines.Length);
-        foreach (var (server, port) in new[] { ("postgres", 55432), ("rabbitmq", 55672), ("mosquitto", 51883) })
+        foreach (var (server, port) in new[] { ("postgres", PostgresPort), ("rabbitmq", AmqpPort), ("mosquitto", MqttPort) })
         {
             var line = Assert.Single(lines, l => l.StartsWith(server + " ", StringComparison.Ordinal));
             Assert.Contains(" running ", line, StringComparison.Ordinal);
