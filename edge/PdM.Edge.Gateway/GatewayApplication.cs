@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration.Memory;
-using PdM.ServiceDefaults;
+using PdM.Hosting;
+using PdM.Messaging;
 
 namespace PdM.Edge.Gateway;
 

@@ -11,7 +11,8 @@ using PdM.Edge.Ingestion;
 using PdM.Edge.Journal;
 using PdM.Edge.Ingestion.Model;
 using PdM.Features;
-using PdM.ServiceDefaults;
+using PdM.Hosting;
+using PdM.Messaging;
 
 namespace PdM.Edge.Gateway;
 

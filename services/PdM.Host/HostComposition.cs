@@ -1,9 +1,11 @@
+using PdM.Authentication;
 using PdM.Cmms.Stubs;
 using PdM.Edge.Gateway;
 using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Simulator;
-using PdM.ServiceDefaults;
-using PdM.ServiceDefaults.Security;
+using PdM.Hosting;
+using PdM.Messaging;
+using PdM.Security;
 
 namespace PdM.Host;
 
@@ -70,6 +72,7 @@ public static class HostComposition
 
         var app = builder.Build();
         app.MapPdMDefaultEndpoints();
+        app.MapPdMAuthEndpoints();
         foreach (var module in modules)
         {
             module.MapEndpoints(app);

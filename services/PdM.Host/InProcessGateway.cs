@@ -1,9 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using PdM.Authentication;
 using PdM.Edge.Gateway;
 using PdM.Edge.Gateway.Deployment;
 using PdM.Registry.Signing;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Host;
 

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using PdM.ServiceDefaults;
 
 namespace PdM.Host;
 

@@ -1,8 +1,8 @@
+using PdM.Hosting;
 using PdM.Lineage;
 using PdM.Maintenance;
 using PdM.Registry;
 using PdM.Telemetry;
-using PdM.ServiceDefaults;
 
 namespace PdM.Host;
 

@@ -5,12 +5,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using PdM.Hosting;
 using PdM.Lineage.Api;
 using PdM.Lineage.Audit;
 using PdM.Lineage.Consumers;
 using PdM.Lineage.Graph;
 using PdM.Lineage.Persistence;
-using PdM.ServiceDefaults;
+using PdM.Persistence;
 
 namespace PdM.Lineage;
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using PdM.Hosting;
 using PdM.Maintenance.Api;
 using PdM.Maintenance.Cmms;
 using PdM.Maintenance.Consumers;
@@ -13,7 +14,7 @@ using PdM.Maintenance.Feedback;
 using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
 using PdM.Maintenance.Policy;
-using PdM.ServiceDefaults;
+using PdM.Persistence;
 
 namespace PdM.Maintenance;
 

@@ -7,13 +7,14 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using PdM.Hosting;
+using PdM.Persistence;
 using PdM.Registry.Api;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Consumers;
 using PdM.Registry.Outbox;
 using PdM.Registry.Persistence;
 using PdM.Registry.Signing;
-using PdM.ServiceDefaults;
 
 namespace PdM.Registry;
 

@@ -12,7 +12,7 @@ using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
 using PdM.Edge.Gateway.Uplink;
 using PdM.Edge.Journal;
-using PdM.ServiceDefaults;
+using PdM.Messaging;
 using PdM.Testing;
 
 // make bench-delivery: the real gateway (in this process) on the real Mosquitto and RabbitMQ, its bus link through a

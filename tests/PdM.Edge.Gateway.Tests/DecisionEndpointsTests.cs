@@ -7,11 +7,12 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
+using PdM.Authentication;
 using PdM.Contracts;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Simulator;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 using PdM.Testing;
 
 namespace PdM.Edge.Gateway.Tests;

@@ -5,8 +5,8 @@ using Microsoft.Extensions.Logging;
 using PdM.Contracts.Models;
 using PdM.Contracts.Registry;
 using PdM.Edge.Inference;
+using PdM.Messaging;
 using PdM.ModelPackage.Signing;
-using PdM.ServiceDefaults;
 using PdM.Testing;
 
 namespace PdM.Edge.Gateway.Tests;

@@ -8,7 +8,7 @@ using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Simulator;
 using PdM.Features;
-using PdM.ServiceDefaults;
+using PdM.Messaging;
 using PdM.Testing;
 using PdM.Training;
 

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using MQTTnet;
 using PdM.Edge.Gateway;
 using PdM.Edge.Ingestion;
-using PdM.ServiceDefaults;
+using PdM.Messaging;
 using PdM.Testing;
 
 namespace PdM.Edge.Gateway.Tests;

@@ -12,12 +12,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using PdM.Authentication;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
 using PdM.Host;
 using PdM.Maintenance.Api;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 using PdM.Testing;
 
 namespace PdM.EndToEnd.Tests;

@@ -13,7 +13,6 @@ using Npgsql;
 using PdM.Lineage.Api;
 using PdM.Lineage.Audit;
 using PdM.Lineage.Persistence;
-using PdM.ServiceDefaults;
 using PdM.Testing;
 
 namespace PdM.Lineage.Tests;

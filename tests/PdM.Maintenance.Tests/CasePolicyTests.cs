@@ -3,8 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
+using PdM.Hosting;
 using PdM.Maintenance.Policy;
-using PdM.ServiceDefaults;
 
 namespace PdM.Maintenance.Tests;
 

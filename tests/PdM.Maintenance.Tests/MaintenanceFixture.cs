@@ -15,7 +15,6 @@ using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
 using PdM.Maintenance.Api;
 using PdM.Maintenance.Persistence;
-using PdM.ServiceDefaults;
 using PdM.Testing;
 
 namespace PdM.Maintenance.Tests;

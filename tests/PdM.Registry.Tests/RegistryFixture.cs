@@ -17,7 +17,6 @@ using PdM.ModelPackage.Signing;
 using PdM.Registry.Api;
 using PdM.Registry.Identity;
 using PdM.Registry.Persistence;
-using PdM.ServiceDefaults;
 using PdM.Testing;
 
 namespace PdM.Registry.Tests;

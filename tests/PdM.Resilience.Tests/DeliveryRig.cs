@@ -19,7 +19,7 @@ using PdM.Edge.Gateway;
 using PdM.Host;
 using PdM.Maintenance.Api;
 using PdM.Maintenance.Consumers;
-using PdM.ServiceDefaults;
+using PdM.Messaging;
 using PdM.Testing;
 
 namespace PdM.Resilience.Tests;

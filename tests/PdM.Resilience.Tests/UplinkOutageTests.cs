@@ -16,7 +16,7 @@ using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
 using PdM.Host;
 using PdM.Maintenance.Api;
-using PdM.ServiceDefaults;
+using PdM.Messaging;
 using PdM.Testing;
 
 namespace PdM.Resilience.Tests;

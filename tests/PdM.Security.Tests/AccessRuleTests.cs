@@ -4,10 +4,11 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using PdM.Authentication;
 using PdM.Contracts.Registry;
 using PdM.Registry.Api;
 using PdM.Registry.Tests;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 using PdM.Testing;
 
 namespace PdM.Security.Tests;

@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 using Xunit.Abstractions;
 
 namespace PdM.Security.Tests;

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.Host;
 using PdM.ModelPackage.Signing;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 using PdM.Testing;
 
 namespace PdM.Security.Tests;

@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
-using PdM.ServiceDefaults;
-using PdM.ServiceDefaults.Security;
+using PdM.Authentication;
+using PdM.Hosting;
+using PdM.Security;
 using PdM.Testing;
 
 namespace PdM.Security.Tests;

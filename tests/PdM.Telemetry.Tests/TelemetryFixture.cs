@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PdM.Contracts.Training;
-using PdM.ServiceDefaults;
 using PdM.Telemetry.Persistence;
 using PdM.Testing;
 

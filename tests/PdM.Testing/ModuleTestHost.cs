@@ -9,8 +9,10 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using PdM.ServiceDefaults;
-using PdM.ServiceDefaults.Security;
+using PdM.Authentication;
+using PdM.Hosting;
+using PdM.Messaging;
+using PdM.Security;
 
 namespace PdM.Testing;
 

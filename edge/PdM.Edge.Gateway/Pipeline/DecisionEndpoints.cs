@@ -1,4 +1,4 @@
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Edge.Gateway.Pipeline;
 

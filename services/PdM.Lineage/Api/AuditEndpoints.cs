@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Lineage.Audit;
 using PdM.Lineage.Persistence;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Lineage.Api;
 

@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Routing;
 using PdM.Lineage.Consumers;
 using PdM.Lineage.Graph;
 using PdM.Lineage.OpenLineage;
+using PdM.Security;
 using System.Text.Json.Nodes;
-using PdM.ServiceDefaults.Security;
 
 namespace PdM.Lineage.Api;
 

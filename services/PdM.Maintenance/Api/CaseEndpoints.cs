@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using PdM.Maintenance.Feedback;
 using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Maintenance.Api;
 

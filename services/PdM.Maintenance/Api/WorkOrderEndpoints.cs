@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Maintenance.Persistence;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Maintenance.Api;
 

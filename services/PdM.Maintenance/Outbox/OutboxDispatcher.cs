@@ -9,7 +9,7 @@ using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Cmms;
 using PdM.Maintenance.Persistence;
 using PdM.Maintenance.Policy;
-using PdM.ServiceDefaults;
+using PdM.Persistence;
 
 namespace PdM.Maintenance.Outbox;
 

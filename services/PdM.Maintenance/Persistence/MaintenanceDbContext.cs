@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.EntityFrameworkCore;
-using PdM.ServiceDefaults;
+using PdM.Persistence;
 
 namespace PdM.Maintenance.Persistence;
 

@@ -8,7 +8,7 @@ using PdM.Registry.Artifacts;
 using PdM.Registry.Identity;
 using PdM.Registry.Persistence;
 using PdM.Registry.Signing;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Registry.Api;
 

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using PdM.Registry.Identity;
 using PdM.Registry.Persistence;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Registry.Api;
 

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 
 namespace PdM.Registry.Identity;
 

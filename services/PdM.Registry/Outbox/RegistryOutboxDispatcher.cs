@@ -5,8 +5,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Registry;
+using PdM.Persistence;
 using PdM.Registry.Persistence;
-using PdM.ServiceDefaults;
 
 namespace PdM.Registry.Outbox;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Features;
-using PdM.ServiceDefaults.Security;
+using PdM.Security;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
 

@@ -3,9 +3,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using PdM.Contracts.Training;
+using PdM.Security;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Training;
-using PdM.ServiceDefaults.Security;
 
 namespace PdM.Telemetry.Api;
 

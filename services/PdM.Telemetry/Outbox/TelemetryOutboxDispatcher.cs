@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Registry;
 using PdM.Contracts.Training;
-using PdM.ServiceDefaults;
+using PdM.Persistence;
 using PdM.Telemetry.Persistence;
 
 namespace PdM.Telemetry.Outbox;

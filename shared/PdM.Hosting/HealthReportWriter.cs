@@ -2,7 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Hosting;
 
 /// <summary>Writes the readiness report as JSON so an operator sees which dependency is down, not just "Unhealthy".</summary>
 internal static class HealthReportWriter

@@ -2,7 +2,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Persistence;
 
 /// <summary>
 /// The one naming convention of every module schema: snake_case columns, so hand-written SQL, COPY and psql sessions

@@ -2,7 +2,7 @@ using MassTransit;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Hosting;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Hosting;
 
 /// <summary>
 /// How a cloud module plugs into <c>PdM.Host</c>: its services, its consumers on the one bus, its HTTP endpoints and the

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Messaging;
 
 public enum MessageTransport
 {

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Security;
 
 /// <summary>
 /// A policy's 403 says why, in the same problem shape the APIs use for their own refusals (<c>reason</c>

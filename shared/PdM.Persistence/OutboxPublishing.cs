@@ -5,7 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using MassTransit;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Persistence;
 
 /// <summary>
 /// What every module's outbox dispatcher does the same way: a row's message id, stable across attempts (so an attempt

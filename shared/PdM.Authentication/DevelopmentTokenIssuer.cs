@@ -1,8 +1,9 @@
 using System.Security.Cryptography;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using PdM.Security;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Authentication;
 
 /// <summary>
 /// Mints ES256 access tokens for local use (Development, the Demo, the <c>pdm token</c> command, tests): issuer

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Security;
 
 /// <summary>Who is calling, from the validated token: the user (claim <c>Auth:UserClaim</c>), their roles and, for a gateway, its site.</summary>
 public sealed record PdMCaller(string User, IReadOnlySet<string> Roles, string? Site)

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Hosting;
+using PdM.Security;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Authentication;
 
 /// <summary>Section <c>Auth</c>: which token issuers the APIs trust and how their claims are read.</summary>
 public sealed class PdMAuthOptions

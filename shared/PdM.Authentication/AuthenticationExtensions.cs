@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,8 +10,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using PdM.Hosting;
+using PdM.Security;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Authentication;
 
 /// <summary>
 /// JWT bearer authentication for every PdM API: tokens from the configured OIDC authority, from the development
@@ -112,15 +113,14 @@ public static class AuthenticationExtensions
         authentication.AddPolicyScheme(Scheme, "PdM bearer token", policy =>
             policy.ForwardDefaultSelector = context => SchemeFor(context, issuerSchemes, fallback));
 
-        builder.Services.AddAuthorization(authorization => PdMPolicies.Register(authorization, Scheme));
-        builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, PdMAuthorizationResultHandler>();
-        builder.Services.AddHostedService<EndpointPolicyGuard>();
+        builder.Services.AddPdMAuthorization(Scheme);
         return builder;
     }
 
     /// <summary>
-    /// Maps <c>POST /api/auth/dev-token</c> where the development issuer is on; nothing otherwise. Called by
-    /// <c>MapPdMDefaultEndpoints</c>.
+    /// Maps <c>POST /api/auth/dev-token</c> where the development issuer is on; nothing otherwise. A host that calls
+    /// <see cref="AddPdMAuthentication"/> calls this next to <c>MapPdMDefaultEndpoints</c> (which knows no tokens, so
+    /// that the edge gateway can carry it without JwtBearer).
     /// </summary>
     public static IEndpointRouteBuilder MapPdMAuthEndpoints(this IEndpointRouteBuilder endpoints)
     {

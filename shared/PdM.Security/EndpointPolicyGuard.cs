@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Security;
 
 /// <summary>
 /// Refuses to start a host with an HTTP endpoint that names no authorization policy and is not explicitly

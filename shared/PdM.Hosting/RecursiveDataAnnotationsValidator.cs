@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Reflection;
 using Microsoft.Extensions.Options;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Hosting;
 
 /// <summary>
 /// Data-annotation validation that also walks nested option objects and lists, reporting full configuration paths

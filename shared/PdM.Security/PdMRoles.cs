@@ -1,4 +1,4 @@
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Security;
 
 /// <summary>
 /// The role names every PdM API checks, as they appear in a token's role claim (<c>Auth:RoleClaim</c>, default

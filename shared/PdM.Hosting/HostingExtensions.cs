@@ -8,15 +8,14 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using PdM.ServiceDefaults.Security;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Hosting;
 
 /// <summary>
 /// What every PdM process gets: OpenTelemetry traces, metrics and logs, health endpoints and a Prometheus scrape
 /// endpoint. One place, so a module never wires telemetry itself.
 /// </summary>
-public static class ServiceDefaultsExtensions
+public static class HostingExtensions
 {
     /// <summary>Health checks carrying this tag run on <c>/health/ready</c>; MassTransit tags its bus check the same way.</summary>
     public const string ReadyTag = "ready";
@@ -61,7 +60,7 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c>, the Prometheus <c>/metrics</c> endpoint (all anonymous) and, where the development issuer is on, <c>POST /api/auth/dev-token</c>.</summary>
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> and the Prometheus <c>/metrics</c> endpoint, all anonymous.</summary>
     public static WebApplication MapPdMDefaultEndpoints(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -74,7 +73,6 @@ public static class ServiceDefaultsExtensions
             ResponseWriter = HealthReportWriter.WriteAsync,
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
-        app.MapPdMAuthEndpoints();
         return app;
     }
 

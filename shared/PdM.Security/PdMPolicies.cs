@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 
-namespace PdM.ServiceDefaults.Security;
+namespace PdM.Security;
 
 /// <summary>
 /// The authorization policies of the PdM HTTP APIs: one per kind of access, each a set of roles (admin is always
@@ -40,14 +40,4 @@ public static class PdMPolicies
     public static IReadOnlyList<string> RolesFor(string policy) =>
         Roles.TryGetValue(policy, out var roles) ? [.. roles, PdMRoles.Admin] : throw new ArgumentException($"unknown PdM policy '{policy}'", nameof(policy));
 
-    internal static void Register(AuthorizationOptions options, string scheme)
-    {
-        foreach (var (name, _) in Roles)
-        {
-            options.AddPolicy(name, policy => policy
-                .AddAuthenticationSchemes(scheme)
-                .RequireAuthenticatedUser()
-                .RequireRole(RolesFor(name)));
-        }
-    }
 }

@@ -2,8 +2,9 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using PdM.Hosting;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Messaging;
 
 public static class MessagingExtensions
 {

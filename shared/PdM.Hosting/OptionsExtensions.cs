@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Hosting;
 
 public static class OptionsExtensions
 {

@@ -3,8 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using PdM.Hosting;
 
-namespace PdM.ServiceDefaults;
+namespace PdM.Persistence;
 
 public static class PostgresExtensions
 {
@@ -33,7 +34,7 @@ public static class PostgresExtensions
         }
 
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
-        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [HostingExtensions.ReadyTag]);
         return builder;
     }
 }
