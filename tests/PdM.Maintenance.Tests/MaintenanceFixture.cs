@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
+using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Api;
 using PdM.Maintenance.Persistence;
 using PdM.Testing;
@@ -48,7 +49,8 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
-    public ReceivedEvents Events { get; } = new();
+    /// <summary>What another module would receive from Maintenance over RabbitMQ.</summary>
+    public BusMessages Events { get; } = new();
 
     public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
@@ -101,16 +103,13 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
         _host = await ModuleTestHost.StartAsync(MaintenanceModule.Descriptor, settings, Logs,
             configure: builder => builder.Services.AddSingleton(Events),
-            consumers: bus => bus.AddConsumer<EventCollector>());
+            consumers: bus => bus.Collect<WorkOrderRaised>().Collect<MaintenanceCaseEscalated>().Collect<MaintenanceOutcomeRecorded>());
         Api = _host.Api;
     }
 
     public async Task DisposeAsync()
     {
-        if (Environment.GetEnvironmentVariable("PDM_TEST_LOG_FILE") is { Length: > 0 } logFile)
-        {
-            await File.WriteAllLinesAsync(logFile, Logs.Lines);
-        }
+        await Logs.SaveIfAskedAsync();
 
         if (_host is not null)
         {

@@ -128,7 +128,7 @@ public sealed class MaximoAdapterTests(MaintenanceFixture fixture)
         Assert.NotNull(closed.CooldownUntil);
         Assert.Equal("Closed", closed.WorkOrder!.Status);
 
-        var label = await Eventually.Until(() => Task.FromResult(fixture.Events.Outcomes.FirstOrDefault(o => o.CaseId == open.Id)), o => o is not null, "MaintenanceOutcomeRecorded");
+        var label = await Eventually.Until(() => Task.FromResult(fixture.Events.Of<MaintenanceOutcomeRecorded>().FirstOrDefault(o => o.CaseId == open.Id)), o => o is not null, "MaintenanceOutcomeRecorded");
         Assert.Equal(MaintenanceOutcome.FailureConfirmed, label!.Outcome);
         Assert.Equal("BRG", label.FailureCode);
         Assert.Equal("maximo", label.Source);

@@ -57,7 +57,7 @@ public sealed class MaximoIntegrationTests(MaintenanceFixture fixture)
         Assert.Equal("brg-rul", workOrder.Provenance.ModelName);
         Assert.Equal(7.1, Assert.Single(workOrder.Evidence!).Value);
 
-        var raised = await Eventually.Until(() => Task.FromResult(fixture.Events.Raised.FirstOrDefault(e => e.WorkOrderId == workOrder.Id)), e => e is not null, "WorkOrderRaised");
+        var raised = await Eventually.Until(() => Task.FromResult(fixture.Events.Of<WorkOrderRaised>().FirstOrDefault(e => e.WorkOrderId == workOrder.Id)), e => e is not null, "WorkOrderRaised");
         Assert.Equal(@case.Id, raised!.CaseId);
         Assert.Equal("maximo", raised.CmmsSystem);
         Assert.Equal(prediction.PredictionId, raised.SourcePredictionId);
@@ -94,7 +94,7 @@ public sealed class MaximoIntegrationTests(MaintenanceFixture fixture)
         Assert.InRange(record.UpdateCount, 1, 2);
         Assert.Equal(count, @case.WorkOrder!.PredictionCount);
         Assert.Equal(PdM.Maintenance.Persistence.MaintenanceCase.MaxSourcePredictionIds, @case.SourcePredictionIds.Count);
-        Assert.Single(fixture.Events.Raised, e => e.SiteId == "mx-bulk");
-        await Eventually.Until(() => Task.FromResult(fixture.Events.Escalated.Count(e => e.SiteId == "mx-bulk")), n => n == @case.EscalationCount, "the escalation events");
+        Assert.Single(fixture.Events.Of<WorkOrderRaised>(), e => e.SiteId == "mx-bulk");
+        await Eventually.Until(() => Task.FromResult(fixture.Events.Of<MaintenanceCaseEscalated>().Count(e => e.SiteId == "mx-bulk")), n => n == @case.EscalationCount, "the escalation events");
     }
 }

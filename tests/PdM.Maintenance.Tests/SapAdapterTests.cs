@@ -135,7 +135,7 @@ public sealed class SapAdapterTests(MaintenanceFixture fixture)
 
         Assert.Equal(MaintenanceOutcome.NoFaultFound, closed.Outcome);
         Assert.Equal("NFF", closed.FailureCode);
-        var label = await Eventually.Until(() => Task.FromResult(fixture.Events.Outcomes.FirstOrDefault(o => o.CaseId == open.Id)), o => o is not null, "MaintenanceOutcomeRecorded");
+        var label = await Eventually.Until(() => Task.FromResult(fixture.Events.Of<MaintenanceOutcomeRecorded>().FirstOrDefault(o => o.CaseId == open.Id)), o => o is not null, "MaintenanceOutcomeRecorded");
         Assert.Equal(MaintenanceOutcome.NoFaultFound, label!.Outcome);
         Assert.Equal("sap", label.Source);
     }

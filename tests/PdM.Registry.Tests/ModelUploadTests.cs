@@ -92,7 +92,7 @@ public sealed class ModelUploadTests(RegistryFixture fixture)
         Assert.Equal("2.1.0", Assert.Single(listed!).Version);
         var models = await fixture.Api.GetFromJsonAsync<List<ModelSummaryResponse>>("/api/models", RegistryFixture.Json);
         Assert.Equal(1, models!.Single(m => m.Name == name).Versions);
-        var announced = await Eventually.Until(() => Task.FromResult(fixture.Events.Registered.FirstOrDefault(e => e.ModelName == name)), e => e is not null,
+        var announced = await Eventually.Until(() => Task.FromResult(fixture.Events.Of<ModelVersionRegistered>().FirstOrDefault(e => e.ModelName == name)), e => e is not null,
             TimeSpan.FromSeconds(30), "ModelVersionRegistered on the bus");
         Assert.Equal(version.PackageDigest, announced!.PackageDigest);
 

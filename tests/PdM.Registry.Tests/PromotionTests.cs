@@ -62,7 +62,7 @@ public sealed class PromotionTests(RegistryFixture fixture)
         Assert.Null(verifier.Verify(zModel, zManifest, request.PackageDigest, request.Signature));
         Assert.Equal(fixture.PublicKeyPem.Trim(), (await fixture.Api.GetStringAsync("/api/signing/public-key")).Trim());
 
-        var promoted = await Eventually.Until(() => Task.FromResult(fixture.Events.Promoted.FirstOrDefault(p => p.ModelName == name && p.ToStage == ModelStage.Production)),
+        var promoted = await Eventually.Until(() => Task.FromResult(fixture.Events.Of<ModelPromoted>().FirstOrDefault(p => p.ModelName == name && p.ToStage == ModelStage.Production)),
             p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted to Production");
         Assert.Equal(("bob", "alice", ModelStage.Shadow), (promoted!.PromotedBy, promoted.UploadedBy, promoted.FromStage));
     }
@@ -172,7 +172,7 @@ public sealed class PromotionTests(RegistryFixture fixture)
 
     private async Task<ModelDeploymentRequested> Requested(string name, ModelStage stage, string version = "1.0.0") =>
         (await Eventually.Until(
-            () => Task.FromResult(fixture.Events.Requested.FirstOrDefault(r => r.ModelName == name && r.ModelVersion == version && r.Stage == stage)),
+            () => Task.FromResult(fixture.Events.Of<ModelDeploymentRequested>().FirstOrDefault(r => r.ModelName == name && r.ModelVersion == version && r.Stage == stage)),
             r => r is not null, TimeSpan.FromSeconds(30), $"ModelDeploymentRequested {name}@{version} {stage}"))!;
 
     private Task Succeeded(ModelDeploymentRequested request, string site, string gateway) =>

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -50,7 +49,8 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
-    public RegistryEvents Events { get; } = new();
+    /// <summary>What a gateway (and the audit) receive from the registry over RabbitMQ.</summary>
+    public BusMessages Events { get; } = new();
 
     public string PublicKeyPem { get; private set; } = null!;
 
@@ -80,7 +80,7 @@ public sealed class RegistryFixture : IAsyncLifetime
         };
         _host = await ModuleTestHost.StartAsync(RegistryModule.Descriptor, settings, Logs, environment: "Production",
             configure: builder => builder.Services.AddSingleton(Events),
-            consumers: bus => bus.AddConsumer<RegistryEventCollector>());
+            consumers: bus => bus.Collect<ModelVersionRegistered>().Collect<ModelPromoted>().Collect<ModelDeploymentRequested>());
         Api = _host.Api;
         Anonymous = _host.CreateClientWithToken(null);
     }
@@ -141,36 +141,4 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public async Task<ModelVersionResponse> Version(string name, string version) =>
         (await Api.GetFromJsonAsync<ModelVersionResponse>($"/api/models/{name}/versions/{version}", ApiJson))!;
-}
-
-/// <summary>What a gateway (and the audit) receive from the registry over RabbitMQ.</summary>
-public sealed class RegistryEvents
-{
-    public ConcurrentQueue<ModelVersionRegistered> Registered { get; } = new();
-
-    public ConcurrentQueue<ModelPromoted> Promoted { get; } = new();
-
-    public ConcurrentQueue<ModelDeploymentRequested> Requested { get; } = new();
-}
-
-public sealed class RegistryEventCollector(RegistryEvents events) :
-    IConsumer<ModelVersionRegistered>, IConsumer<ModelPromoted>, IConsumer<ModelDeploymentRequested>
-{
-    public Task Consume(ConsumeContext<ModelVersionRegistered> context)
-    {
-        events.Registered.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
-
-    public Task Consume(ConsumeContext<ModelPromoted> context)
-    {
-        events.Promoted.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
-
-    public Task Consume(ConsumeContext<ModelDeploymentRequested> context)
-    {
-        events.Requested.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
 }

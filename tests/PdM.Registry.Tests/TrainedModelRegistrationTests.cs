@@ -23,7 +23,7 @@ public sealed class TrainedModelRegistrationTests(RegistryFixture fixture)
         await fixture.Bus.Publish(command);
 
         var registered = await Eventually.Until(
-            () => Task.FromResult(fixture.Events.Registered.Where(e => e.TrainingRunId == command.TrainingRunId).ToList()),
+            () => Task.FromResult(fixture.Events.Of<ModelVersionRegistered>().Where(e => e.TrainingRunId == command.TrainingRunId).ToList()),
             e => e.Count > 0, Wait, "ModelVersionRegistered for the training run");
         var announced = Assert.Single(registered);
         Assert.Equal((name, "1.0.0", "carol"), (announced.ModelName, announced.ModelVersion, announced.UploadedBy));
@@ -44,7 +44,7 @@ public sealed class TrainedModelRegistrationTests(RegistryFixture fixture)
             seen => seen, Wait, "the redelivery to be handled");
         Assert.Equal(1, await Query(db => db.Versions.CountAsync(v => v.TrainingRunId == command.TrainingRunId)));
         Assert.Equal(1, await Query(db => db.Versions.CountAsync(v => v.ModelName == name)));
-        Assert.Single(fixture.Events.Registered, e => e.TrainingRunId == command.TrainingRunId);
+        Assert.Single(fixture.Events.Of<ModelVersionRegistered>(), e => e.TrainingRunId == command.TrainingRunId);
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,7 +24,7 @@ public sealed class SecuritySuite : ICollectionFixture<SecurityFixture>
 public sealed class SecurityFixture : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-security-test-" + Guid.NewGuid().ToString("N"));
-    private readonly List<HttpClient> _clients = [];
+    private TestClients? _clients;
     private TestDatabase? _database;
     private WebApplication? _app;
 
@@ -67,35 +66,19 @@ public sealed class SecurityFixture : IAsyncLifetime
         });
         await _app.StartAsync();
         Address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _clients = new TestClients(Address, Tokens);
         Api = CreateClient("test-admin", PdMRoles.Admin);
     }
 
     public string Token(string user, params string[] roles) => Tokens.Issue(user, roles);
 
-    public HttpClient CreateClient(string user, params string[] roles) => CreateClientWithToken(Token(user, roles));
+    public HttpClient CreateClient(string user, params string[] roles) => _clients!.Create(user, roles);
 
-    public HttpClient CreateClientWithToken(string? accessToken)
-    {
-        var client = new HttpClient { BaseAddress = Address };
-        if (accessToken is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        }
-
-        lock (_clients)
-        {
-            _clients.Add(client);
-        }
-
-        return client;
-    }
+    public HttpClient CreateClientWithToken(string? accessToken) => _clients!.CreateWithToken(accessToken);
 
     public async Task DisposeAsync()
     {
-        lock (_clients)
-        {
-            _clients.ForEach(c => c.Dispose());
-        }
+        _clients?.Dispose();
 
         if (_app is not null)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -20,29 +19,6 @@ namespace PdM.Telemetry.Tests;
 public sealed class TelemetrySuite : ICollectionFixture<TelemetryFixture>
 {
     public const string Name = "telemetry";
-}
-
-/// <summary>What another module would receive from the training runner over RabbitMQ.</summary>
-public sealed class TrainingEvents
-{
-    public ConcurrentQueue<TrainingRunProgressed> Progress { get; } = new();
-
-    public ConcurrentQueue<TrainingRunCompleted> Completed { get; } = new();
-}
-
-public sealed class TrainingEventCollector(TrainingEvents events) : IConsumer<TrainingRunProgressed>, IConsumer<TrainingRunCompleted>
-{
-    public Task Consume(ConsumeContext<TrainingRunProgressed> context)
-    {
-        events.Progress.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
-
-    public Task Consume(ConsumeContext<TrainingRunCompleted> context)
-    {
-        events.Completed.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
 }
 
 /// <summary>One Telemetry host for the suite: a fresh PostgreSQL database, its own RabbitMQ vhost, a temporary model store.</summary>
@@ -73,7 +49,8 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
     public LogCapture Logs { get; } = new();
 
-    public TrainingEvents Events { get; } = new();
+    /// <summary>What another module would receive from the training runner over RabbitMQ.</summary>
+    public BusMessages Events { get; } = new();
 
     public MetricRecorder Metrics { get; } = new(FeatureStoreTelemetry.MeterName);
 
@@ -101,16 +78,13 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
         _host = await ModuleTestHost.StartAsync(TelemetryModule.Descriptor, settings, Logs,
             configure: builder => builder.Services.AddSingleton(Events),
-            consumers: bus => bus.AddConsumer<TrainingEventCollector>());
+            consumers: bus => bus.Collect<TrainingRunProgressed>().Collect<TrainingRunCompleted>());
         Api = _host.Api;
     }
 
     public async Task DisposeAsync()
     {
-        if (Environment.GetEnvironmentVariable("PDM_TEST_LOG_FILE") is { Length: > 0 } logFile)
-        {
-            await File.WriteAllLinesAsync(logFile, Logs.Lines);
-        }
+        await Logs.SaveIfAskedAsync();
 
         if (_host is not null)
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -13,38 +12,6 @@ using PdM.Testing;
 using PdM.Training;
 
 namespace PdM.Telemetry.Tests;
-
-/// <summary>What the outbox tests receive over RabbitMQ: the run's events and its registration command.</summary>
-public sealed class OutboxProbe :
-    IConsumer<TrainingRunProgressed>, IConsumer<TrainingRunCompleted>, IConsumer<RegisterTrainedModel>
-{
-    public ConcurrentQueue<TrainingRunProgressed> Progress { get; } = new();
-
-    public ConcurrentQueue<(Guid? MessageId, TrainingRunCompleted Message)> Completed { get; } = new();
-
-    public ConcurrentQueue<RegisterTrainedModel> Registrations { get; } = new();
-
-    public Task Consume(ConsumeContext<TrainingRunProgressed> context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        Progress.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
-
-    public Task Consume(ConsumeContext<TrainingRunCompleted> context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        Completed.Enqueue((context.MessageId, context.Message));
-        return Task.CompletedTask;
-    }
-
-    public Task Consume(ConsumeContext<RegisterTrainedModel> context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        Registrations.Enqueue(context.Message);
-        return Task.CompletedTask;
-    }
-}
 
 /// <summary>
 /// The training runner publishes through the module's outbox: each test runs a Telemetry host of its own (fresh
@@ -74,16 +41,16 @@ public sealed class TrainingOutboxTests
             "a failed publish attempt recorded in the outbox");
         Assert.Contains(waiting, r => r.MessageType == nameof(TrainingRunCompleted) && r.PublishedAt is null);
         Assert.Contains(waiting, r => r.MessageType == nameof(RegisterTrainedModel) && r.PublishedAt is null);
-        Assert.Empty(rig.Probe.Completed);
+        Assert.Empty(rig.Probe.WithIds<TrainingRunCompleted>());
 
         rig.Proxy.Accept();
 
         await Eventually.Until(() => rig.OutboxAsync(), rows => rows.Count > 0 && rows.All(r => r.PublishedAt is not null), TimeSpan.FromSeconds(90), "the outbox drained");
-        var completed = await Eventually.Until(() => Task.FromResult(rig.Probe.Completed.Where(c => c.Message.RunId == runId).ToList()),
+        var completed = await Eventually.Until(() => Task.FromResult(rig.Probe.WithIds<TrainingRunCompleted>().Where(c => c.Message.RunId == runId).ToList()),
             c => c.Count > 0, TimeSpan.FromSeconds(30), "TrainingRunCompleted");
-        var registration = await Eventually.Until(() => Task.FromResult(rig.Probe.Registrations.Where(r => r.TrainingRunId == runId).ToList()),
+        var registration = await Eventually.Until(() => Task.FromResult(rig.Probe.Of<RegisterTrainedModel>().Where(r => r.TrainingRunId == runId).ToList()),
             r => r.Count > 0, TimeSpan.FromSeconds(30), "RegisterTrainedModel");
-        var stages = await Eventually.Until(() => Task.FromResult(rig.Probe.Progress.Where(p => p.RunId == runId).Select(p => p.Stage).ToList()),
+        var stages = await Eventually.Until(() => Task.FromResult(rig.Probe.Of<TrainingRunProgressed>().Where(p => p.RunId == runId).Select(p => p.Stage).ToList()),
             s => s.Count >= 4, TimeSpan.FromSeconds(30), "the progress events");
 
         var only = Assert.Single(completed);
@@ -127,7 +94,7 @@ public sealed class TrainingOutboxTests
 
         await rig.ScheduleAsync(rejectedRun, snapshot.Id, requestedBy: null);
         await Eventually.Until(() => rig.RunAsync(rejectedRun), r => r?.RegistrationStatus == RegistrationStatuses.Pending, TrainingWait, "both runs to succeed");
-        var registration = await Eventually.Until(() => Task.FromResult(rig.Probe.Registrations.FirstOrDefault(r => r.TrainingRunId == registeredRun)),
+        var registration = await Eventually.Until(() => Task.FromResult(rig.Probe.Of<RegisterTrainedModel>().FirstOrDefault(r => r.TrainingRunId == registeredRun)),
             r => r is not null, TimeSpan.FromSeconds(30), "RegisterTrainedModel of the HTTP run");
         Assert.Equal("gina", registration!.RequestedBy);
 
@@ -164,7 +131,7 @@ public sealed class TrainingOutboxTests
         Assert.Contains("Training:MaxRegistrationBytes = 2048", run.Error, StringComparison.Ordinal);
         Assert.Contains("not sent to the registry", run.Error, StringComparison.Ordinal);
 
-        var failed = await Eventually.Until(() => Task.FromResult(rig.Probe.Completed.Where(c => c.Message.RunId == runId).ToList()),
+        var failed = await Eventually.Until(() => Task.FromResult(rig.Probe.WithIds<TrainingRunCompleted>().Where(c => c.Message.RunId == runId).ToList()),
             c => c.Count > 0, TimeSpan.FromSeconds(30), "TrainingRunCompleted");
         Assert.False(Assert.Single(failed).Message.Succeeded);
         Assert.Equal(run.Error, failed[0].Message.Error);
@@ -178,7 +145,7 @@ public sealed class TrainingOutboxTests
         private readonly ModuleTestHost _host;
         private readonly string _modelStore;
 
-        private Rig(TestDatabase database, ModuleTestHost host, LoopbackTcpProxy proxy, OutboxProbe probe, string modelStore)
+        private Rig(TestDatabase database, ModuleTestHost host, LoopbackTcpProxy proxy, BusMessages probe, string modelStore)
         {
             _database = database;
             _host = host;
@@ -189,7 +156,8 @@ public sealed class TrainingOutboxTests
 
         public LoopbackTcpProxy Proxy { get; }
 
-        public OutboxProbe Probe { get; }
+        /// <summary>What the outbox tests receive over RabbitMQ: the run's events and its registration command.</summary>
+        public BusMessages Probe { get; }
 
         public IBus Bus => _host.Bus;
 
@@ -213,10 +181,10 @@ public sealed class TrainingOutboxTests
                 ["TelemetryOutbox:BackoffBase"] = "00:00:00.200",
                 ["TelemetryOutbox:MaxBackoff"] = "00:00:01",
             };
-            var probe = new OutboxProbe();
+            var probe = new BusMessages();
             var host = await ModuleTestHost.StartAsync(TelemetryModule.Descriptor, settings, new LogCapture(),
                 configure: builder => builder.Services.AddSingleton(probe),
-                consumers: bus => bus.AddConsumer<OutboxProbe>());
+                consumers: bus => bus.Collect<TrainingRunProgressed>().Collect<TrainingRunCompleted>().Collect<RegisterTrainedModel>());
             return new Rig(database, host, proxy, probe, modelStore);
         }
 

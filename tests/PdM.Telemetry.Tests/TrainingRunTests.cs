@@ -66,11 +66,11 @@ public sealed class TrainingRunTests(TelemetryFixture fixture)
         var stages = await Eventually.Until(
             // In the order the run reached them (event time): the collector consumes concurrently, so arrival order
             // is not publication order.
-            () => Task.FromResult(fixture.Events.Progress.Where(p => p.RunId == runId).OrderBy(p => p.OccurredAt).Select(p => p.Stage).ToList()),
+            () => Task.FromResult(fixture.Events.Of<TrainingRunProgressed>().Where(p => p.RunId == runId).OrderBy(p => p.OccurredAt).Select(p => p.Stage).ToList()),
             s => s.Contains("completed"), TimeSpan.FromSeconds(30), "the progress events");
         Assert.Equal(["loading", "training", "evaluating", "packaging", "completed"], stages);
         var completed = await Eventually.Until(
-            () => Task.FromResult(fixture.Events.Completed.FirstOrDefault(c => c.RunId == runId)), c => c is not null, TimeSpan.FromSeconds(30), "TrainingRunCompleted");
+            () => Task.FromResult(fixture.Events.Of<TrainingRunCompleted>().FirstOrDefault(c => c.RunId == runId)), c => c is not null, TimeSpan.FromSeconds(30), "TrainingRunCompleted");
         Assert.True(completed!.Succeeded);
         Assert.Equal(package.Digest, completed.PackageDigest);
     }

@@ -10,6 +10,18 @@ public sealed class LogCapture : ILoggerProvider
 
     public IReadOnlyCollection<string> Lines => _lines;
 
+    /// <summary>Whether one line holds all of <paramref name="parts"/>.</summary>
+    public bool Contains(params string[] parts) => _lines.Any(line => parts.All(p => line.Contains(p, StringComparison.Ordinal)));
+
+    /// <summary>Writes every line to the file named by <c>PDM_TEST_LOG_FILE</c>, when it is set: a suite's host log to read after a run.</summary>
+    public async Task SaveIfAskedAsync()
+    {
+        if (Environment.GetEnvironmentVariable("PDM_TEST_LOG_FILE") is { Length: > 0 } logFile)
+        {
+            await File.WriteAllLinesAsync(logFile, _lines);
+        }
+    }
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()

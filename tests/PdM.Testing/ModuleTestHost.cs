@@ -25,13 +25,14 @@ namespace PdM.Testing;
 /// </summary>
 public sealed class ModuleTestHost : IAsyncDisposable
 {
-    private readonly List<HttpClient> _clients = [];
+    private readonly TestClients _clients;
 
     private ModuleTestHost(WebApplication app, Uri address, TestTokenIssuer tokens)
     {
         App = app;
         Address = address;
         Tokens = tokens;
+        _clients = new TestClients(address, tokens);
         Api = CreateClient("test-admin", PdMRoles.Admin);
     }
 
@@ -137,39 +138,18 @@ public sealed class ModuleTestHost : IAsyncDisposable
         return new ModuleTestHost(app, new Uri(address), tokens);
     }
 
-    /// <summary>A signed token for <paramref name="user"/> with <paramref name="roles"/>, valid for an hour.</summary>
-    public string Token(string user, params string[] roles) => Tokens.Issue(user, roles);
+    /// <inheritdoc cref="TestClients.Token"/>
+    public string Token(string user, params string[] roles) => _clients.Token(user, roles);
 
-    /// <summary>A client whose every request carries a token for <paramref name="user"/> with <paramref name="roles"/>.</summary>
-    public HttpClient CreateClient(string user, params string[] roles) => CreateClientWithToken(Token(user, roles));
+    /// <inheritdoc cref="TestClients.Create"/>
+    public HttpClient CreateClient(string user, params string[] roles) => _clients.Create(user, roles);
 
-    /// <summary>A client sending <paramref name="accessToken"/> as its bearer token (null: no Authorization header).</summary>
-    public HttpClient CreateClientWithToken(string? accessToken)
-    {
-        var client = new HttpClient { BaseAddress = Address };
-        if (accessToken is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        }
-
-        lock (_clients)
-        {
-            _clients.Add(client);
-        }
-
-        return client;
-    }
+    /// <inheritdoc cref="TestClients.CreateWithToken"/>
+    public HttpClient CreateClientWithToken(string? accessToken) => _clients.CreateWithToken(accessToken);
 
     public async ValueTask DisposeAsync()
     {
-        lock (_clients)
-        {
-            foreach (var client in _clients)
-            {
-                client.Dispose();
-            }
-        }
-
+        _clients.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
         Tokens.Dispose();
