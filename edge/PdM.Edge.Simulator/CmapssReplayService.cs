@@ -1,10 +1,6 @@
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using MQTTnet;
-using MQTTnet.Protocol;
-using PdM.Contracts;
 using PdM.Contracts.Telemetry;
 
 namespace PdM.Edge.Simulator;
@@ -36,20 +32,14 @@ public sealed partial class CmapssReplayService(IOptions<SimulatorOptions> optio
 
         var assets = string.Join(", ", replay.Engines.Select(e => e.AssetId));
         LogLoaded(logger, replay.Engines.Count, settings.File, assets);
-        using var client = new MqttClientFactory().CreateMqttClient();
-        var connectOptions = new MqttClientOptionsBuilder()
-            .WithTcpServer(_options.Mqtt.Host, _options.Mqtt.Port)
-            .WithClientId(_options.Mqtt.ClientId + "-cmapss")
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .Build();
-
+        using var publisher = new TelemetryPublisher(_options, _options.Mqtt.ClientId + "-cmapss", "C-MAPSS replay", logger);
         var messages = new List<(string AssetId, TelemetryMessage Message)>(replay.Engines.Count);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(settings.CycleIntervalMilliseconds), clock);
         try
         {
             do
             {
-                if (!client.IsConnected && !await TryConnect(client, connectOptions, stoppingToken))
+                if (!await publisher.EnsureConnectedAsync(stoppingToken))
                 {
                     continue;
                 }
@@ -58,12 +48,7 @@ public sealed partial class CmapssReplayService(IOptions<SimulatorOptions> optio
                 replay.NextCycle(clock.GetUtcNow(), messages);
                 foreach (var (assetId, payload) in messages)
                 {
-                    var message = new MqttApplicationMessageBuilder()
-                        .WithTopic(TelemetryTopics.Telemetry(_options.SiteId, assetId))
-                        .WithPayload(JsonSerializer.SerializeToUtf8Bytes(payload, ContractsJsonContext.Default.TelemetryMessage))
-                        .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                        .Build();
-                    await client.PublishAsync(message, stoppingToken);
+                    await publisher.PublishAsync(assetId, payload, stoppingToken);
                 }
 
                 if (messages.Count == 0)
@@ -79,28 +64,11 @@ public sealed partial class CmapssReplayService(IOptions<SimulatorOptions> optio
         }
     }
 
-    private async Task<bool> TryConnect(IMqttClient client, MqttClientOptions connectOptions, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await client.ConnectAsync(connectOptions, cancellationToken);
-            return true;
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            LogConnectFailed(logger, _options.Mqtt.Host, _options.Mqtt.Port, exception.Message);
-            return false;
-        }
-    }
-
     [LoggerMessage(EventId = 3011, Level = LogLevel.Information, Message = "C-MAPSS replay: {Engines} engines from {File}: {Assets}")]
     private static partial void LogLoaded(ILogger logger, int engines, string file, string assets);
 
     [LoggerMessage(EventId = 3012, Level = LogLevel.Error, Message = "C-MAPSS replay disabled: {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, string reason);
-
-    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "C-MAPSS replay cannot reach {Host}:{Port}: {Reason}")]
-    private static partial void LogConnectFailed(ILogger logger, string host, int port, string reason);
 
     [LoggerMessage(EventId = 3014, Level = LogLevel.Information, Message = "C-MAPSS replay finished: {Engines} engines reached the end of their records")]
     private static partial void LogFinished(ILogger logger, int engines);
