@@ -27,6 +27,8 @@ public sealed class GatewayTelemetry : IDisposable
             description: "Model deployments from the registry by outcome (succeeded, failed, duplicate) and reason (deployed, archived or the refusal code).");
         ReadingAge = _meter.CreateHistogram<double>("pdm.ingest.reading_age", unit: "ms",
             description: "Age of a message's first reading (device time) when the gateway finished with it: how stale decisions are.");
+        DecisionLatency = _meter.CreateHistogram<double>("pdm.decision.latency", unit: "ms",
+            description: "From the MQTT receipt of the message that closed a window to that window's decision.");
         PubAckWrites = _meter.CreateHistogram<int>("pdm.mqtt.puback_batch", unit: "{packet}",
             description: "PUBACKs written to the broker per socket write (group acknowledgement).");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
@@ -50,6 +52,8 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> MessagesProcessed { get; }
 
     public Histogram<double> ReadingAge { get; }
+
+    public Histogram<double> DecisionLatency { get; }
 
     public Counter<long> Deployments { get; }
 

@@ -4,25 +4,36 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML.OnnxRuntime;
 using PdM.Benchmarks.Inference;
+using PdM.Benchmarks.Stream;
 using PdM.Contracts.Decisions;
 using PdM.Edge.Inference;
 
 // make bench-inference, one run: (1) the gateway's scoring stage (DecisionPolicy: micro-batching, OOD check, provenance)
-// vs a bare ONNX Runtime Run loop on the same model, batch sizes and session options; (2) end-to-end ingest with the
-// model scoring vs mosquitto_sub (the bench-ingest harness with the model deployed); (3) idle CPU of that gateway.
-var seconds = args.Contains("--quick") ? 1.0 : 3.0;
+// vs a bare ONNX Runtime Run loop on the same model, batch sizes and session options; (2) the gateway with the model
+// deployed on the bench stream (10 pumps, 8 sensors per message): a decision per message drained from a backlog, the
+// same gateway ingesting the same stream with no decisions, mosquitto_sub on it, and the decision per message fed live
+// at half the drain's rate for receipt-to-decision latency; (3) idle CPU of that gateway. Exits non-zero unless every
+// gateway run accepted every reading and made exactly the decisions the stream must produce.
+var quick = args.Contains("--quick");
+var seconds = quick ? 1.0 : 3.0;
+var port = int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883", CultureInfo.InvariantCulture);
+var messages = Option("--messages", 100_000);
+var perMessage = BenchScenario.PerMessage();
+var ingestOnly = BenchScenario.Ingest();
 
 // `prepare DIR`: build the model, its store and spec into DIR and print the gateway settings (one per line) that the
-// end-to-end run passes in PDM_BENCH_GATEWAY_ARGS, for profiling a gateway by hand.
+// per-message run passes in PDM_BENCH_GATEWAY_ARGS, for profiling a gateway by hand.
 var prepareOnly = args is ["prepare", _];
 var work = prepareOnly ? Path.GetFullPath(args[1]) : Path.Combine(Path.GetTempPath(), "pdm-bench-inference-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
-var (packageDirectory, spec, rows) = BenchModel.Build(work);
+var (packageDirectory, spec, rows) = BenchModel.Build(work, perMessage.Spec);
 var featureNames = spec.Features.Select(f => f.Name).ToArray();
 Console.Error.WriteLine($"bench model: {packageDirectory} ({featureNames.Length} features)");
+var stream = new BenchPlant(10, messages, BenchPlant.DefaultStart(DateTimeOffset.UtcNow));
+var store = InstallModel(work, packageDirectory);
 if (prepareOnly)
 {
-    Console.WriteLine(await PrepareGateway(work, packageDirectory, spec));
+    Console.WriteLine(string.Join('\n', await GatewaySettings(work, "per-message", perMessage, store, stream)));
     return 0;
 }
 
@@ -41,39 +52,59 @@ foreach (var batch in new[] { 1, 16, 64 })
     table.Add(string.Create(CultureInfo.InvariantCulture, $"| {batch} | {staged:0} | {bare:0} | {ratio:0.00} |"));
 }
 
-// (2) and (3) through the ingest harness, whose gateway child takes extra settings from the environment.
-var gatewayArgs = await PrepareGateway(work, packageDirectory, spec);
-var ingestDll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "PdM.Benchmarks.Ingest", "bin", "Release", "net10.0", "PdM.Benchmarks.Ingest.dll");
-var port = Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883";
-var ingest = await RunHarness(ingestDll, ["--only-8", "--no-mqttnet", "--port", port], gatewayArgs);
-var e2e = Field(ingest.Split('\n').Last(l => l.StartsWith("ingest:", StringComparison.Ordinal)), "gateway_vs_mosquitto_sub");
-var idle = await RunHarness(ingestDll, ["idle", port, args.Contains("--quick") ? "5" : "30"], gatewayArgs);
-var idlePercent = Field(idle.Split('\n').Last(l => l.StartsWith("idle", StringComparison.Ordinal)), "cpu_pct");
+// (2) The gateway child is the ingest bench's consumer; its settings come through the environment.
+var ingestDll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "PdM.Benchmarks.Ingest", "bin", "Release", "net10.0", "PdM.Benchmarks.Ingest.dll"));
+var harness = new DrainHarness(port, ingestDll);
+var perMessageSettings = await GatewaySettings(work, "per-message", perMessage, store, stream);
+var ingestSettings = await GatewaySettings(work, "ingest", ingestOnly, store, stream);
+var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
+var mosquitto = await harness.MosquittoSubAsync(stream);
+var ingest = await harness.DrainAsync("gateway", ingestOnly.Name, stream, ingestSettings, ingestOnly.ExpectedDecisions(stream));
+var decide = await harness.DrainAsync("gateway", perMessage.Name, stream, perMessageSettings, perMessage.ExpectedDecisions(stream));
+var liveRate = decide.MessagesPerSecond / 2;
+var live = await harness.LiveAsync("gateway", perMessage.Name, stream, perMessageSettings, perMessage.ExpectedDecisions(stream), liveRate);
+var loadAfter = File.ReadAllText("/proc/loadavg").Trim();
+var idlePercent = await harness.IdleCpuPercentAsync(perMessageSettings, quick ? 5 : 30);
 
 Console.WriteLine();
 Console.WriteLine(string.Join('\n', table));
 Console.WriteLine();
-Console.WriteLine("End-to-end ingest with the model scoring (8 readings per message):");
-Console.WriteLine(string.Join('\n', ingest.Split('\n').Where(l => l.StartsWith('|'))));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"inference: scoring_vs_bare_ort={ratioAt64:0.00} e2e_vs_mosquitto_sub={e2e:0.00} idle_cpu_pct={idlePercent:0.00}"));
+    $"Bench stream: {stream.Messages} QoS 1 messages, {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live run paced at {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
+Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | peak RSS MB |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+foreach (var run in new[] { mosquitto, ingest, decide, live })
+{
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {run.PeakRssMb:0} |"));
+}
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inference: scoring_vs_bare_ort={ratioAt64:0.00} idle_cpu_pct={idlePercent:0.00}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"decisions: cpu_vs_ingest={decide.CpuMicrosecondsPerMessage / ingest.CpuMicrosecondsPerMessage:0.00} vs_mosquitto_sub={decide.MessagesPerSecond / mosquitto.MessagesPerSecond:0.00} mean_batch={decide.MeanBatch ?? 0:0.0} p99_ms={live.P99Ms ?? double.NaN:0.0} decisions={decide.Decisions}"));
 Directory.Delete(work, recursive: true);
 return 0;
 
-static async Task<string> PrepareGateway(string work, string packageDirectory, PdM.Features.FeatureSpec spec)
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+static string Format(double? value, string format) => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+
+static string InstallModel(string work, string packageDirectory)
 {
     var store = Path.Combine(work, "store");
     var installed = new LocalModelStore(store).Install(packageDirectory);
-    if (installed.Package is null)
-    {
-        throw new InvalidOperationException("model store refused the bench package: " + installed.Rejection);
-    }
+    return installed.Package is null ? throw new InvalidOperationException("model store refused the bench package: " + installed.Rejection) : store;
+}
 
-    var specFile = Path.Combine(work, "spec.json");
-    await File.WriteAllTextAsync(specFile, spec.ToJson());
-    return string.Join('\n',
-        $"--Inference:ModelStorePath={store}", $"--Gateway:FeatureSpecPath={specFile}", $"--AssetModel:Assets:0:AssetClass={BenchModel.AssetClass}",
-        "--Logging:LogLevel:PdM.Edge.Gateway.Models=Information");
+static async Task<List<string>> GatewaySettings(string work, string name, BenchScenario scenario, string store, BenchPlant stream)
+{
+    var specFile = Path.Combine(work, name + "-spec.json");
+    await File.WriteAllTextAsync(specFile, scenario.Spec.ToJson());
+    return [$"--Inference:ModelStorePath={store}", $"--Gateway:FeatureSpecPath={specFile}", .. stream.AssetModelSettings(BenchModel.AssetClass)];
 }
 
 static double BareOrt(string modelPath, float[][] rows, int features, int batch, double seconds)
@@ -154,32 +185,4 @@ static async Task<double> ScoringStage(string packageDirectory, float[][] rows, 
     }
 
     return scored / watch.Elapsed.TotalSeconds;
-}
-
-static async Task<string> RunHarness(string dll, string[] arguments, string gatewayArgs)
-{
-    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    start.ArgumentList.Add(Path.GetFullPath(dll));
-    foreach (var argument in arguments)
-    {
-        start.ArgumentList.Add(argument);
-    }
-
-    start.Environment["PDM_BENCH_GATEWAY_ARGS"] = gatewayArgs;
-    using var process = Process.Start(start)!;
-    var stderr = process.StandardError.ReadToEndAsync();
-    var stdout = await process.StandardOutput.ReadToEndAsync();
-    await process.WaitForExitAsync();
-    if (process.ExitCode != 0)
-    {
-        throw new InvalidOperationException($"{string.Join(' ', arguments)} failed: {await stderr}");
-    }
-
-    return stdout;
-}
-
-static double Field(string line, string name)
-{
-    var token = line.Split(' ').First(t => t.StartsWith(name + "=", StringComparison.Ordinal));
-    return double.Parse(token[(name.Length + 1)..], CultureInfo.InvariantCulture);
 }

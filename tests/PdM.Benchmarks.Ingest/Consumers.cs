@@ -1,19 +1,22 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Protocol;
+using PdM.Benchmarks.Stream;
 using PdM.Edge.Gateway;
+using PdM.Edge.Inference;
+using PdM.Edge.Ingestion;
 
 namespace PdM.Benchmarks.Ingest;
 
 /// <summary>
-/// The two .NET consumers, each run as its own child process so CPU and peak memory are its own. Modes: <c>prime</c>
-/// (create the persistent session and leave), <c>drain</c> (consume the queued backlog of N messages), <c>live</c>
-/// (consume N messages published at a steady rate and report latency). Each prints one result line.
+/// The two .NET consumers, each run as its own child process of <see cref="DrainHarness"/> so CPU and peak memory are
+/// its own. Modes: <c>prime</c> (create the persistent session and leave), <c>drain</c> (consume a queued backlog of N
+/// messages), <c>live</c> (consume N messages published at a paced rate), <c>idle</c> (gateway only: connected with
+/// nothing to do for N seconds). Each prints one <c>result</c> line, timed from its first message to its last.
 /// </summary>
 internal static class Consumers
 {
@@ -32,7 +35,6 @@ internal static class Consumers
         using var client = new MqttClientFactory().CreateMqttClient();
         var received = 0;
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var latencies = new List<double>(mode == "live" ? messages : 0);
         var firstAt = 0L;
         var cpuAtFirst = TimeSpan.Zero;
         client.ApplicationMessageReceivedAsync += e =>
@@ -41,11 +43,6 @@ internal static class Consumers
             {
                 firstAt = Stopwatch.GetTimestamp();
                 cpuAtFirst = Process.GetCurrentProcess().TotalProcessorTime;
-            }
-
-            if (mode == "live")
-            {
-                latencies.Add(LatencyMs(e.ApplicationMessage.Payload.FirstSpan));
             }
 
             if (++received == messages)
@@ -57,7 +54,7 @@ internal static class Consumers
         };
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(false).WithSessionExpiryInterval(3600).Build());
-        await client.SubscribeAsync(BenchStream.Topic, MqttQualityOfServiceLevel.AtLeastOnce);
+        await client.SubscribeAsync(BenchPlant.TopicFilter, MqttQualityOfServiceLevel.AtLeastOnce);
         if (mode == "prime")
         {
             await client.DisconnectAsync();
@@ -66,99 +63,42 @@ internal static class Consumers
 
         await Console.Out.WriteLineAsync("ready");
         await done.Task;
-        Report(firstAt, cpuAtFirst, received, latencies);
+        var seconds = Stopwatch.GetElapsedTime(firstAt).TotalSeconds;
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtFirst).TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages={received} seconds={seconds:0.000} cpu={cpu:0.000}"));
         await client.DisconnectAsync();
         return 0;
     }
 
     private static async Task<int> Gateway(string mode, int port, string clientId, int messages)
     {
-        var processed = 0L;
-        var predictions = 0L;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var latencies = new List<double>(mode == "live" ? messages : 0);
-        var firstAt = 0L;
-        var cpuAtFirst = TimeSpan.Zero;
-        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == GatewayTelemetry.Name && instrument.Name is "pdm.ingest.processed" or "pdm.ingest.reading_age" or "pdm.mqtt.connections" or "pdm.decisions")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
-        {
-            if (instrument.Name == "pdm.mqtt.connections")
-            {
-                connected.TrySetResult();
-                return;
-            }
-
-            if (instrument.Name == "pdm.decisions")
-            {
-                Interlocked.Add(ref predictions, value);
-                return;
-            }
-
-            if (processed == 0)
-            {
-                firstAt = Stopwatch.GetTimestamp();
-                cpuAtFirst = Process.GetCurrentProcess().TotalProcessorTime;
-            }
-
-            if (Interlocked.Add(ref processed, value) >= messages)
-            {
-                done.TrySetResult();
-            }
-        });
-        listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
-        {
-            if (mode == "live")
-            {
-                lock (latencies)
-                {
-                    latencies.Add(value);
-                }
-            }
-        });
-        listener.Start();
-
+        using var metrics = new GatewayMetrics(messages);
         var settings = new List<string>
         {
             "--Urls=http://127.0.0.1:0",
             "--Messaging:Transport=InMemory",
-            $"--Gateway:SiteId={BenchStream.Site}",
+            $"--Gateway:SiteId={BenchPlant.Site}",
             "--Gateway:Mqtt:Host=127.0.0.1",
             $"--Gateway:Mqtt:Port={port}",
             $"--Gateway:Mqtt:ClientId={clientId}",
             "--Gateway:Mqtt:SessionExpirySeconds=3600",
-            $"--Gateway:Mqtt:TopicFilters:0={BenchStream.Topic}",
+            $"--Gateway:Mqtt:TopicFilters:0={BenchPlant.TopicFilter}",
             "--Gateway:SparkplugHost=false",
             "--Logging:LogLevel:Default=Warning",
-            $"--AssetModel:Assets:0:Id={BenchStream.Asset}",
-            "--AssetModel:Assets:0:AssetClass=centrifugal-pump",
+
+            // The stream's device times lie up to two hours back: widen the past-age window.
+            "--Ingestion:MaxPastAge=1.00:00:00",
         };
-        for (var i = 0; i < BenchStream.Sensors.Length; i++)
-        {
-            settings.Add($"--AssetModel:Assets:0:Sensors:{i}:Id={BenchStream.Sensors[i]}");
-            settings.Add($"--AssetModel:Assets:0:Sensors:{i}:Unit=u");
-            settings.Add($"--AssetModel:Assets:0:Sensors:{i}:ValidMin=-1000");
-            settings.Add($"--AssetModel:Assets:0:Sensors:{i}:ValidMax=100000");
-        }
 
-        // A backlog replayed from the broker carries old device times: widen the skew window for the drain.
-        settings.Add("--Ingestion:MaxPastAge=1.00:00:00");
-
-        // bench-inference runs this same consumer with a model deployed: its settings come through the environment.
+        // The harness passes the scenario (asset model, feature spec, model store) through the environment.
         if (Environment.GetEnvironmentVariable("PDM_BENCH_GATEWAY_ARGS") is { Length: > 0 } extra)
         {
             settings.AddRange(extra.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         }
+
         var app = GatewayApplication.Build([.. settings], builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
-        await connected.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await metrics.Connected.WaitAsync(TimeSpan.FromSeconds(30));
         if (mode == "prime")
         {
             await app.StopAsync();
@@ -175,39 +115,113 @@ internal static class Consumers
             var started = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(messages));
             var percent = 100 * (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(started).TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"idle cpu_pct={percent:0.00}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages=0 seconds=0 cpu=0 idle_cpu_pct={percent:0.00}"));
             await app.StopAsync();
             return 0;
         }
 
-        await done.Task;
-        lock (latencies)
-        {
-            Report(firstAt, cpuAtFirst, processed, latencies);
-        }
-
-        // Each prediction is a journal append (fsynced) before its message is acknowledged: worth knowing when a run is slow.
-        await Console.Error.WriteLineAsync($"gateway predictions={Interlocked.Read(ref predictions)} allocated_mb={GC.GetTotalAllocatedBytes() / 1e6:0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
-
+        await metrics.Done.WaitAsync(TimeSpan.FromMinutes(4));
+        Console.WriteLine(metrics.Result());
+        await Console.Error.WriteLineAsync($"note {mode}: allocated_mb={GC.GetTotalAllocatedBytes() / 1e6:0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
         await app.StopAsync();
         return 0;
     }
 
-    private static double LatencyMs(ReadOnlySpan<byte> payload)
+    /// <summary>
+    /// The gateway's own metrics, as an exporter would see them: messages processed (the clock runs from the first to
+    /// the last), readings accepted, decisions made, rows per ONNX Runtime call, and receipt-to-decision latency.
+    /// </summary>
+    private sealed class GatewayMetrics : IDisposable
     {
-        var text = Encoding.UTF8.GetString(payload);
-        var start = text.IndexOf("\"deviceTime\":\"", StringComparison.Ordinal) + 14;
-        var sent = DateTimeOffset.Parse(text.AsSpan(start, 24), CultureInfo.InvariantCulture);
-        return (DateTimeOffset.UtcNow - sent).TotalMilliseconds;
-    }
+        private readonly MeterListener _listener = new();
+        private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly double[] _latencies;
+        private readonly int _messages;
+        private long _processed;
+        private long _readings;
+        private long _decisions;
+        private long _batches;
+        private long _batchRows;
+        private int _latencyCount;
+        private long _firstAt;
+        private TimeSpan _cpuAtFirst;
+        private double _seconds;
+        private double _cpu;
 
-    private static void Report(long firstAt, TimeSpan cpuAtFirst, long messages, List<double> latencies)
-    {
-        var seconds = Stopwatch.GetElapsedTime(firstAt).TotalSeconds;
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtFirst).TotalSeconds;
-        latencies.Sort();
-        var p50 = latencies.Count > 0 ? latencies[latencies.Count / 2] : double.NaN;
-        var p99 = latencies.Count > 0 ? latencies[Math.Min(latencies.Count - 1, (int)(latencies.Count * 0.99))] : double.NaN;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages={messages} seconds={seconds:0.000} cpu={cpu:0.000} p50={p50:0.00} p99={p99:0.00}"));
+        public GatewayMetrics(int messages)
+        {
+            _messages = messages;
+            _latencies = new double[Math.Max(messages, 1)];
+            _listener.InstrumentPublished = (instrument, l) =>
+            {
+                if ((instrument.Meter.Name == GatewayTelemetry.Name && instrument.Name is "pdm.ingest.processed" or "pdm.mqtt.connections" or "pdm.decision.latency")
+                    || (instrument.Meter.Name == IngestionTelemetry.MeterName && instrument.Name == "pdm.ingest.accepted")
+                    || (instrument.Meter.Name == InferenceTelemetry.MeterName && instrument.Name is "pdm.decisions" or "pdm.inference.batch.size"))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => OnCount(instrument, value));
+            _listener.SetMeasurementEventCallback<int>((_, value, _, _) =>
+            {
+                Interlocked.Increment(ref _batches);
+                Interlocked.Add(ref _batchRows, value);
+            });
+            _listener.SetMeasurementEventCallback<double>((_, value, _, _) =>
+            {
+                var index = Interlocked.Increment(ref _latencyCount) - 1;
+                if (index < _latencies.Length)
+                {
+                    _latencies[index] = value;
+                }
+            });
+            _listener.Start();
+        }
+
+        public Task Connected => _connected.Task;
+
+        public Task Done => _done.Task;
+
+        public string Result()
+        {
+            var count = Math.Min(_latencyCount, _latencies.Length);
+            Array.Sort(_latencies, 0, count);
+            var p50 = count > 0 ? _latencies[count / 2] : double.NaN;
+            var p99 = count > 0 ? _latencies[Math.Min(count - 1, (int)Math.Ceiling(count * 0.99) - 1)] : double.NaN;
+            return string.Create(CultureInfo.InvariantCulture,
+                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00}");
+        }
+
+        public void Dispose() => _listener.Dispose();
+
+        private void OnCount(Instrument instrument, long value)
+        {
+            switch (instrument.Name)
+            {
+                case "pdm.mqtt.connections":
+                    _connected.TrySetResult();
+                    return;
+                case "pdm.ingest.accepted":
+                    Interlocked.Add(ref _readings, value);
+                    return;
+                case "pdm.decisions":
+                    Interlocked.Add(ref _decisions, value);
+                    return;
+            }
+
+            if (Interlocked.Read(ref _processed) == 0)
+            {
+                _firstAt = Stopwatch.GetTimestamp();
+                _cpuAtFirst = Process.GetCurrentProcess().TotalProcessorTime;
+            }
+
+            if (Interlocked.Add(ref _processed, value) == _messages)
+            {
+                _seconds = Stopwatch.GetElapsedTime(_firstAt).TotalSeconds;
+                _cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtFirst).TotalSeconds;
+                _done.TrySetResult();
+            }
+        }
     }
 }

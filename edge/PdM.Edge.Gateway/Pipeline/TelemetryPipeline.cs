@@ -123,6 +123,14 @@ public sealed partial class TelemetryPipeline(
         }
 
         await decisions.DecideAsync(features.Closed, message.Topic, _pending, cancellationToken);
+        if (features.Closed.Count > 0)
+        {
+            var latency = (clock.GetUtcNow() - message.ReceivedAt).TotalMilliseconds;
+            for (var i = 0; i < features.Closed.Count; i++)
+            {
+                telemetry.DecisionLatency.Record(latency);
+            }
+        }
 
         // Feature batches are journaled before the acknowledgement like every other effect of the message.
         _uploads.Clear();
