@@ -23,6 +23,10 @@ namespace PdM.Features;
 /// <para><b>Feature windows.</b> A feature with its own window is a look-back evaluated when the default window closes,
 /// ending where the default window ends (end E, exclusive): a time look-back of L covers [E − L, E), a count look-back
 /// of N covers the last N ticks before E (fewer at the start of a stream).</para>
+/// <para><b>Incremental windows.</b> Each asset keeps one sliding window per window group and sensor
+/// (<see cref="SlidingSeries"/>): a reading enters it when a closing window first covers it and leaves it when the
+/// window's start passes it, so closing a window costs O(1) per reading for the incremental functions whatever the
+/// window's length.</para>
 /// <para><b>Threading.</b> Not thread-safe: one engine per pipeline thread. The handler runs synchronously inside
 /// <see cref="Add(int, int, long, double)"/> or <see cref="Flush(int)"/> and must not call back into the engine.</para>
 /// </remarks>
@@ -43,7 +47,7 @@ public sealed class FeatureEngine
     private readonly bool[] _featureLearnsBaseline;
     private readonly float[] _values;
     private readonly double[] _exactValues;
-    private readonly SensorScratch[] _scratch;
+    private readonly int _sensorCount;
     private readonly WindowKind _kind;
     private readonly long _lengthMs;
     private readonly long _hopMs;
@@ -132,11 +136,7 @@ public sealed class FeatureEngine
             }
         }
 
-        _scratch = new SensorScratch[sensors.Count];
-        for (var s = 0; s < _scratch.Length; s++)
-        {
-            _scratch[s] = new SensorScratch(InitialCapacity);
-        }
+        _sensorCount = sensors.Count;
     }
 
     /// <summary>The spec this engine computes.</summary>
@@ -177,7 +177,7 @@ public sealed class FeatureEngine
         }
 
         slot = _assets.Count;
-        _assets.Add(new AssetState(assetId, InitialCapacity, _values.Length));
+        _assets.Add(new AssetState(assetId, InitialCapacity, _values.Length, _groups, _sensorCount));
         _assetSlots.Add(assetId, slot);
         return slot;
     }
@@ -202,7 +202,7 @@ public sealed class FeatureEngine
             return Reject(ReadingOutcome.UnknownAsset);
         }
 
-        if ((uint)sensorIndex >= (uint)_scratch.Length)
+        if ((uint)sensorIndex >= (uint)_sensorCount)
         {
             return Reject(ReadingOutcome.UnknownSensor);
         }
@@ -385,7 +385,10 @@ public sealed class FeatureEngine
                 cutoff = Math.Min(cutoff, NthFinalTickBack(state, w, _maxCountLookback));
             }
 
-            state.Head = LowerBound(state, state.Head, state.Count, cutoff);
+            // Readings not yet added to the sliding windows stay until the next close adds them: which readings pass
+            // through a window must not depend on when the buffer happened to fill (vectors stay bit-identical
+            // whatever the arrival order).
+            state.Head = Math.Min(LowerBound(state, state.Head, state.Count, cutoff), state.AddedUpTo);
         }
 
         var live = state.Count - state.Head;
@@ -396,6 +399,8 @@ public sealed class FeatureEngine
             {
                 state.FinalCursor -= state.Head;
             }
+
+            state.AddedUpTo -= state.Head;
 
             state.Count = live;
             state.Head = 0;
@@ -509,53 +514,80 @@ public sealed class FeatureEngine
         }
     }
 
-    /// <summary>Computes every feature for the default window ending at <paramref name="end"/> (exclusive) and calls the handler.</summary>
+    /// <summary>
+    /// Closes the default window ending at <paramref name="end"/> (exclusive): the readings up to it enter every
+    /// group's sliding window, the readings before each group's start leave it, and every feature is read from the
+    /// windows' running statistics (<see cref="SlidingSeries"/>) before the handler is called.
+    /// </summary>
     private void Emit(int slot, AssetState state, long start, long end)
     {
-        var hi = LowerBound(state, state.Head, state.Count, end);
+        var buffer = state.Buffer;
+        var added = state.AddedUpTo;
+        while (added < state.Count && buffer[added].Timestamp < end)
+        {
+            var reading = buffer[added++];
+            foreach (var window in state.Windows)
+            {
+                window.Add(reading.Timestamp, reading.Sensor, reading.Value);
+            }
+        }
+
+        state.AddedUpTo = added;
         var readingCount = 0;
         for (var g = 0; g < _groups.Length; g++)
         {
             var group = _groups[g];
-            int lo;
+            var window = state.Windows[g];
             if (group.Kind == WindowKind.Time)
             {
-                lo = LowerBound(state, state.Head, hi, end - group.Length);
+                window.RemoveBefore(end < long.MinValue + group.Length ? long.MinValue : end - group.Length);
             }
             else
             {
-                lo = StartOfLastTicks(state, hi, (int)group.Length);
+                window.RemoveBefore(window.FirstOfLastTicks);
             }
 
             if (g == 0)
             {
-                readingCount = hi - lo;
+                readingCount = window.Readings;
                 if (_kind == WindowKind.Count)
                 {
-                    start = state.Buffer[lo].Timestamp;
+                    start = window.FirstOfLastTicks;
                 }
             }
 
-            Gather(state, lo, hi);
             foreach (var f in group.Features)
             {
-                var scratch = _scratch[_featureSensor[f]];
-                var values = scratch.Values.AsSpan(0, scratch.Count);
+                var series = window.Series[_featureSensor[f]];
                 double result;
                 if (_featureLearnsBaseline[f])
                 {
-                    if (!state.BaselineSet[f] && !values.IsEmpty)
+                    if (!state.BaselineSet[f] && series.Count > 0)
                     {
-                        state.Baseline[f] = FeatureMath.Mean(values);
+                        state.Baseline[f] = FeatureMath.Mean(series.Values);
                         state.BaselineSet[f] = true;
                     }
 
-                    result = values.IsEmpty ? double.NaN : FeatureMath.Last(values) - state.Baseline[f];
+                    result = series.Count == 0 ? double.NaN : series.Last - state.Baseline[f];
                 }
                 else
                 {
-                    result = FeatureMath.Compute(_featureFunction[f], values, scratch.Timestamps.AsSpan(0, scratch.Count),
-                        _featureAlpha[f], _featureFixedBaseline[f]);
+                    result = _featureFunction[f] switch
+                    {
+                        FeatureFunction.Mean => series.Mean(),
+                        FeatureFunction.Std => series.Std(),
+                        FeatureFunction.Min => series.Min,
+                        FeatureFunction.Max => series.Max,
+                        FeatureFunction.Rms => series.Rms(),
+                        FeatureFunction.PeakToPeak => series.PeakToPeak(),
+                        FeatureFunction.CrestFactor => series.CrestFactor(),
+                        FeatureFunction.Slope => series.Slope(),
+                        FeatureFunction.Last => series.Last,
+                        FeatureFunction.DeltaFromBaseline => series.Count == 0 ? double.NaN : series.Last - _featureFixedBaseline[f],
+
+                        // Skewness, kurtosis, EWMA: a pass over the window's values as it closes.
+                        var function => FeatureMath.Compute(function, series.Values, series.Times, _featureAlpha[f], _featureFixedBaseline[f]),
+                    };
                 }
 
                 _exactValues[f] = result;
@@ -573,49 +605,6 @@ public sealed class FeatureEngine
         finally
         {
             _emitting = false;
-        }
-    }
-
-    /// <summary>Index of the first reading of the last <paramref name="ticks"/> distinct timestamps before index <paramref name="hi"/>.</summary>
-    private static int StartOfLastTicks(AssetState state, int hi, int ticks)
-    {
-        var buffer = state.Buffer;
-        var i = hi - 1;
-        var seen = 0;
-        while (i >= state.Head && seen < ticks)
-        {
-            var ts = buffer[i].Timestamp;
-            while (i >= state.Head && buffer[i].Timestamp == ts)
-            {
-                i--;
-            }
-
-            seen++;
-        }
-
-        return i + 1;
-    }
-
-    /// <summary>Splits readings [lo, hi) into per-sensor value/timestamp arrays, keeping event-time order.</summary>
-    private void Gather(AssetState state, int lo, int hi)
-    {
-        foreach (var scratch in _scratch)
-        {
-            scratch.Count = 0;
-        }
-
-        var buffer = state.Buffer;
-        for (var i = lo; i < hi; i++)
-        {
-            var scratch = _scratch[buffer[i].Sensor];
-            if (scratch.Count == scratch.Values.Length)
-            {
-                scratch.Grow();
-            }
-
-            scratch.Values[scratch.Count] = buffer[i].Value;
-            scratch.Timestamps[scratch.Count] = buffer[i].Timestamp;
-            scratch.Count++;
         }
     }
 
@@ -639,32 +628,19 @@ public sealed class FeatureEngine
 
     private sealed record WindowGroup(WindowKind Kind, long Length, int[] Features);
 
-    private sealed class SensorScratch(int capacity)
-    {
-        public double[] Values { get; private set; } = new double[capacity];
-
-        public long[] Timestamps { get; private set; } = new long[capacity];
-
-        public int Count { get; set; }
-
-        public void Grow()
-        {
-            var values = new double[Values.Length * 2];
-            var timestamps = new long[Timestamps.Length * 2];
-            Array.Copy(Values, values, Count);
-            Array.Copy(Timestamps, timestamps, Count);
-            Values = values;
-            Timestamps = timestamps;
-        }
-    }
-
     /// <summary>
     /// One asset's buffer: readings [Head, Count) of <see cref="Buffer"/>, sorted by (timestamp, sensor, value).
     /// Readings before <see cref="FinalCursor"/> are in final ticks (count windows only).
     /// </summary>
-    private sealed class AssetState(string assetId, int capacity, int featureCount)
+    private sealed class AssetState(string assetId, int capacity, int featureCount, WindowGroup[] groups, int sensors)
     {
         public string AssetId { get; } = assetId;
+
+        /// <summary>One sliding window per window group (index 0: the default window), fed in buffer order.</summary>
+        public GroupWindow[] Windows { get; } = Array.ConvertAll(groups, g => new GroupWindow(sensors, g.Kind == WindowKind.Count ? (int)g.Length : 0));
+
+        /// <summary>Readings [Head, AddedUpTo) have been added to <see cref="Windows"/>.</summary>
+        public int AddedUpTo { get; set; }
 
         public Reading[] Buffer { get; set; } = new Reading[capacity];
 
@@ -692,6 +668,12 @@ public sealed class FeatureEngine
 
         public void Reset()
         {
+            foreach (var window in Windows)
+            {
+                window.Clear();
+            }
+
+            AddedUpTo = 0;
             Head = 0;
             Count = 0;
             HasReadings = false;
@@ -700,6 +682,76 @@ public sealed class FeatureEngine
             TickCount = 0;
             HasNextWindow = false;
             NextWindow = 0;
+        }
+    }
+
+    /// <summary>
+    /// One window group's sliding window of one asset: a <see cref="SlidingSeries"/> per sensor and, for a count
+    /// look-back of N ticks, the timestamps of the last N ticks added, so its start is known in O(1).
+    /// </summary>
+    private sealed class GroupWindow(int sensors, int ticks)
+    {
+        private readonly long[] _ticks = new long[ticks];
+        private int _tickStart;
+        private int _tickCount;
+        private long _lastTick;
+
+        public SlidingSeries[] Series { get; } = CreateSeries(sensors);
+
+        /// <summary>Readings of every sensor in the window.</summary>
+        public int Readings { get; private set; }
+
+        /// <summary>The first timestamp of the last N ticks added, or long.MinValue while fewer than N were.</summary>
+        public long FirstOfLastTicks => _tickCount == _ticks.Length && _ticks.Length > 0 ? _ticks[_tickStart] : long.MinValue;
+
+        public void Add(long timestamp, int sensor, double value)
+        {
+            Series[sensor].Add(timestamp, value);
+            Readings++;
+            if (_ticks.Length > 0 && (_tickCount == 0 || timestamp != _lastTick))
+            {
+                _lastTick = timestamp;
+                if (_tickCount < _ticks.Length)
+                {
+                    _ticks[(_tickStart + _tickCount++) % _ticks.Length] = timestamp;
+                }
+                else
+                {
+                    _ticks[_tickStart] = timestamp;
+                    _tickStart = (_tickStart + 1) % _ticks.Length;
+                }
+            }
+        }
+
+        public void RemoveBefore(long timestamp)
+        {
+            foreach (var series in Series)
+            {
+                Readings -= series.RemoveBefore(timestamp);
+            }
+        }
+
+        public void Clear()
+        {
+            foreach (var series in Series)
+            {
+                series.Clear();
+            }
+
+            Readings = 0;
+            _tickStart = 0;
+            _tickCount = 0;
+        }
+
+        private static SlidingSeries[] CreateSeries(int sensors)
+        {
+            var series = new SlidingSeries[sensors];
+            for (var s = 0; s < sensors; s++)
+            {
+                series[s] = new SlidingSeries();
+            }
+
+            return series;
         }
     }
 }

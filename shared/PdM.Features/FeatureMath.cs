@@ -3,7 +3,9 @@ namespace PdM.Features;
 /// <summary>
 /// The feature functions over one sensor's readings in one window, in event-time order. Pure, allocation-free and
 /// deterministic: moments use a compensated sum for the mean and a second pass (with the classic correction term)
-/// for the central moments, always over the window's contents at close, never running sums that drift.
+/// for the central moments over the values given. The engine keeps most of these incrementally
+/// (<see cref="SlidingSeries"/>); these are the definitions it is tested against, and what it uses for skewness,
+/// kurtosis and EWMA.
 /// </summary>
 /// <remarks>
 /// Definitions (n = number of readings, x̄ = mean, m_k = Σ(x − x̄)^k / n):
