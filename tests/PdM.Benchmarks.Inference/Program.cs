@@ -17,6 +17,7 @@ using PdM.Edge.Inference;
 var quick = args.Contains("--quick");
 var seconds = quick ? 1.0 : 3.0;
 var port = int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883", CultureInfo.InvariantCulture);
+var warmup = Option("--warmup", 20_000);
 var messages = Option("--messages", 100_000);
 var perMessage = BenchScenario.PerMessage();
 var ingestOnly = BenchScenario.Ingest();
@@ -54,7 +55,7 @@ foreach (var batch in new[] { 1, 16, 64 })
 
 // (2) The gateway child is the ingest bench's consumer; its settings come through the environment.
 var ingestDll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "PdM.Benchmarks.Ingest", "bin", "Release", "net10.0", "PdM.Benchmarks.Ingest.dll"));
-var harness = new DrainHarness(port, ingestDll);
+var harness = new DrainHarness(port, ingestDll, warmup);
 var perMessageSettings = await GatewaySettings(work, "per-message", perMessage, store, stream);
 var ingestSettings = await GatewaySettings(work, "ingest", ingestOnly, store, stream);
 var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
@@ -70,7 +71,7 @@ Console.WriteLine();
 Console.WriteLine(string.Join('\n', table));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"Bench stream: {stream.Messages} QoS 1 messages, {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live run paced at {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
+    $"Bench stream: {stream.Messages} QoS 1 messages (gateways warmed up on {warmup} before), {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live run paced at {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
 Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | peak RSS MB |");
 Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
 foreach (var run in new[] { mosquitto, ingest, decide, live })

@@ -14,23 +14,36 @@ namespace PdM.Benchmarks.Ingest;
 
 /// <summary>
 /// The two .NET consumers, each run as its own child process of <see cref="DrainHarness"/> so CPU and peak memory are
-/// its own. Modes: <c>prime</c> (create the persistent session and leave), <c>drain</c> (consume a queued backlog of N
-/// messages), <c>live</c> (consume N messages published at a paced rate), <c>idle</c> (gateway only: connected with
-/// nothing to do for N seconds). Each prints one <c>result</c> line, timed from its first message to its last.
+/// its own. Modes <c>drain</c> (a queued backlog) and <c>live</c> (a paced stream) run in two phases in one process:
+/// first a warm-up instance connects (printing <c>ready</c>), consumes the harness's warm-up stream of W messages live
+/// and waits until the runtime has stopped compiling (its first seconds recompile hot code with optimisations, and a
+/// gateway runs for months), then disconnects, keeping its persistent session, and prints <c>warm</c>; on a line from
+/// the harness (once it has queued the backlog, for a drain) a fresh instance (new feature state, new journal) consumes the measured stream of N messages, timed from its first message
+/// to its last, and prints one <c>result</c> line. Mode <c>idle</c>: a gateway connected with nothing to do for N seconds.
 /// </summary>
 internal static class Consumers
 {
-    public static async Task<int> Run(string kind, string mode, int port, string clientId, int messages)
+    public static async Task<int> Run(string kind, string mode, int port, string clientId, int messages, int warmup)
     {
         return kind switch
         {
-            "mqttnet" => await BareMqttnet(mode, port, clientId, messages),
-            "gateway" => await Gateway(mode, port, clientId, messages),
+            "mqttnet" => await BareMqttnet(port, clientId, messages, warmup),
+            "gateway" => await Gateway(mode, port, clientId, messages, warmup),
             _ => throw new ArgumentException($"unknown consumer {kind}"),
         };
     }
 
-    private static async Task<int> BareMqttnet(string mode, int port, string clientId, int messages)
+    private static async Task<int> BareMqttnet(int port, string clientId, int messages, int warmup)
+    {
+        await ConsumeWithMqttnet(port, clientId, warmup, report: false);
+        await WaitForQuietJit();
+        await Console.Out.WriteLineAsync("warm");
+        await Console.In.ReadLineAsync();
+        await ConsumeWithMqttnet(port, clientId, messages, report: true);
+        return 0;
+    }
+
+    private static async Task ConsumeWithMqttnet(int port, string clientId, int messages, bool report)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         var received = 0;
@@ -55,24 +68,85 @@ internal static class Consumers
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(false).WithSessionExpiryInterval(3600).Build());
         await client.SubscribeAsync(BenchPlant.TopicFilter, MqttQualityOfServiceLevel.AtLeastOnce);
-        if (mode == "prime")
+        if (!report)
         {
-            await client.DisconnectAsync();
-            return 0;
+            await Console.Out.WriteLineAsync("ready");
         }
 
-        await Console.Out.WriteLineAsync("ready");
-        await done.Task;
-        var seconds = Stopwatch.GetElapsedTime(firstAt).TotalSeconds;
-        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtFirst).TotalSeconds;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages={received} seconds={seconds:0.000} cpu={cpu:0.000}"));
+        if (messages > 0)
+        {
+            await done.Task.WaitAsync(TimeSpan.FromMinutes(4));
+        }
+
+        if (report)
+        {
+            var seconds = Stopwatch.GetElapsedTime(firstAt).TotalSeconds;
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtFirst).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages={received} seconds={seconds:0.0000} cpu={cpu:0.000}"));
+        }
+
         await client.DisconnectAsync();
-        return 0;
     }
 
-    private static async Task<int> Gateway(string mode, int port, string clientId, int messages)
+    private static async Task<int> Gateway(string mode, int port, string clientId, int messages, int warmup)
     {
-        using var metrics = new GatewayMetrics(messages);
+        var work = Path.Combine(Path.GetTempPath(), $"pdm-bench-gateway-{Environment.ProcessId}");
+        try
+        {
+            if (mode == "idle")
+            {
+                await using var idle = await StartGateway(port, clientId, Path.Combine(work, "idle"), 0);
+                await Console.Out.WriteLineAsync("ready");
+
+                // Idle CPU: connected, model loaded, no traffic; measured after 10 s so start-up work (tiered JIT,
+                // first health checks) is not counted as idling.
+                await Task.Delay(TimeSpan.FromSeconds(10));
+                var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var started = Stopwatch.GetTimestamp();
+                await Task.Delay(TimeSpan.FromSeconds(messages));
+                var percent = 100 * (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(started).TotalSeconds;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages=0 seconds=0 cpu=0 idle_cpu_pct={percent:0.00}"));
+                return 0;
+            }
+
+            // Warm-up instance: consumes the warm-up stream live, then leaves its session to the measured instance.
+            await using (var warm = await StartGateway(port, clientId, Path.Combine(work, "warm-up"), warmup))
+            {
+                await Console.Out.WriteLineAsync("ready");
+                await warm.Metrics.Done.WaitAsync(TimeSpan.FromMinutes(4));
+
+                await Console.Error.WriteLineAsync($"note warm-up: {warm.Metrics.Result()}");
+                await WaitForQuietJit();
+            }
+
+            await Console.Out.WriteLineAsync("warm");
+
+            // The harness says when: for a drain once the backlog is queued for our session, for a live run at once.
+            await Console.In.ReadLineAsync();
+            await using var measured = await StartGateway(port, clientId, Path.Combine(work, "measured"), messages);
+            if (mode == "live")
+            {
+                await Console.Out.WriteLineAsync("ready");
+            }
+
+            await measured.Metrics.Done.WaitAsync(TimeSpan.FromMinutes(4));
+            Console.WriteLine(measured.Metrics.Result());
+            await Console.Error.WriteLineAsync($"note {mode}: allocated_mb={GC.GetTotalAllocatedBytes() / 1e6:0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                Directory.Delete(work, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Starts a gateway on the bench's broker with the harness's scenario settings and its own journal; returns once it is subscribed.</summary>
+    private static async Task<RunningGateway> StartGateway(int port, string clientId, string folder, long messages)
+    {
+        var metrics = new GatewayMetrics(messages);
         var settings = new List<string>
         {
             "--Urls=http://127.0.0.1:0",
@@ -85,6 +159,7 @@ internal static class Consumers
             $"--Gateway:Mqtt:TopicFilters:0={BenchPlant.TopicFilter}",
             "--Gateway:SparkplugHost=false",
             "--Logging:LogLevel:Default=Warning",
+            $"--Journal:Path={Path.Combine(folder, "journal.db")}",
 
             // The stream's device times lie up to two hours back: widen the past-age window.
             "--Ingestion:MaxPastAge=1.00:00:00",
@@ -98,33 +173,40 @@ internal static class Consumers
 
         var app = GatewayApplication.Build([.. settings], builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync();
-        await metrics.Connected.WaitAsync(TimeSpan.FromSeconds(30));
-        if (mode == "prime")
+        await metrics.Connected.WaitAsync(TimeSpan.FromSeconds(60));
+        return new RunningGateway(app, metrics);
+    }
+
+    /// <summary>Waits (at most a minute) until no method has been compiled for a second: tiering and start-up work are done.</summary>
+    private static async Task WaitForQuietJit()
+    {
+        var deadline = Stopwatch.StartNew();
+        var last = System.Runtime.JitInfo.GetCompiledMethodCount();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(1))
         {
-            await app.StopAsync();
-            return 0;
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now == last)
+            {
+                return;
+            }
+
+            last = now;
         }
 
-        await Console.Out.WriteLineAsync("ready");
-        if (mode == "idle")
-        {
-            // Idle CPU: connected, model loaded, no traffic; measured after 10 s so start-up work (tiered JIT,
-            // first health checks) is not counted as idling.
-            await Task.Delay(TimeSpan.FromSeconds(10));
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-            var started = Stopwatch.GetTimestamp();
-            await Task.Delay(TimeSpan.FromSeconds(messages));
-            var percent = 100 * (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds / Stopwatch.GetElapsedTime(started).TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"result messages=0 seconds=0 cpu=0 idle_cpu_pct={percent:0.00}"));
-            await app.StopAsync();
-            return 0;
-        }
+        await Console.Error.WriteLineAsync($"note the JIT was still compiling after a minute ({last} methods)");
+    }
 
-        await metrics.Done.WaitAsync(TimeSpan.FromMinutes(4));
-        Console.WriteLine(metrics.Result());
-        await Console.Error.WriteLineAsync($"note {mode}: allocated_mb={GC.GetTotalAllocatedBytes() / 1e6:0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
-        await app.StopAsync();
-        return 0;
+    private sealed class RunningGateway(WebApplication app, GatewayMetrics metrics) : IAsyncDisposable
+    {
+        public GatewayMetrics Metrics { get; } = metrics;
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Metrics.Dispose();
+        }
     }
 
     /// <summary>
@@ -137,7 +219,7 @@ internal static class Consumers
         private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly double[] _latencies;
-        private readonly int _messages;
+        private readonly long _messages;
         private long _processed;
         private long _readings;
         private long _decisions;
@@ -149,10 +231,15 @@ internal static class Consumers
         private double _seconds;
         private double _cpu;
 
-        public GatewayMetrics(int messages)
+        public GatewayMetrics(long messages)
         {
             _messages = messages;
             _latencies = new double[Math.Max(messages, 1)];
+            if (messages == 0)
+            {
+                _done.TrySetResult();
+            }
+
             _listener.InstrumentPublished = (instrument, l) =>
             {
                 if ((instrument.Meter.Name == GatewayTelemetry.Name && instrument.Name is "pdm.ingest.processed" or "pdm.mqtt.connections" or "pdm.decision.latency")
@@ -181,6 +268,7 @@ internal static class Consumers
 
         public Task Connected => _connected.Task;
 
+        /// <summary>Completes once the expected messages have been processed; timing runs from the first to that one.</summary>
         public Task Done => _done.Task;
 
         public string Result()

@@ -9,10 +9,12 @@ using PdM.Benchmarks.Stream;
 // must produce.
 if (args.Length > 0 && args[0] == "consumer")
 {
-    return await Consumers.Run(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args[4], int.Parse(args[5], CultureInfo.InvariantCulture));
+    return await Consumers.Run(args[1], args[2], int.Parse(args[3], CultureInfo.InvariantCulture), args[4], int.Parse(args[5], CultureInfo.InvariantCulture),
+        args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 0);
 }
 
 var port = Option("--port", int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883", CultureInfo.InvariantCulture));
+var warmup = Option("--warmup", 20_000);
 var stream = new BenchPlant(Option("--assets", 10), Option("--messages", 100_000), BenchPlant.DefaultStart(DateTimeOffset.UtcNow));
 if (args.Length > 0 && args[0] == "publish")
 {
@@ -22,7 +24,7 @@ if (args.Length > 0 && args[0] == "publish")
     return 0;
 }
 
-var harness = new DrainHarness(port, typeof(Consumers).Assembly.Location);
+var harness = new DrainHarness(port, typeof(Consumers).Assembly.Location, warmup);
 var scenario = BenchScenario.PerWindow();
 var work = Path.Combine(Path.GetTempPath(), "pdm-bench-ingest-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
@@ -57,7 +59,7 @@ foreach (var run in runs)
 
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"{stream.Messages} queued QoS 1 messages per drain, {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; gateway scenario {scenario.Name} ({scenario.Spec.Window}); publisher {runs[^1].PublishRate:0} msg/s; load average after: {load}"));
+    $"{stream.Messages} queued QoS 1 messages per drain (the .NET consumers warmed up on {warmup} before), {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; gateway scenario {scenario.Name} ({scenario.Spec.Window}); publisher {runs[^1].PublishRate:0} msg/s; load average after: {load}"));
 Console.WriteLine(table);
 var (mosquitto, mqttnet, gatewayRun) = (runs[0], runs[1], runs[2]);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

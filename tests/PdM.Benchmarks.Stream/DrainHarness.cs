@@ -31,13 +31,16 @@ public sealed record ConsumerRun(
 
 /// <summary>
 /// Runs each consumer in its own process on a queued backlog of the stream (or a live, paced stream) and measures it
-/// the same way: a persistent QoS 1 session is created first, the stream is published and queued for it, the consumer
+/// the same way: a persistent QoS 1 session exists first, the stream is published and queued for it, the consumer
 /// connects and drains it, and its session is deleted afterwards. Time and CPU run from the consumer's first message
 /// to its last: the .NET consumers measure themselves; <c>mosquitto_sub</c>'s output goes to a pipe this harness reads
 /// in large blocks and throws away, timing the first byte and the N-th line and reading the process's CPU from
-/// <c>/proc</c> at those two moments.
+/// <c>/proc</c> at those two moments. A .NET consumer is warmed up first in the same process on a warm-up stream of
+/// <paramref name="warmup"/> messages, until its JIT is quiet (see <c>Consumers</c>): what is timed is the steady
+/// state of code that runs for months, not the runtime's first-seconds recompilation. <c>mosquitto_sub</c> is native
+/// and needs none.
 /// </summary>
-public sealed class DrainHarness(int port, string consumerDll)
+public sealed class DrainHarness(int port, string consumerDll, int warmup)
 {
     /// <summary>Drains a backlog of <paramref name="stream"/> with <c>mosquitto_sub -q 1</c>.</summary>
     public async Task<ConsumerRun> MosquittoSubAsync(BenchPlant stream)
@@ -94,9 +97,11 @@ public sealed class DrainHarness(int port, string consumerDll)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var id = $"bench-{consumer}-{scenario}-{Environment.ProcessId}";
-        await Finish(Start(consumer, "prime", id, stream.Messages, gatewaySettings)).ConfigureAwait(false);
+        var child = Start(consumer, "drain", id, stream.Messages, gatewaySettings);
+        await WarmUp(child, stream).ConfigureAwait(false);
         var publishRate = await stream.PublishAsync(port).ConfigureAwait(false);
-        var run = await Finish(Start(consumer, "drain", id, stream.Messages, gatewaySettings)).ConfigureAwait(false);
+        await child.Process.StandardInput.WriteLineAsync("go").ConfigureAwait(false);
+        var run = await Finish(child).ConfigureAwait(false);
         await BenchPlant.ForgetSessionAsync(port, id).ConfigureAwait(false);
         return Verified(run.ToRun(consumer, scenario, publishRate), stream, expectedDecisions);
     }
@@ -110,7 +115,9 @@ public sealed class DrainHarness(int port, string consumerDll)
         ArgumentNullException.ThrowIfNull(stream);
         var id = $"bench-{consumer}-{scenario}-live-{Environment.ProcessId}";
         var child = Start(consumer, "live", id, stream.Messages, gatewaySettings);
-        await WaitForReady(child.Process).ConfigureAwait(false);
+        await WarmUp(child, stream).ConfigureAwait(false);
+        await child.Process.StandardInput.WriteLineAsync("go").ConfigureAwait(false);
+        await WaitFor(child.Process, "ready").ConfigureAwait(false);
         var publishRate = await stream.PublishAsync(port, ratePerSecond).ConfigureAwait(false);
         var run = await Finish(child).ConfigureAwait(false);
         await BenchPlant.ForgetSessionAsync(port, id).ConfigureAwait(false);
@@ -166,8 +173,8 @@ public sealed class DrainHarness(int port, string consumerDll)
     private Child Start(string consumer, string mode, string id, int count, IReadOnlyList<string> gatewaySettings)
     {
         // /usr/bin/time for the peak RSS; the consumer reports its own first-to-last time and CPU.
-        var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var part in new[] { "-f", "time %e %U %S %M", "dotnet", consumerDll, "consumer", consumer, mode, port.ToString(CultureInfo.InvariantCulture), id, count.ToString(CultureInfo.InvariantCulture) })
+        var start = new ProcessStartInfo("/usr/bin/time") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var part in new[] { "-f", "time %e %U %S %M", "dotnet", consumerDll, "consumer", consumer, mode, port.ToString(CultureInfo.InvariantCulture), id, count.ToString(CultureInfo.InvariantCulture), warmup.ToString(CultureInfo.InvariantCulture) })
         {
             start.ArgumentList.Add(part);
         }
@@ -177,17 +184,29 @@ public sealed class DrainHarness(int port, string consumerDll)
         return new Child(process, process.StandardError.ReadToEndAsync());
     }
 
-    private static async Task WaitForReady(Process process)
+    /// <summary>The consumer's warm-up instance is connected: publish the warm-up stream live, then wait until it has let go.</summary>
+    private async Task WarmUp(Child child, BenchPlant stream)
     {
-        while (await process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is { } line)
+        await WaitFor(child.Process, "ready").ConfigureAwait(false);
+        if (warmup > 0)
         {
-            if (line == "ready")
+            await new BenchPlant(stream.Assets, warmup, stream.StartUnixMs, stream.StepMs).PublishAsync(port).ConfigureAwait(false);
+        }
+
+        await WaitFor(child.Process, "warm").ConfigureAwait(false);
+    }
+
+    private static async Task WaitFor(Process process, string signal)
+    {
+        while (await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(5)).ConfigureAwait(false) is { } line)
+        {
+            if (line == signal)
             {
                 return;
             }
         }
 
-        throw new InvalidOperationException("consumer exited before it was ready");
+        throw new InvalidOperationException($"consumer exited before it was {signal}");
     }
 
     private static async Task<ChildResult> Finish(Child child)
