@@ -28,7 +28,7 @@ public sealed class JournalTelemetry : IDisposable
     private readonly Counter<long> _replayed;
     private readonly Counter<long> _quotaExceeded;
     private readonly Counter<long> _commits;
-    private EdgeJournal? _source;
+    private JournalIndex? _source;
 
     /// <summary>Creates the meter through <paramref name="meterFactory"/> when given (DI), else a standalone one.</summary>
     public JournalTelemetry(IMeterFactory? meterFactory = null)
@@ -49,9 +49,9 @@ public sealed class JournalTelemetry : IDisposable
 
     public void Dispose() => _meter.Dispose();
 
-    internal void Attach(EdgeJournal journal) => Volatile.Write(ref _source, journal);
+    internal void Attach(JournalIndex index) => Volatile.Write(ref _source, index);
 
-    internal void Detach(EdgeJournal journal) => Interlocked.CompareExchange(ref _source, null, journal);
+    internal void Detach(JournalIndex index) => Interlocked.CompareExchange(ref _source, null, index);
 
     internal void Appended(MessageClass messageClass) => _appended.Add(1, ClassTags[(int)messageClass]);
 
