@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
@@ -22,34 +22,25 @@ public sealed record DeploymentResult(bool Succeeded, ModelIdentity? Model, stri
 /// a batch never mixes versions (a batch with canary rows is split into one run per version) and a swapped-out
 /// session is disposed only when its last batch has finished.
 /// </summary>
+/// <remarks>
+/// This type is the lifecycle: load, warm-up, swap, shadow, canary, rollback. Scoring (micro-batching and the model
+/// runs) is <see cref="SlotBatchScorer"/>'s; the two meet at the version leases (<see cref="AcquireCurrent"/> and
+/// siblings) and at the two reports scoring sends back (<see cref="OnMisbehaving"/>, <see cref="ReportShadowIfDue"/>).
+/// </remarks>
 public sealed partial class ModelSlot : IAsyncDisposable
 {
     private readonly Lock _gate = new();
-    private readonly Lock _timeoutGate = new();
     private readonly InferenceOptions _options;
     private readonly TimeProvider _time;
     private readonly InferenceTelemetry _telemetry;
     private readonly IInferenceEventSink _events;
     private readonly ILogger _logger;
-    private readonly MicroBatcher _batcher;
-    private readonly ConcurrentQueue<ScoreRequest> _pool = new();
-    private readonly ITimer _timeoutTimer;
-    private readonly TimeSpan _batchTimeout;
-    private readonly RunOptions _runOptions = new();
-    private readonly RunOptions _shadowRunOptions = new();
-    private readonly ModelScore[] _scores;
-    private readonly ModelScore[] _shadowScores;
-    private readonly ScoreOutcome[] _rowOutcome;
-    private readonly int[] _rowIndex;
-    private float[] _staging = [];
+    private readonly SlotBatchScorer _scoring;
     private SlotVersion? _current;
     private ScorerHandle? _previous;
     private ShadowEvaluator? _shadow;
     private SlotVersion? _canary;
     private PackageRejection? _loadFailure;
-    private RunOptions? _running;
-    private bool _timedOut;
-    private long _batchSequence;
     private DateTimeOffset _nextShadowReport;
 
     internal ModelSlot(string assetClass, InferenceOptions options, TimeProvider time, InferenceTelemetry telemetry, IInferenceEventSink events, ILogger logger)
@@ -60,13 +51,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
         _telemetry = telemetry;
         _events = events;
         _logger = logger;
-        _batchTimeout = TimeSpan.FromMilliseconds(options.BatchTimeoutMs);
-        _scores = new ModelScore[options.MaxBatchSize];
-        _shadowScores = new ModelScore[options.MaxBatchSize];
-        _rowOutcome = new ScoreOutcome[options.MaxBatchSize];
-        _rowIndex = new int[options.MaxBatchSize];
-        _timeoutTimer = time.CreateTimer(static state => ((ModelSlot)state!).OnBatchTimeout(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _batcher = new MicroBatcher(ProcessBatch, options.MaxBatchSize, TimeSpan.FromMilliseconds(options.MaxBatchWaitMs), time);
+        _scoring = new SlotBatchScorer(this, options, time, telemetry, logger);
     }
 
     public string AssetClass { get; }
@@ -115,10 +100,8 @@ public sealed partial class ModelSlot : IAsyncDisposable
     public DeploymentResult Deploy(LoadedModelPackage package, string provider)
     {
         ArgumentNullException.ThrowIfNull(package);
-        var scorer = new OnnxScorer(package, provider, _options.MaxBatchSize, _options.OodMargin);
-        if (WarmUp(scorer) is { } warmUpError)
+        if (!TryLoad(package, provider, out var scorer, out var warmUpError))
         {
-            scorer.Dispose();
             RecordLoadFailure(new PackageRejection(PackageRejectionReason.GoldenVectorRunFailed, "warm-up failed: " + warmUpError));
             return DeploymentResult.Failed("warm_up_failed", warmUpError);
         }
@@ -161,10 +144,8 @@ public sealed partial class ModelSlot : IAsyncDisposable
     public DeploymentResult DeployShadow(LoadedModelPackage package, string provider)
     {
         ArgumentNullException.ThrowIfNull(package);
-        var scorer = new OnnxScorer(package, provider, _options.MaxBatchSize, _options.OodMargin);
-        if (WarmUp(scorer) is { } warmUpError)
+        if (!TryLoad(package, provider, out var scorer, out var warmUpError))
         {
-            scorer.Dispose();
             return DeploymentResult.Failed("warm_up_failed", warmUpError);
         }
 
@@ -196,10 +177,8 @@ public sealed partial class ModelSlot : IAsyncDisposable
             return DeploymentResult.Failed("invalid_canary_share", string.Create(CultureInfo.InvariantCulture, $"a canary share is in (0, 1]; got {share}"));
         }
 
-        var scorer = new OnnxScorer(package, provider, _options.MaxBatchSize, _options.OodMargin);
-        if (WarmUp(scorer) is { } warmUpError)
+        if (!TryLoad(package, provider, out var scorer, out var warmUpError))
         {
-            scorer.Dispose();
             return DeploymentResult.Failed("warm_up_failed", warmUpError);
         }
 
@@ -294,36 +273,32 @@ public sealed partial class ModelSlot : IAsyncDisposable
     /// Queues one row for scoring. Unless <paramref name="deferRun"/>, the queue is run at once (on this thread when the
     /// slot is idle); a deferring caller queues its other rows first and then calls <see cref="RunQueued"/>.
     /// </summary>
-    internal ValueTask<ScoreResult> ScoreAsync(IReadOnlyList<string> names, ReadOnlyMemory<float> values, int bucket, bool deferRun = false)
-    {
-        var request = ScoreRequest.Rent(_pool, names, values, bucket: bucket);
-        var task = request.AsValueTask();
-        var queued = deferRun ? _batcher.TryQueue(request) : _batcher.TryEnqueue(request);
-        if (!queued)
-        {
-            request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.NoModel), null, null, null, 0, "the slot is shutting down"));
-        }
-
-        return task;
-    }
+    internal ValueTask<ScoreResult> ScoreAsync(IReadOnlyList<string> names, ReadOnlyMemory<float> values, int bucket, bool deferRun = false) =>
+        _scoring.ScoreAsync(names, values, bucket, deferRun);
 
     /// <summary>Scores the rows queued with <c>deferRun</c>, together.</summary>
-    internal void RunQueued() => _batcher.Run();
+    internal void RunQueued() => _scoring.RunQueued();
 
     /// <summary>
     /// Completes once every row queued before the call has been scored, its callers answered, and the shadow
     /// comparison and any due report done: for an orderly shutdown, or before reading shadow statistics.
     /// </summary>
-    public async ValueTask DrainAsync()
+    public ValueTask DrainAsync() => _scoring.DrainAsync();
+
+    /// <summary>Opens a session on the package and warms it up; a session that fails its warm-up is disposed.</summary>
+    private bool TryLoad(LoadedModelPackage package, string provider, [NotNullWhen(true)] out OnnxScorer? scorer, [NotNullWhen(false)] out string? error)
     {
-        var barrier = ScoreRequest.Rent(_pool, [], default, barrier: true);
-        var task = barrier.AsValueTask();
-        if (!_batcher.TryEnqueue(barrier))
+        var loaded = new OnnxScorer(package, provider, _options.MaxBatchSize, _options.OodMargin);
+        error = WarmUp(loaded);
+        if (error is not null)
         {
-            barrier.Complete(default);
+            loaded.Dispose();
+            scorer = null;
+            return false;
         }
 
-        await task.ConfigureAwait(false);
+        scorer = loaded;
+        return true;
     }
 
     /// <summary>
@@ -368,7 +343,8 @@ public sealed partial class ModelSlot : IAsyncDisposable
         return null;
     }
 
-    private SlotVersion? AcquireCurrent()
+    /// <summary>A lease on the production version (null without one); the caller releases it after its run.</summary>
+    internal SlotVersion? AcquireCurrent()
     {
         while (true)
         {
@@ -380,7 +356,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
-    private SlotVersion? AcquireCanary()
+    internal SlotVersion? AcquireCanary()
     {
         while (true)
         {
@@ -392,7 +368,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
-    private ShadowEvaluator? AcquireShadow()
+    internal ShadowEvaluator? AcquireShadow()
     {
         while (true)
         {
@@ -404,236 +380,26 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Runs on whichever thread holds the batcher's runner role (one at a time): one version lease per model run. With a canary, the batch is split in
-    /// place (production rows first, canary rows after) and each part is one run of its own version.
-    /// </summary>
-    private void ProcessBatch(Span<ScoreRequest> batch)
+    /// <summary>Scoring saw <paramref name="version"/> misbehave: a canary is removed, production rolls back.</summary>
+    internal void OnMisbehaving(SlotVersion version, string reason, bool isCanary)
     {
-        var version = AcquireCurrent();
-        var canary = AcquireCanary();
-        try
+        if (isCanary)
         {
-            var production = batch;
-            if (canary is not null)
-            {
-                var split = PartitionByCanary(batch, canary.ShareBuckets);
-                production = batch[..split];
-                if (split < batch.Length)
-                {
-                    ScoreGuarded(canary, batch[split..], isCanary: true);
-                }
-            }
-
-            if (production.IsEmpty)
-            {
-                return;
-            }
-
-            if (version is null)
-            {
-                foreach (var request in production)
-                {
-                    request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.NoModel), null, null, null, 0, null));
-                }
-
-                return;
-            }
-
-            ScoreGuarded(version, production, isCanary: false);
+            RollBackCanary(version, reason);
         }
-        finally
+        else
         {
-            version?.Handle.Release();
-            canary?.Handle.Release();
+            RollBack(version, reason);
         }
     }
 
-    /// <summary>Moves the rows production scores to the front (keeping their order) and returns how many there are.</summary>
-    private static int PartitionByCanary(Span<ScoreRequest> batch, int canaryBuckets)
+    /// <summary>Sends the shadow report when its interval has passed (called after each batch).</summary>
+    internal void ReportShadowIfDue()
     {
-        var front = 0;
-        for (var i = 0; i < batch.Length; i++)
-        {
-            if (batch[i].Bucket >= canaryBuckets)
-            {
-                (batch[front], batch[i]) = (batch[i], batch[front]);
-                front++;
-            }
-        }
-
-        return front;
-    }
-
-    private void ScoreGuarded(SlotVersion version, Span<ScoreRequest> rows, bool isCanary)
-    {
-        try
-        {
-            ScoreWith(version, rows, isCanary);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A bug here must not strand the awaiting callers: they fall back, and the next batch starts clean.
-            LogBatchCrashed(_logger, ex, AssetClass);
-            foreach (var request in rows)
-            {
-                request.Complete(new ScoreResult(ModelScore.Of(ScoreOutcome.RunFailed), version.Handle.Scorer.Identity, null, null, 0, ex.Message));
-            }
-        }
-    }
-
-    private void ScoreWith(SlotVersion version, Span<ScoreRequest> batch, bool isCanary)
-    {
-        var scorer = version.Handle.Scorer;
-        var features = scorer.FeatureCount;
-        if (_staging.Length < batch.Length * features)
-        {
-            _staging = new float[_options.MaxBatchSize * features];
-        }
-
-        var batchId = ++_batchSequence;
-        var packed = 0;
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var request = batch[i];
-            _rowIndex[i] = -1;
-            if (!scorer.MatchesFeatures(request.Names, request.Values.Length))
-            {
-                _rowOutcome[i] = ScoreOutcome.FeatureMismatch;
-                continue;
-            }
-
-            var row = request.Values.Span;
-            if (!scorer.IsInDistribution(row))
-            {
-                _rowOutcome[i] = ScoreOutcome.OutOfDistribution;
-                continue;
-            }
-
-            row.CopyTo(_staging.AsSpan(packed * features));
-            _rowIndex[i] = packed++;
-        }
-
-        var milliseconds = 0.0;
-        string? error = null;
-        var ran = true;
-        if (packed > 0)
-        {
-            var started = _time.GetTimestamp();
-            ran = RunGuarded(scorer, packed, _scores, _runOptions, out var timedOut, out error);
-            milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
-            if (!ran && timedOut)
-            {
-                _scores.AsSpan(0, packed).Fill(ModelScore.Of(ScoreOutcome.Timeout));
-            }
-
-            _telemetry.Batch(milliseconds, packed, scorer.Provider, scorer.Identity.Name, scorer.Identity.Version);
-            if (ran)
-            {
-                version.Breaker.RecordSuccess();
-            }
-            else
-            {
-                version.Breaker.RecordFailure();
-                LogRunFailed(_logger, AssetClass, scorer.Identity, packed, error ?? string.Empty);
-            }
-        }
-
-        for (var i = 0; i < batch.Length; i++)
-        {
-            var score = _rowIndex[i] >= 0 ? _scores[_rowIndex[i]] : ModelScore.Of(_rowOutcome[i]);
-            version.Monitor.Record(score.Outcome, milliseconds);
-            var mode = score.FailureModeIndex >= 0 ? scorer.FailureModeName(score.FailureModeIndex) : scorer.DefaultFailureMode;
-            batch[i].Complete(new ScoreResult(score, scorer.Identity, mode, scorer.RulUnit, batchId, error));
-        }
-
-        // The shadow is compared with production only: the canary's rows are another version's answers.
-        if (packed > 0 && ran && !isCanary)
-        {
-            ScoreShadow(packed, features, milliseconds);
-        }
-
-        if (version.Monitor.Evaluate() is { } reason)
-        {
-            if (isCanary)
-            {
-                RollBackCanary(version, reason);
-            }
-            else
-            {
-                RollBack(version, reason);
-            }
-        }
-
         if (Volatile.Read(ref _shadow) is not null && _time.GetUtcNow() >= _nextShadowReport)
         {
             _nextShadowReport = _time.GetUtcNow().AddSeconds(_options.ShadowReportIntervalSeconds);
             ReportShadow();
-        }
-    }
-
-    /// <summary>Scores the production batch's rows on the candidate, after production's callers have their results.</summary>
-    private void ScoreShadow(int packed, int features, double productionMilliseconds)
-    {
-        var shadow = AcquireShadow();
-        if (shadow is null)
-        {
-            return;
-        }
-
-        try
-        {
-            var candidate = shadow.Candidate.Scorer;
-            if (candidate.FeatureCount != features || candidate.MaxBatchSize < packed)
-            {
-                return;
-            }
-
-            var started = _time.GetTimestamp();
-            if (!RunGuarded(candidate, packed, _shadowScores, _shadowRunOptions, out _, out _))
-            {
-                _shadowScores.AsSpan(0, packed).Fill(ModelScore.Of(ScoreOutcome.RunFailed));
-            }
-
-            shadow.Record(_scores.AsSpan(0, packed), _shadowScores.AsSpan(0, packed), productionMilliseconds, _time.GetElapsedTime(started).TotalMilliseconds);
-        }
-        finally
-        {
-            shadow.Candidate.Release();
-        }
-    }
-
-    /// <summary>Runs one batch under the per-batch timeout: the timer sets RunOptions.Terminate, which ONNX Runtime honours between nodes.</summary>
-    private bool RunGuarded(OnnxScorer scorer, int rows, ModelScore[] results, RunOptions runOptions, out bool timedOut, out string? error)
-    {
-        runOptions.Terminate = false;
-        lock (_timeoutGate)
-        {
-            _running = runOptions;
-            _timedOut = false;
-        }
-
-        _timeoutTimer.Change(_batchTimeout, Timeout.InfiniteTimeSpan);
-        var ok = scorer.ScoreBatch(_staging, rows, results, runOptions, out error);
-        _timeoutTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        lock (_timeoutGate)
-        {
-            _running = null;
-            timedOut = _timedOut;
-        }
-
-        return ok;
-    }
-
-    private void OnBatchTimeout()
-    {
-        lock (_timeoutGate)
-        {
-            if (_running is not null)
-            {
-                _timedOut = true;
-                _running.Terminate = true;
-            }
         }
     }
 
@@ -657,21 +423,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
         failing.Handle.Release();
         _telemetry.Rollback(AssetClass);
         LogRolledBack(_logger, AssetClass, from, to, reason);
-        _events.ModelRolledBack(new ModelRolledBack
-        {
-            EventId = Guid.NewGuid(),
-            GatewayId = _options.GatewayId,
-            AssetClass = AssetClass,
-            FromModelName = from.Name,
-            FromModelVersion = from.Version,
-            FromModelDigest = from.Digest,
-            ToModelName = to.Name,
-            ToModelVersion = to.Version,
-            ToModelDigest = to.Digest,
-            Reason = reason,
-            WindowRows = failing.Monitor.Count,
-            OccurredAt = _time.GetUtcNow(),
-        });
+        ReportRolledBack(failing, from, to, reason);
     }
 
     /// <summary>A misbehaving canary is removed: its assets go back to production, and the registry hears why.</summary>
@@ -692,6 +444,11 @@ public sealed partial class ModelSlot : IAsyncDisposable
         failing.Handle.Release();
         _telemetry.Rollback(AssetClass);
         LogCanaryRolledBack(_logger, AssetClass, from, to?.ToString() ?? "the rules", reason);
+        ReportRolledBack(failing, from, to, reason);
+    }
+
+    /// <summary>Tells the registry (through the event sink) which version was taken out and what decides instead.</summary>
+    private void ReportRolledBack(SlotVersion failing, ModelIdentity from, ModelIdentity? to, string reason) =>
         _events.ModelRolledBack(new ModelRolledBack
         {
             EventId = Guid.NewGuid(),
@@ -707,12 +464,10 @@ public sealed partial class ModelSlot : IAsyncDisposable
             WindowRows = failing.Monitor.Count,
             OccurredAt = _time.GetUtcNow(),
         });
-    }
 
     public async ValueTask DisposeAsync()
     {
-        await _batcher.DisposeAsync().ConfigureAwait(false);
-        await _timeoutTimer.DisposeAsync().ConfigureAwait(false);
+        await _scoring.DisposeAsync().ConfigureAwait(false);
         lock (_gate)
         {
             _current?.Handle.Release();
@@ -724,9 +479,6 @@ public sealed partial class ModelSlot : IAsyncDisposable
             _shadow = null;
             _canary = null;
         }
-
-        _runOptions.Dispose();
-        _shadowRunOptions.Dispose();
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{AssetClass}: {Current?.ToString() ?? "no model"}");
@@ -737,9 +489,6 @@ public sealed partial class ModelSlot : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Asset class {AssetClass}: shadow candidate {Model}")]
     private static partial void LogShadow(ILogger logger, string assetClass, ModelIdentity model);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Asset class {AssetClass}: {Model} failed on a batch of {Rows} rows: {Error}")]
-    private static partial void LogRunFailed(ILogger logger, string assetClass, ModelIdentity model, int rows, string error);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Asset class {AssetClass}: rolled back from {From} to {To}: {Reason}")]
     private static partial void LogRolledBack(ILogger logger, string assetClass, ModelIdentity from, ModelIdentity to, string reason);
 
@@ -748,22 +497,4 @@ public sealed partial class ModelSlot : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Asset class {AssetClass}: canary {From} removed, its assets go back to {To}: {Reason}")]
     private static partial void LogCanaryRolledBack(ILogger logger, string assetClass, ModelIdentity from, string to, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Asset class {AssetClass}: a batch failed unexpectedly")]
-    private static partial void LogBatchCrashed(ILogger logger, Exception exception, string assetClass);
-
-    /// <summary>A deployed version with its own breaker and rollback window: a new version starts with a clean record.</summary>
-    private sealed class SlotVersion(ScorerHandle handle, InferenceOptions options, TimeProvider time, double share = 1)
-    {
-        public ScorerHandle Handle { get; } = handle;
-
-        /// <summary>For a canary: the share of assets it decides for, and the buckets that share covers.</summary>
-        public double Share { get; } = share;
-
-        public int ShareBuckets { get; } = CanaryRouting.BucketsFor(share);
-
-        public CircuitBreaker Breaker { get; } = new(options.BreakerFailureThreshold, TimeSpan.FromSeconds(options.BreakerCooldownSeconds), time);
-
-        public RollbackMonitor Monitor { get; } = new(options);
-    }
 }
