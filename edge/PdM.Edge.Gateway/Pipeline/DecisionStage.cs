@@ -35,11 +35,11 @@ public sealed class DecisionStage
     }
 
     /// <summary>
-    /// Decides every closed window and appends the events to publish, in order. The windows go to the policy together
+    /// Decides every closed window and appends what each decision causes, in order. The windows go to the policy together
     /// (<see cref="DecisionPolicy.DecideAllAsync"/>), so windows that close together (many assets at one watermark)
     /// share one model batch.
     /// </summary>
-    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, string source, List<object> events, CancellationToken cancellationToken)
+    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, string source, List<DecisionEvents> events, CancellationToken cancellationToken)
     {
         if (windows.Count == 0)
         {
@@ -74,14 +74,11 @@ public sealed class DecisionStage
         {
             var decision = _decisions[i];
             _board.Record(decision, _specs[i]);
-            if (Prediction(decision) is { } prediction)
+            var prediction = Prediction(decision);
+            var assessment = Assessment(decision);
+            if (prediction is not null || assessment is not null)
             {
-                events.Add(prediction);
-            }
-
-            if (Assessment(decision) is { } assessment)
-            {
-                events.Add(assessment);
+                events.Add(new DecisionEvents(prediction, assessment));
             }
         }
     }

@@ -39,7 +39,7 @@ public sealed partial class TelemetryPipeline(
     ILogger<TelemetryPipeline> logger) : BackgroundService
 {
     private readonly CollectingIngestSink _sink = new();
-    private readonly List<object> _pending = [];
+    private readonly List<DecisionEvents> _decided = [];
     private readonly List<FeatureWindowsCollected> _uploads = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -97,7 +97,7 @@ public sealed partial class TelemetryPipeline(
     private async Task Process(InboundMessage message, CancellationToken cancellationToken)
     {
         _sink.Clear();
-        _pending.Clear();
+        _decided.Clear();
         features.ClearClosed();
         ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, _sink, message.Client);
 
@@ -122,7 +122,7 @@ public sealed partial class TelemetryPipeline(
             }
         }
 
-        await decisions.DecideAsync(features.Closed, message.Topic, _pending, cancellationToken);
+        await decisions.DecideAsync(features.Closed, message.Topic, _decided, cancellationToken);
         if (features.Closed.Count > 0)
         {
             var latency = (clock.GetUtcNow() - message.ReceivedAt).TotalMilliseconds;
@@ -162,19 +162,19 @@ public sealed partial class TelemetryPipeline(
             await journal.AppendAsync(batch, batch.BatchId, batch.OccurredAt, cancellationToken);
         }
 
-        foreach (var @event in _pending)
+        foreach (var (prediction, assessment) in _decided)
         {
-            switch (@event)
+            if (prediction is not null)
             {
-                case FailurePredicted prediction:
-                    await journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken);
-                    telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
-                    LogPredicted(logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
-                        prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
-                    break;
-                case AssetHealthAssessed assessment:
-                    await journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken);
-                    break;
+                await journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken);
+                telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
+                LogPredicted(logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
+                    prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
+            }
+
+            if (assessment is not null)
+            {
+                await journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken);
             }
         }
     }

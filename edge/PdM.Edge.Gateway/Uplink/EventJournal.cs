@@ -17,7 +17,8 @@ public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock
     public Task<bool> WaitForAppendAsync(TimeSpan timeout, CancellationToken cancellationToken) => _appended.WaitAsync(timeout, cancellationToken);
 
     /// <summary>Appends until committed; a full disk stalls the caller with backoff (backpressure, not loss).</summary>
-    public async Task AppendAsync(object message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken)
+    public async Task AppendAsync<T>(T message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken)
+        where T : class
     {
         var append = UplinkMessages.ToJournal(message, messageId, originalTime);
         var delay = TimeSpan.FromMilliseconds(100);

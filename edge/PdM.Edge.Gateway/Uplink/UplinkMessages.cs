@@ -33,12 +33,18 @@ public static class UplinkMessages
 
     private static readonly Dictionary<string, Kind> ByName = ByType.Values.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
-    public static JournalAppend ToJournal(object message, Guid messageId, DateTimeOffset originalTime)
+    /// <summary>
+    /// The journal entry for <paramref name="message"/>. A caller that knows the event's type (the pipeline's stages)
+    /// finds its row once per type, not per event; one holding an <c>object</c> is looked up by the runtime type.
+    /// </summary>
+    public static JournalAppend ToJournal<T>(T message, Guid messageId, DateTimeOffset originalTime)
+        where T : class
     {
         ArgumentNullException.ThrowIfNull(message);
-        var kind = ByType.TryGetValue(message.GetType(), out var k)
-            ? k
-            : throw new ArgumentException($"{message.GetType().Name} is not an uplink message", nameof(message));
+        var kind = KindOf<T>.Value
+            ?? (ByType.TryGetValue(message.GetType(), out var k)
+                ? k
+                : throw new ArgumentException($"{message.GetType().Name} is not an uplink message", nameof(message)));
         var payload = JsonSerializer.SerializeToUtf8Bytes(message, kind.TypeInfo);
         return new JournalAppend(kind.Class, kind.Name, "application/json", payload, originalTime, messageId);
     }
@@ -51,4 +57,10 @@ public static class UplinkMessages
     }
 
     private sealed record Kind(string Name, MessageClass Class, JsonTypeInfo TypeInfo);
+
+    /// <summary>The row of <typeparamref name="T"/>, resolved on first use; null for a type not in the table (e.g. <c>object</c>).</summary>
+    private static class KindOf<T>
+    {
+        public static readonly Kind? Value = ByType.GetValueOrDefault(typeof(T));
+    }
 }
