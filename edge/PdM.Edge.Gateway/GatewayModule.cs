@@ -104,7 +104,6 @@ public static class GatewayModule
         services.TryAddSingleton<IRegistryAccessTokenSource, ConfiguredRegistryAccessTokenSource>();
         services.AddSingleton<TrustedRegistryKeys>();
         services.AddSingleton<DeploymentLedger>();
-        services.AddSingleton<ModelStoreState>();
         services.AddSingleton<DeploymentInbox>();
         services.AddSingleton<ArtifactDownloader>();
         services.AddHostedService<DeploymentWorker>();

@@ -24,6 +24,7 @@ public static class InferenceServiceCollectionExtensions
         services.AddEdgeRules();
         services.TryAddSingleton<IFallbackDecider, RulesFallbackDecider>();
         services.TryAddSingleton<ModelSlots>();
+        services.TryAddSingleton(static sp => sp.GetRequiredService<ModelSlots>().StoreState);
         services.TryAddSingleton<DecisionPolicy>();
         return services;
     }

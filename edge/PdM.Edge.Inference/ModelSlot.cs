@@ -34,6 +34,7 @@ public sealed partial class ModelSlot : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly InferenceTelemetry _telemetry;
     private readonly IInferenceEventSink _events;
+    private readonly Action<ModelSlot> _rolledBack;
     private readonly ILogger _logger;
     private readonly SlotBatchScorer _scoring;
     private SlotVersion? _current;
@@ -43,13 +44,14 @@ public sealed partial class ModelSlot : IAsyncDisposable
     private PackageRejection? _loadFailure;
     private DateTimeOffset _nextShadowReport;
 
-    internal ModelSlot(string assetClass, InferenceOptions options, TimeProvider time, InferenceTelemetry telemetry, IInferenceEventSink events, ILogger logger)
+    internal ModelSlot(string assetClass, InferenceOptions options, TimeProvider time, InferenceTelemetry telemetry, IInferenceEventSink events, Action<ModelSlot> rolledBack, ILogger logger)
     {
         AssetClass = assetClass;
         _options = options;
         _time = time;
         _telemetry = telemetry;
         _events = events;
+        _rolledBack = rolledBack;
         _logger = logger;
         _scoring = new SlotBatchScorer(this, options, time, telemetry, logger);
     }
@@ -447,8 +449,12 @@ public sealed partial class ModelSlot : IAsyncDisposable
         ReportRolledBack(failing, from, to, reason);
     }
 
-    /// <summary>Tells the registry (through the event sink) which version was taken out and what decides instead.</summary>
-    private void ReportRolledBack(SlotVersion failing, ModelIdentity from, ModelIdentity? to, string reason) =>
+    /// <summary>
+    /// Tells the registry (through the event sink) which version was taken out and what decides instead, and the owner
+    /// (which keeps the local store's record in line).
+    /// </summary>
+    private void ReportRolledBack(SlotVersion failing, ModelIdentity from, ModelIdentity? to, string reason)
+    {
         _events.ModelRolledBack(new ModelRolledBack
         {
             EventId = Guid.NewGuid(),
@@ -464,6 +470,9 @@ public sealed partial class ModelSlot : IAsyncDisposable
             WindowRows = failing.Monitor.Count,
             OccurredAt = _time.GetUtcNow(),
         });
+
+        _rolledBack(this);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -6,8 +6,9 @@ using PdM.ModelPackage;
 namespace PdM.Edge.Inference;
 
 /// <summary>
-/// The gateway's models: one <see cref="ModelSlot"/> per asset class, the execution provider they run on, and
-/// package loading (validated by PdM.ModelPackage, with this gateway's session options).
+/// The gateway's models: one <see cref="ModelSlot"/> per asset class, the execution provider they run on, package
+/// loading (validated by PdM.ModelPackage, with this gateway's session options), and the local store's record of
+/// what runs (<see cref="StoreState"/>), which a slot's automatic rollback brings up to date.
 /// </summary>
 public sealed partial class ModelSlots : IAsyncDisposable
 {
@@ -31,7 +32,11 @@ public sealed partial class ModelSlots : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ModelSlots>();
         _providers = new ExecutionProviderSelector(_options, _logger);
+        StoreState = new ModelStoreState(this, _options, loggerFactory.CreateLogger<ModelStoreState>());
     }
+
+    /// <summary>The local model store's record of the roles each class runs (what <see cref="LoadFromStore"/> restores).</summary>
+    public ModelStoreState StoreState { get; }
 
     /// <summary>The execution provider every session runs on: <c>cpu</c>, <c>cuda</c> or <c>tensorrt</c> (also the <c>provider</c> metric tag).</summary>
     public string ActiveProvider => _providers.ActiveProvider;
@@ -112,7 +117,14 @@ public sealed partial class ModelSlots : IAsyncDisposable
     }
 
     private ModelSlot GetOrAdd(string assetClass) => _slots.GetOrAdd(assetClass, static (key, self) =>
-        new ModelSlot(key, self._options, self._time, self._telemetry, self._events, self._loggerFactory.CreateLogger<ModelSlot>()), this);
+        new ModelSlot(key, self._options, self._time, self._telemetry, self._events, self.OnRolledBack, self._loggerFactory.CreateLogger<ModelSlot>()), this);
+
+    /// <summary>
+    /// A slot rolled back on its own: the store must not bring the version back at the next start. Written off the
+    /// scoring thread (the rollback happens inside a batch, and file I/O must not hold the batch's callers).
+    /// </summary>
+    private void OnRolledBack(ModelSlot slot) =>
+        ThreadPool.QueueUserWorkItem(static state => state.Store.Reconcile(state.AssetClass), (Store: StoreState, slot.AssetClass), preferLocal: false);
 
     private enum Role
     {

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using PdM.Contracts.Models;
-using PdM.Edge.Gateway.Deployment;
 using PdM.Edge.Gateway.Uplink;
 using PdM.Edge.Inference;
 
@@ -9,10 +8,10 @@ namespace PdM.Edge.Gateway.Models;
 /// <summary>
 /// Carries the inference library's lifecycle events (automatic rollback, shadow statistics) into the journal, and
 /// from there to the bus. The library raises them synchronously from its scoring path, so they are queued here and
-/// appended by a background loop, never on the caller's thread. After a rollback the model store's deployment state is
-/// brought in line too, so a restart does not bring the rolled-back version back.
+/// appended by a background loop, never on the caller's thread. (The model store's record of a rollback is the
+/// library's own business: <see cref="ModelStoreState"/>.)
 /// </summary>
-public sealed class JournalInferenceEventSink(EventJournal journal, IServiceProvider services) : BackgroundService, IInferenceEventSink
+public sealed class JournalInferenceEventSink(EventJournal journal) : BackgroundService, IInferenceEventSink
 {
     private readonly Channel<(object Message, Guid Id, DateTimeOffset At)> _queue =
         Channel.CreateUnbounded<(object, Guid, DateTimeOffset)>(new UnboundedChannelOptions { SingleReader = true });
@@ -36,11 +35,6 @@ public sealed class JournalInferenceEventSink(EventJournal journal, IServiceProv
             await foreach (var (message, id, at) in _queue.Reader.ReadAllAsync(stoppingToken))
             {
                 await journal.AppendAsync(message, id, at, stoppingToken);
-                if (message is ModelRolledBack rolledBack)
-                {
-                    // Resolved here, not injected: ModelSlots (behind ModelStoreState) is itself built with this sink.
-                    services.GetService<ModelStoreState>()?.Reconcile(rolledBack.AssetClass);
-                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

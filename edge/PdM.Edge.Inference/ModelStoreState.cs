@@ -1,16 +1,27 @@
-using Microsoft.Extensions.Options;
-using PdM.Edge.Inference;
+using Microsoft.Extensions.Logging;
 
-namespace PdM.Edge.Gateway.Deployment;
+namespace PdM.Edge.Inference;
 
 /// <summary>
-/// Keeps <c>{store}/{assetClass}/deployment.json</c> in step with what the slots run, so a restart comes back to it:
-/// after a deployment (the worker) and after an automatic rollback (a rolled-back production version or canary must
-/// not come back at the next start). One lock, since both write the same file.
+/// Keeps <c>{store}/{assetClass}/deployment.json</c> (<see cref="LocalModelStore"/>) in step with what the slots run,
+/// so a restart (<see cref="ModelSlots.LoadFromStore"/>) comes back to it: after a deployment (the gateway's deployment
+/// worker calls <see cref="Record"/>) and after an automatic rollback (the slots reconcile it themselves: a rolled-back
+/// production version or canary must not come back at the next start). One lock, since both write the same file.
+/// Does nothing without <see cref="InferenceOptions.ModelStorePath"/>.
 /// </summary>
-public sealed partial class ModelStoreState(ModelSlots slots, IOptions<InferenceOptions> inference, ILogger<ModelStoreState> logger)
+public sealed partial class ModelStoreState
 {
     private readonly Lock _gate = new();
+    private readonly ModelSlots _slots;
+    private readonly string? _storePath;
+    private readonly ILogger _logger;
+
+    internal ModelStoreState(ModelSlots slots, InferenceOptions options, ILogger logger)
+    {
+        _slots = slots;
+        _storePath = options.ModelStorePath is { Length: > 0 } path ? path : null;
+        _logger = logger;
+    }
 
     /// <summary>Records a newly deployed role (production, canary or shadow file name), then reconciles the rest with the slot.</summary>
     public void Record(string assetClass, Func<StoreDeploymentState, StoreDeploymentState> change)
@@ -28,9 +39,9 @@ public sealed partial class ModelStoreState(ModelSlots slots, IOptions<Inference
     }
 
     /// <summary>Brings the file in line with the slot after a rollback: production as it runs now, no canary or shadow that is gone.</summary>
-    public void Reconcile(string assetClass)
+    internal void Reconcile(string assetClass)
     {
-        if (Store() is not { } store || slots.Find(assetClass) is not { } slot)
+        if (Store() is not { } store || _slots.Find(assetClass) is not { } slot)
         {
             return;
         }
@@ -48,19 +59,18 @@ public sealed partial class ModelStoreState(ModelSlots slots, IOptions<Inference
                 Save(store, assetClass, state);
             }
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            LogNotSaved(logger, assetClass, ex.Message);
+            LogNotSaved(_logger, assetClass, ex.Message);
         }
     }
 
-    private LocalModelStore? Store() =>
-        inference.Value.ModelStorePath is { Length: > 0 } path ? new LocalModelStore(path) : null;
+    private LocalModelStore? Store() => _storePath is { } path ? new LocalModelStore(path) : null;
 
     /// <summary>Writes the roles as the slot has them now (a promoted, archived or rolled-back candidate is gone) and drops unused candidate files.</summary>
     private void Save(LocalModelStore store, string assetClass, StoreDeploymentState state)
     {
-        var slot = slots.Find(assetClass);
+        var slot = _slots.Find(assetClass);
         if (slot?.Canary is null)
         {
             state = state with { Canary = null, CanaryShare = null };
@@ -89,7 +99,7 @@ public sealed partial class ModelStoreState(ModelSlots slots, IOptions<Inference
                 }
                 catch (IOException ex)
                 {
-                    LogNotSaved(logger, assetClass, ex.Message);
+                    LogNotSaved(_logger, assetClass, ex.Message);
                 }
             }
         }
