@@ -271,14 +271,14 @@ public sealed class TelemetryIngestor
         }
 
         var depth = _options.MaxJsonDepth;
-        var reader = new Utf8JsonReader(payload, JsonTelemetryDecoder.ReaderOptions(depth));
+        var reader = new Utf8JsonReader(payload, JsonDecoding.ReaderOptions(depth));
         try
         {
             return format switch
             {
-                MessageFormat.PdmJson => JsonTelemetryDecoder.DecodePdm(ref reader, asset!, _scope, receivedMs, depth, out detail),
-                MessageFormat.ThingsBoardGateway => JsonTelemetryDecoder.DecodeThingsBoardGateway(ref reader, _resolveGatewayDevice, _scope, receivedMs, depth, out detail),
-                _ => JsonTelemetryDecoder.DecodeKeyValueDocument(ref reader, asset!, _scope, receivedMs, depth, out detail),
+                MessageFormat.PdmJson => PdmJsonDecoder.Decode(ref reader, asset!, _scope, receivedMs, depth, out detail),
+                MessageFormat.ThingsBoardGateway => KeyValueJsonDecoder.DecodeGateway(ref reader, _resolveGatewayDevice, _scope, receivedMs, depth, out detail),
+                _ => KeyValueJsonDecoder.DecodeDocument(ref reader, asset!, _scope, receivedMs, depth, out detail),
             };
         }
         catch (JsonException)

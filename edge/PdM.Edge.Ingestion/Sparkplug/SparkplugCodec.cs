@@ -115,4 +115,30 @@ public static class SparkplugCodec
                 return false;
         }
     }
+
+    /// <summary>The integer <c>bdSeq</c> metric of a birth or death; false when there is none or it is not an integer.</summary>
+    internal static bool TryGetBdSeq(Payload payload, out long bdSeq)
+    {
+        foreach (var metric in payload.Metrics)
+        {
+            if (metric.Name == SparkplugCodec.BdSeqMetric)
+            {
+                switch (metric.ValueCase)
+                {
+                    case Payload.Types.Metric.ValueOneofCase.LongValue:
+                        bdSeq = unchecked((long)metric.LongValue);
+                        return true;
+                    case Payload.Types.Metric.ValueOneofCase.IntValue:
+                        bdSeq = metric.IntValue;
+                        return true;
+                    default:
+                        bdSeq = 0;
+                        return false;
+                }
+            }
+        }
+
+        bdSeq = 0;
+        return false;
+    }
 }

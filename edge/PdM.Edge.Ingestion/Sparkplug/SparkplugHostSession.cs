@@ -4,24 +4,6 @@ using PdM.Edge.Ingestion.Model;
 
 namespace PdM.Edge.Ingestion.Sparkplug;
 
-/// <summary>An NCMD for the caller to publish (QoS 0, not retained), with why it was issued.</summary>
-public sealed record SparkplugCommand(string Topic, byte[] Payload, string GroupId, string EdgeNodeId, RejectReason Cause);
-
-public enum SparkplugNodePhase
-{
-    /// <summary>Never born, or its NDEATH was seen: data is refused (and triggers a rebirth request).</summary>
-    Offline = 0,
-
-    /// <summary>Born; seq and aliases are tracked and data is accepted.</summary>
-    Online,
-
-    /// <summary>A rebirth was requested (gap, unknown alias, data before birth): data is refused until the next NBIRTH.</summary>
-    AwaitingRebirth,
-}
-
-/// <summary>A snapshot of one edge node's session state, for diagnostics and tests.</summary>
-public sealed record SparkplugNodeStatus(string GroupId, string EdgeNodeId, SparkplugNodePhase Phase, long? BdSeq, int LastSeq, IReadOnlyList<string> BornDevices);
-
 /// <summary>
 /// The host-application side of Sparkplug B 3.0 for every edge node seen: births build per-node and per-device
 /// alias tables and record bdSeq; DATA is resolved by alias or name; one seq (0–255, wrapping) is checked across
@@ -35,8 +17,8 @@ public sealed class SparkplugHostSession
     private readonly SparkplugOptions _options;
     private readonly IngestionTelemetry _telemetry;
     private readonly long _rebirthRetryMs;
-    private readonly Dictionary<string, Dictionary<string, NodeState>> _groups = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, SparkplugAssetMapping> _mappings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, SparkplugNodeState>> _groups = new(StringComparer.Ordinal);
+    private readonly SparkplugMetricBinder _metrics;
     private int _nodeCount;
 
     internal SparkplugHostSession(AssetModel model, SparkplugOptions options, IngestionTelemetry telemetry)
@@ -45,23 +27,7 @@ public sealed class SparkplugHostSession
         _options = options;
         _telemetry = telemetry;
         _rebirthRetryMs = (long)options.RebirthRetryInterval.TotalMilliseconds;
-        foreach (var mapping in options.Assets)
-        {
-            if (!model.TryGetAsset(mapping.AssetId, out var asset))
-            {
-                throw new ArgumentException($"Sparkplug mapping {mapping.GroupId}/{mapping.EdgeNodeId}/{mapping.DeviceId} points at unknown asset '{mapping.AssetId}'.", nameof(options));
-            }
-
-            foreach (var sensorId in mapping.Metrics.Values)
-            {
-                if (!asset.TryGetSensor(sensorId, out _))
-                {
-                    throw new ArgumentException($"Sparkplug mapping for asset '{mapping.AssetId}' points at unknown sensor '{sensorId}'.", nameof(options));
-                }
-            }
-
-            _mappings[MappingKey(mapping.GroupId, mapping.EdgeNodeId, string.IsNullOrEmpty(mapping.DeviceId) ? null : mapping.DeviceId)] = mapping;
-        }
+        _metrics = new SparkplugMetricBinder(model, options);
     }
 
     public string HostId => _options.HostId;
@@ -117,7 +83,7 @@ public sealed class SparkplugHostSession
             return decoded == RejectReason.None ? RejectReason.Malformed : decoded;
         }
 
-        var context = new MessageContext(payload, receivedMs, receivedAt, scope, sink);
+        var context = new SparkplugMessage(payload, receivedMs, receivedAt, scope, sink);
         switch (topic.Type)
         {
             case SparkplugMessageType.NBirth:
@@ -138,7 +104,7 @@ public sealed class SparkplugHostSession
         }
     }
 
-    private RejectReason NodeBirth(NodeState node, in MessageContext context, out string detail, out string? assetId)
+    private RejectReason NodeBirth(SparkplugNodeState node, in SparkplugMessage context, out string detail, out string? assetId)
     {
         detail = string.Empty;
         var payload = context.Payload;
@@ -150,9 +116,9 @@ public sealed class SparkplugHostSession
             device.Metrics.Clear();
         }
 
-        node.Asset = ResolveAsset(node.GroupId, node.EdgeNodeId, null, out var mapping);
+        node.Asset = _metrics.ResolveAsset(node.GroupId, node.EdgeNodeId, null, out var mapping);
         assetId = node.Asset?.Id;
-        if (!TryGetBdSeq(payload, out var bdSeq))
+        if (!SparkplugCodec.TryGetBdSeq(payload, out var bdSeq))
         {
             node.Phase = SparkplugNodePhase.Offline;
             node.HasBdSeq = false;
@@ -168,7 +134,7 @@ public sealed class SparkplugHostSession
             return RejectReason.Malformed;
         }
 
-        var reason = BuildTable(node.Metrics, payload, node.Asset, mapping, out detail);
+        var reason = _metrics.BuildTable(node.Metrics, payload, node.Asset, mapping, out detail);
         if (reason != RejectReason.None)
         {
             node.Phase = SparkplugNodePhase.Offline;
@@ -181,11 +147,11 @@ public sealed class SparkplugHostSession
         node.LastSeq = payload.HasSeq ? (int)payload.Seq : 0;
         node.Phase = SparkplugNodePhase.Online;
         node.RebirthRequested = false;
-        EmitAll(node.Metrics, node.Asset, context, ReadingTraits.Birth);
+        _metrics.EmitAll(node.Metrics, node.Asset, context, ReadingTraits.Birth);
         return RejectReason.None;
     }
 
-    private RejectReason DeviceBirth(NodeState node, ReadOnlySpan<char> deviceId, in MessageContext context, out string detail, out string? assetId)
+    private RejectReason DeviceBirth(SparkplugNodeState node, ReadOnlySpan<char> deviceId, in SparkplugMessage context, out string detail, out string? assetId)
     {
         assetId = null;
         var gate = CheckNodeMessage(node, context, out detail);
@@ -197,9 +163,9 @@ public sealed class SparkplugHostSession
         var device = GetOrCreateDevice(node, deviceId);
         device.Metrics.Clear();
         device.Born = false;
-        device.Asset = ResolveAsset(node.GroupId, node.EdgeNodeId, device.DeviceId, out var mapping);
+        device.Asset = _metrics.ResolveAsset(node.GroupId, node.EdgeNodeId, device.DeviceId, out var mapping);
         assetId = device.Asset?.Id;
-        var reason = BuildTable(device.Metrics, context.Payload, device.Asset, mapping, out detail);
+        var reason = _metrics.BuildTable(device.Metrics, context.Payload, device.Asset, mapping, out detail);
         if (reason != RejectReason.None)
         {
             RequireRebirth(node, context.ReceivedMs, context.Sink, reason);
@@ -213,11 +179,11 @@ public sealed class SparkplugHostSession
             return RejectReason.UnknownAsset;
         }
 
-        EmitAll(device.Metrics, device.Asset, context, ReadingTraits.Birth);
+        _metrics.EmitAll(device.Metrics, device.Asset, context, ReadingTraits.Birth);
         return RejectReason.None;
     }
 
-    private RejectReason Data(NodeState node, bool isDevice, ReadOnlySpan<char> deviceId, in MessageContext context, out string detail, out string? assetId)
+    private RejectReason Data(SparkplugNodeState node, bool isDevice, ReadOnlySpan<char> deviceId, in SparkplugMessage context, out string detail, out string? assetId)
     {
         assetId = null;
         var gate = CheckNodeMessage(node, context, out detail);
@@ -249,7 +215,7 @@ public sealed class SparkplugHostSession
         assetId = asset?.Id;
         foreach (var metric in context.Payload.Metrics)
         {
-            Binding? binding = null;
+            MetricBinding? binding = null;
             var found = metric.HasAlias ? table.ByAlias.TryGetValue(metric.Alias, out binding) : metric.HasName && table.ByName.TryGetValue(metric.Name, out binding);
             if (!found || binding is null)
             {
@@ -258,7 +224,7 @@ public sealed class SparkplugHostSession
                 return RejectReason.UnknownAlias;
             }
 
-            Emit(metric, binding, asset, context, ReadingTraits.None);
+            _metrics.Emit(metric, binding, asset, context, ReadingTraits.None);
         }
 
         if (isDevice && asset is null)
@@ -270,11 +236,11 @@ public sealed class SparkplugHostSession
         return RejectReason.None;
     }
 
-    private RejectReason NodeDeath(NodeState node, in MessageContext context, out string detail, out string? assetId)
+    private RejectReason NodeDeath(SparkplugNodeState node, in SparkplugMessage context, out string detail, out string? assetId)
     {
         detail = string.Empty;
         assetId = node.Asset?.Id;
-        if (!TryGetBdSeq(context.Payload, out var bdSeq))
+        if (!SparkplugCodec.TryGetBdSeq(context.Payload, out var bdSeq))
         {
             detail = "NDEATH without an integer bdSeq metric";
             return RejectReason.Malformed;
@@ -307,7 +273,7 @@ public sealed class SparkplugHostSession
         return RejectReason.None;
     }
 
-    private RejectReason DeviceDeath(NodeState node, ReadOnlySpan<char> deviceId, in MessageContext context, out string detail, out string? assetId)
+    private RejectReason DeviceDeath(SparkplugNodeState node, ReadOnlySpan<char> deviceId, in SparkplugMessage context, out string detail, out string? assetId)
     {
         assetId = null;
         var gate = CheckNodeMessage(node, context, out detail);
@@ -334,7 +300,7 @@ public sealed class SparkplugHostSession
     }
 
     // Every node-scoped message after NBIRTH: the node must be online and the seq must follow on.
-    private RejectReason CheckNodeMessage(NodeState node, in MessageContext context, out string detail)
+    private RejectReason CheckNodeMessage(SparkplugNodeState node, in SparkplugMessage context, out string detail)
     {
         detail = string.Empty;
         if (node.Phase != SparkplugNodePhase.Online)
@@ -357,7 +323,7 @@ public sealed class SparkplugHostSession
         return RejectReason.None;
     }
 
-    private void RequireRebirth(NodeState node, long receivedMs, IIngestSink sink, RejectReason cause)
+    private void RequireRebirth(SparkplugNodeState node, long receivedMs, IIngestSink sink, RejectReason cause)
     {
         // bdSeq is kept: until a new NBIRTH the session is still that node's, so its NDEATH must still match.
         node.Phase = SparkplugNodePhase.AwaitingRebirth;
@@ -377,94 +343,7 @@ public sealed class SparkplugHostSession
             cause));
     }
 
-    private RejectReason BuildTable(MetricTable table, Payload payload, AssetEntry? asset, SparkplugAssetMapping? mapping, out string detail)
-    {
-        detail = string.Empty;
-        foreach (var metric in payload.Metrics)
-        {
-            if (!metric.HasName || metric.Name.Length == 0)
-            {
-                detail = "birth metric without a name";
-                return RejectReason.Malformed;
-            }
-
-            var binding = new Binding(metric.Name, metric.HasDatatype ? metric.Datatype : 0u, IsControlMetric(metric.Name), ResolveSensor(metric.Name, asset, mapping));
-            // Historical copies of a metric may repeat its name in one birth; the first declaration defines it.
-            table.ByName.TryAdd(metric.Name, binding);
-            if (metric.HasAlias && !table.ByAlias.TryAdd(metric.Alias, binding) && table.ByAlias[metric.Alias].Name != metric.Name)
-            {
-                detail = "two birth metrics share one alias";
-                return RejectReason.Malformed;
-            }
-        }
-
-        return RejectReason.None;
-    }
-
-    private void EmitAll(MetricTable table, AssetEntry? asset, in MessageContext context, ReadingTraits flags)
-    {
-        foreach (var metric in context.Payload.Metrics)
-        {
-            if (table.ByName.TryGetValue(metric.Name, out var binding))
-            {
-                Emit(metric, binding, asset, context, flags);
-            }
-        }
-    }
-
-    private void Emit(Payload.Types.Metric metric, Binding binding, AssetEntry? asset, in MessageContext context, ReadingTraits flags)
-    {
-        if (asset is null || binding.Control || (metric.HasIsNull && metric.IsNull))
-        {
-            return;
-        }
-
-        if (metric.IsHistorical)
-        {
-            flags |= ReadingTraits.Historical;
-        }
-
-        if (metric.IsTransient)
-        {
-            flags |= ReadingTraits.Transient;
-        }
-
-        long time;
-        if (metric.HasTimestamp)
-        {
-            time = metric.Timestamp > long.MaxValue ? long.MaxValue : (long)metric.Timestamp;
-        }
-        else if (context.Payload.HasTimestamp)
-        {
-            time = context.Payload.Timestamp > long.MaxValue ? long.MaxValue : (long)context.Payload.Timestamp;
-        }
-        else
-        {
-            time = context.ReceivedMs;
-            flags |= ReadingTraits.TimeFromReceipt;
-        }
-
-        if (binding.Sensor is null)
-        {
-            if (_options.RejectUnmappedMetrics)
-            {
-                context.Scope.Add(asset, null, time, double.NaN, flags, RejectReason.UnknownSensor, "metric maps to no sensor of the asset");
-            }
-
-            return;
-        }
-
-        var datatype = metric.HasDatatype ? metric.Datatype : binding.Datatype;
-        if (!SparkplugCodec.TryGetNumericValue(metric, datatype, out var value))
-        {
-            context.Scope.Add(asset, binding.Sensor, time, double.NaN, flags, RejectReason.Malformed, "metric value is not numeric or does not match its datatype");
-            return;
-        }
-
-        context.Scope.Add(asset, binding.Sensor, time, value, flags);
-    }
-
-    private void Offline(AssetEntry asset, AssetOfflineReason reason, NodeState node, string? deviceId, long? bdSeq, in MessageContext context)
+    private void Offline(AssetEntry asset, AssetOfflineReason reason, SparkplugNodeState node, string? deviceId, long? bdSeq, in SparkplugMessage context)
     {
         _telemetry.AssetOffline();
         context.Sink.OnAssetOffline(new AssetWentOffline
@@ -481,71 +360,7 @@ public sealed class SparkplugHostSession
         });
     }
 
-    private AssetEntry? ResolveAsset(string groupId, string edgeNodeId, string? deviceId, out SparkplugAssetMapping? mapping)
-    {
-        if (_mappings.TryGetValue(MappingKey(groupId, edgeNodeId, deviceId), out mapping))
-        {
-            return _model.TryGetAsset(mapping.AssetId, out var mapped) ? mapped : null;
-        }
-
-        return _model.TryGetAsset(deviceId ?? edgeNodeId, out var asset) ? asset : null;
-    }
-
-    private SensorEntry? ResolveSensor(string metricName, AssetEntry? asset, SparkplugAssetMapping? mapping)
-    {
-        if (asset is null)
-        {
-            return null;
-        }
-
-        if (mapping is not null && mapping.Metrics.TryGetValue(metricName, out var mapped))
-        {
-            return asset.TryGetSensor(mapped, out var sensor) ? sensor : null;
-        }
-
-        if (_options.MetricSensors.TryGetValue(metricName, out var global) && asset.TryGetSensor(global, out var globalSensor))
-        {
-            return globalSensor;
-        }
-
-        return asset.TryGetSensor(metricName, out var byName) ? byName : null;
-    }
-
-    private static bool IsControlMetric(string name) =>
-        name == SparkplugCodec.BdSeqMetric
-        || name.StartsWith("Node Control/", StringComparison.Ordinal)
-        || name.StartsWith("Device Control/", StringComparison.Ordinal)
-        || name.StartsWith("Properties/", StringComparison.Ordinal);
-
-    private static bool TryGetBdSeq(Payload payload, out long bdSeq)
-    {
-        foreach (var metric in payload.Metrics)
-        {
-            if (metric.Name == SparkplugCodec.BdSeqMetric)
-            {
-                switch (metric.ValueCase)
-                {
-                    case Payload.Types.Metric.ValueOneofCase.LongValue:
-                        bdSeq = unchecked((long)metric.LongValue);
-                        return true;
-                    case Payload.Types.Metric.ValueOneofCase.IntValue:
-                        bdSeq = metric.IntValue;
-                        return true;
-                    default:
-                        bdSeq = 0;
-                        return false;
-                }
-            }
-        }
-
-        bdSeq = 0;
-        return false;
-    }
-
-    private static string MappingKey(string groupId, string edgeNodeId, string? deviceId) =>
-        deviceId is null ? groupId + "\0" + edgeNodeId : groupId + "\0" + edgeNodeId + "\0" + deviceId;
-
-    private NodeState? GetOrCreateNode(ReadOnlySpan<char> groupId, ReadOnlySpan<char> edgeNodeId)
+    private SparkplugNodeState? GetOrCreateNode(ReadOnlySpan<char> groupId, ReadOnlySpan<char> edgeNodeId)
     {
         var groups = _groups.GetAlternateLookup<ReadOnlySpan<char>>();
         if (groups.TryGetValue(groupId, out var nodes) && nodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(edgeNodeId, out var existing))
@@ -560,78 +375,25 @@ public sealed class SparkplugHostSession
 
         if (nodes is null)
         {
-            nodes = new Dictionary<string, NodeState>(StringComparer.Ordinal);
+            nodes = new Dictionary<string, SparkplugNodeState>(StringComparer.Ordinal);
             _groups.Add(groupId.ToString(), nodes);
         }
 
-        var node = new NodeState(groupId.ToString(), edgeNodeId.ToString());
+        var node = new SparkplugNodeState(groupId.ToString(), edgeNodeId.ToString());
         nodes.Add(node.EdgeNodeId, node);
         _nodeCount++;
         return node;
     }
 
-    private static DeviceState GetOrCreateDevice(NodeState node, ReadOnlySpan<char> deviceId)
+    private static SparkplugDeviceState GetOrCreateDevice(SparkplugNodeState node, ReadOnlySpan<char> deviceId)
     {
         var lookup = node.Devices.GetAlternateLookup<ReadOnlySpan<char>>();
         if (!lookup.TryGetValue(deviceId, out var device))
         {
-            device = new DeviceState(deviceId.ToString());
+            device = new SparkplugDeviceState(deviceId.ToString());
             node.Devices.Add(device.DeviceId, device);
         }
 
         return device;
-    }
-
-    private readonly record struct MessageContext(Payload Payload, long ReceivedMs, DateTimeOffset ReceivedAt, MessageScope Scope, IIngestSink Sink);
-
-    private sealed record Binding(string Name, uint Datatype, bool Control, SensorEntry? Sensor);
-
-    private sealed class MetricTable
-    {
-        public Dictionary<ulong, Binding> ByAlias { get; } = [];
-
-        public Dictionary<string, Binding> ByName { get; } = new(StringComparer.Ordinal);
-
-        public void Clear()
-        {
-            ByAlias.Clear();
-            ByName.Clear();
-        }
-    }
-
-    private sealed class NodeState(string groupId, string edgeNodeId)
-    {
-        public string GroupId { get; } = groupId;
-
-        public string EdgeNodeId { get; } = edgeNodeId;
-
-        public SparkplugNodePhase Phase { get; set; }
-
-        public bool HasBdSeq { get; set; }
-
-        public long BdSeq { get; set; }
-
-        public int LastSeq { get; set; }
-
-        public bool RebirthRequested { get; set; }
-
-        public long LastRebirthMs { get; set; }
-
-        public AssetEntry? Asset { get; set; }
-
-        public MetricTable Metrics { get; } = new();
-
-        public Dictionary<string, DeviceState> Devices { get; } = new(StringComparer.Ordinal);
-    }
-
-    private sealed class DeviceState(string deviceId)
-    {
-        public string DeviceId { get; } = deviceId;
-
-        public bool Born { get; set; }
-
-        public AssetEntry? Asset { get; set; }
-
-        public MetricTable Metrics { get; } = new();
     }
 }
