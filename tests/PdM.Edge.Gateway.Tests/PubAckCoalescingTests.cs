@@ -130,7 +130,10 @@ public sealed class PubAckCoalescingTests
 
     private static async Task PublishBurst(string site, int count)
     {
-        using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
+        // The device's own keep-alive ping queues behind thousands of publishes; on a loaded machine the 2 s default
+        // of the test clients timed it out and the device, not the gateway under test, dropped its connection.
+        using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort,
+            options => options.WithKeepAlivePeriod(TimeSpan.FromSeconds(60)));
         var start = DateTimeOffset.UtcNow.AddMinutes(-10);
         var sends = new List<Task>(count);
         for (var i = 0; i < count; i++)
