@@ -74,7 +74,9 @@ public sealed class DemoApproverTests
             var promotion = await Eventually.Until(() => Task.FromResult(promoted.FirstOrDefault(p => p.ModelName == command.ModelName)),
                 p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted of the approved model");
             Assert.Equal(("demo-auto-approver", "dora"), (promotion!.PromotedBy, promotion.UploadedBy));
-            Assert.Contains(logs.Lines, l => l.Contains($"DEMO AUTO-APPROVAL: {command.ModelName}@1.0.0", StringComparison.Ordinal));
+            // The approver logs once the registry answered; the registry's events may be out before that.
+            await Eventually.Until(() => Task.FromResult(logs.Lines.Any(l => l.Contains($"DEMO AUTO-APPROVAL: {command.ModelName}@1.0.0", StringComparison.Ordinal))),
+                seen => seen, TimeSpan.FromSeconds(30), "the approver's warning");
 
             // Four eyes still holds: a run the approver itself asked for is refused by the registry, and nothing is deployed.
             var own = TrainedPackage("demo-own", requestedBy: "demo-auto-approver");
