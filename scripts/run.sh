@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make run: the all-in-one platform on embedded defaults. Starts the private PostgreSQL (the only server it needs),
-# migrates, and runs PdM.Host with the Demo environment: MQTTnet's in-process broker, MassTransit's in-memory bus,
-# the plant simulator and the gateway in-process. Ctrl-C stops the host and the database it started.
+# migrates, and runs the demo (demo/PdM.Demo): PdM.Host's modules plus MQTTnet's in-process broker, MassTransit's
+# in-memory bus, the plant simulator and the gateway in-process, the CMMS stubs, and the demo's data scientist and
+# approver. Ctrl-C stops the demo and the database it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +19,8 @@ PGPASSWORD=pdm psql -q -h "$pg_host" -p "$pg_port" -U pdm -d postgres -c 'DROP D
 export ConnectionStrings__Postgres="Host=$pg_host;Port=$pg_port;Username=pdm;Password=pdm;Database=pdm_demo"
 export Journal__Path="$PWD/.state/demo/journal.db"
 export Inference__ModelStorePath="$PWD/.state/demo/models"
-# The registry's development signing key and artifacts, and the development token issuer's key, under .state/ (not
-# in the build output), so `pdm token` keeps working across runs and `git clean` of bin/ loses nothing.
+# The registry's artifacts, the demo's signing key (.state/demo/signing) and the development token issuer's key under
+# .state/ (not in the build output), so `pdm token` keeps working across runs and `git clean` of bin/ loses nothing.
 export PDM_STATE_DIR="${PDM_STATE_DIR:-$PWD/.state}"
 rm -rf .state/demo
 
@@ -34,8 +35,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-dotnet build services/PdM.Host -nologo -v quiet
-host_dll=services/PdM.Host/bin/Debug/net10.0/PdM.Host.dll
-dotnet "$host_dll" migrate
+dotnet build demo/PdM.Demo -nologo -v quiet
+demo_dll=demo/PdM.Demo/bin/Debug/net10.0/PdM.Demo.dll
+dotnet "$demo_dll" migrate
 echo "Starting the all-in-one platform (Ctrl-C to stop)…"
-dotnet "$host_dll" --environment Demo
+dotnet "$demo_dll"

@@ -9,7 +9,7 @@ public static class GatewayApplication
 {
     /// <summary>
     /// Lowest-priority defaults, in code rather than an appsettings.json so that a host that references this project
-    /// (PdM.Host, the tests) never picks up the gateway's settings file in place of its own.
+    /// (the demo, the tests) never picks up the gateway's settings file in place of its own.
     /// </summary>
     private static readonly Dictionary<string, string?> Defaults = new()
     {

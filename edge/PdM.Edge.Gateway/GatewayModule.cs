@@ -19,7 +19,7 @@ namespace PdM.Edge.Gateway;
 public static class GatewayModule
 {
     /// <summary>
-    /// Registers the gateway on any host: standalone (Program.cs) or inside PdM.Host for the all-in-one demo. The host
+    /// Registers the gateway on any host: standalone (Program.cs) or inside the all-in-one demo (demo/PdM.Demo). The host
     /// provides the bus (AddPdMMessaging) and adds the gateway's consumers with <see cref="AddGatewayConsumers"/>.
     /// </summary>
     public static IHostApplicationBuilder AddEdgeGateway(this IHostApplicationBuilder builder)

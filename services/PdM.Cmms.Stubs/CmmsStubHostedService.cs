@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace PdM.Cmms.Stubs;
 
 /// <summary>
-/// Runs the stub server inside another host (<c>PdM.Host</c> in the Demo environment). A port that is taken is logged,
+/// Runs the stub server inside another host (the all-in-one demo, <c>demo/PdM.Demo</c>). A port that is taken is logged,
 /// not fatal: the demo still raises work orders, and their delivery retries until a CMMS answers.
 /// </summary>
 public sealed partial class CmmsStubHostedService(IOptions<CmmsStubOptions> options, ILoggerFactory loggers, ILogger<CmmsStubHostedService> logger) : IHostedService, IAsyncDisposable

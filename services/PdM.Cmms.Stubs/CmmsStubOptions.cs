@@ -6,7 +6,7 @@ public sealed class CmmsStubOptions
     public const string Section = "CmmsStubs";
     public const string DefaultTenant = "default";
 
-    /// <summary>Start the stubs inside <c>PdM.Host</c> (Demo environment).</summary>
+    /// <summary>Start the stubs inside the all-in-one demo (<c>demo/PdM.Demo</c>).</summary>
     public bool Enabled { get; set; }
 
     /// <summary>Loopback port for the in-host stub server; 0 picks a free one.</summary>

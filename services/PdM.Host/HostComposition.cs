@@ -1,21 +1,44 @@
+using MassTransit;
 using PdM.Authentication;
-using PdM.Cmms.Stubs;
-using PdM.Edge.Gateway;
-using PdM.Edge.Gateway.Pipeline;
-using PdM.Edge.Simulator;
 using PdM.Hosting;
 using PdM.Messaging;
 using PdM.Security;
 
 namespace PdM.Host;
 
-/// <summary>Composes the selected modules (and, for the demo, the in-process edge) into one web host with one bus.</summary>
+/// <summary>
+/// What another composition adds around the modules (the all-in-one demo: an in-process plant, CMMS stubs, a demo
+/// trainer and approver), through the same builder, bus and endpoint table. PdM.Host itself adds nothing.
+/// </summary>
+public sealed record HostAdditions
+{
+    /// <summary>Runs first, on the fresh builder: configuration sources, logging.</summary>
+    public Action<WebApplicationBuilder>? Configure { get; init; }
+
+    /// <summary>Runs after the modules and the bus are registered, so what it adds starts after them and stops first.</summary>
+    public Action<WebApplicationBuilder>? Services { get; init; }
+
+    /// <summary>More consumers on the one bus, after the modules' own.</summary>
+    public Action<IBusRegistrationConfigurator, IConfiguration>? Consumers { get; init; }
+
+    /// <summary>More endpoints, mapped before the endpoint policy guard checks that every one has a policy.</summary>
+    public Action<WebApplication>? Endpoints { get; init; }
+
+    /// <summary>Appended to the start-up line after the module list (e.g. " + gateway + simulator").</summary>
+    public Func<IServiceProvider, string>? Describe { get; init; }
+}
+
+/// <summary>Composes the modules <c>PdM:Modules</c> selects into one web host with one bus, and nothing else.</summary>
 public static class HostComposition
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null) =>
+        Build(args, new HostAdditions { Configure = configure });
+
+    public static WebApplication Build(string[] args, HostAdditions additions)
     {
+        ArgumentNullException.ThrowIfNull(additions);
         var builder = WebApplication.CreateBuilder(HostDefaults.Options(args));
-        configure?.Invoke(builder);
+        additions.Configure?.Invoke(builder);
         builder.AddPdMServiceDefaults("pdm-host");
         builder.AddPdMAuthentication();
 
@@ -25,8 +48,6 @@ public static class HostComposition
             module.AddServices(builder);
         }
 
-        builder.Services.AddValidatedOptions<EdgeOptions>(EdgeOptions.Section);
-        var edge = builder.Configuration.GetSection(EdgeOptions.Section).Get<EdgeOptions>() ?? new EdgeOptions();
         builder.AddPdMMessaging(bus =>
         {
             foreach (var module in modules)
@@ -34,41 +55,9 @@ public static class HostComposition
                 module.AddConsumers(bus);
             }
 
-            if (edge.Gateway)
-            {
-                GatewayModule.AddGatewayConsumers(bus, builder.Configuration);
-            }
+            additions.Consumers?.Invoke(bus, builder.Configuration);
         });
-        if (edge.EmbeddedBroker)
-        {
-            builder.Services.AddHostedService<EmbeddedMqttBroker>();
-        }
-
-        if (edge.Gateway)
-        {
-            builder.AddEdgeGateway();
-            InProcessGateway.Add(builder.Services, registryInProcess: modules.Any(m => m.Name == PdM.Registry.RegistryModule.Name));
-        }
-
-        if (edge.Simulator)
-        {
-            builder.AddPlantSimulator();
-        }
-
-        // Demo: train a C-MAPSS model in the background so decisions move from the rules to a model (Demo:Training).
-        if (builder.Configuration.GetValue<bool>($"{Demo.DemoTrainingOptions.Section}:{nameof(Demo.DemoTrainingOptions.Enabled)}")
-            && modules.Any(m => m.Name == PdM.Telemetry.TelemetryModule.Name))
-        {
-            builder.Services.AddValidatedOptions<Demo.DemoTrainingOptions>(Demo.DemoTrainingOptions.Section);
-            builder.Services.AddHostedService<Demo.DemoTrainingService>();
-        }
-
-        // Demo: the Maximo/SAP contract stubs on loopback, so work orders land in a "CMMS" and the console shows them.
-        if (builder.Configuration.GetValue<bool>($"{CmmsStubOptions.Section}:{nameof(CmmsStubOptions.Enabled)}"))
-        {
-            builder.Services.AddCmmsStubs(builder.Configuration);
-            builder.Services.AddHostedService<CmmsStubHostedService>();
-        }
+        additions.Services?.Invoke(builder);
 
         var app = builder.Build();
         app.MapPdMDefaultEndpoints();
@@ -78,18 +67,13 @@ public static class HostComposition
             module.MapEndpoints(app);
         }
 
-        if (edge.Gateway)
-        {
-            app.MapEdgeDecisionEndpoints();
-        }
-
+        additions.Endpoints?.Invoke(app);
         app.UsePdMEndpointPolicyGuard();
 
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var urls = string.Join(", ", app.Urls);
-            Console.WriteLine($"PdM host up: modules [{string.Join(", ", modules.Select(m => m.Name))}]" +
-                $"{(edge.Gateway ? " + gateway" : "")}{(edge.Simulator ? " + simulator" : "")}{(edge.EmbeddedBroker ? $" + MQTT broker on 127.0.0.1:{edge.EmbeddedBrokerPort}" : "")}");
+            Console.WriteLine($"PdM host up: modules [{string.Join(", ", modules.Select(m => m.Name))}]{additions.Describe?.Invoke(app.Services)}");
             Console.WriteLine($"Work orders: {urls.Split(", ")[0]}/api/work-orders   health: /health/ready   metrics: /metrics");
         });
         return app;

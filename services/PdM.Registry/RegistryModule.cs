@@ -43,10 +43,6 @@ public static class RegistryModule
         builder.Services.TryAddScoped<ModelUploads>();
         builder.Services.TryAddScoped<Promotions>();
         builder.Services.TryAddSingleton<ArtifactAddresses>();
-        builder.Services.TryAddScoped<TrainedModelAutoPromotion>();
-        var environment = builder.Environment.EnvironmentName;
-        builder.Services.AddOptionsValidatedBy<AutoPromoteTrainedModelsOptions>(AutoPromoteTrainedModelsOptions.Section,
-            options => AutoPromoteTrainedModelsOptions.Validate(options, environment));
 
         builder.Services.AddHostedService<RegistryStartupCheck>();
         builder.Services.TryAddSingleton<RegistryOutboxDispatcher>();

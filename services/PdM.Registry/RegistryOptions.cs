@@ -59,10 +59,4 @@ public sealed class RegistrySigningOptions
 
     /// <summary>A file holding the PEM private key (a mounted secret).</summary>
     public string? PrivateKeyPath { get; set; }
-
-    /// <summary>
-    /// Generate (and keep in the state folder) a throw-away key when none is configured. Always on in Development; the
-    /// all-in-one demo (environment Demo) turns it on explicitly. Never for a registry whose signatures gateways trust.
-    /// </summary>
-    public bool GenerateDevelopmentKey { get; set; }
 }

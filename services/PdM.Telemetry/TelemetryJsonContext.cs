@@ -13,4 +13,5 @@ namespace PdM.Telemetry;
 [JsonSerializable(typeof(SnapshotResponse))]
 [JsonSerializable(typeof(TrainRunRequest))]
 [JsonSerializable(typeof(CreateSnapshotRequest))]
+[JsonSerializable(typeof(DatasetImportResponse))]
 internal sealed partial class TelemetryJsonContext : JsonSerializerContext;

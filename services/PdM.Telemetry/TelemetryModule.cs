@@ -68,5 +68,6 @@ public static class TelemetryModule
     {
         TrainingEndpoints.Map(endpoints);
         SnapshotEndpoints.Map(endpoints);
+        DatasetImportEndpoints.Map(endpoints);
     }
 }

@@ -59,7 +59,13 @@ public sealed class Ai4iDataset
     public static Ai4iDataset Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = File.ReadAllBytes(path);
+        return Parse(File.ReadAllBytes(path));
+    }
+
+    /// <summary>A file's content, e.g. an upload. A header other than the UCI one throws <see cref="InvalidDataException"/>.</summary>
+    public static Ai4iDataset Parse(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
         var rows = new List<Ai4iRow>();
         var problems = new List<string>();
 

@@ -62,7 +62,14 @@ public sealed class CmapssDataset
     public static CmapssDataset Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        var bytes = File.ReadAllBytes(path);
+        return Parse(Path.GetFileNameWithoutExtension(path), File.ReadAllBytes(path));
+    }
+
+    /// <summary>A file's content, e.g. an upload; <paramref name="name"/> is what <see cref="Load"/> takes from the file name (train_FD001).</summary>
+    public static CmapssDataset Parse(string name, byte[] bytes)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(bytes);
         var rows = new List<CmapssRow>();
         var problems = new List<string>();
         using var reader = new StreamReader(new MemoryStream(bytes));
@@ -85,7 +92,7 @@ public sealed class CmapssDataset
             }
         }
 
-        return new CmapssDataset(Path.GetFileNameWithoutExtension(path), DatasetDigest.Sha256Hex(bytes), rows, problems);
+        return new CmapssDataset(name, DatasetDigest.Sha256Hex(bytes), rows, problems);
     }
 
     private static bool TryParse(string line, out CmapssRow row, out string problem)

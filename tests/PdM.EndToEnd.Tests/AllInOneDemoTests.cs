@@ -10,9 +10,9 @@ using PdM.Testing;
 namespace PdM.EndToEnd.Tests;
 
 /// <summary>
-/// What <c>make run</c> shows a newcomer: the host in the Demo environment (embedded MQTT broker, in-memory bus,
-/// simulator and gateway in-process) turns simulated telemetry into a work order, and stops cleanly on Ctrl-C.
-/// Runs the built executable as its own process, as the Makefile does, against the private PostgreSQL.
+/// What <c>make run</c> shows a newcomer: the demo (PdM.Demo: the host's modules with an embedded MQTT broker, the
+/// in-memory bus, simulator and gateway in-process) turns simulated telemetry into a work order, and stops cleanly on
+/// Ctrl-C. Runs the built executable as its own process, as the Makefile does, against the private PostgreSQL.
 /// </summary>
 public sealed class AllInOneDemoTests(ITestOutputHelper output)
 {
@@ -20,7 +20,7 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
     public async Task Demo_host_raises_a_work_order_from_simulated_telemetry_and_stops_on_ctrl_c()
     {
         await using var database = await TestDatabase.CreateAsync("demo");
-        var hostDll = Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll");
+        var hostDll = Path.Combine(LocalDependencies.RepositoryRoot, "demo", "PdM.Demo", "bin", "Debug", "net10.0", "PdM.Demo.dll");
         Assert.True(File.Exists(hostDll), $"{hostDll} is missing: build the solution first (make test does)");
         var httpPort = FreePort();
         var mqttPort = FreePort();
@@ -28,12 +28,13 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}",
             $"--Urls=http://127.0.0.1:{httpPort}",
-            $"--PdM:Edge:EmbeddedBrokerPort={mqttPort}",
+            $"--Demo:Edge:EmbeddedBrokerPort={mqttPort}",
             $"--Gateway:Mqtt:Port={mqttPort}",
             $"--Simulator:Mqtt:Port={mqttPort}",
             "--Simulator:DegradationSeconds=5",
             $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "journal.db")}",
             $"--Inference:ModelStorePath={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "models")}",
+            $"--Demo:StateDirectory={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "demo")}",
         ];
 
         var (migrateExit, migrateOutput) = await RunToEnd(hostDll, ["migrate", .. settings]);
@@ -41,7 +42,7 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
         Assert.Contains("migrate: Maintenance: applied", migrateOutput, StringComparison.Ordinal);
 
         var console = new StringBuilder();
-        using var host = Start(hostDll, ["--environment", "Demo", .. settings], console);
+        using var host = Start(hostDll, settings, console);
         try
         {
             using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
@@ -58,9 +59,10 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             Assert.Contains("Work order pdm:demo-plant:PUMP-102:VIB:", Snapshot(console), StringComparison.Ordinal);
             Assert.Contains("/api/work-orders", Snapshot(console), StringComparison.Ordinal);
 
-            // The loop closes: the demo trains a C-MAPSS RUL model in the background, the registry registers and
-            // (demo only) auto-approves it, the in-process gateway loads it, and turbofan decisions move from the
-            // rules to the model — on the console, in the gateway's decisions API and on the work orders.
+            // The loop closes: the demo's data scientist trains a C-MAPSS RUL model through the API, the registry
+            // registers it, the demo's approver promotes it through the API, the in-process gateway loads it, and
+            // turbofan decisions move from the rules to the model — on the console, in the gateway's decisions API and
+            // on the work orders.
             var modelWorkOrder = await Eventually.Until(
                 async () => await TryGetWorkOrders(api),
                 list => list.EnumerateArray().Any(DecidedByModel),

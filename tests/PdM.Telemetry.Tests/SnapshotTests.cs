@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using PdM.Features;
@@ -68,5 +70,43 @@ public sealed class SnapshotTests(TelemetryFixture fixture)
         Assert.Equal(FeatureSpecDigest.Compute(spec), digest);
         Assert.Equal(1, await fixture.ScalarAsync("SELECT count(*) FROM telemetry.feature_specs WHERE digest = $1", digest));
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_cmapss_file_uploaded_over_http_is_imported_once_and_a_file_with_a_malformed_line_is_refused_whole()
+    {
+        var spec = CmapssTraining.DefaultSpec(30, includeCycle: true, longWindow: 100);
+        using var registered = await fixture.Api.PutAsync("/api/feature-store/specs/turbofan-fd001", new StringContent(spec.ToJson(), Encoding.UTF8, "application/json"));
+        var digest = await registered.Content.ReadAsStringAsync();
+        var file = TelemetryFixture.CmapssSubset(units: 2, "upload");
+        var name = Path.GetFileNameWithoutExtension(file);
+        var bytes = await File.ReadAllBytesAsync(file);
+        var lines = await File.ReadAllLinesAsync(file);
+        lines[5] = string.Join(' ', lines[5].Split(' ', StringSplitOptions.RemoveEmptyEntries)[..20]);
+        string Import(string specDigest) => $"/api/feature-store/imports/cmapss?name={name}&specDigest={Uri.EscapeDataString(specDigest)}";
+
+        using var first = await fixture.Api.PostAsync(Import(digest), new ByteArrayContent(bytes));
+        using var again = await fixture.Api.PostAsync(Import(digest), new ByteArrayContent(bytes));
+        using var malformed = await fixture.Api.PostAsync(Import(digest).Replace(name, name + "-broken", StringComparison.Ordinal),
+            new StringContent(string.Join('\n', lines), Encoding.UTF8, "text/plain"));
+        using var unknownSpec = await fixture.Api.PostAsync(Import("sha256:" + new string('0', 64)), new ByteArrayContent(bytes));
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var import = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var source = import.GetProperty("source").GetString()!;
+        var rows = import.GetProperty("rows").GetInt32();
+        Assert.Equal("dataset:" + name, source);
+        Assert.True(rows > 200, $"{rows} rows");
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.True((await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("alreadyImported").GetBoolean());
+        Assert.Equal(rows, await fixture.ScalarAsync("SELECT count(*) FROM telemetry.feature_windows WHERE source = $1", source));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("line 6", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await fixture.ScalarAsync("SELECT count(*) FROM telemetry.feature_windows WHERE source = $1", "dataset:" + name + "-broken"));
+        Assert.Equal(HttpStatusCode.BadRequest, unknownSpec.StatusCode);
+
+        using var snapshot = await fixture.Api.PostAsJsonAsync("/api/feature-store/snapshots", new { name = "upload", source, specDigest = digest, labelKind = "rul" });
+        Assert.Equal(HttpStatusCode.Created, snapshot.StatusCode);
+        Assert.Equal(rows, (await snapshot.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("rowCount").GetInt32());
     }
 }

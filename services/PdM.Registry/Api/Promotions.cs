@@ -35,8 +35,7 @@ public sealed partial class Promotions(
     }
 
     /// <summary>
-    /// The promotion itself, for the HTTP endpoint and for in-process callers (the demo auto-approval of trained
-    /// models): the same role, four-eyes and gate rules, signing and outbox events whoever calls.
+    /// The promotion itself, for the HTTP endpoint and for any in-process caller: the same role, four-eyes and gate rules, signing and outbox events whoever calls.
     /// </summary>
     /// <param name="artifactUrl">Builds the artifact URL the gateways download from, given the artifact's SHA-256.</param>
     public async Task<PromotionOutcome> PromoteAsync(string name, string version, PromotionRequest body, Caller caller, Func<string, string> artifactUrl, CancellationToken cancellationToken)

@@ -21,7 +21,6 @@ public sealed partial class RegisterTrainedModelConsumer(
     RegistryDbContext db,
     ModelUploads uploads,
     ArtifactAddresses addresses,
-    TrainedModelAutoPromotion autoPromotion,
     RegistryOutboxSignal signal,
     TimeProvider clock,
     ILogger<RegisterTrainedModelConsumer> logger) : IConsumer<RegisterTrainedModel>
@@ -34,9 +33,8 @@ public sealed partial class RegisterTrainedModelConsumer(
         var existing = await db.Versions.AsNoTracking().SingleOrDefaultAsync(v => v.TrainingRunId == command.TrainingRunId, ct);
         if (existing is not null)
         {
-            // Redelivered (or registered before a crash that lost the ack): only a promotion that did not happen yet is retried.
+            // Redelivered (or registered before a crash that lost the ack).
             LogAlreadyRegistered(logger, command.TrainingRunId, existing.ModelName, existing.Version);
-            await autoPromotion.PromoteAsync(existing, ct);
             return;
         }
 
@@ -64,9 +62,8 @@ public sealed partial class RegisterTrainedModelConsumer(
             Directory.Delete(work, recursive: true);
         }
 
-        if (outcome.Version is { } registered)
+        if (outcome.Version is not null)
         {
-            await autoPromotion.PromoteAsync(registered, ct);
             return;
         }
 

@@ -33,7 +33,7 @@ public sealed partial class RegistrySigningKey : IDisposable
             Signer = PackageSigner.FromPrivateKeyPem(File.ReadAllText(signing.PrivateKeyPath));
             Source = signing.PrivateKeyPath;
         }
-        else if (environment.IsDevelopment() || signing.GenerateDevelopmentKey)
+        else if (environment.IsDevelopment())
         {
             var path = Path.Combine(paths.StateDirectory, "signing", "dev-signing-key.pem");
             if (File.Exists(path))

@@ -1,5 +1,6 @@
 using PdM.Contracts.Training;
 using PdM.Telemetry.Persistence;
+using PdM.Telemetry.Store;
 
 namespace PdM.Telemetry.Api;
 
@@ -84,5 +85,15 @@ public sealed record SnapshotResponse(Guid Id, string Name, string Source, strin
     {
         ArgumentNullException.ThrowIfNull(s);
         return new(s.Id, s.Name, s.Source, s.SpecDigest, s.LabelKind, s.From, s.To, s.RowCount, s.Digest, s.Query, s.CreatedAt);
+    }
+}
+
+/// <summary>Answer of <c>POST /api/feature-store/imports/{dataset}</c>: where the rows went (the snapshot's <c>source</c>).</summary>
+public sealed record DatasetImportResponse(string Source, string SpecDigest, Guid BatchId, int Rows, int Labels, bool AlreadyImported)
+{
+    public static DatasetImportResponse Of(DatasetImportResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return new(result.Source, result.SpecDigest, result.BatchId, result.Rows, result.Labels, result.AlreadyImported);
     }
 }

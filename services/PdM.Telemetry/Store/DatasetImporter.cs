@@ -24,10 +24,16 @@ public sealed class DatasetImporter(NpgsqlDataSource dataSource, PartitionManage
 
     /// <summary>C-MAPSS run-to-failure file: label = min(<paramref name="rulCap"/>, T_fail − t) at each window's last cycle.</summary>
     public Task<DatasetImportResult> ImportCmapssAsync(string trainFile, FeatureSpec spec, int rulCap = CmapssTraining.DefaultRulCap,
+        DateTimeOffset? anchor = null, CancellationToken cancellationToken = default) =>
+        ImportCmapssAsync(CmapssDataset.Load(trainFile), spec, rulCap, anchor, cancellationToken);
+
+    /// <summary>As above, for a file already read (an upload).</summary>
+    public Task<DatasetImportResult> ImportCmapssAsync(CmapssDataset dataset, FeatureSpec spec, int rulCap = CmapssTraining.DefaultRulCap,
         DateTimeOffset? anchor = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(spec);
-        var dataset = CmapssDataset.Load(trainFile);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rulCap);
         var vectors = CmapssTraining.ComputeFeatures(dataset, spec);
         var rows = new List<FeatureWindowRow>(vectors.Count);
         var labels = new List<ImportedLabel>(vectors.Count);
@@ -44,10 +50,14 @@ public sealed class DatasetImporter(NpgsqlDataSource dataSource, PartitionManage
     }
 
     /// <summary>AI4I 2020: one window per process, label <c>Machine failure</c>; the failure-mode columns are never read.</summary>
-    public Task<DatasetImportResult> ImportAi4iAsync(string dataFile, FeatureSpec spec, DateTimeOffset? anchor = null, CancellationToken cancellationToken = default)
+    public Task<DatasetImportResult> ImportAi4iAsync(string dataFile, FeatureSpec spec, DateTimeOffset? anchor = null, CancellationToken cancellationToken = default) =>
+        ImportAi4iAsync(Ai4iDataset.Load(dataFile), spec, anchor, cancellationToken);
+
+    /// <summary>As above, for a file already read (an upload).</summary>
+    public Task<DatasetImportResult> ImportAi4iAsync(Ai4iDataset dataset, FeatureSpec spec, DateTimeOffset? anchor = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(spec);
-        var dataset = Ai4iDataset.Load(dataFile);
         var failures = new Dictionary<int, bool>(dataset.Rows.Count);
         foreach (var row in dataset.Rows)
         {

@@ -2,10 +2,10 @@ using System.Net;
 using Microsoft.Extensions.Options;
 using MQTTnet.Server;
 
-namespace PdM.Host;
+namespace PdM.Demo;
 
 /// <summary>MQTTnet's in-process broker, loopback only, so the demo needs no Mosquitto.</summary>
-public sealed partial class EmbeddedMqttBroker(IOptions<EdgeOptions> options, ILogger<EmbeddedMqttBroker> logger) : IHostedService, IDisposable
+public sealed partial class EmbeddedMqttBroker(IOptions<DemoEdgeOptions> options, ILogger<EmbeddedMqttBroker> logger) : IHostedService, IDisposable
 {
     private MqttServer? _server;
 

@@ -1,16 +1,16 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace PdM.Host.Demo;
+namespace PdM.Demo;
 
 /// <summary>
-/// Section <c>Demo:Training</c>: the all-in-one demo's closing of the loop. Off unless configured (appsettings.Demo.json
-/// turns it on): a real platform trains when a data scientist asks (<c>pdm train</c>), not at start.
+/// Section <c>Demo:Training</c>: the demo's closing of the loop. A data scientist of the demo imports C-MAPSS into the
+/// feature store, snapshots it and asks for a training run, through the same API calls <c>pdm train</c> makes.
 /// </summary>
 public sealed class DemoTrainingOptions
 {
     public const string Section = "Demo:Training";
 
-    public bool Enabled { get; set; }
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Seconds of rules-only decisions before training starts, so the console shows both paths.</summary>
     [Range(0, 3600)]
@@ -26,10 +26,11 @@ public sealed class DemoTrainingOptions
     [Required]
     public string ModelVersion { get; set; } = "1.0.0";
 
+    /// <summary>The gateway asset class the model is for; its feature spec is the gateway's (Gateway:FeatureSpecs:{class}).</summary>
     [Required]
     public string AssetClass { get; set; } = "turbofan";
 
-    /// <summary>The person the training run is for: the model's uploader (the auto-approver is someone else).</summary>
+    /// <summary>The data scientist the demo acts as: the run's requester and so the model's uploader.</summary>
     [Required]
     public string RequestedBy { get; set; } = "demo-data-scientist";
 
