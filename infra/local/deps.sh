@@ -11,6 +11,7 @@
 #   deps.sh env               `export NAME='value'` lines: eval "$(infra/local/deps.sh env)"
 #   deps.sh vhost NAME [rabbitmq-cluster]  create a RabbitMQ vhost (idempotent) and grant user pdm full permissions on it
 #   deps.sh ports             print the port bases; fails if two could collide across offsets
+#   deps.sh queues VHOST [rabbitmq-cluster]  name, type and arguments of every queue of a vhost (tab-separated)
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
 #   deps.sh env rabbitmq-cluster   the Messaging__RabbitMq__* settings that point a host at the cluster
@@ -845,6 +846,14 @@ main() {
             esac
             ;;
         ports) check_ports ;;
+        queues)
+            (($# == 1 || $# == 2)) || die "usage: deps.sh queues VHOST [rabbitmq-cluster]"
+            if [[ ${2:-} == rabbitmq-cluster ]]; then
+                rmqcctl 1 -q list_queues -p "$1" name type arguments --no-table-headers
+            else
+                rmqctl -q list_queues -p "$1" name type arguments --no-table-headers
+            fi
+            ;;
         vhost)
             (($# == 1 || $# == 2)) || die "usage: deps.sh vhost NAME [rabbitmq-cluster]"
             take_lock -s
