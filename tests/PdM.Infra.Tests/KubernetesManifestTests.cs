@@ -71,7 +71,7 @@ public sealed partial class KubernetesManifestTests
                 var auth = t.GetProperty("authenticationRef").GetProperty("name").GetString();
                 Assert.Contains(Of(objects, "TriggerAuthentication"), a => Name(a) == auth);
             });
-            Assert.True(scaler.GetProperty("spec").GetProperty("minReplicaCount").GetInt32() >= 1, $"{overlay}: {name} may scale to zero and miss its once-only work");
+            Assert.True(Int(scaler.GetProperty("spec").GetProperty("minReplicaCount")) >= 1, $"{overlay}: {name} may scale to zero and miss its once-only work");
         }
 
         Assert.All(Workloads(objects).Where(w => w.GetProperty("kind").GetString() != "Job").SelectMany(Containers), c =>
@@ -101,7 +101,7 @@ public sealed partial class KubernetesManifestTests
         Assert.StartsWith("/data/", Env(container, "Inference__ModelStorePath"), StringComparison.Ordinal);
 
         // Gateway:Sharding: as many shards as pods, each pod's own shard its ordinal.
-        Assert.Equal(spec.GetProperty("replicas").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), Env(container, "Gateway__Sharding__Count"));
+        Assert.Equal(Int(spec.GetProperty("replicas")).ToString(System.Globalization.CultureInfo.InvariantCulture), Env(container, "Gateway__Sharding__Count"));
         var index = EnvEntry(container, "Gateway__Sharding__Index");
         Assert.Equal("metadata.labels['apps.kubernetes.io/pod-index']", index.GetProperty("valueFrom").GetProperty("fieldRef").GetProperty("fieldPath").GetString());
         Assert.Contains(Of(objects, "PodDisruptionBudget"), p => SameLabels(p.GetProperty("spec").GetProperty("selector").GetProperty("matchLabels"), spec.GetProperty("selector").GetProperty("matchLabels")));
@@ -166,6 +166,10 @@ public sealed partial class KubernetesManifestTests
 
     private static IEnumerable<JsonElement> Containers(JsonElement workload) =>
         workload.GetProperty("spec").GetProperty("template").GetProperty("spec").GetProperty("containers").EnumerateArray();
+
+    /// <summary>YAML scalars come through as strings: <c>2</c> and <c>"2"</c> alike.</summary>
+    private static int Int(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Number ? value.GetInt32() : int.Parse(value.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Name(JsonElement o) => o.GetProperty("metadata").GetProperty("name").GetString()!;
 
