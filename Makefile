@@ -2,7 +2,7 @@
 SHELL := /usr/bin/env bash
 .DEFAULT_GOAL := help
 
-.PHONY: help build test run bench-ingest bench-inference bench-delivery bench-models deps-start deps-stop deps-status up down compose-config format
+.PHONY: help build test run bench-ingest bench-inference bench-delivery bench-scale bench-models deps-start deps-stop deps-status up down compose-config format
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -31,6 +31,12 @@ bench-delivery: ## Backlog drain vs steady ingest after a bus outage, live-alert
 	@bash infra/local/deps.sh start >&2
 	@dotnet build tests/PdM.Benchmarks.Delivery -c Release -nologo -v quiet
 	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Delivery/bin/Release/net10.0/PdM.Benchmarks.Delivery.dll
+
+bench-scale: ## On the 3-node RabbitMQ cluster: Maintenance predictions/s with one vs two replicas; seconds for a killed gateway's assets to be decided again (about 5 minutes)
+	@bash infra/local/deps.sh start postgres mosquitto rabbitmq-cluster >&2
+	@dotnet build tests/PdM.Benchmarks.Scale -c Release -nologo -v quiet
+	@dotnet build edge/PdM.Edge.Gateway -c Release -nologo -v quiet
+	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Scale/bin/Release/net10.0/PdM.Benchmarks.Scale.dll
 
 bench-models: ## FD001 grouped-CV RUL and AI4I F1 vs the physics rules; writes rul_predictions_FD001.csv (TRUE_RUL=file to score the test set)
 	dotnet run -c Release --project tests/PdM.Training.Benchmarks -- $(if $(TRUE_RUL),--true-rul $(TRUE_RUL),)

@@ -3,8 +3,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-if ! bash infra/local/deps.sh start >&2; then
-  echo "deps: could not start PostgreSQL/RabbitMQ/Mosquitto (see above)" >&2
+# The three-node RabbitMQ cluster too: the scale-out fault tests (Category=Cluster) run on it.
+if ! bash infra/local/deps.sh start postgres rabbitmq mosquitto rabbitmq-cluster >&2; then
+  echo "deps: could not start PostgreSQL/RabbitMQ/Mosquitto/the RabbitMQ cluster (see above)" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi

@@ -78,7 +78,14 @@ public static class GatewayModule
         AddModelDeployment(services);
         services.AddHostedService<TelemetryPipeline>();
         services.AddHostedService<FeatureUploadService>();
-        services.AddHostedService<MqttIngestService>();
+        services.AddSingleton(sp =>
+        {
+            var gateway = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return new Sharding.AssetShards(gateway.SiteId, gateway.Sharding);
+        });
+        services.AddSingleton<MqttIngestService>();
+        services.AddHostedService(sp => sp.GetRequiredService<MqttIngestService>());
+        services.AddHostedService<Sharding.ShardTakeoverService>();
         return builder;
     }
 

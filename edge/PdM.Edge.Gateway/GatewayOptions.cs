@@ -12,8 +12,14 @@ public sealed class GatewayOptions
     [RegularExpression("^[A-Za-z0-9_.-]{1,64}$", ErrorMessage = "SiteId must be 1-64 characters of letters, digits, '_', '.', '-' (it is an MQTT topic segment)")]
     public string SiteId { get; set; } = "plant-a";
 
-    /// <summary>Identity in decisions' provenance and the MQTT client id; defaults to <c>gw-{SiteId}</c>.</summary>
+    /// <summary>
+    /// Identity in decisions' provenance and the MQTT client id; defaults to <c>gw-{SiteId}</c>, or
+    /// <c>gw-{SiteId}-{Sharding:Index}</c> on a sharded site (each gateway needs its own, e.g. for its deployment queue).
+    /// </summary>
     public string? GatewayId { get; set; }
+
+    /// <summary>Section <c>Gateway:Sharding</c>: several gateways splitting this site by asset.</summary>
+    public Sharding.ShardingOptions Sharding { get; set; } = new();
 
     public MqttConnectionOptions Mqtt { get; set; } = new();
 
@@ -40,7 +46,8 @@ public sealed class GatewayOptions
     [Range(1, 86_400)]
     public int HealthAssessmentIntervalSeconds { get; set; } = 60;
 
-    public string EffectiveGatewayId => string.IsNullOrWhiteSpace(GatewayId) ? $"gw-{SiteId}" : GatewayId;
+    public string EffectiveGatewayId => !string.IsNullOrWhiteSpace(GatewayId) ? GatewayId
+        : Sharding.Enabled ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"gw-{SiteId}-{Sharding.Index}") : $"gw-{SiteId}";
 }
 
 /// <summary>Section <c>Gateway:Mqtt</c>: how the gateway reaches the plant's broker.</summary>
@@ -52,7 +59,12 @@ public sealed class MqttConnectionOptions
     [Range(1, 65535)]
     public int Port { get; set; } = 1883;
 
-    /// <summary>Defaults to the gateway id. Must be stable across restarts: the persistent session is keyed by it.</summary>
+    /// <summary>
+    /// Defaults to the gateway id. Must be stable across restarts: the persistent session is keyed by it. A sharded site
+    /// (<c>Gateway:Sharding</c>) uses its shards' session ids instead. There is deliberately no shared subscription
+    /// (<c>$share/…</c>): a broker hands a shared subscription's messages out one by one, which would split every
+    /// asset's readings across gateways and compute its windows on fragments.
+    /// </summary>
     public string? ClientId { get; set; }
 
     public string? Username { get; set; }
@@ -69,9 +81,6 @@ public sealed class MqttConnectionOptions
     /// <summary>How long the broker keeps our session (subscriptions and queued QoS 1 messages) while we are away.</summary>
     [Range(0, uint.MaxValue)]
     public long SessionExpirySeconds { get; set; } = 7 * 24 * 3600;
-
-    /// <summary>When set, subscribe as <c>$share/{group}/…</c> so several gateways split one site's load.</summary>
-    public string? SharedSubscriptionGroup { get; set; }
 
     [Range(1, 3600)]
     public int KeepAliveSeconds { get; set; } = 15;

@@ -22,6 +22,7 @@ public sealed class GatewayTelemetry : IDisposable
         BackpressureEvents = _meter.CreateCounter<long>("pdm.ingest.backpressure", description: "Times the receive handler found the pipeline full, by policy.");
         Decisions = _meter.CreateCounter<long>("pdm.decisions", description: "Decisions that raised a prediction, by path.");
         Connections = _meter.CreateCounter<long>("pdm.mqtt.connections", description: "MQTT (re)connections, by outcome.");
+        ShardTakeovers = _meter.CreateCounter<long>("pdm.gateway.shard_takeovers", description: "Shard sessions of a dead peer gateway this gateway took over (Gateway:Sharding).");
         MessagesProcessed = _meter.CreateCounter<long>("pdm.ingest.processed", description: "MQTT messages fully processed and acknowledged.");
         Deployments = _meter.CreateCounter<long>("pdm.gateway.deployments",
             description: "Model deployments from the registry by outcome (succeeded, failed, duplicate) and reason (deployed, archived or the refusal code).");
@@ -48,6 +49,8 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> Decisions { get; }
 
     public Counter<long> Connections { get; }
+
+    public Counter<long> ShardTakeovers { get; }
 
     public Counter<long> MessagesProcessed { get; }
 

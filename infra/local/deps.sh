@@ -9,13 +9,24 @@
 #   deps.sh restart svc...    stop then start
 #   deps.sh status [svc...]   one line per server; exit 0 iff every requested server is running
 #   deps.sh env               `export NAME='value'` lines: eval "$(infra/local/deps.sh env)"
-#   deps.sh vhost NAME        create a RabbitMQ vhost (idempotent) and grant user pdm full permissions on it
+#   deps.sh vhost NAME [rabbitmq-cluster]  create a RabbitMQ vhost (idempotent) and grant user pdm full permissions on it
+#   deps.sh ports             print the port bases; fails if two could collide across offsets
+#   deps.sh queues VHOST [rabbitmq-cluster]  name, type and arguments of every queue of a vhost (tab-separated)
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
-#   deps.sh pid svc           print the server's pid (exit 1 when it is not running)
+#   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
+#   deps.sh env rabbitmq-cluster   the Messaging__RabbitMq__* settings that point a host at the cluster
 #
-# svc is one of: postgres rabbitmq mosquitto (default: all three). Progress goes to stderr, results to stdout.
+# svc is one of: postgres rabbitmq mosquitto (the default: these three) and rabbitmq-cluster (only when named):
+# three RabbitMQ nodes clustered with each other (independent of the single node `rabbitmq`), for the scale-out
+# tests and benchmarks; a node killed with -9 is started again (and rejoins) by the next `start rabbitmq-cluster`.
+# Progress goes to stderr, results to stdout.
 # PDM_PORT_OFFSET (default 0) shifts every port, so several checkouts (each with its own PDM_STATE_DIR) can run
-# their own servers side by side on one machine.
+# their own servers side by side on one machine. Offsets in use are multiples of 100 up to 900; every port below
+# is BASE + offset, and no two bases differ by a multiple of 100 (checked by `deps.sh ports`), so the servers of two
+# offsets never share a port:
+#   postgres 55432 | rabbitmq amqp 55672, dist 55673, epmd 54369 | mosquitto 51883
+#   rabbitmq-cluster node N (1..3): amqp 55672+10N (55682 55692 55702), dist 55673+10N (55683 55693 55703),
+#                                   one epmd for the three at 54369+30 (54399)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -41,6 +52,15 @@ RMQ_EPMD_PORT=$((54369 + PORT_OFFSET))
 # The node name must differ too: two nodes with one name cannot share a host, whatever their ports.
 if ((PORT_OFFSET == 0)); then RMQ_NODE=pdm@localhost; else RMQ_NODE=pdm$PORT_OFFSET@localhost; fi
 MQTT_PORT=$((51883 + PORT_OFFSET))
+# The cluster: node N listens on AMQP 55672+10N and distribution 55673+10N, all three register with their own epmd.
+CLUSTER_SIZE=3
+RMQC_EPMD_PORT=$((54369 + 30 + PORT_OFFSET))
+rmqc_amqp_port() { echo $((55672 + 10 * $1 + PORT_OFFSET)); }
+rmqc_dist_port() { echo $((55673 + 10 * $1 + PORT_OFFSET)); }
+if ((PORT_OFFSET == 0)); then RMQC_PREFIX=pdm-c; else RMQC_PREFIX=pdm$PORT_OFFSET-c; fi
+rmqc_node() { echo "$RMQC_PREFIX$1@localhost"; }
+# Every port base above, for `deps.sh ports` (the no-collision check across offsets).
+PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399)
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -49,6 +69,8 @@ PG_LOG=$PG_DIR/postgres.log
 RMQ_DIR=$STATE_DIR/rabbitmq
 RMQ_PID_FILE=$RMQ_DIR/node.pid
 EPMD_PID_FILE=$RMQ_DIR/epmd.pid
+RMQC_DIR=$STATE_DIR/rabbitmq-cluster
+RMQC_EPMD_PID_FILE=$RMQC_DIR/epmd.pid
 MQTT_DIR=$STATE_DIR/mosquitto
 MQTT_PID_FILE=$MQTT_DIR/mosquitto.pid
 MQTT_TEMPLATE=$REPO_ROOT/infra/mosquitto/mosquitto.local.conf
@@ -372,6 +394,220 @@ rmq_vhost() {
     log "rabbitmq: vhost $name ready for user pdm"
 }
 
+# ---------------------------------------------------------------------------------------------- RabbitMQ cluster
+
+# Three nodes on one host, each with its own name, ports and data (under .state/rabbitmq-cluster/nN), sharing one
+# Erlang cookie (a private HOME) and one private epmd. Nothing is shared with the single node `rabbitmq`.
+rmqc_env() {
+    local n=$1 dir=$RMQC_DIR/n$1 dist_loopback='-kernel inet_dist_use_interface {127,0,0,1}'
+    printf '%s\n' \
+        "HOME=$RMQC_DIR/home" \
+        "RABBITMQ_NODENAME=$(rmqc_node "$n")" \
+        "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1" \
+        "RABBITMQ_NODE_PORT=$(rmqc_amqp_port "$n")" \
+        "RABBITMQ_DIST_PORT=$(rmqc_dist_port "$n")" \
+        "ERL_EPMD_PORT=$RMQC_EPMD_PORT" \
+        "ERL_EPMD_ADDRESS=127.0.0.1" \
+        "RABBITMQ_MNESIA_BASE=$dir/mnesia" \
+        "RABBITMQ_LOG_BASE=$dir/log" \
+        "RABBITMQ_CONFIG_FILE=$dir/rabbitmq.conf" \
+        "RABBITMQ_ADVANCED_CONFIG_FILE=$dir/advanced.config" \
+        "RABBITMQ_ENABLED_PLUGINS_FILE=$dir/enabled_plugins" \
+        "RABBITMQ_PID_FILE=$dir/node.pid" \
+        "RABBITMQ_CONF_ENV_FILE=$dir/rabbitmq-env.conf" \
+        "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=-start_epmd false $dist_loopback" \
+        "RABBITMQ_CTL_ERL_ARGS=-start_epmd false $dist_loopback"
+}
+
+rmqc_run() {
+    local n=$1 tool=$2 vars
+    shift 2
+    mapfile -t vars < <(rmqc_env "$n")
+    (cd "$RMQC_DIR/n$n" && timeout "${RMQ_CLI_TIMEOUT:-150}" setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+        env "${vars[@]}" "$RMQ_LIB/$tool" "$@")
+}
+rmqcctl() { local n=$1; shift; rmqc_run "$n" rabbitmqctl -n "$(rmqc_node "$n")" "$@"; }
+
+rmqc_pid() {
+    local pid
+    pid=$(live_pid_from "$RMQC_DIR/n$1/node.pid" beam) || return 1
+    echo "$pid"
+}
+rmqc_epmd_pid() {
+    local pid
+    pid=$(live_pid_from "$RMQC_EPMD_PID_FILE" epmd) || return 1
+    echo "$pid"
+}
+rmqc_registered() { epmd -port "$RMQC_EPMD_PORT" -names 2>/dev/null | grep -q "^name $RMQC_PREFIX$1 at port"; }
+
+rmqc_write_config() {
+    local n dir peers=''
+    mkdir -p "$RMQC_DIR/home"
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        peers+="cluster_formation.classic_config.nodes.$n = $(rmqc_node "$n")"$'\n'
+    done
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        dir=$RMQC_DIR/n$n
+        mkdir -p "$dir/mnesia" "$dir/log"
+        cat >"$dir/rabbitmq.conf" <<CONF
+# Written by infra/local/deps.sh on every start: node $n of the local test cluster (production hints: infra/rabbitmq).
+loopback_users.guest = true
+log.console = false
+log.file.level = info
+disk_free_limit.absolute = 50MB
+# A fresh node joins the first reachable peer of this list; node 1 starts first, so 2 and 3 find it.
+cluster_formation.peer_discovery_backend = classic_config
+${peers}# Quorum queues stay available while a majority (2 of 3) is up: the minority side pauses instead of diverging.
+cluster_partition_handling = pause_minority
+CONF
+        echo '[].' >"$dir/enabled_plugins"
+        echo '[].' >"$dir/advanced.config"
+        : >"$dir/rabbitmq-env.conf"
+    done
+    chown -R rabbitmq:rabbitmq "$RMQC_DIR"
+    chmod 700 "$RMQC_DIR/home"
+}
+
+rmqc_epmd_start() {
+    local i
+    if rmqc_epmd_pid >/dev/null; then return 0; fi
+    port_open "$RMQC_EPMD_PORT" && die "rabbitmq-cluster: port $RMQC_EPMD_PORT is held by an epmd this script did not start"
+    setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+        epmd -port "$RMQC_EPMD_PORT" -address 127.0.0.1 </dev/null >>"$RMQC_DIR/epmd.log" 2>&1 9>&- &
+    echo $! >"$RMQC_EPMD_PID_FILE"
+    for ((i = 0; i < 100; i++)); do
+        epmd -port "$RMQC_EPMD_PORT" -names >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "rabbitmq-cluster: epmd did not start on port $RMQC_EPMD_PORT"
+}
+
+# Launches node N (if not running) and returns once it is registered with epmd; await_startup comes later, so that
+# nodes 2 and 3 boot in parallel.
+rmqc_launch() {
+    local n=$1 vars launcher i
+    if rmqc_pid "$n" >/dev/null && rmqc_registered "$n"; then return 0; fi
+    if rmqc_pid "$n" >/dev/null; then terminate "$(rmqc_pid "$n")" 30; fi
+    rm -f "$RMQC_DIR/n$n/node.pid"
+    log "rabbitmq-cluster: starting node $(rmqc_node "$n") on 127.0.0.1:$(rmqc_amqp_port "$n")"
+    mapfile -t vars < <(rmqc_env "$n")
+    (cd "$RMQC_DIR/n$n" && exec setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
+        env "${vars[@]}" "$RMQ_LIB/rabbitmq-server") </dev/null >>"$RMQC_DIR/n$n/log/console.log" 2>&1 9>&- &
+    launcher=$!
+    for ((i = 0; i < 3000; i++)); do
+        rmqc_registered "$n" && return 0
+        if ! pid_alive "$launcher"; then
+            tail -n 30 "$RMQC_DIR/n$n/log/console.log" >&2
+            die "rabbitmq-cluster: node $n exited during start-up (logs in $RMQC_DIR/n$n/log)"
+        fi
+        sleep 0.1
+    done
+    die "rabbitmq-cluster: node $n never registered with epmd (logs in $RMQC_DIR/n$n/log)"
+}
+
+rmqc_await() {
+    local n=$1 i
+    rmqcctl "$n" -q await_startup --timeout 300 >&2 || die "rabbitmq-cluster: node $n did not finish starting (logs in $RMQC_DIR/n$n/log)"
+    for ((i = 0; i < 300; i++)); do
+        port_open "$(rmqc_amqp_port "$n")" && return 0
+        sleep 0.1
+    done
+    die "rabbitmq-cluster: node $n does not listen on $(rmqc_amqp_port "$n")"
+}
+
+# The nodes node N sees running with it (one per line).
+rmqc_running_nodes() { rmqcctl "$1" -q eval 'io:format("~s~n", [string:join([atom_to_list(N) || N <- rabbit_nodes:all_running()], "\n")]).' 2>/dev/null | grep '@' || true; }
+
+rmqc_start() {
+    local n i running
+    rmqc_write_config
+    rmqc_epmd_start
+    rmqc_launch 1
+    rmqc_await 1
+    for ((n = 2; n <= CLUSTER_SIZE; n++)); do rmqc_launch "$n"; done
+    for ((n = 2; n <= CLUSTER_SIZE; n++)); do rmqc_await "$n"; done
+    # Peer discovery only runs on a node's first boot; a node that came up alone (node 1 slow to answer) is joined
+    # by hand. A restarted member rejoins by itself.
+    for ((n = 2; n <= CLUSTER_SIZE; n++)); do
+        if ! rmqc_running_nodes 1 | grep -qx "$(rmqc_node "$n")"; then
+            log "rabbitmq-cluster: joining node $n to node 1"
+            rmqcctl "$n" -q stop_app >&2
+            rmqcctl "$n" -q reset >&2
+            rmqcctl "$n" -q join_cluster "$(rmqc_node 1)" >&2
+            rmqcctl "$n" -q start_app >&2
+        fi
+    done
+    for ((i = 0; i < 600; i++)); do
+        running=$(rmqc_running_nodes 1 | wc -l)
+        ((running == CLUSTER_SIZE)) && break
+        ((i < 599)) || die "rabbitmq-cluster: only $running of $CLUSTER_SIZE nodes are running in the cluster"
+        sleep 0.5
+    done
+    # Users and permissions are cluster-wide: set once through node 1.
+    if ! rmqcctl 1 -q authenticate_user pdm pdm >/dev/null 2>&1; then
+        rmqcctl 1 -q add_user pdm pdm >/dev/null 2>&1 || rmqcctl 1 -q change_password pdm pdm >&2
+        rmqcctl 1 -q set_user_tags pdm administrator >&2
+        rmqcctl 1 -q set_permissions -p / pdm '.*' '.*' '.*' >&2
+    fi
+    log "rabbitmq-cluster: $CLUSTER_SIZE nodes running ($(for ((n = 1; n <= CLUSTER_SIZE; n++)); do printf '%s ' "$(rmqc_pid "$n" || echo '?')"; done))"
+}
+
+rmqc_stop() {
+    local n pid epid
+    for ((n = CLUSTER_SIZE; n >= 1; n--)); do
+        if pid=$(rmqc_pid "$n"); then
+            log "rabbitmq-cluster: stopping node $n (pid $pid)"
+            RMQ_CLI_TIMEOUT=60 rmqcctl "$n" -q stop "$RMQC_DIR/n$n/node.pid" >&2 || true
+            terminate "$pid" 30
+        fi
+        rm -f "$RMQC_DIR/n$n/node.pid"
+    done
+    if epid=$(rmqc_epmd_pid); then terminate "$epid" 5; fi
+    rm -f "$RMQC_EPMD_PID_FILE"
+}
+
+rmqc_running() {
+    local n
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        rmqc_pid "$n" >/dev/null && port_open "$(rmqc_amqp_port "$n")" || return 1
+    done
+}
+
+rmqc_status() {
+    local n pid failed=0
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        if pid=$(rmqc_pid "$n") && port_open "$(rmqc_amqp_port "$n")"; then
+            printf 'rabbitmq-cluster:%d running  127.0.0.1:%s  pid %s  %s\n' "$n" "$(rmqc_amqp_port "$n")" "$pid" "$(rmqc_node "$n")"
+        else
+            printf 'rabbitmq-cluster:%d stopped  127.0.0.1:%s\n' "$n" "$(rmqc_amqp_port "$n")"
+            failed=1
+        fi
+    done
+    return "$failed"
+}
+
+rmqc_vhost() {
+    local name=$1
+    [[ $name =~ ^[A-Za-z0-9_.-]{1,200}$ ]] || die "vhost name must match [A-Za-z0-9_.-]+: '$name'"
+    local n
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        rmqc_pid "$n" >/dev/null || continue
+        if ! rmqcctl "$n" -q add_vhost "$name" >&2; then
+            rmqcctl "$n" -q list_vhosts name | grep -qx -- "$name" || die "rabbitmq-cluster: could not create vhost $name"
+        fi
+        rmqcctl "$n" -q set_permissions -p "$name" pdm '.*' '.*' '.*' >&2
+        log "rabbitmq-cluster: vhost $name ready for user pdm"
+        return 0
+    done
+    die "rabbitmq-cluster is not running: run infra/local/deps.sh start rabbitmq-cluster"
+}
+
+rmqc_nodes_list() {
+    local n out=''
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do out+="${out:+,}127.0.0.1:$(rmqc_amqp_port "$n")"; done
+    echo "$out"
+}
+
 # ---------------------------------------------------------------------------------------------- Mosquitto
 
 mqtt_pid() {
@@ -443,7 +679,35 @@ Gateway__Mqtt__Host=127.0.0.1
 Gateway__Mqtt__Port=$MQTT_PORT
 Simulator__Mqtt__Host=127.0.0.1
 Simulator__Mqtt__Port=$MQTT_PORT
+PDM_RABBITMQ_CLUSTER_URI=amqp://pdm:pdm@127.0.0.1:$(rmqc_amqp_port 1)/
+PDM_RABBITMQ_CLUSTER_NODES=$(rmqc_nodes_list)
 EOF
+}
+
+# What a host needs to use the cluster: the first node in the URI, every node in ClusterNodes (MassTransit connects
+# to the first that answers and fails over to the others).
+print_cluster_env() {
+    local n
+    printf "export Messaging__Transport='RabbitMq'\n"
+    printf "export Messaging__RabbitMq__Uri='amqp://pdm:pdm@127.0.0.1:%s/'\n" "$(rmqc_amqp_port 1)"
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        printf "export Messaging__RabbitMq__ClusterNodes__%d='127.0.0.1:%s'\n" $((n - 1)) "$(rmqc_amqp_port "$n")"
+    done
+    printf "export Messaging__RabbitMq__QueueType='Quorum'\n"
+}
+
+# Fails when two port bases differ by a multiple of 100 up to 900: the servers of two offsets would then collide.
+check_ports() {
+    local a b d bad=0
+    for a in "${PORT_BASES[@]}"; do
+        for b in "${PORT_BASES[@]}"; do
+            ((a < b)) || continue
+            d=$((b - a))
+            if ((d % 100 == 0 && d <= 900)); then log "ports $a and $b collide across offsets"; bad=1; fi
+        done
+    done
+    ((bad == 0)) && printf '%s\n' "${PORT_BASES[@]}"
+    return "$bad"
 }
 
 svc_port() {
@@ -451,6 +715,7 @@ svc_port() {
         postgres) echo "$PG_PORT" ;;
         rabbitmq) echo "$AMQP_PORT" ;;
         mosquitto) echo "$MQTT_PORT" ;;
+        rabbitmq-cluster) rmqc_nodes_list ;;
     esac
 }
 
@@ -459,6 +724,7 @@ svc_pid() {
         postgres) pg_pid ;;
         rabbitmq) rmq_pid ;;
         mosquitto) mqtt_pid ;;
+        rabbitmq-cluster) for ((n = 1; n <= CLUSTER_SIZE; n++)); do rmqc_pid "$n" || return 1; done ;;
     esac
 }
 
@@ -467,6 +733,7 @@ svc_running() {
         postgres) pg_pid >/dev/null && pg_ready ;;
         rabbitmq) rmq_pid >/dev/null && port_open "$AMQP_PORT" ;;
         mosquitto) mqtt_pid >/dev/null && port_open "$MQTT_PORT" ;;
+        rabbitmq-cluster) rmqc_running ;;
     esac
 }
 
@@ -475,6 +742,7 @@ svc_start() {
         postgres) pg_start ;;
         rabbitmq) rmq_start ;;
         mosquitto) mqtt_start ;;
+        rabbitmq-cluster) rmqc_start ;;
     esac
 }
 
@@ -483,6 +751,7 @@ svc_stop() {
         postgres) pg_stop ;;
         rabbitmq) rmq_stop ;;
         mosquitto) mqtt_stop ;;
+        rabbitmq-cluster) rmqc_stop ;;
     esac
 }
 
@@ -491,8 +760,8 @@ services_from_args() {
     if (($# == 0)); then set -- "${ALL_SERVICES[@]}"; fi
     for svc in "$@"; do
         case $svc in
-            postgres | rabbitmq | mosquitto) echo "$svc" ;;
-            *) die "unknown service '$svc' (expected: ${ALL_SERVICES[*]})" ;;
+            postgres | rabbitmq | mosquitto | rabbitmq-cluster) echo "$svc" ;;
+            *) die "unknown service '$svc' (expected: ${ALL_SERVICES[*]} rabbitmq-cluster)" ;;
         esac
     done
 }
@@ -526,6 +795,10 @@ main() {
             ensure_packages
             for svc in "${services[@]}"; do svc_start "$svc"; done
             print_env
+            if [[ " ${services[*]} " == *' rabbitmq-cluster '* ]]; then
+                echo "# the cluster's settings for a host: eval \"\$(infra/local/deps.sh env rabbitmq-cluster)\""
+                print_cluster_env | sed 's/^/# /'
+            fi
             ;;
         stop)
             take_lock -x
@@ -541,6 +814,10 @@ main() {
             ;;
         status)
             for svc in "${services[@]}"; do
+                if [[ $svc == rabbitmq-cluster ]]; then
+                    rmqc_status || failed=1
+                    continue
+                fi
                 if svc_running "$svc"; then
                     printf '%-9s running  127.0.0.1:%s  pid %s\n' "$svc" "$(svc_port "$svc")" "$(svc_pid "$svc")"
                 else
@@ -561,14 +838,33 @@ main() {
             svc_start rabbitmq
             print_env
             ;;
-        env) print_env ;;
+        env)
+            case ${1:-} in
+                '') print_env ;;
+                rabbitmq-cluster) print_cluster_env ;;
+                *) die "usage: deps.sh env [rabbitmq-cluster]" ;;
+            esac
+            ;;
+        ports) check_ports ;;
+        queues)
+            (($# == 1 || $# == 2)) || die "usage: deps.sh queues VHOST [rabbitmq-cluster]"
+            if [[ ${2:-} == rabbitmq-cluster ]]; then
+                rmqcctl 1 -q list_queues -p "$1" name type arguments --no-table-headers
+            else
+                rmqctl -q list_queues -p "$1" name type arguments --no-table-headers
+            fi
+            ;;
         vhost)
-            (($# == 1)) || die "usage: deps.sh vhost NAME"
+            (($# == 1 || $# == 2)) || die "usage: deps.sh vhost NAME [rabbitmq-cluster]"
             take_lock -s
-            rmq_vhost "$1"
+            if [[ ${2:-} == rabbitmq-cluster ]]; then rmqc_vhost "$1"; else rmq_vhost "$1"; fi
             ;;
         pid)
-            (($# == 1)) || die "usage: deps.sh pid SERVICE"
+            (($# == 1)) || die "usage: deps.sh pid SERVICE (rabbitmq-cluster:N for node N)"
+            if [[ $1 =~ ^rabbitmq-cluster:([1-9])$ ]] && ((BASH_REMATCH[1] <= CLUSTER_SIZE)); then
+                rmqc_pid "${BASH_REMATCH[1]}" || die "$1 is not running"
+                return 0
+            fi
             services_from_args "$1" >/dev/null
             svc_pid "$1" || die "$1 is not running"
             ;;

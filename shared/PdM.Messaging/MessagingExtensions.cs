@@ -25,6 +25,18 @@ public static class MessagingExtensions
         {
             bus.SetKebabCaseEndpointNameFormatter();
             configureConsumers?.Invoke(bus);
+            if (options.Transport == MessageTransport.RabbitMq)
+            {
+                // Every endpoint the modules and gateways configure (ConfigureEndpoints), not the bus's own temporary
+                // queue, which is exclusive to its connection and cannot be a quorum queue.
+                bus.AddConfigureEndpointsCallback((_, name, endpoint) =>
+                {
+                    if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
+                    {
+                        RabbitQueueTopology.Apply(rabbit, name, options.RabbitMq);
+                    }
+                });
+            }
 
             switch (options.Transport)
             {
@@ -43,6 +55,16 @@ public static class MessagingExtensions
 
                             // Publisher confirms: a publish completes only once the broker has the message.
                             host.PublisherConfirmation = true;
+                            if (options.RabbitMq.ClusterNodes.Count > 0)
+                            {
+                                host.UseCluster(cluster =>
+                                {
+                                    foreach (var node in options.RabbitMq.ClusterNodes)
+                                    {
+                                        cluster.Node(node);
+                                    }
+                                });
+                            }
                         });
                         cfg.PrefetchCount = options.RabbitMq.PrefetchCount;
                         cfg.UseMessageRetry(retry => retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
@@ -76,5 +98,20 @@ public sealed record RabbitMqEndpoint(string Host, ushort Port, string VirtualHo
         var user = userInfo.Length > 0 && userInfo[0].Length > 0 ? Uri.UnescapeDataString(userInfo[0]) : "guest";
         var password = userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest";
         return new RabbitMqEndpoint(uri.Host, port, vhost.Length == 0 ? "/" : vhost, user, password, tls);
+    }
+
+    /// <summary>A cluster node as <c>host:port</c> (<c>Messaging:RabbitMq:ClusterNodes</c>).</summary>
+    public static bool TryParseNode(string? node, out string host, out ushort port)
+    {
+        host = string.Empty;
+        port = 0;
+        var colon = node?.LastIndexOf(':') ?? -1;
+        if (node is null || colon <= 0 || !ushort.TryParse(node.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port) || port == 0)
+        {
+            return false;
+        }
+
+        host = node[..colon];
+        return true;
     }
 }

@@ -45,11 +45,56 @@ public sealed class RabbitMqOptions : IValidatableObject
     [Range(1, 10_000)]
     public int PrefetchCount { get; set; } = 32;
 
+    /// <summary>
+    /// Every node of a RabbitMQ cluster as <c>host:port</c> (the <see cref="Uri"/>'s host is one of them). The
+    /// connection goes to the first that answers and moves to another when its node dies. Empty: the URI's host only.
+    /// </summary>
+    public List<string> ClusterNodes { get; set; } = [];
+
+    /// <summary>
+    /// The type of every queue the modules and gateways consume from. <see cref="RabbitQueueType.Quorum"/> (the default)
+    /// is replicated across the cluster and survives a node; it works on a single node too. A queue's type is fixed
+    /// when it is declared: switching an existing deployment means deleting (draining) its queues first.
+    /// </summary>
+    public RabbitQueueType QueueType { get; set; } = RabbitQueueType.Quorum;
+
+    /// <summary>
+    /// Quorum queues only: how many times the broker hands a message out before it gives up on it and dead-letters it
+    /// to <c>{queue}_dead-letter</c> (a consumer that dies or loses its connection mid-message counts; MassTransit's
+    /// in-process retries do not). It ends a poison message that crashes every replica in turn.
+    /// </summary>
+    [Range(1, 1_000)]
+    public int DeliveryLimit { get; set; } = 10;
+
+    /// <summary>
+    /// Quorum queues only: how many nodes hold a replica of each new queue; unset means the broker's default (every
+    /// node, up to its limit). Use an odd number: a queue is available while a majority of its replicas is.
+    /// </summary>
+    [Range(1, 99)]
+    public int? ReplicationFactor { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Uri is not null && Uri.Scheme is not ("amqp" or "amqps" or "rabbitmq" or "rabbitmqs"))
         {
             yield return new ValidationResult($"Messaging:RabbitMq:Uri has scheme '{Uri.Scheme}'; expected amqp or amqps", [nameof(Uri)]);
         }
+
+        foreach (var node in ClusterNodes)
+        {
+            if (!RabbitMqEndpoint.TryParseNode(node, out _, out _))
+            {
+                yield return new ValidationResult($"Messaging:RabbitMq:ClusterNodes has '{node}'; expected host:port", [nameof(ClusterNodes)]);
+            }
+        }
     }
+}
+
+public enum RabbitQueueType
+{
+    /// <summary>Replicated (Raft) queues with a delivery limit and a dead-letter queue: the default.</summary>
+    Quorum = 0,
+
+    /// <summary>Classic queues on one node: for a broker that cannot run quorum queues, or queues declared before.</summary>
+    Classic = 1,
 }

@@ -44,9 +44,12 @@ internal sealed class DeliveryRig : IAsyncDisposable
     private DateTimeOffset _deviceClock = DateTimeOffset.UtcNow.AddMinutes(-30);
     private int _distinctSeen;
 
+    private readonly string[] _cloudSettings;
+
     private DeliveryRig(string site, int assets, TestDatabase database, Uri vhost, LoopbackTcpProxy busLink, WebApplication cloud,
-        HttpClient api, IBusControl observer, IMqttClient device, List<string> gatewaySettings, double duplicateFraction)
+        HttpClient api, IBusControl observer, IMqttClient device, List<string> gatewaySettings, double duplicateFraction, string[] cloudSettings)
     {
+        _cloudSettings = cloudSettings;
         Site = site;
         Assets = assets;
         _database = database;
@@ -76,6 +79,9 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     public ConcurrentDictionary<Guid, string> AssetOf { get; } = new();
 
+    /// <summary>The gateway that decided each prediction (its provenance) and when the observer first saw it.</summary>
+    public ConcurrentDictionary<Guid, (string Gateway, DateTimeOffset SeenAt)> DecidedBy { get; } = new();
+
     /// <summary>Duplicates this rig published itself (same message id) to stand in for a redelivering network.</summary>
     public int DuplicatesInjected => _duplicatesInjected;
 
@@ -88,20 +94,29 @@ internal sealed class DeliveryRig : IAsyncDisposable
     /// <paramref name="duplicateFraction"/> above zero the observer republishes that share of the predictions it sees
     /// with their original message id, so Maintenance receives each of them twice.
     /// </summary>
-    public static async Task<DeliveryRig> StartAsync(string prefix, int assets, double duplicateFraction = 0)
+    /// <para>
+    /// With <paramref name="cluster"/> everything goes to the three-node RabbitMQ cluster instead of the single node:
+    /// every host (gateway, cloud, observer) knows all three nodes and fails over, and the gateway's bus link is direct.
+    /// </para>
+    public static async Task<DeliveryRig> StartAsync(string prefix, int assets, double duplicateFraction = 0, bool cluster = false)
     {
         var site = LocalDependencies.UniqueName(prefix).Replace('_', '-');
         var database = await TestDatabase.CreateAsync(prefix);
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName(prefix));
+        var vhost = cluster
+            ? LocalDependencies.CreateRabbitMqClusterVirtualHost(LocalDependencies.UniqueName(prefix))
+            : LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName(prefix));
         var endpoint = RabbitMqEndpoint.Parse(vhost);
         var busLink = new LoopbackTcpProxy(endpoint.Host, endpoint.Port);
-        var gatewayVhost = new UriBuilder(vhost) { Port = busLink.Port }.Uri;
+        var gatewayVhost = cluster ? vhost : new UriBuilder(vhost) { Port = busLink.Port }.Uri;
+        string[] clusterNodes = cluster
+            ? [.. LocalDependencies.RabbitMqClusterNodes.Select((node, i) => $"--Messaging:RabbitMq:ClusterNodes:{i}={node}")]
+            : [];
 
         string[] cloudSettings =
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}", "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance", .. TestTokenIssuer.Shared.Arguments,
-            "--Logging:LogLevel:Default=Warning",
+            $"--Messaging:RabbitMq:Uri={vhost}", .. clusterNodes, "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
+            .. TestTokenIssuer.Shared.Arguments, "--Logging:LogLevel:Default=Warning",
         ];
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
         var cloud = HostComposition.Build(cloudSettings);
@@ -110,7 +125,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
         List<string> gatewaySettings =
         [
-            "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={gatewayVhost}",
+            "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={gatewayVhost}", .. clusterNodes,
             $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
             $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:Mqtt:ReconnectMaxDelaySeconds=2", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
             $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
@@ -133,10 +148,27 @@ internal sealed class DeliveryRig : IAsyncDisposable
         DeliveryRig? rig = null;
         var observer = Bus.Factory.CreateUsingRabbitMq(cfg =>
         {
-            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h => { h.Username(endpoint.Username); h.Password(endpoint.Password); });
-            cfg.ReceiveEndpoint("resilience-observer", e => e.Handler<FailurePredicted>(c => rig!.Observe(c)));
+            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
+            {
+                h.Username(endpoint.Username);
+                h.Password(endpoint.Password);
+                if (cluster)
+                {
+                    h.UseCluster(c => LocalDependencies.RabbitMqClusterNodes.ToList().ForEach(c.Node));
+                }
+            });
+            cfg.ReceiveEndpoint("resilience-observer", e =>
+            {
+                if (cluster)
+                {
+                    // The observer's queue must outlive a node like the modules' queues do, or it would miss deliveries.
+                    e.SetQuorumQueue();
+                }
+
+                e.Handler<FailurePredicted>(c => rig!.Observe(c));
+            });
         });
-        rig = new DeliveryRig(site, assets, database, vhost, busLink, cloud, api, observer, device, gatewaySettings, duplicateFraction);
+        rig = new DeliveryRig(site, assets, database, vhost, busLink, cloud, api, observer, device, gatewaySettings, duplicateFraction, cloudSettings);
         await observer.StartAsync();
         return rig;
     }
@@ -231,7 +263,14 @@ internal sealed class DeliveryRig : IAsyncDisposable
     }
 
     /// <summary>The gateway as a child process (the solution build's PdM.Edge.Gateway.dll), so a test can SIGKILL it.</summary>
-    public GatewayProcess StartGatewayProcess() => GatewayProcess.Start(_gatewaySettings);
+    public GatewayProcess StartGatewayProcess(params string[] more) => GatewayProcess.Start([.. _gatewaySettings, .. more]);
+
+    /// <summary>
+    /// A second Maintenance replica as a child process (PdM.Host, same database and vhost as the in-process cloud): the
+    /// two consume the module's queue as competing consumers, and a test can SIGKILL this one.
+    /// </summary>
+    public GatewayProcess StartCloudReplicaProcess() =>
+        GatewayProcess.Start([.. _cloudSettings, "--Logging:LogLevel:PdM.Maintenance=Information"], Path.Combine("services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll"), "PdM host up");
 
     public async ValueTask DisposeAsync()
     {
@@ -248,6 +287,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
     {
         var count = Delivered.AddOrUpdate(context.Message.PredictionId, 1, (_, n) => n + 1);
         AssetOf[context.Message.PredictionId] = context.Message.AssetId;
+        DecidedBy.TryAdd(context.Message.PredictionId, (context.Message.Provenance.GatewayId, DateTimeOffset.UtcNow));
         if (count != 1 || _duplicateFraction <= 0)
         {
             return;
@@ -265,23 +305,29 @@ internal sealed class DeliveryRig : IAsyncDisposable
     }
 }
 
-/// <summary>A gateway child process: <see cref="Kill"/> is SIGKILL (nothing flushed, no goodbye to either broker).</summary>
+/// <summary>
+/// A gateway (or another PdM executable) as a child process: <see cref="Kill"/> is SIGKILL (nothing flushed, no
+/// goodbye to either broker).
+/// </summary>
 internal sealed class GatewayProcess : IDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _readyMarker;
 
-    private GatewayProcess(Process process)
+    private GatewayProcess(Process process, string readyMarker)
     {
         _process = process;
+        _readyMarker = readyMarker;
     }
 
     public IReadOnlyCollection<string> Output => _output;
 
-    public static GatewayProcess Start(IEnumerable<string> settings)
+    /// <summary>Starts <paramref name="relativeDll"/> (default: the gateway); <see cref="WaitConnectedAsync"/> waits for a line containing <paramref name="readyMarker"/>.</summary>
+    public static GatewayProcess Start(IEnumerable<string> settings, string? relativeDll = null, string readyMarker = "Connected to MQTT broker")
     {
-        var dll = Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0", "PdM.Edge.Gateway.dll");
+        var dll = Path.Combine(LocalDependencies.RepositoryRoot, relativeDll ?? Path.Combine("edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0", "PdM.Edge.Gateway.dll"));
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (make build) first");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -298,7 +344,7 @@ internal sealed class GatewayProcess : IDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = new Process { StartInfo = start };
-        var gateway = new GatewayProcess(process);
+        var gateway = new GatewayProcess(process, readyMarker);
         process.OutputDataReceived += (_, e) => gateway.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => gateway.OnLine(e.Data);
         process.Start();
@@ -310,12 +356,14 @@ internal sealed class GatewayProcess : IDisposable
     /// <summary>Waits for the gateway's MQTT session to be up (its "Connected to MQTT broker" log line).</summary>
     public async Task WaitConnectedAsync()
     {
-        var finished = await Task.WhenAny(_connected.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+        var finished = await Task.WhenAny(_connected.Task, Task.Delay(TimeSpan.FromSeconds(120)));
         if (finished != _connected.Task)
         {
-            throw new TimeoutException("gateway child process did not connect to MQTT in 60 s:\n" + string.Join('\n', _output.TakeLast(30)));
+            throw new TimeoutException($"child process did not log '{_readyMarker}' in 120 s:\n" + string.Join('\n', _output.TakeLast(30)));
         }
     }
+
+    public bool HasExited => _process.HasExited;
 
     /// <summary>SIGKILL, as <c>kill -9</c>.</summary>
     public void Kill()
@@ -342,7 +390,7 @@ internal sealed class GatewayProcess : IDisposable
         }
 
         _output.Enqueue(line);
-        if (line.Contains("Connected to MQTT broker", StringComparison.Ordinal))
+        if (line.Contains(_readyMarker, StringComparison.Ordinal))
         {
             _connected.TrySetResult();
         }

@@ -178,7 +178,7 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartInProcessGateway(DeliveryRig rig)
+    internal static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartInProcessGateway(DeliveryRig rig)
     {
         using var metrics = new MetricRecorder(GatewayTelemetry.Name);
         var gateway = GatewayApplication.Build([.. rig.GatewaySettings], b => b.Logging.SetMinimumLevel(LogLevel.Warning));

@@ -37,6 +37,19 @@ public static class LocalDependencies
         return builder.Uri;
     }
 
+    /// <summary>amqp://user:pass@host:port/ of node 1 of the private three-node cluster (<c>deps.sh start rabbitmq-cluster</c>).</summary>
+    public static Uri RabbitMqClusterUri => new(Require("PDM_RABBITMQ_CLUSTER_URI"));
+
+    /// <summary>Every node of the cluster as <c>host:port</c>, node 1 first.</summary>
+    public static IReadOnlyList<string> RabbitMqClusterNodes => Require("PDM_RABBITMQ_CLUSTER_NODES").Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Creates a virtual host on the cluster (it exists on every node), returning its AMQP URI through node 1.</summary>
+    public static Uri CreateRabbitMqClusterVirtualHost(string name)
+    {
+        RunDepsScript($"vhost {name} rabbitmq-cluster");
+        return new UriBuilder(RabbitMqClusterUri) { Path = "/" + Uri.EscapeDataString(name) }.Uri;
+    }
+
     /// <summary>Runs <c>infra/local/deps.sh</c> with the given arguments and returns its standard output.</summary>
     public static string RunDepsScript(string arguments)
     {
@@ -50,10 +63,11 @@ public static class LocalDependencies
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        // A cluster node's start on a machine loaded by parallel builds has taken minutes.
+        if (!process.WaitForExit(TimeSpan.FromMinutes(6)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"deps.sh {arguments} did not finish in 3 minutes");
+            throw new TimeoutException($"deps.sh {arguments} did not finish in 6 minutes");
         }
 
         if (process.ExitCode != 0)

@@ -18,6 +18,7 @@ namespace PdM.Edge.Gateway.Mqtt;
 /// </summary>
 public sealed partial class MqttIngestService(
     IOptions<GatewayOptions> options,
+    Sharding.AssetShards shards,
     IOptions<IngestionOptions> ingestionOptions,
     TelemetryIngestor ingestor,
     IngestChannel channel,
@@ -31,10 +32,13 @@ public sealed partial class MqttIngestService(
     private readonly int _maxPayloadBytes = ingestionOptions.Value.MaxPayloadBytes;
     private readonly string _sparkplugHostId = ingestionOptions.Value.Sparkplug.HostId;
 
+    // Sharded (Gateway:Sharding): this gateway's own session is its shard's, and the pipeline keeps that shard's assets.
+    private readonly int _ownShard = options.Value.Sharding.Enabled ? options.Value.Sharding.Index : -1;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var client = new MqttClientFactory().CreateMqttClient(pubAcks);
-        client.ApplicationMessageReceivedAsync += OnMessageReceived;
+        client.ApplicationMessageReceivedAsync += args => Receive(args, _ownShard);
         publisher.Attach(client);
 
         var delay = TimeSpan.FromMilliseconds(250);
@@ -47,7 +51,8 @@ public sealed partial class MqttIngestService(
                 {
                     try
                     {
-                        await ConnectAndSubscribe(client, stoppingToken);
+                        var clientId = _ownShard >= 0 ? shards.SessionClientId(_ownShard) : _options.Mqtt.ClientId ?? _options.EffectiveGatewayId;
+                        await ConnectAndSubscribe(client, clientId, primary: true, stoppingToken);
                         delay = TimeSpan.FromMilliseconds(250);
                     }
                     catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -79,27 +84,16 @@ public sealed partial class MqttIngestService(
         }
     }
 
-    private async Task ConnectAndSubscribe(IMqttClient client, CancellationToken cancellationToken)
+    /// <summary>Broker address, credentials, TLS and keep-alive: what every connection of the gateway shares.</summary>
+    public static MqttClientOptionsBuilder BaseOptions(MqttConnectionOptions mqtt, string clientId)
     {
-        var mqtt = _options.Mqtt;
+        ArgumentNullException.ThrowIfNull(mqtt);
         var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(mqtt.Host, mqtt.Port)
-            .WithClientId(mqtt.ClientId ?? _options.EffectiveGatewayId)
+            .WithClientId(clientId)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .WithCleanStart(false)
-            .WithSessionExpiryInterval((uint)mqtt.SessionExpirySeconds)
             .WithKeepAlivePeriod(TimeSpan.FromSeconds(mqtt.KeepAliveSeconds))
             .WithTimeout(TimeSpan.FromSeconds(10));
-        if (_options.SparkplugHost)
-        {
-            // Sparkplug 3.0 host: the broker announces our death with a retained STATE offline message.
-            var will = SparkplugHostState.Will(_sparkplugHostId, clock.GetUtcNow().ToUnixTimeMilliseconds());
-            builder.WithWillTopic(will.Topic)
-                .WithWillPayload(will.Payload)
-                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-                .WithWillRetain(true);
-        }
-
         if (!string.IsNullOrEmpty(mqtt.Username))
         {
             builder.WithCredentials(mqtt.Username, mqtt.Password);
@@ -118,19 +112,43 @@ public sealed partial class MqttIngestService(
             });
         }
 
+        return builder;
+    }
+
+    /// <summary>
+    /// Connects <paramref name="client"/> as <paramref name="clientId"/> with a persistent session and subscribes to the
+    /// site's telemetry. The <paramref name="primary"/> connection also carries the Sparkplug host STATE; a shard session
+    /// taken over from a dead peer (<see cref="Sharding.ShardTakeoverService"/>) does not. Returns whether the broker
+    /// resumed an existing session.
+    /// </summary>
+    internal async Task<bool> ConnectAndSubscribe(IMqttClient client, string clientId, bool primary, CancellationToken cancellationToken)
+    {
+        var mqtt = _options.Mqtt;
+        var builder = BaseOptions(mqtt, clientId)
+            .WithCleanStart(false)
+            .WithSessionExpiryInterval((uint)mqtt.SessionExpirySeconds);
+        if (primary && _options.SparkplugHost)
+        {
+            // Sparkplug 3.0 host: the broker announces our death with a retained STATE offline message.
+            var will = SparkplugHostState.Will(_sparkplugHostId, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            builder.WithWillTopic(will.Topic)
+                .WithWillPayload(will.Payload)
+                .WithWillQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
+                .WithWillRetain(true);
+        }
+
         var result = await client.ConnectAsync(builder.Build(), cancellationToken);
 
         var filters = _options.Mqtt.TopicFilters is { Count: > 0 } configured ? configured : ingestor.SubscriptionFilters();
         var subscribe = new MqttClientSubscribeOptionsBuilder();
         foreach (var topic in filters)
         {
-            var filter = string.IsNullOrEmpty(mqtt.SharedSubscriptionGroup) ? topic : $"$share/{mqtt.SharedSubscriptionGroup}/{topic}";
-            subscribe.WithTopicFilter(f => f.WithTopic(filter).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
+            subscribe.WithTopicFilter(f => f.WithTopic(topic).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce));
         }
 
         // Subscribing again on a resumed session is harmless and covers a broker that lost its session store.
         await client.SubscribeAsync(subscribe.Build(), cancellationToken);
-        if (_options.SparkplugHost)
+        if (primary && _options.SparkplugHost)
         {
             var online = SparkplugHostState.Online(_sparkplugHostId, clock.GetUtcNow().ToUnixTimeMilliseconds());
             await client.PublishAsync(
@@ -143,9 +161,13 @@ public sealed partial class MqttIngestService(
         telemetry.Connections.Add(1, new KeyValuePair<string, object?>("outcome", result.IsSessionPresent ? "resumed" : "new_session"));
         var filterList = string.Join(", ", filters);
         LogConnected(logger, mqtt.Host, mqtt.Port, filterList, result.IsSessionPresent);
+        return result.IsSessionPresent;
     }
 
-    private async Task OnMessageReceived(MqttApplicationMessageReceivedEventArgs args)
+    /// <summary>
+    /// Hands a received message to the pipeline, tagged with the shard whose session it came on (-1: not sharded).
+    /// </summary>
+    internal async Task Receive(MqttApplicationMessageReceivedEventArgs args, int shard)
     {
         var payload = args.ApplicationMessage.Payload;
         telemetry.MessagesReceived.Add(1);
@@ -156,7 +178,7 @@ public sealed partial class MqttIngestService(
         var length = (int)Math.Min(payload.Length, _maxPayloadBytes + 1L);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         payload.Slice(0, length).CopyTo(buffer);
-        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), default, args.AcknowledgeAsync);
+        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), default, args.AcknowledgeAsync, shard);
 
         if (channel.Writer.TryWrite(message))
         {
@@ -196,7 +218,8 @@ public sealed class IngestChannel(IOptions<GatewayOptions> options)
         new BoundedChannelOptions(options.Value.Pipeline.ChannelCapacity)
         {
             SingleReader = true,
-            SingleWriter = true,
+            // The own session's receive handler, and a shard session taken over from a dead peer.
+            SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
 

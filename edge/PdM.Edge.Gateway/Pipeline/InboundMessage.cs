@@ -6,8 +6,11 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// An MQTT message handed from the receive handler to the pipeline. The payload lives in a pooled buffer the pipeline
 /// returns; <see cref="Acknowledge"/> sends the QoS 1 PUBACK once the message's effects are safe.
 /// </summary>
-public sealed class InboundMessage(string topic, byte[] buffer, int length, DateTimeOffset receivedAt, Ingestion.MqttClientIdentity client, Func<CancellationToken, Task>? acknowledge)
+public sealed class InboundMessage(string topic, byte[] buffer, int length, DateTimeOffset receivedAt, Ingestion.MqttClientIdentity client, Func<CancellationToken, Task>? acknowledge, int shard = -1)
 {
+    /// <summary>The shard whose MQTT session delivered it (Gateway:Sharding), or -1 when the site is not sharded.</summary>
+    public int Shard { get; } = shard;
+
     public string Topic { get; } = topic;
 
     public ReadOnlyMemory<byte> Payload => buffer.AsMemory(0, length);

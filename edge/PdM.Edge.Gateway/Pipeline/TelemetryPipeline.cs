@@ -28,6 +28,7 @@ namespace PdM.Edge.Gateway.Pipeline;
 public sealed partial class TelemetryPipeline(
     IngestChannel channel,
     TelemetryIngestor ingestor,
+    Sharding.AssetShards shards,
     FeatureStage features,
     DecisionStage decisions,
     FeatureUploadBatcher uploads,
@@ -115,8 +116,9 @@ public sealed partial class TelemetryPipeline(
 
         foreach (var reading in _sink.Readings)
         {
-            // Store-and-forward data from the device belongs to the record, not to a live decision.
-            if (!reading.IsHistorical)
+            // Store-and-forward data from the device belongs to the record, not to a live decision. A sharded site's
+            // sessions each receive every reading; each keeps its own shard's assets.
+            if (!reading.IsHistorical && shards.Accepts(message.Shard, reading.AssetId))
             {
                 features.Add(reading);
             }
@@ -140,12 +142,14 @@ public sealed partial class TelemetryPipeline(
             uploads.TakeDue(_uploads);
         }
 
-        foreach (var sample in _sink.DeadLetters)
+        // What concerns a message rather than an asset is handled once per site: by shard 0's session when sharded.
+        var siteWide = message.Shard <= 0;
+        foreach (var sample in siteWide ? _sink.DeadLetters : [])
         {
             await mqtt.TryPublish(sample.Topic, sample.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
         }
 
-        foreach (var command in _sink.Commands)
+        foreach (var command in siteWide ? _sink.Commands : [])
         {
             LogRebirth(logger, command.GroupId, command.EdgeNodeId, command.Cause);
             await mqtt.TryPublish(command.Topic, command.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
@@ -153,6 +157,11 @@ public sealed partial class TelemetryPipeline(
 
         foreach (var offline in _sink.Offline)
         {
+            if (!shards.Accepts(message.Shard, offline.AssetId))
+            {
+                continue;
+            }
+
             LogOffline(logger, offline.AssetId, offline.Reason);
             await journal.AppendAsync(offline, offline.EventId, offline.OccurredAt, cancellationToken);
         }

@@ -17,6 +17,7 @@ namespace PdM.Maintenance.Feedback;
 /// </summary>
 public sealed partial class StatusSyncService(
     IServiceScopeFactory scopes,
+    Npgsql.NpgsqlDataSource dataSource,
     CmmsAdapterFactory adapters,
     CircuitBreakers breakers,
     SiteDirectory sites,
@@ -37,7 +38,8 @@ public sealed partial class StatusSyncService(
             try
             {
                 await Task.Delay(sync.Interval, clock, stoppingToken);
-                await SyncOnceAsync(stoppingToken);
+                // One replica polls the CMMS per round; the others skip it (a dead replica's lock dies with its connection).
+                await PdM.Persistence.ExclusiveRun.TryAsync(dataSource, "maintenance.status-sync", SyncOnceAsync, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

@@ -6,7 +6,7 @@ using Npgsql;
 namespace PdM.Telemetry.Store;
 
 /// <summary>Creates partitions ahead of time and applies retention, at start and every <see cref="FeatureStoreOptions.MaintenanceInterval"/>.</summary>
-public sealed partial class FeatureStoreMaintenance(PartitionManager partitions, IOptions<FeatureStoreOptions> options, TimeProvider clock,
+public sealed partial class FeatureStoreMaintenance(PartitionManager partitions, NpgsqlDataSource dataSource, IOptions<FeatureStoreOptions> options, TimeProvider clock,
     ILogger<FeatureStoreMaintenance> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,8 +16,12 @@ public sealed partial class FeatureStoreMaintenance(PartitionManager partitions,
         {
             try
             {
-                await partitions.CreateAheadAsync(clock.GetUtcNow(), stoppingToken);
-                await partitions.DropExpiredAsync(clock.GetUtcNow(), stoppingToken);
+                // One replica per round creates and drops partitions; DDL from two at once would only contend.
+                await PdM.Persistence.ExclusiveRun.TryAsync(dataSource, "telemetry.feature-store-maintenance", async ct =>
+                {
+                    await partitions.CreateAheadAsync(clock.GetUtcNow(), ct);
+                    await partitions.DropExpiredAsync(clock.GetUtcNow(), ct);
+                }, stoppingToken);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
             {

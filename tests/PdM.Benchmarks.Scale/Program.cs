@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using MassTransit;
+using MQTTnet;
+using MQTTnet.Protocol;
+using Npgsql;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway.Sharding;
+using PdM.Host;
+using PdM.Messaging;
+using PdM.Testing;
+
+// make bench-scale, on the three-node RabbitMQ cluster (deps.sh start rabbitmq-cluster) and the local PostgreSQL and
+// Mosquitto. (1) Cloud throughput: N FailurePredicted published to Maintenance's quorum queue, consumed by one, then by
+// two PdM.Host replicas (child processes, competing consumers); predictions/s from the first publish until the inbox
+// holds all N. (2) Take-over: a site split across two gateway processes (Gateway:Sharding), one SIGKILLed, a round of
+// alerts published at once; seconds until every asset of the dead gateway's shard has been decided by the survivor.
+// Exits 1 when a count is wrong (an inbox not holding exactly N, an asset not decided).
+var inv = CultureInfo.InvariantCulture;
+var predictions = IntArg("--predictions", 4000);
+var takeOvers = IntArg("--takeovers", 3);
+var root = LocalDependencies.RepositoryRoot;
+var hostDll = Path.Combine(root, "services", "PdM.Host", "bin", "Release", "net10.0", "PdM.Host.dll");
+var gatewayDll = Path.Combine(root, "edge", "PdM.Edge.Gateway", "bin", "Release", "net10.0", "PdM.Edge.Gateway.dll");
+var failed = false;
+string[] modes = ["VIB", "TEMP", "PRES"];
+
+Console.WriteLine($"bench-scale: {Environment.ProcessorCount} cores, RabbitMQ cluster {string.Join(' ', LocalDependencies.RabbitMqClusterNodes)}");
+foreach (var replicas in (int[])[1, 2])
+{
+    var (rate, stored) = await CloudThroughput(replicas);
+    Console.WriteLine(string.Create(inv, $"maintenance replicas={replicas}: {predictions} predictions in inbox={stored}, {rate:0} predictions/s"));
+    failed |= stored != predictions;
+}
+
+var seconds = new List<double>();
+for (var i = 0; i < takeOvers; i++)
+{
+    var took = await TakeOver(i);
+    if (took is null)
+    {
+        failed = true;
+        continue;
+    }
+
+    seconds.Add(took.Value);
+    Console.WriteLine(string.Create(inv, $"take-over {i + 1}: the killed gateway's assets decided again after {took:0.00} s"));
+}
+
+if (seconds.Count > 0)
+{
+    seconds.Sort();
+    Console.WriteLine(string.Create(inv, $"take-over: median {seconds[seconds.Count / 2]:0.00} s, max {seconds[^1]:0.00} s over {seconds.Count} kills"));
+}
+
+Console.WriteLine(failed ? "bench-scale: FAILED (a count was wrong)" : "bench-scale: counts correct");
+return failed ? 1 : 0;
+
+async Task<(double Rate, long Stored)> CloudThroughput(int replicas)
+{
+    await using var database = await TestDatabase.CreateAsync("benchscale");
+    var vhost = LocalDependencies.CreateRabbitMqClusterVirtualHost(LocalDependencies.UniqueName("benchscale"));
+    string[] settings =
+    [
+        $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={vhost}",
+        .. LocalDependencies.RabbitMqClusterNodes.Select((n, i) => $"--Messaging:RabbitMq:ClusterNodes:{i}={n}"),
+        "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance", "--Logging:LogLevel:Default=Warning", .. TestTokenIssuer.Shared.Arguments,
+    ];
+    if (await MigrateCommand.RunAsync(settings) != 0)
+    {
+        throw new InvalidOperationException("migrate failed");
+    }
+
+    var hosts = Enumerable.Range(0, replicas).Select(_ => Child.Start(hostDll, settings, "PdM host up")).ToList();
+    try
+    {
+        foreach (var host in hosts)
+        {
+            await host.WaitReadyAsync();
+        }
+
+        var endpoint = RabbitMqEndpoint.Parse(vhost);
+        var publisher = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
+        {
+            h.Username(endpoint.Username);
+            h.Password(endpoint.Password);
+            h.PublisherConfirmation = true;
+        }));
+        await publisher.StartAsync();
+        var clock = Stopwatch.StartNew();
+        // 200 assets of one site, 3 failure modes: cases fold and escalate as on a busy plant, not one row per message.
+        var sends = new List<Task>(predictions);
+        for (var i = 0; i < predictions; i++)
+        {
+            sends.Add(publisher.Publish(Prediction("bench-site", $"A{i % 200}", modes[i % modes.Length])));
+        }
+
+        await Task.WhenAll(sends);
+        long stored = 0;
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromMinutes(10))
+        {
+            stored = await CountInbox(database.ConnectionString);
+            if (stored >= predictions)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var elapsed = clock.Elapsed.TotalSeconds;
+        await publisher.StopAsync();
+        await Task.Delay(1000);
+        stored = await CountInbox(database.ConnectionString);
+        return (predictions / elapsed, stored);
+    }
+    finally
+    {
+        foreach (var host in hosts)
+        {
+            host.Dispose();
+        }
+    }
+}
+
+async Task<double?> TakeOver(int run)
+{
+    const int Assets = 8;
+    var site = LocalDependencies.UniqueName("benchshard").Replace('_', '-');
+    var vhost = LocalDependencies.CreateRabbitMqClusterVirtualHost(LocalDependencies.UniqueName("benchshard"));
+    var endpoint = RabbitMqEndpoint.Parse(vhost);
+    var decided = new ConcurrentDictionary<string, string>();
+    var armed = 0;
+    var observer = Bus.Factory.CreateUsingRabbitMq(cfg =>
+    {
+        cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h => { h.Username(endpoint.Username); h.Password(endpoint.Password); });
+        cfg.ReceiveEndpoint("bench-observer", e => e.Handler<FailurePredicted>(c =>
+        {
+            if (Volatile.Read(ref armed) == 1)
+            {
+                decided.TryAdd(c.Message.AssetId, c.Message.Provenance.GatewayId);
+            }
+
+            return Task.CompletedTask;
+        }));
+    });
+    await observer.StartAsync();
+    List<string> settings =
+    [
+        "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={vhost}",
+        .. LocalDependencies.RabbitMqClusterNodes.Select((n, i) => $"--Messaging:RabbitMq:ClusterNodes:{i}={n}"),
+        $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
+        $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", "--Gateway:Sharding:Count=2", "--Gateway:Sharding:UnknownPeerGraceSeconds=600",
+    ];
+    for (var a = 0; a < Assets; a++)
+    {
+        settings.AddRange([$"--AssetModel:Assets:{a}:Id=P{a}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
+            $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
+            $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100"]);
+    }
+
+    var journals = Path.Combine(Path.GetTempPath(), "pdm-bench-scale", site);
+    using var survivor = Child.Start(gatewayDll, [.. settings, "--Gateway:Sharding:Index=1", $"--Journal:Path={journals}/j1.db"], "Connected to MQTT broker");
+    using var victim = Child.Start(gatewayDll, [.. settings, "--Gateway:Sharding:Index=0", $"--Journal:Path={journals}/j0.db"], "Connected to MQTT broker");
+    using var device = new MqttClientFactory().CreateMqttClient();
+    try
+    {
+        await survivor.WaitReadyAsync();
+        await victim.WaitReadyAsync();
+        await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
+            .WithClientId($"dev-{site}").WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build());
+        var deviceTime = DateTimeOffset.UtcNow.AddMinutes(-5);
+        async Task Round()
+        {
+            foreach (var value in (double[])[2.0, 8.0, 2.0])
+            {
+                for (var a = 0; a < Assets; a++)
+                {
+                    deviceTime = deviceTime.AddMilliseconds(10);
+                    var json = string.Create(inv, $$$"""{"schemaVersion":1,"deviceTime":"{{{deviceTime:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
+                    await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, $"P{a}"))
+                        .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                }
+            }
+        }
+
+        // Warm: both gateways decide their shards once.
+        await Round();
+        await Task.Delay(3000);
+        var deadShard = Enumerable.Range(0, Assets).Select(a => $"P{a}").Where(a => AssetShards.ShardOf(a, 2) == 0).ToList();
+        victim.Kill();
+        var clock = Stopwatch.StartNew();
+        Volatile.Write(ref armed, 1);
+        await Round();
+        while (clock.Elapsed < TimeSpan.FromSeconds(120) && !deadShard.All(decided.ContainsKey))
+        {
+            await Task.Delay(20);
+        }
+
+        var took = clock.Elapsed.TotalSeconds;
+        var byStandIn = deadShard.All(a => decided.TryGetValue(a, out var gw) && gw == $"gw-{site}-1");
+        if (!byStandIn)
+        {
+            Console.WriteLine($"take-over {run + 1}: the dead shard's assets were not all decided by the survivor: {string.Join(", ", decided)}");
+            return null;
+        }
+
+        return took;
+    }
+    finally
+    {
+        await observer.StopAsync();
+    }
+}
+
+static async Task<long> CountInbox(string connectionString)
+{
+    await using var connection = new NpgsqlConnection(connectionString);
+    await connection.OpenAsync();
+    await using var command = new NpgsqlCommand("SELECT count(*) FROM maintenance.inbox", connection);
+    return (long)(await command.ExecuteScalarAsync())!;
+}
+
+static FailurePredicted Prediction(string site, string asset, string mode) => new()
+{
+    PredictionId = Guid.NewGuid(),
+    SiteId = site,
+    AssetId = asset,
+    FailureMode = mode,
+    Severity = FailureSeverity.Incipient,
+    HealthState = HealthState.Alert,
+    Confidence = 0.9,
+    Evidence =
+    [
+        new Evidence
+        {
+            Signal = "vibration_rms_mm_s", Value = 7.1, Unit = "mm/s", Limit = 4.5,
+            WindowStart = DateTimeOffset.UtcNow.AddSeconds(-10), WindowEnd = DateTimeOffset.UtcNow, Source = "bench",
+        },
+    ],
+    Provenance = new DecisionProvenance { Path = DecisionPath.Rules, GatewayId = "gw-bench", RulesetName = "bench", RulesetVersion = "1.0.0" },
+    OccurredAt = DateTimeOffset.UtcNow,
+};
+
+int IntArg(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+/// <summary>A PdM executable as a child process; Dispose kills it (SIGKILL).</summary>
+internal sealed class Child : IDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentQueue<string> _tail = new();
+
+    private Child(Process process) => _process = process;
+
+    public static Child Start(string dll, IEnumerable<string> settings, string readyMarker)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.ArgumentList.Add(dll);
+        foreach (var setting in settings)
+        {
+            start.ArgumentList.Add(setting);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var child = new Child(new Process { StartInfo = start });
+        DataReceivedEventHandler onLine = (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            child._tail.Enqueue(e.Data);
+            while (child._tail.Count > 40 && child._tail.TryDequeue(out var dropped))
+            {
+            }
+
+            if (e.Data.Contains(readyMarker, StringComparison.Ordinal))
+            {
+                child._ready.TrySetResult();
+            }
+        };
+        child._process.OutputDataReceived += onLine;
+        child._process.ErrorDataReceived += onLine;
+        child._process.Start();
+        child._process.BeginOutputReadLine();
+        child._process.BeginErrorReadLine();
+        return child;
+    }
+
+    public async Task WaitReadyAsync()
+    {
+        if (await Task.WhenAny(_ready.Task, Task.Delay(TimeSpan.FromSeconds(180))) != _ready.Task)
+        {
+            throw new TimeoutException("child process not ready in 180 s:\n" + string.Join('\n', _tail));
+        }
+    }
+
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}

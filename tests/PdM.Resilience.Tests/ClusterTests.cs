@@ -1,0 +1,127 @@
+using System.Text;
+using MassTransit;
+using PdM.Messaging;
+using PdM.Testing;
+using RabbitMQ.Client;
+using Xunit.Abstractions;
+
+namespace PdM.Resilience.Tests;
+
+/// <summary>
+/// The cloud side on the three-node RabbitMQ cluster (<c>deps.sh start rabbitmq-cluster</c>): quorum queues declared
+/// as configured, a poison message dead-lettered by the broker after its delivery limit, and a node SIGKILLed while
+/// devices keep sending, reconciled by prediction id from sensor to work order.
+/// </summary>
+[Collection(ServerFaults.Name)]
+[Trait("Category", "Cluster")]
+public sealed class ClusterTests(ITestOutputHelper output)
+{
+    private const int Assets = 6;
+
+    [Fact]
+    public async Task Module_queues_are_quorum_queues_and_the_broker_dead_letters_a_message_past_its_delivery_limit()
+    {
+        var vhost = LocalDependencies.CreateRabbitMqClusterVirtualHost(LocalDependencies.UniqueName("quorum"));
+        var endpoint = RabbitMqEndpoint.Parse(vhost);
+        var options = new RabbitMqOptions { DeliveryLimit = 3 };
+        const string Queue = "poison-probe";
+
+        // The endpoint declared exactly as the modules' endpoints are (AddPdMMessaging applies the same topology).
+        var bus = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h => { h.Username(endpoint.Username); h.Password(endpoint.Password); });
+            cfg.ReceiveEndpoint(Queue, e =>
+            {
+                RabbitQueueTopology.Apply(e, Queue, options);
+                e.Handler<PoisonProbe>(_ => Task.CompletedTask);
+            });
+        });
+        await bus.StartAsync();
+        await bus.StopAsync();
+
+        var queues = LocalDependencies.RunDepsScript($"queues {endpoint.VirtualHost} rabbitmq-cluster");
+        output.WriteLine(queues);
+        var probe = QueueLine(queues, Queue);
+        Assert.Contains("quorum", probe, StringComparison.Ordinal);
+        Assert.Contains("x-delivery-limit", probe, StringComparison.Ordinal);
+        Assert.Contains(Queue + RabbitQueueTopology.DeadLetterSuffix, probe, StringComparison.Ordinal);
+        Assert.Contains("quorum", QueueLine(queues, Queue + RabbitQueueTopology.DeadLetterSuffix), StringComparison.Ordinal);
+
+        // A consumer that keeps handing the message back (as a replica crashing on it would): the broker, not the
+        // consumer, ends the loop after DeliveryLimit returns and keeps the message in the dead-letter queue.
+        var factory = new ConnectionFactory { HostName = endpoint.Host, Port = endpoint.Port, VirtualHost = endpoint.VirtualHost, UserName = endpoint.Username, Password = endpoint.Password };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var body = Encoding.UTF8.GetBytes("poison " + Guid.NewGuid());
+        await channel.BasicPublishAsync(string.Empty, Queue, mandatory: true, new BasicProperties { Persistent = true }, body);
+        var returns = 0;
+        while (true)
+        {
+            var got = await Eventually.Until(async () => (await channel.BasicGetAsync(Queue, autoAck: false), await DeadLetteredAsync(channel, Queue, body)),
+                r => r.Item1 is not null || r.Item2, TimeSpan.FromSeconds(30), "the poison message back in its queue or dead-lettered");
+            if (got.Item2)
+            {
+                break;
+            }
+
+            await channel.BasicNackAsync(got.Item1!.DeliveryTag, multiple: false, requeue: true);
+            returns++;
+            Assert.True(returns <= options.DeliveryLimit + 1, $"handed out {returns} times: the delivery limit of {options.DeliveryLimit} did not stop it");
+        }
+
+        output.WriteLine($"returned {returns} times, then dead-lettered to {Queue}{RabbitQueueTopology.DeadLetterSuffix}");
+        Assert.True(returns >= options.DeliveryLimit, $"dead-lettered after {returns} returns, before the limit of {options.DeliveryLimit}");
+    }
+
+    [Fact]
+    public async Task A_node_of_three_killed_with_sigkill_under_load_loses_and_duplicates_nothing()
+    {
+        await using var rig = await DeliveryRig.StartAsync("nodekill", Assets, cluster: true);
+        await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+
+        // Node 1 is the one every host connected to first and where the queues were declared (their Raft leaders).
+        var pid = LocalDependencies.RunDepsScript("pid rabbitmq-cluster:1").Trim();
+        try
+        {
+            using var stopStream = new CancellationTokenSource();
+            var stream = Task.Run(async () =>
+            {
+                await rig.PublishRoundAsync();
+                while (!stopStream.IsCancellationRequested)
+                {
+                    await rig.PublishHealthyAsync(1);
+                }
+            });
+            await Task.Delay(200);
+            Assert.Equal(0, Signal.Kill(pid));
+            Assert.False(stream.IsCompleted, "the devices stopped publishing before the kill");
+            await Task.Delay(500);
+            await stopStream.CancelAsync();
+            await stream;
+            await rig.PublishRoundAsync();
+            output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        }
+        finally
+        {
+            // The node rejoins the cluster by itself once started again.
+            LocalDependencies.RunDepsScript("start rabbitmq-cluster");
+        }
+
+        await gateway.StopAsync();
+    }
+
+    private static string QueueLine(string listing, string queue) =>
+        listing.Split('\n').FirstOrDefault(l => l.StartsWith(queue + "\t", StringComparison.Ordinal))
+        ?? throw new Xunit.Sdk.XunitException($"queue {queue} is not declared:\n{listing}");
+
+    private static async Task<bool> DeadLetteredAsync(IChannel channel, string queue, byte[] body)
+    {
+        var dead = await channel.BasicGetAsync(queue + RabbitQueueTopology.DeadLetterSuffix, autoAck: true);
+        return dead is not null && dead.Body.Span.SequenceEqual(body);
+    }
+
+    /// <summary>A message type for the probe endpoint only.</summary>
+    public sealed record PoisonProbe(Guid Id);
+}
