@@ -37,7 +37,6 @@ public static class MaintenanceModule
 
         builder.Services.AddValidatedOptions<MaintenanceOptions>(MaintenanceOptions.Section);
         builder.Services.TryAddSingleton<SiteDirectory>();
-        builder.Services.TryAddSingleton<OutboxSignal>();
         builder.Services.TryAddSingleton<CircuitBreakers>();
         builder.Services.TryAddSingleton<CmmsAdapterFactory>();
         builder.Services.TryAddScoped<OutboxWriter>();
@@ -51,8 +50,16 @@ public static class MaintenanceModule
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
-        builder.Services.TryAddSingleton<OutboxDispatcher>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<OutboxDispatcher>());
+        builder.Services.AddSingleton<IOutboxHandler<MaintenanceDbContext>, CmmsDelivery>();
+        builder.Services.AddPdMOutbox<MaintenanceDbContext>(MaintenanceDbContext.Schema, OutboxWriter.Routes)
+            .Configure<IOptions<MaintenanceOptions>>((outbox, maintenance) =>
+            {
+                var delivery = maintenance.Value.Delivery;
+                outbox.PollInterval = delivery.PollInterval;
+                outbox.BatchSize = delivery.BatchSize;
+                outbox.BackoffBase = delivery.BackoffBase;
+                outbox.MaxBackoff = delivery.BackoffMax;
+            });
         builder.Services.TryAddSingleton<StatusSyncService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StatusSyncService>());
     }

@@ -21,7 +21,6 @@ public sealed class MaintenanceTelemetry : IDisposable
         CasesEscalated = _meter.CreateCounter<long>("pdm.maintenance.cases_escalated", description: "Open cases whose priority rose.");
         CmmsDeliveries = _meter.CreateCounter<long>("pdm.maintenance.cmms_deliveries", description: "CMMS calls by system and result.");
         BreakerTransitions = _meter.CreateCounter<long>("pdm.maintenance.breaker_transitions", description: "CMMS circuit-breaker state changes.");
-        EventsPublished = _meter.CreateCounter<long>("pdm.maintenance.events_published", description: "Events published from the outbox, by type.");
         OutcomesRecorded = _meter.CreateCounter<long>("pdm.maintenance.outcomes_recorded", description: "Cases closed with an outcome (training labels).");
     }
 
@@ -40,8 +39,6 @@ public sealed class MaintenanceTelemetry : IDisposable
     public Counter<long> CmmsDeliveries { get; }
 
     public Counter<long> BreakerTransitions { get; }
-
-    public Counter<long> EventsPublished { get; }
 
     public Counter<long> OutcomesRecorded { get; }
 

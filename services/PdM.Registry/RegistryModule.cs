@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using PdM.Hosting;
 using PdM.Persistence;
@@ -39,14 +40,13 @@ public static class RegistryModule
         builder.Services.TryAddSingleton<IArtifactStore>(services => new FileSystemArtifactStore(services.GetRequiredService<RegistryPaths>().ArtifactsDirectory));
         builder.Services.TryAddSingleton<RegistrySigningKey>();
         builder.Services.TryAddSingleton<ArtifactLinks>();
-        builder.Services.TryAddSingleton<RegistryOutboxSignal>();
         builder.Services.TryAddScoped<ModelUploads>();
         builder.Services.TryAddScoped<Promotions>();
         builder.Services.TryAddSingleton<ArtifactAddresses>();
 
         builder.Services.AddHostedService<RegistryStartupCheck>();
-        builder.Services.TryAddSingleton<RegistryOutboxDispatcher>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<RegistryOutboxDispatcher>());
+        builder.Services.AddPdMOutbox<RegistryDbContext>(RegistryDbContext.Schema, RegistryOutbox.Routes)
+            .Configure<IOptions<RegistryOptions>>((outbox, registry) => outbox.PollInterval = registry.Value.OutboxPollInterval);
     }
 
     public static void AddRegistryConsumers(IBusRegistrationConfigurator bus)

@@ -16,7 +16,6 @@ public sealed class RegistryTelemetry : IDisposable
         Uploads = _meter.CreateCounter<long>("pdm.registry.uploads", description: "Model version uploads by result (accepted or the rejection code).");
         Promotions = _meter.CreateCounter<long>("pdm.registry.promotions", description: "Promotions by target stage.");
         PromotionsRefused = _meter.CreateCounter<long>("pdm.registry.promotions_refused", description: "Promotions refused, by reason (four_eyes, role_required, ...).");
-        EventsPublished = _meter.CreateCounter<long>("pdm.registry.events_published", description: "Events published from the outbox, by type.");
         DeploymentReports = _meter.CreateCounter<long>("pdm.registry.deployment_reports", description: "Gateway deployment results and rollbacks received, by kind.");
     }
 
@@ -25,8 +24,6 @@ public sealed class RegistryTelemetry : IDisposable
     public Counter<long> Promotions { get; }
 
     public Counter<long> PromotionsRefused { get; }
-
-    public Counter<long> EventsPublished { get; }
 
     public Counter<long> DeploymentReports { get; }
 

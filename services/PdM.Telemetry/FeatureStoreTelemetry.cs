@@ -20,8 +20,6 @@ public sealed class FeatureStoreTelemetry : IDisposable
         PartitionsDropped = _meter.CreateCounter<long>("pdm.feature_store.partitions_dropped", description: "Daily partitions dropped by retention.");
         LabelsRecorded = _meter.CreateCounter<long>("pdm.feature_store.labels_recorded", description: "Labels stored, by source.");
         TrainingRuns = _meter.CreateCounter<long>("pdm.training.jobs", description: "Training runs finished, by result.");
-        OutboxPublished = _meter.CreateCounter<long>("pdm.telemetry.outbox.published", description: "Outbox messages published to the bus, by type.");
-        OutboxPublishFailures = _meter.CreateCounter<long>("pdm.telemetry.outbox.publish_failures", description: "Outbox publish attempts that failed (retried with backoff), by type.");
     }
 
     public Counter<long> RowsLoaded { get; }
@@ -37,10 +35,6 @@ public sealed class FeatureStoreTelemetry : IDisposable
     public Counter<long> LabelsRecorded { get; }
 
     public Counter<long> TrainingRuns { get; }
-
-    public Counter<long> OutboxPublished { get; }
-
-    public Counter<long> OutboxPublishFailures { get; }
 
     public void Dispose() => _meter.Dispose();
 }

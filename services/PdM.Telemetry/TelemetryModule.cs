@@ -38,10 +38,15 @@ public static class TelemetryModule
                 npgsql.MigrationsHistoryTable("__ef_migrations_history", TelemetryDbContext.Schema)));
         builder.Services.AddValidatedOptions<FeatureStoreOptions>(FeatureStoreOptions.Section);
         builder.Services.AddValidatedOptions<TrainingOptions>(TrainingOptions.Section);
-        builder.Services.AddValidatedOptions<TelemetryOutboxOptions>(TelemetryOutboxOptions.Section);
+        builder.Services.AddPdMOutbox<TelemetryDbContext>(TelemetryDbContext.Schema, TelemetryOutbox.Routes)
+            .Configure(outbox =>
+            {
+                // Registrations carry whole packages: fewer rows per round, and nobody needs them after a day.
+                outbox.BatchSize = 20;
+                outbox.Retention = TimeSpan.FromDays(1);
+            })
+            .BindConfiguration(TelemetryOutbox.Section);
         builder.Services.TryAddSingleton<TelemetryOutbox>();
-        builder.Services.TryAddSingleton<TelemetryOutboxDispatcher>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryOutboxDispatcher>());
 
         builder.Services.TryAddSingleton<PartitionManager>();
         builder.Services.TryAddSingleton<FeatureStore>();

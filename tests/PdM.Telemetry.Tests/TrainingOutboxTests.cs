@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using PdM.Contracts.Registry;
 using PdM.Contracts.Training;
 using PdM.ModelPackage;
+using PdM.Persistence;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
 using PdM.Telemetry.Training;
@@ -39,13 +40,13 @@ public sealed class TrainingOutboxTests
         // Committed with the run, waiting: at least one publish attempt failed and was scheduled for a retry.
         var waiting = await Eventually.Until(() => rig.OutboxAsync(), rows => rows.Any(r => r.Attempts > 0 && r.LastError is not null), TimeSpan.FromSeconds(60),
             "a failed publish attempt recorded in the outbox");
-        Assert.Contains(waiting, r => r.MessageType == nameof(TrainingRunCompleted) && r.PublishedAt is null);
-        Assert.Contains(waiting, r => r.MessageType == nameof(RegisterTrainedModel) && r.PublishedAt is null);
+        Assert.Contains(waiting, r => r.MessageType == nameof(TrainingRunCompleted) && r.Status == OutboxStatus.Pending);
+        Assert.Contains(waiting, r => r.MessageType == nameof(RegisterTrainedModel) && r.Status == OutboxStatus.Pending);
         Assert.Empty(rig.Probe.WithIds<TrainingRunCompleted>());
 
         rig.Proxy.Accept();
 
-        await Eventually.Until(() => rig.OutboxAsync(), rows => rows.Count > 0 && rows.All(r => r.PublishedAt is not null), TimeSpan.FromSeconds(90), "the outbox drained");
+        await Eventually.Until(() => rig.OutboxAsync(), rows => rows.Count > 0 && rows.All(r => r.Status == OutboxStatus.Delivered), TimeSpan.FromSeconds(90), "the outbox drained");
         var completed = await Eventually.Until(() => Task.FromResult(rig.Probe.WithIds<TrainingRunCompleted>().Where(c => c.Message.RunId == runId).ToList()),
             c => c.Count > 0, TimeSpan.FromSeconds(30), "TrainingRunCompleted");
         var registration = await Eventually.Until(() => Task.FromResult(rig.Probe.Of<RegisterTrainedModel>().Where(r => r.TrainingRunId == runId).ToList()),
@@ -226,7 +227,7 @@ public sealed class TrainingOutboxTests
             return await scope.ServiceProvider.GetRequiredService<TelemetryDbContext>().TrainingRuns.AsNoTracking().SingleOrDefaultAsync(r => r.Id == runId);
         }
 
-        public async Task<List<TelemetryOutboxMessage>> OutboxAsync()
+        public async Task<List<OutboxMessage>> OutboxAsync()
         {
             await using var scope = _host.Services.CreateAsyncScope();
             return await scope.ServiceProvider.GetRequiredService<TelemetryDbContext>().Outbox.AsNoTracking().OrderBy(m => m.Id).ToListAsync();

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using PdM.Maintenance.Feedback;
 using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
+using PdM.Persistence;
 using PdM.Security;
 
 namespace PdM.Maintenance.Api;
@@ -92,16 +93,17 @@ internal static class CaseEndpoints
         endpoints.MapGet("/api/cmms/breakers", (CircuitBreakers breakers) => Results.Ok(breakers.Snapshot())).WithTags("CMMS")
             .RequireAuthorization(PdMPolicies.MaintenanceRead);
 
-        endpoints.MapPost("/api/work-orders/{id:guid}/redeliver", async (MaintenanceDbContext db, OutboxSignal signal, TimeProvider clock, Guid id, CancellationToken cancellationToken) =>
+        endpoints.MapPost("/api/work-orders/{id:guid}/redeliver", async (MaintenanceDbContext db, OutboxSignal<MaintenanceDbContext> signal, TimeProvider clock, Guid id, CancellationToken cancellationToken) =>
         {
             var now = clock.GetUtcNow();
+            var stream = CmmsDelivery.StreamOf(id);
             var requeued = await db.Outbox
-                .Where(m => m.WorkOrderId == id && m.Kind == OutboxKind.Cmms && m.Status == OutboxStatus.Parked)
+                .Where(m => m.Stream == stream && m.Status == OutboxStatus.Parked)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, OutboxStatus.Pending).SetProperty(m => m.Attempts, 0).SetProperty(m => m.NextAttemptAt, now), cancellationToken);
             if (requeued > 0)
             {
                 await db.WorkOrders.Where(w => w.Id == id).ExecuteUpdateAsync(s => s.SetProperty(w => w.DeliveryState, DeliveryState.Pending), cancellationToken);
-                signal.Set();
+                signal.Wake();
             }
 
             return Results.Ok(new { requeued });

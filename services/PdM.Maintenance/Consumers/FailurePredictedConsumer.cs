@@ -8,6 +8,7 @@ using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
 using PdM.Maintenance.Policy;
+using PdM.Persistence;
 
 namespace PdM.Maintenance.Consumers;
 
@@ -37,10 +38,7 @@ public sealed partial class FailurePredictedConsumer(
         var cancellationToken = context.CancellationToken;
 
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var firstDelivery = await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO maintenance.inbox (message_id, consumer, received_at) VALUES ({messageId}, {ConsumerName}, {now}) ON CONFLICT DO NOTHING",
-            cancellationToken);
-        if (firstDelivery == 0)
+        if (!await Inbox.TryRecordAsync(db, messageId, ConsumerName, now, cancellationToken))
         {
             telemetry.DuplicatesIgnored.Add(1);
             LogDuplicate(logger, messageId, prediction.AssetId);
@@ -133,7 +131,7 @@ public sealed partial class FailurePredictedConsumer(
             var canonical = CanonicalWorkOrderBuilder.Build(workOrder, @case, prediction, asset, mode, now);
             if (site.Cmms.Adapter != CmmsAdapterKind.None)
             {
-                outbox.EnqueueCmms(canonical, site.Cmms.Adapter, now);
+                outbox.EnqueueCmms(canonical, now);
                 workOrder.DeliveryState = workOrder.DeliveryState == DeliveryState.Delivered ? DeliveryState.Pending : workOrder.DeliveryState;
             }
 
@@ -154,7 +152,7 @@ public sealed partial class FailurePredictedConsumer(
                     Kind = workOrder.Kind,
                     CmmsSystem = workOrder.CmmsSystem,
                     Confidence = prediction.Confidence,
-                }, workOrder.SiteId, workOrder.Id, now);
+                }, now);
             }
             else
             {
@@ -171,7 +169,7 @@ public sealed partial class FailurePredictedConsumer(
                     RulP50Hours = CasePolicy.RulHours(prediction),
                     SourcePredictionId = prediction.PredictionId,
                     OccurredAt = now,
-                }, workOrder.SiteId, workOrder.Id, now);
+                }, now);
             }
         }
 

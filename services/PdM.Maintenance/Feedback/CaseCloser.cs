@@ -94,7 +94,7 @@ public sealed partial class CaseCloser(
             SourcePredictionIds = JsonSerializer.Deserialize(@case.SourcePredictionIdsJson, MaintenanceJsonContext.Default.IReadOnlyListGuid) ?? [],
             Provenance = provenance,
             OccurredAt = now,
-        }, @case.SiteId, workOrder.Id, now);
+        }, now);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         outbox.Signal();

@@ -58,13 +58,7 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
                 .HasDatabaseName("ux_work_orders_open_condition");
         });
 
-        modelBuilder.Entity<InboxMessage>(inbox =>
-        {
-            inbox.ToTable("inbox");
-            inbox.HasKey(m => new { m.MessageId, m.Consumer });
-            inbox.Property(m => m.Consumer).HasMaxLength(100);
-            inbox.HasIndex(m => m.ReceivedAt);
-        });
+        modelBuilder.AddPdMOutboxAndInbox();
 
         modelBuilder.Entity<MaintenanceCase>(@case =>
         {
@@ -85,21 +79,6 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
                 .HasFilter("status = 'Open'")
                 .HasDatabaseName("ux_cases_open_condition");
             @case.HasIndex(c => new { c.SiteId, c.AssetId, c.FailureMode, c.ClosedAt });
-        });
-
-        modelBuilder.Entity<OutboxMessage>(outbox =>
-        {
-            outbox.ToTable("outbox");
-            outbox.HasKey(m => m.Id);
-            outbox.Property(m => m.Id).UseIdentityAlwaysColumn();
-            outbox.Property(m => m.Kind).HasConversion<string>().HasMaxLength(16);
-            outbox.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
-            outbox.Property(m => m.Destination).HasMaxLength(200);
-            outbox.Property(m => m.SiteId).HasMaxLength(64);
-            outbox.Property(m => m.PayloadJson).HasColumnType("jsonb");
-            outbox.Property(m => m.LastError).HasMaxLength(2000);
-            outbox.HasIndex(m => new { m.Status, m.NextAttemptAt }).HasFilter("status = 'Pending'");
-            outbox.HasIndex(m => m.WorkOrderId);
         });
 
         modelBuilder.Entity<PredictionRejection>(rejection =>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using PdM.Contracts.Registry;
 using PdM.ModelPackage;
+using PdM.Persistence;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Identity;
 using PdM.Registry.Outbox;
@@ -22,7 +23,7 @@ public sealed partial class ModelUploads(
     RegistryDbContext db,
     IArtifactStore store,
     ArtifactLinks links,
-    RegistryOutboxSignal signal,
+    OutboxSignal<RegistryDbContext> signal,
     IOptions<RegistryOptions> options,
     RegistryTelemetry telemetry,
     TimeProvider clock,
@@ -197,7 +198,7 @@ public sealed partial class ModelUploads(
             return Conflict("version_exists", $"'{manifest.Name}' version {manifest.Version} is already registered");
         }
 
-        signal.Set();
+        signal.Wake();
         telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", "accepted"));
         LogRegistered(logger, record.ModelName, record.Version, uploader, digest);
         return new RegistrationOutcome(StatusCodes.Status201Created, record, url, null, null);

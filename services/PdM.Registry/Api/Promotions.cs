@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Contracts.Registry;
+using PdM.Persistence;
 using PdM.Registry.Identity;
 using PdM.Registry.Outbox;
 using PdM.Registry.Persistence;
@@ -22,7 +23,7 @@ public sealed partial class Promotions(
     Microsoft.Extensions.Options.IOptions<RegistryOptions> options,
     RegistrySigningKey signingKey,
     ArtifactLinks links,
-    RegistryOutboxSignal signal,
+    OutboxSignal<RegistryDbContext> signal,
     RegistryTelemetry telemetry,
     TimeProvider clock,
     ILogger<Promotions> logger)
@@ -171,7 +172,7 @@ public sealed partial class Promotions(
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        signal.Set();
+        signal.Wake();
         telemetry.Promotions.Add(1, new KeyValuePair<string, object?>("stage", body.Stage.ToString()));
         LogPromoted(logger, record.ModelName, record.Version, body.Stage, sites, caller.User);
 

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Contracts.Models;
 using PdM.Contracts.Registry;
+using PdM.Persistence;
 using PdM.Registry.Persistence;
 
 namespace PdM.Registry.Consumers;
@@ -104,10 +105,7 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
         var messageId = context.MessageId ?? eventId;
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
-        var first = await db.Database.ExecuteSqlInterpolatedAsync(
-            $"INSERT INTO registry.inbox (message_id, consumer, received_at) VALUES ({messageId}, {ConsumerName}, {now}) ON CONFLICT DO NOTHING",
-            context.CancellationToken);
-        if (first == 0)
+        if (!await Inbox.TryRecordAsync(db, messageId, ConsumerName, now, context.CancellationToken))
         {
             return;
         }

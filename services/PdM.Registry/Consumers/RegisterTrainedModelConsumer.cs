@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Contracts.Registry;
 using PdM.ModelPackage;
+using PdM.Persistence;
 using PdM.Registry.Api;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Outbox;
@@ -21,7 +22,7 @@ public sealed partial class RegisterTrainedModelConsumer(
     RegistryDbContext db,
     ModelUploads uploads,
     ArtifactAddresses addresses,
-    RegistryOutboxSignal signal,
+    OutboxSignal<RegistryDbContext> signal,
     TimeProvider clock,
     ILogger<RegisterTrainedModelConsumer> logger) : IConsumer<RegisterTrainedModel>
 {
@@ -117,7 +118,7 @@ public sealed partial class RegisterTrainedModelConsumer(
             return;
         }
 
-        signal.Set();
+        signal.Wake();
         LogRejected(logger, command.TrainingRunId, command.ModelName, command.ModelVersion, reason, detail);
     }
 

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using PdM.Contracts.Registry;
+using PdM.Persistence;
 using PdM.Registry.Persistence;
 
 namespace PdM.Registry.Outbox;
@@ -7,46 +7,33 @@ namespace PdM.Registry.Outbox;
 /// <summary>Adds event rows to the caller's <see cref="RegistryDbContext"/>, so they commit with the change they announce.</summary>
 public static class RegistryOutbox
 {
+    /// <summary>
+    /// One stream: registrations, promotions and deployment requests are few, and their relative order is what a
+    /// gateway and the audit log must see (a promotion never before the registration of its version).
+    /// </summary>
+    public const string Stream = "registry";
+
+    public static OutboxRoutes Routes { get; } = new OutboxRoutes()
+        .Publish(RegistryJsonContext.Default.ModelVersionRegistered, _ => Stream)
+        .Publish(RegistryJsonContext.Default.ModelPromoted, _ => Stream)
+        .Publish(RegistryJsonContext.Default.ModelDeploymentRequested, _ => Stream)
+        .Publish(RegistryJsonContext.Default.ModelVersionRejected, _ => Stream);
+
     public static void Enqueue(RegistryDbContext db, ModelVersionRegistered message, DateTimeOffset now) =>
-        Add(db, nameof(ModelVersionRegistered), JsonSerializer.Serialize(message, RegistryJsonContext.Default.ModelVersionRegistered), now);
+        Add(db, Routes.Create(message, RegistryJsonContext.Default.ModelVersionRegistered, now));
 
     public static void Enqueue(RegistryDbContext db, ModelPromoted message, DateTimeOffset now) =>
-        Add(db, nameof(ModelPromoted), JsonSerializer.Serialize(message, RegistryJsonContext.Default.ModelPromoted), now);
+        Add(db, Routes.Create(message, RegistryJsonContext.Default.ModelPromoted, now));
 
     public static void Enqueue(RegistryDbContext db, ModelDeploymentRequested message, DateTimeOffset now) =>
-        Add(db, nameof(ModelDeploymentRequested), JsonSerializer.Serialize(message, RegistryJsonContext.Default.ModelDeploymentRequested), now);
+        Add(db, Routes.Create(message, RegistryJsonContext.Default.ModelDeploymentRequested, now));
 
     public static void Enqueue(RegistryDbContext db, ModelVersionRejected message, DateTimeOffset now) =>
-        Add(db, nameof(ModelVersionRejected), JsonSerializer.Serialize(message, RegistryJsonContext.Default.ModelVersionRejected), now);
+        Add(db, Routes.Create(message, RegistryJsonContext.Default.ModelVersionRejected, now));
 
-    private static void Add(RegistryDbContext db, string type, string json, DateTimeOffset now)
+    private static void Add(RegistryDbContext db, OutboxMessage row)
     {
         ArgumentNullException.ThrowIfNull(db);
-        db.Outbox.Add(new RegistryOutboxMessage { MessageType = type, PayloadJson = json, CreatedAt = now, NextAttemptAt = now });
+        db.Outbox.Add(row);
     }
-}
-
-/// <summary>Wakes the dispatcher after a commit, so an event goes out at once rather than at the next poll.</summary>
-public sealed class RegistryOutboxSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Set()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled: one wake-up is enough.
-            }
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _signal.Dispose();
 }

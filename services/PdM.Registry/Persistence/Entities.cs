@@ -98,36 +98,6 @@ public sealed class SiteDeployment
     public DateTimeOffset UpdatedAt { get; set; }
 }
 
-/// <summary>Events written in the same transaction as the change they announce; published by <see cref="Outbox.RegistryOutboxDispatcher"/>.</summary>
-public sealed class RegistryOutboxMessage
-{
-    public long Id { get; set; }
-
-    public required string MessageType { get; set; }
-
-    public required string PayloadJson { get; set; }
-
-    public DateTimeOffset CreatedAt { get; set; }
-
-    public DateTimeOffset NextAttemptAt { get; set; }
-
-    public DateTimeOffset? PublishedAt { get; set; }
-
-    public int Attempts { get; set; }
-
-    public string? LastError { get; set; }
-}
-
-/// <summary>One row per consumed message, committed with its effect: a redelivery has no second effect.</summary>
-public sealed class RegistryInboxMessage
-{
-    public Guid MessageId { get; set; }
-
-    public required string Consumer { get; set; }
-
-    public DateTimeOffset ReceivedAt { get; set; }
-}
-
 /// <summary>One shadow-statistics report of a gateway about a candidate package (ShadowEvaluationReported).</summary>
 public sealed class ShadowEvaluation
 {

@@ -14,9 +14,9 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<SiteDeployment> Deployments => Set<SiteDeployment>();
 
-    public DbSet<RegistryOutboxMessage> Outbox => Set<RegistryOutboxMessage>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
-    public DbSet<RegistryInboxMessage> Inbox => Set<RegistryInboxMessage>();
+    public DbSet<InboxMessage> Inbox => Set<InboxMessage>();
 
     public DbSet<ShadowEvaluation> ShadowEvaluations => Set<ShadowEvaluation>();
 
@@ -71,23 +71,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             deployment.HasOne<ModelVersionRecord>().WithMany().HasForeignKey(d => d.VersionId);
         });
 
-        modelBuilder.Entity<RegistryOutboxMessage>(outbox =>
-        {
-            outbox.ToTable("outbox");
-            outbox.HasKey(m => m.Id);
-            outbox.Property(m => m.Id).UseIdentityAlwaysColumn();
-            outbox.Property(m => m.MessageType).HasMaxLength(100);
-            outbox.Property(m => m.PayloadJson).HasColumnType("jsonb");
-            outbox.Property(m => m.LastError).HasMaxLength(2000);
-            outbox.HasIndex(m => m.NextAttemptAt).HasFilter("published_at IS NULL");
-        });
-
-        modelBuilder.Entity<RegistryInboxMessage>(inbox =>
-        {
-            inbox.ToTable("inbox");
-            inbox.HasKey(m => new { m.MessageId, m.Consumer });
-            inbox.Property(m => m.Consumer).HasMaxLength(100);
-        });
+        modelBuilder.AddPdMOutboxAndInbox();
 
         modelBuilder.Entity<ShadowEvaluation>(shadow =>
         {

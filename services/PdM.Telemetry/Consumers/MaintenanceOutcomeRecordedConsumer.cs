@@ -2,8 +2,8 @@ using MassTransit;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PdM.Contracts.Maintenance;
+using PdM.Persistence;
 using PdM.Telemetry.Persistence;
-using PdM.Telemetry.Store;
 
 namespace PdM.Telemetry.Consumers;
 
@@ -25,7 +25,7 @@ public sealed partial class MaintenanceOutcomeRecordedConsumer(NpgsqlDataSource 
         var cancellationToken = context.CancellationToken;
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await FeatureStore.InsertInboxAsync(connection, context.MessageId ?? outcome.OutcomeId, ConsumerName, now, cancellationToken))
+        if (!await Inbox.TryRecordAsync(connection, TelemetryDbContext.Schema, context.MessageId ?? outcome.OutcomeId, ConsumerName, now, cancellationToken))
         {
             telemetry.DuplicatesIgnored.Add(1);
             return;

@@ -1,18 +1,5 @@
 namespace PdM.Telemetry.Persistence;
 
-/// <summary>
-/// One row per message a consumer has processed, written in the same transaction as the effect, so a redelivered
-/// message (broker retry, gateway replay) has exactly one effect.
-/// </summary>
-public sealed class InboxMessage
-{
-    public Guid MessageId { get; set; }
-
-    public required string Consumer { get; set; }
-
-    public DateTimeOffset ReceivedAt { get; set; }
-}
-
 /// <summary>A loaded batch of feature windows: who sent it, with which spec, and the feature names its rows share.</summary>
 public sealed class FeatureBatch
 {
@@ -220,29 +207,4 @@ public static class RegistrationStatuses
     public const string Pending = "Pending";
     public const string Registered = "Registered";
     public const string Rejected = "Rejected";
-}
-
-/// <summary>
-/// An event or command the module publishes, written in the same transaction as the state change it announces and
-/// published afterwards by <see cref="Outbox.TelemetryOutboxDispatcher"/> (so a crash or a broker outage between the
-/// commit and the publish loses nothing).
-/// </summary>
-public sealed class TelemetryOutboxMessage
-{
-    public long Id { get; set; }
-
-    /// <summary>The contract's type name (<c>TrainingRunCompleted</c>, <c>RegisterTrainedModel</c>, …).</summary>
-    public required string MessageType { get; set; }
-
-    public required string PayloadJson { get; set; }
-
-    public DateTimeOffset CreatedAt { get; set; }
-
-    public DateTimeOffset NextAttemptAt { get; set; }
-
-    public DateTimeOffset? PublishedAt { get; set; }
-
-    public int Attempts { get; set; }
-
-    public string? LastError { get; set; }
 }

@@ -24,20 +24,14 @@ public sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> opti
 
     public DbSet<TrainingRunRecord> TrainingRuns => Set<TrainingRunRecord>();
 
-    public DbSet<TelemetryOutboxMessage> Outbox => Set<TelemetryOutboxMessage>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
         modelBuilder.HasDefaultSchema(Schema);
 
-        modelBuilder.Entity<InboxMessage>(inbox =>
-        {
-            inbox.ToTable("inbox");
-            inbox.HasKey(m => new { m.MessageId, m.Consumer });
-            inbox.Property(m => m.Consumer).HasMaxLength(100);
-            inbox.HasIndex(m => m.ReceivedAt);
-        });
+        modelBuilder.AddPdMOutboxAndInbox();
 
         modelBuilder.Entity<FeatureBatch>(batch =>
         {
@@ -114,20 +108,6 @@ public sealed class TelemetryDbContext(DbContextOptions<TelemetryDbContext> opti
             run.Property(r => r.RegistrationStatus).HasMaxLength(16);
             run.Property(r => r.RegistrationDetail).HasMaxLength(2000);
             run.HasIndex(r => r.SnapshotId);
-        });
-
-        modelBuilder.Entity<TelemetryOutboxMessage>(outbox =>
-        {
-            outbox.ToTable("outbox");
-            outbox.HasKey(m => m.Id);
-            outbox.Property(m => m.Id).UseIdentityAlwaysColumn();
-            outbox.Property(m => m.MessageType).HasMaxLength(100);
-
-            // text, not jsonb: a registration carries the package bytes (megabytes of base64) that nothing queries.
-            outbox.Property(m => m.PayloadJson).HasColumnType("text");
-            outbox.Property(m => m.LastError).HasMaxLength(2000);
-            outbox.HasIndex(m => m.NextAttemptAt).HasFilter("published_at IS NULL");
-            outbox.HasIndex(m => m.PublishedAt).HasFilter("published_at IS NOT NULL");
         });
 
         modelBuilder.UseSnakeCaseColumns();

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using PdM.Contracts.Telemetry;
+using PdM.Persistence;
 using PdM.Telemetry.Persistence;
 
 namespace PdM.Telemetry.Store;
@@ -41,7 +42,7 @@ public sealed partial class FeatureStore(
         {
             // Recorded in the inbox so the same bad message is not re-examined on every redelivery.
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await InsertInboxAsync(connection, messageId, consumer, now, cancellationToken);
+            await Inbox.TryRecordAsync(connection, TelemetryDbContext.Schema, messageId, consumer, now, cancellationToken);
             telemetry.BatchesRejected.Add(1, new KeyValuePair<string, object?>("reason", problem.Value.Reason));
             LogRejected(logger, batch.BatchId, batch.GatewayId, problem.Value.Reason, problem.Value.Detail);
             return new BatchResult(BatchOutcome.Rejected, 0, problem.Value.Reason, problem.Value.Detail);
@@ -66,7 +67,7 @@ public sealed partial class FeatureStore(
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        if (!await InsertInboxAsync(connection, messageId, consumer, now, cancellationToken))
+        if (!await Inbox.TryRecordAsync(connection, TelemetryDbContext.Schema, messageId, consumer, now, cancellationToken))
         {
             telemetry.DuplicatesIgnored.Add(1);
             LogDuplicate(logger, messageId, batch.BatchId);
@@ -100,16 +101,6 @@ public sealed partial class FeatureStore(
         await transaction.CommitAsync(cancellationToken);
         telemetry.RowsLoaded.Add((long)written, new KeyValuePair<string, object?>("origin", "gateway"));
         return new BatchResult(BatchOutcome.Stored, written);
-    }
-
-    internal static async Task<bool> InsertInboxAsync(NpgsqlConnection connection, Guid messageId, string consumer, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        await using var inbox = new NpgsqlCommand(
-            "INSERT INTO telemetry.inbox (message_id, consumer, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", connection);
-        inbox.Parameters.Add(new NpgsqlParameter { Value = messageId });
-        inbox.Parameters.Add(new NpgsqlParameter { Value = consumer });
-        inbox.Parameters.Add(new NpgsqlParameter { Value = now });
-        return await inbox.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>Checks a batch before anything is written; returns the problem, and the days its rows fall on.</summary>

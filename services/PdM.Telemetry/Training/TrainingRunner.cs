@@ -263,7 +263,7 @@ public sealed partial class TrainingRunner(
     private async Task FailAsync(TelemetryDbContext db, TrainingRunRecord run, string error, CancellationToken cancellationToken)
     {
         // A SaveChanges that threw leaves its rows Added: they announced what did not happen and must not commit now.
-        foreach (var unsaved in db.ChangeTracker.Entries<TelemetryOutboxMessage>().Where(e => e.State == EntityState.Added).ToList())
+        foreach (var unsaved in db.ChangeTracker.Entries<PdM.Persistence.OutboxMessage>().Where(e => e.State == EntityState.Added).ToList())
         {
             unsaved.State = EntityState.Detached;
         }

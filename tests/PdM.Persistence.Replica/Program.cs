@@ -1,0 +1,12 @@
+using Microsoft.Extensions.Hosting;
+using PdM.Persistence.Replica;
+
+// Usage: PdM.Persistence.Replica --Key=Value ... (ConnectionStrings:Postgres, Messaging:*, Outbox:*). Prints
+// "holder <id>" once the dispatcher runs, then dispatches until killed.
+var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=', StringComparison.Ordinal))
+    .Select(a => a[2..].Split('=', 2))
+    .Select(kv => new KeyValuePair<string, string?>(kv[0], kv[1]));
+using var host = ReplicaHost.Build(settings);
+await host.StartAsync();
+Console.WriteLine("holder " + ReplicaHost.Holder(host));
+await host.WaitForShutdownAsync();

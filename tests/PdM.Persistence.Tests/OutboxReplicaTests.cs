@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using PdM.Persistence.Replica;
+using PdM.Testing;
+
+namespace PdM.Persistence.Tests;
+
+/// <summary>
+/// The shared outbox dispatcher run by several replicas of a module over one table (real PostgreSQL and RabbitMQ):
+/// one delivers at a time, each message is published once and in its stream's order, a killed replica's lease is taken
+/// over once it expires, and message ids stay unique across a database restore.
+/// </summary>
+public sealed class OutboxReplicaTests
+{
+    private static readonly string[] Streams = ["pump-1", "pump-2", "pump-3", "pump-4"];
+
+    [Fact]
+    public async Task Two_replicas_on_one_table_publish_every_message_once_and_in_its_streams_order()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_two");
+        var lease = TimeSpan.FromSeconds(10);
+        var first = await rig.StartReplicaAsync(lease);
+        await Eventually.Until(rig.LeaseAsync, l => l?.Holder == ReplicaHost.Holder(first), TimeSpan.FromSeconds(30), "the first replica to hold the lease");
+        var second = await rig.StartReplicaAsync(lease);
+
+        // Four writers at once, 50 messages each: the streams interleave in the table.
+        const int PerStream = 50;
+        await Task.WhenAll(Streams.Select(s => rig.WriteAsync(s, 0, PerStream)));
+
+        // Part-way, the first replica stops (a rolling deploy): the second must carry on where it stopped.
+        await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n >= 60, TimeSpan.FromSeconds(60), "the first replica to publish 60 messages");
+        await first.StopAsync();
+        await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n >= Streams.Length * PerStream, TimeSpan.FromSeconds(90), "every message published");
+        var rows = await Eventually.Until(rig.RowsAsync, r => r.All(m => m.Status == OutboxStatus.Delivered), TimeSpan.FromSeconds(30), "every row marked delivered");
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // a late duplicate would arrive now
+
+        var received = rig.Received.ToList();
+        Assert.Equal(Streams.Length * PerStream, received.Count);
+        Assert.Equal(received.Count, received.Select(r => r.MessageId).Distinct().Count());
+        Assert.Equal(rows.Select(r => r.MessageId).Order(), received.Select(r => r.MessageId).Order());
+        foreach (var stream in Streams)
+        {
+            Assert.Equal(Enumerable.Range(0, PerStream), received.Where(r => r.Message.Stream == stream).Select(r => r.Message.Sequence));
+        }
+
+        Assert.Equal(ReplicaHost.Holder(second), (await rig.LeaseAsync())?.Holder);
+    }
+
+    [Fact]
+    public async Task A_replica_killed_while_holding_the_lease_is_replaced_once_the_lease_expires_and_not_before()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_kill");
+        // Long enough that a live replica starved of CPU on a loaded machine does not lose it; the test waits it out once.
+        var lease = TimeSpan.FromSeconds(10);
+        using var doomed = await ReplicaProcess.StartAsync(rig.Settings(lease));
+        await Eventually.Until(rig.LeaseAsync, l => l?.Holder == doomed.Holder, TimeSpan.FromSeconds(30), "the child replica to hold the lease");
+        var survivor = await rig.StartReplicaAsync(lease);
+
+        await rig.WriteAsync("before", 0, 10);
+        await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n == 10, TimeSpan.FromSeconds(30), "the child replica to publish");
+
+        doomed.Kill();
+        var orphaned = (await rig.LeaseAsync())!.Value;
+        Assert.True(doomed.Holder == orphaned.Holder, $"the child lost its lease while alive (now {orphaned.Holder}); its output:\n{doomed.Output}");
+        await rig.WriteAsync("after", 0, 10);
+
+        var after = await Eventually.Until(() => Task.FromResult(rig.Received.Where(r => r.Message.Stream == "after").ToList()),
+            r => r.Count == 10, TimeSpan.FromSeconds(60), "the surviving replica to publish what the dead one left");
+
+        // Nothing moved while the dead replica's lease was still valid; then the survivor took over and sent each once.
+        Assert.All(after, r => Assert.True(r.At >= orphaned.ExpiresAt, $"published at {r.At:O}, before the dead replica's lease ran out at {orphaned.ExpiresAt:O}"));
+        Assert.Equal(Enumerable.Range(0, 10), after.Select(r => r.Message.Sequence));
+        Assert.Equal(20, rig.Received.Select(r => r.MessageId).Distinct().Count());
+        Assert.Equal(ReplicaHost.Holder(survivor), (await rig.LeaseAsync())?.Holder);
+    }
+
+    [Fact]
+    public async Task After_a_database_restore_reused_row_ids_publish_under_new_message_ids_that_no_inbox_drops()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_restore");
+        await using var consumer = await TestDatabase.CreateAsync("outbox_restore_consumer");
+        await using (var db = ProbeRig.Context(consumer.ConnectionString))
+        {
+            await db.Database.EnsureCreatedAsync();
+        }
+
+        // The backup: the producer's database while its outbox is still empty.
+        var backup = rig.Database.Name + "_bak";
+        NpgsqlConnection.ClearAllPools();
+        await AdminAsync($"CREATE DATABASE \"{backup}\" TEMPLATE \"{rig.Database.Name}\"");
+        try
+        {
+            var replica = await rig.StartReplicaAsync(TimeSpan.FromSeconds(10));
+            await rig.WriteAsync("asset-7", 0, 1);
+            await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n == 1, TimeSpan.FromSeconds(30), "the first message");
+            var before = Assert.Single(await rig.RowsAsync());
+            await replica.StopAsync();
+
+            // The restore: the producer's database as it was in the backup, identity sequence included.
+            NpgsqlConnection.ClearAllPools();
+            await AdminAsync($"DROP DATABASE \"{rig.Database.Name}\" WITH (FORCE)");
+            await AdminAsync($"CREATE DATABASE \"{rig.Database.Name}\" TEMPLATE \"{backup}\"");
+
+            await rig.StartReplicaAsync(TimeSpan.FromSeconds(10));
+            await rig.WriteAsync("asset-7", 1, 1);
+            await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n == 2, TimeSpan.FromSeconds(30), "the message written after the restore");
+            var after = Assert.Single(await rig.RowsAsync());
+
+            Assert.Equal(before.Id, after.Id); // the restore really handed out the same row id again
+            Assert.NotEqual(before.MessageId, after.MessageId);
+
+            // A consumer's inbox (in its own, unrestored database) takes both: the second is news, not a duplicate.
+            await using var db = ProbeRig.Context(consumer.ConnectionString);
+            foreach (var message in rig.Received)
+            {
+                Assert.True(await Inbox.TryRecordAsync(db, message.MessageId, "probe-consumer", DateTimeOffset.UtcNow, CancellationToken.None));
+            }
+
+            Assert.False(await Inbox.TryRecordAsync(db, after.MessageId, "probe-consumer", DateTimeOffset.UtcNow, CancellationToken.None));
+        }
+        finally
+        {
+            await AdminAsync($"DROP DATABASE IF EXISTS \"{backup}\" WITH (FORCE)");
+        }
+    }
+
+    private static async Task AdminAsync(string sql)
+    {
+        await using var admin = new NpgsqlConnection(LocalDependencies.PostgresAdmin);
+        await admin.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, admin);
+        await command.ExecuteNonQueryAsync();
+    }
+}

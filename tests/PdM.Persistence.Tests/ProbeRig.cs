@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using PdM.Messaging;
+using PdM.Persistence.Replica;
+using PdM.Testing;
+
+namespace PdM.Persistence.Tests;
+
+/// <summary>One message as the broker handed it to the collector.</summary>
+public sealed record Received(Guid MessageId, ProbeMessage Message, DateTimeOffset At);
+
+/// <summary>
+/// A probe outbox in a database of its own, a vhost of its own, and a collector that takes every published message
+/// off one queue, one at a time (so its arrival order is the publish order).
+/// </summary>
+public sealed class ProbeRig : IAsyncDisposable
+{
+    private readonly IBusControl _collector;
+    private readonly List<IHost> _replicas = [];
+
+    private ProbeRig(TestDatabase database, Uri vhost, IBusControl collector, ConcurrentQueue<Received> received)
+    {
+        Database = database;
+        VirtualHost = vhost;
+        _collector = collector;
+        Received = received;
+    }
+
+    public TestDatabase Database { get; }
+
+    public Uri VirtualHost { get; }
+
+    public ConcurrentQueue<Received> Received { get; }
+
+    public static async Task<ProbeRig> StartAsync(string name)
+    {
+        var database = await TestDatabase.CreateAsync(name);
+        await using (var db = Context(database.ConnectionString))
+        {
+            await db.Database.EnsureCreatedAsync();
+        }
+
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName(name));
+        var endpoint = RabbitMqEndpoint.Parse(vhost);
+        var received = new ConcurrentQueue<Received>();
+        var collector = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
+            {
+                h.Username(endpoint.Username);
+                h.Password(endpoint.Password);
+            });
+            cfg.ReceiveEndpoint("probe-collector", e =>
+            {
+                e.PrefetchCount = 1;
+                e.ConcurrentMessageLimit = 1;
+                e.Handler<ProbeMessage>(context =>
+                {
+                    received.Enqueue(new Received(context.MessageId!.Value, context.Message, DateTimeOffset.UtcNow));
+                    return Task.CompletedTask;
+                });
+            });
+        });
+        await collector.StartAsync();
+        return new ProbeRig(database, vhost, collector, received);
+    }
+
+    /// <summary>Configuration of a replica on this rig: short lease and timeouts so a takeover happens within seconds.</summary>
+    public Dictionary<string, string?> Settings(TimeSpan lease) => new()
+    {
+        ["ConnectionStrings:Postgres"] = Database.ConnectionString,
+        ["Messaging:Transport"] = "RabbitMq",
+        ["Messaging:RabbitMq:Uri"] = VirtualHost.ToString(),
+        ["Outbox:PollInterval"] = "00:00:00.100",
+        ["Outbox:PublishTimeout"] = "00:00:01",
+        ["Outbox:BackoffBase"] = "00:00:00.100",
+        ["Outbox:MaxBackoff"] = "00:00:01",
+        ["Outbox:BatchSize"] = "10",
+        ["Outbox:LeaseDuration"] = lease.ToString("c", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>An in-process replica, started.</summary>
+    public async Task<IHost> StartReplicaAsync(TimeSpan lease)
+    {
+        var replica = ReplicaHost.Build(Settings(lease));
+        _replicas.Add(replica);
+        await replica.StartAsync();
+        return replica;
+    }
+
+    /// <summary>Writes messages <paramref name="from"/>.. of <paramref name="stream"/>, one committed transaction each (as a module writes them).</summary>
+    public async Task WriteAsync(string stream, int from, int count)
+    {
+        await using var db = Context(Database.ConnectionString);
+        for (var i = from; i < from + count; i++)
+        {
+            db.Outbox.Add(ProbeDbContext.Routes.Create(new ProbeMessage(stream, i), ProbeJsonContext.Default.ProbeMessage, DateTimeOffset.UtcNow));
+            await db.SaveChangesAsync();
+        }
+    }
+
+    /// <summary>The lease row: who holds it and until when (PostgreSQL's clock).</summary>
+    public async Task<(string Holder, DateTimeOffset ExpiresAt)?> LeaseAsync()
+    {
+        await using var db = Context(Database.ConnectionString);
+        var lease = await db.Set<OutboxLease>().AsNoTracking().SingleOrDefaultAsync();
+        return lease is null ? null : (lease.Holder, lease.ExpiresAt);
+    }
+
+    public async Task<List<OutboxMessage>> RowsAsync()
+    {
+        await using var db = Context(Database.ConnectionString);
+        return await db.Outbox.AsNoTracking().OrderBy(m => m.Id).ToListAsync();
+    }
+
+    public static ProbeDbContext Context(string connectionString) =>
+        new(new DbContextOptionsBuilder<ProbeDbContext>().UseNpgsql(connectionString).Options);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var replica in _replicas)
+        {
+            await replica.StopAsync();
+            replica.Dispose();
+        }
+
+        await _collector.StopAsync();
+        await Database.DisposeAsync();
+    }
+}
+
+/// <summary>A replica as a child process: <see cref="Kill"/> is SIGKILL, so its lease is left behind unreleased.</summary>
+public sealed class ReplicaProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output;
+
+    private ReplicaProcess(Process process, string holder, ConcurrentQueue<string> output)
+    {
+        _process = process;
+        Holder = holder;
+        _output = output;
+    }
+
+    public string Holder { get; }
+
+    /// <summary>What the child wrote (drained all along: a child blocked on a full pipe would stop renewing its lease).</summary>
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<ReplicaProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    {
+        // bin/<Configuration>/<tfm>/ of this test assembly, mirrored in the replica's project folder.
+        var tfmFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var dll = Path.Combine(LocalDependencies.RepositoryRoot, "tests", "PdM.Persistence.Replica", "bin", tfmFolder.Parent!.Name, tfmFolder.Name, "PdM.Persistence.Replica.dll");
+        Assert.True(File.Exists(dll), $"build tests/PdM.Persistence.Replica first ({dll} is missing)");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add("exec");
+        start.ArgumentList.Add(dll);
+        foreach (var (key, value) in settings)
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        var output = new ConcurrentQueue<string>();
+        var holder = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (await Task.WhenAny(holder.Task, Task.Delay(TimeSpan.FromSeconds(60))) == holder.Task)
+        {
+            return new ReplicaProcess(process, await holder.Task, output);
+        }
+
+        process.Kill();
+        process.Dispose();
+        throw new InvalidOperationException("the replica did not start: " + string.Join('\n', output));
+
+        void OnLine(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            output.Enqueue(line);
+            if (line.StartsWith("holder ", StringComparison.Ordinal))
+            {
+                holder.TrySetResult(line["holder ".Length..]);
+            }
+        }
+    }
+
+    /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no lease release.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
