@@ -24,6 +24,7 @@ public sealed partial class CmmsStubHostedService(IOptions<CmmsStubOptions> opti
                 configured.SapPassword = settings.SapPassword;
                 configured.SapClient = settings.SapClient;
                 configured.WebhookSecret = settings.WebhookSecret;
+                configured.Links = settings.Links;
             }, logging => logging.AddProvider(new ForwardingLoggerProvider(loggers)), cancellationToken);
             LogStarted(logger, _server.BaseAddress);
         }

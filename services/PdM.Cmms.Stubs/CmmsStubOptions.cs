@@ -22,4 +22,7 @@ public sealed class CmmsStubOptions
     public string SapClient { get; set; } = "100";
 
     public string WebhookSecret { get; set; } = "stub-webhook-secret";
+
+    /// <summary>How every tenant writes <c>Location</c> and hrefs unless a test sets its own.</summary>
+    public StubLinkStyle Links { get; set; } = StubLinkStyle.Absolute;
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -9,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PdM.Cmms.Stubs.Contracts;
 
 namespace PdM.Cmms.Stubs;
 
@@ -20,23 +20,34 @@ public sealed class MaximoRecord
     /// <summary>ticketid (SR) or wonum (WO).</summary>
     public required string Id { get; init; }
 
-    public required string Href { get; init; }
+    /// <summary>The resource path below the Maximo root: <c>api/os/mxapisr/_…</c>.</summary>
+    public required string Path { get; init; }
 
     public required JsonObject Fields { get; init; }
 
     public int UpdateCount { get; set; }
 
-    public string? Field(string name) => StubJson.Text(Fields[name]) ?? Fields[name]?.ToJsonString();
+    public string? Field(string name)
+    {
+        lock (this)
+        {
+            return StubJson.Text(Fields[name]) ?? Fields[name]?.ToJsonString();
+        }
+    }
 }
 
 /// <summary>One isolated Maximo instance (tenant): its API key, records, faults and request count.</summary>
-public sealed class MaximoTenant(string apiKey)
+public sealed class MaximoTenant(string apiKey, StubLinkStyle links)
 {
     private int _requests;
+    private int _rejected;
     private int _nextTicket = 1000;
     private int _nextWorkOrder = 5000;
 
     public string ApiKey { get; set; } = apiKey;
+
+    /// <summary>How <c>Location</c> and <c>href</c> are written (absolute, path-absolute or relative to the Maximo root).</summary>
+    public StubLinkStyle Links { get; set; } = links;
 
     public StubFaults Faults { get; } = new();
 
@@ -45,7 +56,12 @@ public sealed class MaximoTenant(string apiKey)
     /// <summary>Every request this tenant received on the Maximo API (control endpoints excluded).</summary>
     public int Requests => Volatile.Read(ref _requests);
 
+    /// <summary>Writes refused by the contract check (4xx with a BMXAA error body).</summary>
+    public int Rejected => Volatile.Read(ref _rejected);
+
     internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    internal void CountRejected() => Interlocked.Increment(ref _rejected);
 
     internal string NextId(bool workOrder) =>
         (workOrder ? Interlocked.Increment(ref _nextWorkOrder) : Interlocked.Increment(ref _nextTicket)).ToString(CultureInfo.InvariantCulture);
@@ -53,70 +69,55 @@ public sealed class MaximoTenant(string apiKey)
     public IReadOnlyList<MaximoRecord> Find(string field, string value) =>
         Records.Values.Where(r => r.Field(field) == value).ToList();
 
-    /// <summary>A planner closes the record: status CLOSE (WO) or RESOLVED (SR), with a problem code (e.g. BRG, or NFF for no fault found).</summary>
-    public void Close(string id, string? problemCode, string? status = null)
+    /// <summary>
+    /// A planner finishes the record: status COMP (work order; or CLOSE, CAN) or RESOLVED (service request), with the
+    /// failure class and problem code they confirmed (e.g. PUMPS / BRG, or NFF for no fault found).
+    /// </summary>
+    public void Close(string id, string? problemCode, string? status = null, string? failureCode = null)
     {
         var record = Records.Values.Single(r => r.Id == id);
         lock (record)
         {
-            record.Fields["status"] = status ?? (record.ObjectStructure == MaximoStub.WorkOrderStructure ? "CLOSE" : "RESOLVED");
+            record.Fields["status"] = status ?? (record.ObjectStructure == MaximoStub.WorkOrderStructure ? "COMP" : "RESOLVED");
             record.Fields["statusdate"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
             if (problemCode is not null)
             {
                 record.Fields["problemcode"] = problemCode;
+            }
+
+            if (failureCode is not null)
+            {
+                record.Fields["failurecode"] = failureCode;
             }
         }
     }
 }
 
 /// <summary>
-/// A contract stub of the Maximo JSON API (INTEGRATIONS.md §1) for MXAPISR and MXAPIWODETAIL: apikey header, lean=1,
-/// field lists and types enforced (unknown or missing fields, too-long descriptions → BMXAA error bodies), 201 +
-/// Location, <c>properties</c> header, <c>oslc.where</c> look-up, updates by POST + <c>x-method-override: PATCH</c>.
+/// A contract stub of the Maximo JSON API (INTEGRATIONS.md §1) for MXAPISR and MXAPIWODETAIL that validates every write
+/// against the object structures' JSON schemas (Contracts/mxapiwodetail.json, mxapisr.json): unknown attribute, read-only
+/// attribute, too long, wrong type, missing required, answered with Maximo's <c>{"Error":{"reasonCode":"BMXAA…",…}}</c>.
+/// Emulates the apikey header, lean=1, UPPER conversion, 201 + Location, the <c>properties</c> header, <c>oslc.where</c>
+/// look-ups on schema attributes, updates by POST + <c>x-method-override: PATCH</c>, and the schema route itself.
 /// </summary>
 public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogger<MaximoStub> logger)
 {
     public const string ServiceRequestStructure = "mxapisr";
     public const string WorkOrderStructure = "mxapiwodetail";
 
-    private static readonly Dictionary<string, Dictionary<string, FieldSpec>> Structures = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Lazy<Dictionary<string, MaximoObjectSchema>> Contracts = new(() => new(StringComparer.OrdinalIgnoreCase)
     {
-        [ServiceRequestStructure] = new(StringComparer.Ordinal)
-        {
-            ["siteid"] = FieldSpec.Text(8, required: true),
-            ["description"] = FieldSpec.Text(100, required: true),
-            ["description_longdescription"] = FieldSpec.Text(32000),
-            ["reportedby"] = FieldSpec.Text(62),
-            ["affectedperson"] = FieldSpec.Text(62),
-            ["assetnum"] = FieldSpec.Text(25),
-            ["location"] = FieldSpec.Text(25),
-            ["reportedpriority"] = FieldSpec.Integer,
-            ["externalrefid"] = FieldSpec.Text(254),
-        },
-        [WorkOrderStructure] = new(StringComparer.Ordinal)
-        {
-            ["siteid"] = FieldSpec.Text(8, required: true),
-            ["description"] = FieldSpec.Text(100),
-            ["description_longdescription"] = FieldSpec.Text(32000),
-            ["assetnum"] = FieldSpec.Text(25),
-            ["location"] = FieldSpec.Text(25),
-            ["worktype"] = FieldSpec.Text(5),
-            ["wopriority"] = FieldSpec.Integer,
-            ["status"] = FieldSpec.Text(16),
-            ["reportedby"] = FieldSpec.Text(62),
-            ["targstartdate"] = FieldSpec.Date,
-            ["targcompdate"] = FieldSpec.Date,
-            ["failurecode"] = FieldSpec.Text(8),
-            ["problemcode"] = FieldSpec.Text(8),
-            ["jpnum"] = FieldSpec.Text(10),
-            ["classstructureid"] = FieldSpec.Text(20),
-            ["externalrefid"] = FieldSpec.Text(254),
-        },
-    };
+        [ServiceRequestStructure] = MaximoObjectSchema.Load(ContractFile.Text(ContractFile.MaximoServiceRequest)),
+        [WorkOrderStructure] = MaximoObjectSchema.Load(ContractFile.Text(ContractFile.MaximoWorkOrder)),
+    });
 
     private readonly ConcurrentDictionary<string, MaximoTenant> _tenants = new(StringComparer.OrdinalIgnoreCase);
 
-    public MaximoTenant Tenant(string name = CmmsStubOptions.DefaultTenant) => _tenants.GetOrAdd(name, _ => new MaximoTenant(options.Value.MaximoApiKey));
+    /// <summary>The object structures' schemas as the stub enforces them.</summary>
+    public static IReadOnlyDictionary<string, MaximoObjectSchema> Schemas => Contracts.Value;
+
+    public MaximoTenant Tenant(string name = CmmsStubOptions.DefaultTenant) =>
+        _tenants.GetOrAdd(name, _ => new MaximoTenant(options.Value.MaximoApiKey, options.Value.Links));
 
     internal void Map(IEndpointRouteBuilder endpoints, string prefix)
     {
@@ -133,13 +134,13 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             Tenant(StubJson.Tenant(context)).Faults.Enqueue(fault.Kind, fault.Count, TimeSpan.FromSeconds(fault.RetryAfterSeconds));
             return Results.NoContent();
         });
-        control.MapPost("/records/{id}/close", (HttpContext context, string id, string? problemcode, string? status) =>
+        control.MapPost("/records/{id}/close", (HttpContext context, string id, string? problemcode, string? status, string? failurecode) =>
         {
-            Tenant(StubJson.Tenant(context)).Close(id, problemcode, status);
+            Tenant(StubJson.Tenant(context)).Close(id, problemcode, status, failurecode);
             return Results.NoContent();
         });
         control.MapGet("/records", (HttpContext context) =>
-            Results.Text(new JsonArray(Tenant(StubJson.Tenant(context)).Records.Values.Select(r => (JsonNode)r.Fields.DeepClone()).ToArray()).ToJsonString(), "application/json"));
+            Results.Text(new JsonArray(Tenant(StubJson.Tenant(context)).Records.Values.Select(r => (JsonNode)Snapshot(r)).ToArray()).ToJsonString(), "application/json"));
     }
 
     private async Task Query(HttpContext context, string os)
@@ -159,11 +160,18 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
-        foreach (var record in tenant.Records.Values.Where(r => r.ObjectStructure.Equals(os, StringComparison.OrdinalIgnoreCase)))
+        if (match.Success && !Schemas[os].Attributes.ContainsKey(match.Groups[1].Value))
+        {
+            await ErrorAsync(context, 400, "BMXAA8726E", $"The attribute {match.Groups[1].Value} in the oslc.where clause does not exist in the object structure {os.ToUpperInvariant()}.",
+                match.Groups[1].Value);
+            return;
+        }
+
+        foreach (var record in tenant.Records.Values.Where(r => r.ObjectStructure.Equals(os, StringComparison.OrdinalIgnoreCase)).OrderBy(r => r.Id, StringComparer.Ordinal))
         {
             if (!match.Success || record.Field(match.Groups[1].Value) == match.Groups[2].Value)
             {
-                members.Add(Project(record, context.Request.Query["oslc.select"].ToString()));
+                members.Add(Project(context, tenant, record, context.Request.Query["oslc.select"].ToString()));
             }
         }
 
@@ -188,7 +196,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
-        await StubJson.WriteAsync(context, 200, Project(record, context.Request.Query["oslc.select"].ToString()));
+        await StubJson.WriteAsync(context, 200, Project(context, tenant, record, context.Request.Query["oslc.select"].ToString()));
     }
 
     private async Task Create(HttpContext context, string os)
@@ -205,43 +213,49 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
+        var schema = Schemas[os];
         var body = await StubJson.ReadObjectAsync(context);
-        var spec = Structures[os];
-        if (body is null || await ValidateAsync(context, os, spec, body, creating: true) is false)
+        if (body is null)
         {
-            if (body is null)
-            {
-                await ErrorAsync(context, 400, "BMXAA1460E", "The request body is not a JSON object.");
-            }
-
+            await RejectAsync(context, tenant, schema, new MaximoProblem("BMXAA1460E", "The request body is not a JSON object."));
             return;
         }
 
+        if (schema.Validate(body, creating: true) is { } problem)
+        {
+            await RejectAsync(context, tenant, schema, problem);
+            return;
+        }
+
+        schema.Normalise(body);
         var workOrder = os.Equals(WorkOrderStructure, StringComparison.OrdinalIgnoreCase);
         var id = tenant.NextId(workOrder);
         var siteId = StubJson.Text(body["siteid"])!;
         var resource = "_" + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{siteId}/{id}"));
-        var href = $"{StubJson.Origin(context)}{context.Request.PathBase}{context.Request.Path}/{resource}";
         body[workOrder ? "wonum" : "ticketid"] = id;
-        body["status"] ??= workOrder ? "WAPPR" : "NEW";
-        body["class"] = workOrder ? "WORKORDER" : "SR";
-        body["href"] = href;
+        body["status"] ??= schema.Attributes["status"].Default;
+        if (!workOrder)
+        {
+            body["class"] = schema.Attributes["class"].Default;
+        }
+
         body["statusdate"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture);
-        var record = new MaximoRecord { ObjectStructure = os.ToLowerInvariant(), Id = id, Href = href, Fields = body };
+        var record = new MaximoRecord { ObjectStructure = os.ToLowerInvariant(), Id = id, Path = $"api/os/{os.ToLowerInvariant()}/{resource}", Fields = body };
         tenant.Records[Key(os, resource)] = record;
-        var (assetNum, externalRefId, description) = (record.Field("assetnum"), record.Field("externalrefid"), record.Field("description"));
-        LogCreated(logger, workOrder ? "work order" : "service request", id, siteId, assetNum, externalRefId, description);
+        var (assetNum, reference, description) = (record.Field("assetnum"), record.Field(workOrder ? "externalrefid" : "externalrecid"), record.Field("description"));
+        LogCreated(logger, workOrder ? "work order" : "service request", id, siteId, assetNum, reference, description);
 
         if (fault?.Kind == StubFaultKind.DropAfterAccept)
         {
-            // The record exists; the client never hears so. Its retry must find it by externalrefid.
+            // The record exists; the client never hears so. Its retry must find it by its external reference.
             context.Abort();
             return;
         }
 
-        context.Response.Headers.Location = href;
+        // A relative Location is resolved against the request's URI (…/api/os/{os}), RFC 9110 §10.2.2.
+        context.Response.Headers.Location = tenant.Links == StubLinkStyle.Relative ? $"{os.ToLowerInvariant()}/{resource}" : Href(context, tenant, record);
         var properties = context.Request.Headers["properties"].ToString();
-        await StubJson.WriteAsync(context, 201, properties.Length == 0 ? null : Project(record, properties));
+        await StubJson.WriteAsync(context, 201, properties.Length == 0 ? null : Project(context, tenant, record, properties));
     }
 
     private async Task Update(HttpContext context, string os, string id)
@@ -270,17 +284,21 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
+        var schema = Schemas[os];
         var body = await StubJson.ReadObjectAsync(context);
-        if (body is null || await ValidateAsync(context, os, Structures[os], body, creating: false) is false)
+        if (body is null)
         {
-            if (body is null)
-            {
-                await ErrorAsync(context, 400, "BMXAA1460E", "The request body is not a JSON object.");
-            }
-
+            await RejectAsync(context, tenant, schema, new MaximoProblem("BMXAA1460E", "The request body is not a JSON object."));
             return;
         }
 
+        if (schema.Validate(body, creating: false) is { } problem)
+        {
+            await RejectAsync(context, tenant, schema, problem);
+            return;
+        }
+
+        schema.Normalise(body);
         lock (record)
         {
             foreach (var (name, value) in body)
@@ -310,19 +328,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
-        var properties = new JsonObject();
-        foreach (var (name, spec) in Structures[os])
-        {
-            properties[name] = spec.Schema();
-        }
-
-        await StubJson.WriteAsync(context, 200, new JsonObject
-        {
-            ["$schema"] = "http://json-schema.org/draft-04/schema#",
-            ["resource"] = os.ToUpperInvariant(),
-            ["required"] = new JsonArray(Structures[os].Where(f => f.Value.Required).Select(f => (JsonNode)f.Key).ToArray()),
-            ["properties"] = properties,
-        });
+        await StubJson.WriteAsync(context, 200, Schemas[os].Document.DeepClone());
     }
 
     /// <summary>apikey, object structure, lean=1 and scripted 429/503; null when a response was already written.</summary>
@@ -352,7 +358,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return null;
         }
 
-        if (!Structures.ContainsKey(os))
+        if (!Schemas.ContainsKey(os))
         {
             await ErrorAsync(context, 404, "BMXAA8714E", $"The object structure {os.ToUpperInvariant()} was not found.");
             return null;
@@ -383,71 +389,72 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
         }
     }
 
-    private static async Task<bool> ValidateAsync(HttpContext context, string os, Dictionary<string, FieldSpec> spec, JsonObject body, bool creating)
+    private Task RejectAsync(HttpContext context, MaximoTenant tenant, MaximoObjectSchema schema, MaximoProblem problem)
     {
-        foreach (var (name, value) in body)
-        {
-            if (!spec.TryGetValue(name, out var field))
-            {
-                await ErrorAsync(context, 400, "BMXAA4153E", $"The attribute {name.ToUpperInvariant()} does not exist in the object structure {os.ToUpperInvariant()}.");
-                return false;
-            }
-
-            if (field.Problem(name, value) is { } problem)
-            {
-                await ErrorAsync(context, 400, problem.Code, problem.Message);
-                return false;
-            }
-        }
-
-        if (creating)
-        {
-            foreach (var (name, field) in spec)
-            {
-                if (field.Required && body[name] is null)
-                {
-                    await ErrorAsync(context, 400, "BMXAA4195E", $"A value is required for the {name.ToUpperInvariant()} field on the {os.ToUpperInvariant()} object.");
-                    return false;
-                }
-            }
-        }
-
-        return true;
+        tenant.CountRejected();
+        LogRejected(logger, schema.Resource, problem.ReasonCode, problem.Message);
+        return ErrorAsync(context, 400, problem.ReasonCode, problem.Message, problem.Attribute, schema.Title.ToLowerInvariant());
     }
 
-    private static Task ErrorAsync(HttpContext context, int status, string reasonCode, string message) =>
-        StubJson.WriteAsync(context, status, new JsonObject
+    /// <summary>Maximo's error body (IBM Maximo REST API Guide): reason code, "CODE - text" message, status as a string.</summary>
+    private static Task ErrorAsync(HttpContext context, int status, string reasonCode, string message, string? attribute = null, string? objectPath = null)
+    {
+        var error = new JsonObject();
+        if (attribute is not null)
         {
-            ["Error"] = new JsonObject
-            {
-                ["extendedError"] = new JsonObject { ["moreInfo"] = new JsonObject { ["href"] = $"{StubJson.Origin(context)}/maximo/api/error/messages/{reasonCode}" } },
-                ["reasonCode"] = reasonCode,
-                ["message"] = $"{reasonCode} - {message}",
-                ["statusCode"] = status.ToString(CultureInfo.InvariantCulture),
-            },
-        });
+            error["errorattrname"] = attribute;
+            error["errorobjpath"] = objectPath;
+        }
 
-    private static JsonObject Project(MaximoRecord record, string select)
+        error["extendedError"] = new JsonObject { ["moreInfo"] = new JsonObject { ["href"] = $"{StubJson.Origin(context)}/maximo/api/error/messages/{reasonCode}" } };
+        error["reasonCode"] = reasonCode;
+        error["message"] = $"{reasonCode} - {message}";
+        error["statusCode"] = status.ToString(CultureInfo.InvariantCulture);
+        return StubJson.WriteAsync(context, status, new JsonObject { ["Error"] = error });
+    }
+
+    private static JsonObject Snapshot(MaximoRecord record)
     {
         lock (record)
         {
-            if (select.Length == 0 || select == "*")
-            {
-                return (JsonObject)record.Fields.DeepClone();
-            }
+            return (JsonObject)record.Fields.DeepClone();
+        }
+    }
 
-            var result = new JsonObject();
+    private static JsonObject Project(HttpContext context, MaximoTenant tenant, MaximoRecord record, string select)
+    {
+        var fields = Snapshot(record);
+        JsonObject result;
+        if (select.Length == 0 || select == "*")
+        {
+            result = fields;
+        }
+        else
+        {
+            result = [];
             foreach (var name in select.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
-                if (record.Fields[name] is { } value)
+                if (fields[name] is { } value)
                 {
                     result[name] = value.DeepClone();
                 }
             }
-
-            result["href"] = record.Href;
-            return result;
         }
+
+        result["href"] = Href(context, tenant, record);
+        return result;
+    }
+
+    /// <summary>A record's href in the tenant's style; a relative one is relative to the Maximo root (<c>…/maximo/</c>).</summary>
+    private static string Href(HttpContext context, MaximoTenant tenant, MaximoRecord record)
+    {
+        var root = $"{context.Request.PathBase}{(context.Request.RouteValues["tenant"] is string t ? $"/t/{t}" : "")}/maximo/";
+        return tenant.Links switch
+        {
+            StubLinkStyle.Relative => record.Path,
+            StubLinkStyle.PathAbsolute => root + record.Path,
+            _ => StubJson.Origin(context) + root + record.Path,
+        };
     }
 
     private static string Key(string os, string resource) => $"{os.ToLowerInvariant()}/{resource}";
@@ -456,46 +463,12 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
     private static partial Regex WherePattern();
 
     [LoggerMessage(EventId = 9001, Level = LogLevel.Information,
-        Message = "Maximo stub: created {Kind} {Id} (site {SiteId}, asset {AssetNum}, externalrefid {ExternalRefId}): {Description}")]
-    private static partial void LogCreated(ILogger logger, string kind, string id, string siteId, string? assetNum, string? externalRefId, string? description);
+        Message = "Maximo stub: created {Kind} {Id} (site {SiteId}, asset {AssetNum}, external reference {Reference}): {Description}")]
+    private static partial void LogCreated(ILogger logger, string kind, string id, string siteId, string? assetNum, string? reference, string? description);
 
     [LoggerMessage(EventId = 9002, Level = LogLevel.Information, Message = "Maximo stub: updated {Id} ({Fields})")]
     private static partial void LogUpdated(ILogger logger, string id, string fields);
 
-    private sealed record FieldSpec(string Type, int MaxLength, bool Required)
-    {
-        public static FieldSpec Integer { get; } = new("integer", 0, false);
-
-        public static FieldSpec Date { get; } = new("datetime", 0, false);
-
-        public static FieldSpec Text(int maxLength, bool required = false) => new("string", maxLength, required);
-
-        public JsonObject Schema() => Type == "datetime"
-            ? new JsonObject { ["type"] = "string", ["format"] = "date-time" }
-            : Type == "integer" ? new JsonObject { ["type"] = "integer" } : new JsonObject { ["type"] = "string", ["maxLength"] = MaxLength };
-
-        public (string Code, string Message)? Problem(string name, JsonNode? value)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            var kind = value.GetValueKind();
-            switch (Type)
-            {
-                case "integer" when kind != JsonValueKind.Number || !value.AsValue().TryGetValue<int>(out _):
-                    return ("BMXAA4120E", $"The value {value.ToJsonString()} for {name.ToUpperInvariant()} is not a valid integer.");
-                case "datetime" when kind != JsonValueKind.String
-                    || !DateTimeOffset.TryParse(value.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.None, out _):
-                    return ("BMXAA4144E", $"The value {value.ToJsonString()} for {name.ToUpperInvariant()} is not a valid ISO 8601 date and time.");
-                case "string" when kind != JsonValueKind.String:
-                    return ("BMXAA4120E", $"The value {value.ToJsonString()} for {name.ToUpperInvariant()} must be a string.");
-                case "string" when value.GetValue<string>().Length > MaxLength:
-                    return ("BMXAA4049E", $"The value specified for {name.ToUpperInvariant()} exceeds the maximum field length of {MaxLength}.");
-                default:
-                    return null;
-            }
-        }
-    }
+    [LoggerMessage(EventId = 9003, Level = LogLevel.Warning, Message = "Maximo stub: refused a write against the {Resource} schema: {ReasonCode} {Message}")]
+    private static partial void LogRejected(ILogger logger, string resource, string reasonCode, string message);
 }

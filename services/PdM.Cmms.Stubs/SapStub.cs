@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -10,6 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PdM.Cmms.Stubs.Contracts;
 
 namespace PdM.Cmms.Stubs;
 
@@ -22,15 +22,34 @@ public sealed class SapNotification
 
     public int UpdateCount { get; set; }
 
-    public string? Field(string name) => StubJson.Text(Fields[name]);
+    public string? Field(string name)
+    {
+        lock (this)
+        {
+            return StubJson.Text(Fields[name]);
+        }
+    }
+
+    /// <summary>The notification's items (deep-inserted with it), each with its causes under <c>to_ItemCause</c>.</summary>
+    public IReadOnlyList<JsonObject> Items
+    {
+        get
+        {
+            lock (this)
+            {
+                return Fields["to_Item"]?["results"] is JsonArray items ? items.OfType<JsonObject>().Select(i => (JsonObject)i.DeepClone()).ToList() : [];
+            }
+        }
+    }
 }
 
 /// <summary>One isolated SAP system (tenant): credentials, client, CSRF sessions, notifications, faults, request count.</summary>
-public sealed class SapTenant(string user, string password, string client)
+public sealed class SapTenant(string user, string password, string client, StubLinkStyle links)
 {
     private readonly ConcurrentDictionary<string, string> _sessions = new(StringComparer.Ordinal);
     private int _requests;
     private int _tokenFetches;
+    private int _rejected;
     private int _nextNumber = 10000000;
 
     public string User { get; set; } = user;
@@ -38,6 +57,9 @@ public sealed class SapTenant(string user, string password, string client)
     public string Password { get; set; } = password;
 
     public string Client { get; set; } = client;
+
+    /// <summary>How <c>Location</c> and <c>__metadata.uri</c> are written (absolute, path-absolute or relative, RFC 9110 §10.2.2).</summary>
+    public StubLinkStyle Links { get; set; } = links;
 
     public StubFaults Faults { get; } = new();
 
@@ -47,23 +69,31 @@ public sealed class SapTenant(string user, string password, string client)
 
     public int TokenFetches => Volatile.Read(ref _tokenFetches);
 
+    /// <summary>Writes refused by the contract check (4xx with an OData error body).</summary>
+    public int Rejected => Volatile.Read(ref _rejected);
+
     /// <summary>Invalidates every CSRF token (as a session timeout does): the next write gets 403 + X-CSRF-Token: Required.</summary>
     public void ExpireTokens() => _sessions.Clear();
 
-    /// <summary>A planner completes the notification (phase 4), confirming a damage code (e.g. BRG, or NFF for no fault found).</summary>
-    public void Complete(string number, string? damageCode)
+    /// <summary>
+    /// A planner completes the notification (phase 4, completion date and time), having confirmed a damage code on its
+    /// first item (e.g. BRG, or NFF for no fault found).
+    /// </summary>
+    public void Complete(string number, string? damageCode, DateTimeOffset? at = null)
     {
         var notification = Notifications[number];
+        var when = at ?? DateTimeOffset.UtcNow;
         lock (notification)
         {
             notification.Fields["NotifProcessingPhase"] = SapStub.CompletedPhase;
-            notification.Fields["CompletionDate"] = SapStub.Date(DateTimeOffset.UtcNow);
+            notification.Fields["NotificationCompletionDate"] = SapStub.Date(new DateTimeOffset(when.UtcDateTime.Date, TimeSpan.Zero));
+            notification.Fields["CompletionTime"] = string.Create(CultureInfo.InvariantCulture, $"PT{when.UtcDateTime:HH}H{when.UtcDateTime:mm}M{when.UtcDateTime:ss}S");
             if (damageCode is not null)
             {
                 var items = notification.Fields["to_Item"]?["results"] as JsonArray;
                 if (items is null || items.Count == 0)
                 {
-                    items = [new JsonObject()];
+                    items = [new JsonObject { ["MaintenanceNotification"] = number, ["MaintenanceNotificationItem"] = "0001" }];
                     notification.Fields["to_Item"] = new JsonObject { ["results"] = items };
                 }
 
@@ -73,6 +103,8 @@ public sealed class SapTenant(string user, string password, string client)
     }
 
     internal void CountRequest() => Interlocked.Increment(ref _requests);
+
+    internal void CountRejected() => Interlocked.Increment(ref _rejected);
 
     internal string NextNumber() => Interlocked.Increment(ref _nextNumber).ToString(CultureInfo.InvariantCulture);
 
@@ -88,60 +120,27 @@ public sealed class SapTenant(string user, string password, string client)
 }
 
 /// <summary>
-/// A contract stub of SAP S/4HANA's API_MAINTNOTIFICATION (OData V2, INTEGRATIONS.md §2): Basic auth, <c>sap-client</c>,
-/// CSRF token + session cookie (fetch with <c>X-CSRF-Token: Fetch</c>; a write without a valid pair gets 403 +
-/// <c>X-CSRF-Token: Required</c>), <c>{"d":…}</c> wrapping, <c>/Date(ms)/</c> and <c>PT…</c> types, field lists and lengths
-/// enforced (NotificationText ≤ 40), <c>$filter</c> on MaintNotifExtReferenceNumber, 201 + Location, PATCH with If-Match.
+/// A contract stub of SAP S/4HANA's API_MAINTNOTIFICATION (OData V2, INTEGRATIONS.md §2) that validates every write against
+/// the service's published <c>$metadata</c> (Contracts/API_MAINTNOTIFICATION.edmx): unknown property, not creatable or not
+/// updatable, too long, wrong Edm type, missing mandatory, deep insert of items and causes. Answers in SAP Gateway's error
+/// shape. Emulates Basic auth, <c>sap-client</c>, CSRF token + session cookie (403 + <c>X-CSRF-Token: Required</c>),
+/// <c>{"d":…}</c> wrapping, UpperCase input conversion, <c>$filter</c> on any property, 201 + Location, PATCH with If-Match.
 /// </summary>
 public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<SapStub> logger)
 {
     public const string CompletedPhase = "4";
     public const string ServicePath = "/sap/opu/odata/sap/API_MAINTNOTIFICATION";
-    private const string EntitySet = "MaintenanceNotification";
+    public const string EntitySet = "MaintenanceNotification";
 
-    private static readonly Dictionary<string, FieldSpec> HeaderFields = new(StringComparer.Ordinal)
-    {
-        ["NotificationType"] = FieldSpec.Text(4, required: true),
-        ["NotificationText"] = FieldSpec.Text(40, required: true),
-        ["MaintNotifLongTextForEdit"] = FieldSpec.Text(100_000),
-        ["TechnicalObject"] = FieldSpec.Text(40, required: true),
-        ["TechObjIsEquipOrFuncnlLoc"] = FieldSpec.Text(10, required: true),
-        ["MaintPriority"] = FieldSpec.Text(1),
-        ["MaintenancePlanningPlant"] = FieldSpec.Text(4),
-        ["MaintenancePlannerGroup"] = FieldSpec.Text(3),
-        ["MainWorkCenter"] = FieldSpec.Text(8),
-        ["ReportedByUser"] = FieldSpec.Text(12),
-        ["MalfunctionStartDate"] = FieldSpec.Date,
-        ["MalfunctionStartTime"] = FieldSpec.Time,
-        ["RequiredStartDate"] = FieldSpec.Date,
-        ["RequiredEndDate"] = FieldSpec.Date,
-        ["MaintenanceObjectIsDown"] = FieldSpec.Boolean,
-        ["MaintNotifExtReferenceNumber"] = FieldSpec.Text(100),
-    };
-
-    private static readonly HashSet<string> Updatable = new(StringComparer.Ordinal)
-    {
-        "NotificationText", "MaintNotifLongTextForEdit", "MaintPriority", "RequiredStartDate", "RequiredEndDate", "MaintenanceObjectIsDown",
-    };
-
-    private static readonly Dictionary<string, FieldSpec> ItemFields = new(StringComparer.Ordinal)
-    {
-        ["MaintNotifDamageCodeGroup"] = FieldSpec.Text(8),
-        ["MaintNotificationDamageCode"] = FieldSpec.Text(4),
-        ["MaintNotifObjPrtCodeGroup"] = FieldSpec.Text(8),
-        ["MaintNotifObjPrtCode"] = FieldSpec.Text(4),
-    };
-
-    private static readonly Dictionary<string, FieldSpec> CauseFields = new(StringComparer.Ordinal)
-    {
-        ["MaintNotifCauseCodeGroup"] = FieldSpec.Text(8),
-        ["MaintNotificationCauseCode"] = FieldSpec.Text(4),
-    };
+    private static readonly Lazy<ODataV2Metadata> Contract = new(() => ODataV2Metadata.Load(ContractFile.Text(ContractFile.SapMaintenanceNotification)));
 
     private readonly ConcurrentDictionary<string, SapTenant> _tenants = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The service's <c>$metadata</c> as the stub enforces it.</summary>
+    public static ODataV2Metadata Metadata => Contract.Value;
+
     public SapTenant Tenant(string name = CmmsStubOptions.DefaultTenant) =>
-        _tenants.GetOrAdd(name, _ => new SapTenant(options.Value.SapUser, options.Value.SapPassword, options.Value.SapClient));
+        _tenants.GetOrAdd(name, _ => new SapTenant(options.Value.SapUser, options.Value.SapPassword, options.Value.SapClient, options.Value.Links));
 
     internal static string Date(DateTimeOffset value) => string.Create(CultureInfo.InvariantCulture, $"/Date({value.ToUnixTimeMilliseconds()})/");
 
@@ -170,7 +169,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return Results.NoContent();
         });
         control.MapGet("/notifications", (HttpContext context) =>
-            Results.Text(new JsonArray(Tenant(StubJson.Tenant(context)).Notifications.Values.Select(n => (JsonNode)n.Fields.DeepClone()).ToArray()).ToJsonString(), "application/json"));
+            Results.Text(new JsonArray(Tenant(StubJson.Tenant(context)).Notifications.Values.Select(n => (JsonNode)Snapshot(n)).ToArray()).ToJsonString(), "application/json"));
     }
 
     private async Task ServiceDocument(HttpContext context)
@@ -180,7 +179,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        await StubJson.WriteAsync(context, 200, new JsonObject { ["d"] = new JsonObject { ["EntitySets"] = new JsonArray(EntitySet) } });
+        await StubJson.WriteAsync(context, 200, new JsonObject { ["d"] = new JsonObject { ["EntitySets"] = new JsonArray(Metadata.EntitySets.Keys.Select(k => (JsonNode)k).ToArray()) } });
     }
 
     private async Task Read(HttpContext context, string resource)
@@ -191,6 +190,13 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
+        if (resource == "$metadata")
+        {
+            context.Response.ContentType = "application/xml";
+            await context.Response.WriteAsync(Metadata.Document, Encoding.UTF8);
+            return;
+        }
+
         var (entity, key) = ParseResource(resource);
         if (entity != EntitySet)
         {
@@ -198,7 +204,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        var expandItems = context.Request.Query["$expand"].ToString().Contains("to_Item", StringComparison.Ordinal);
+        var expand = context.Request.Query["$expand"].ToString();
         if (key is not null)
         {
             if (!tenant.Notifications.TryGetValue(key, out var one))
@@ -207,24 +213,25 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
                 return;
             }
 
-            await StubJson.WriteAsync(context, 200, new JsonObject { ["d"] = Project(context, one, expandItems) });
+            await StubJson.WriteAsync(context, 200, new JsonObject { ["d"] = Project(context, tenant, one, expand) });
             return;
         }
 
         var filter = context.Request.Query["$filter"].ToString();
         var match = FilterPattern().Match(filter);
-        if (filter.Length > 0 && !match.Success)
+        if (filter.Length > 0 && (!match.Success || !Metadata.EntitySets[EntitySet].Properties.ContainsKey(match.Groups[1].Value)))
         {
             await ErrorAsync(context, 400, "/IWBEP/CM_MGW_RT/004", $"Invalid filter expression: '{filter}'.");
             return;
         }
 
         var results = new JsonArray();
-        foreach (var notification in tenant.Notifications.Values)
+        foreach (var notification in tenant.Notifications.Values.OrderBy(n => n.Number, StringComparer.Ordinal))
         {
+            // Exact comparison, as on the database: a value stored upper-cased is not found by its lower-case spelling.
             if (!match.Success || notification.Field(match.Groups[1].Value) == match.Groups[2].Value.Replace("''", "'", StringComparison.Ordinal))
             {
-                results.Add(Project(context, notification, expandItems));
+                results.Add(Project(context, tenant, notification, expand));
             }
         }
 
@@ -236,6 +243,12 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         var tenant = await PreflightAsync(context, isWrite: true);
         if (tenant is null)
         {
+            return;
+        }
+
+        if (resource == "CompleteMaintNotification")
+        {
+            await CompleteAsync(context, tenant);
             return;
         }
 
@@ -255,20 +268,23 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         var body = await StubJson.ReadObjectAsync(context);
         if (body is null)
         {
-            await ErrorAsync(context, 400, "/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object.");
+            await RejectAsync(context, tenant, new ODataProblem("/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object."));
             return;
         }
 
-        if (Validate(body) is { } problem)
+        if ((Metadata.ValidateCreate(EntitySet, body) ?? Customizing(body)) is { } problem)
         {
-            await ErrorAsync(context, 400, problem.Code, problem.Message);
+            await RejectAsync(context, tenant, problem);
             return;
         }
 
+        Metadata.Normalise(EntitySet, body);
+        body.Remove("__metadata");
         var number = tenant.NextNumber();
         body["MaintenanceNotification"] = number;
         body["NotifProcessingPhase"] = "1";
-        body["CreationDate"] = Date(DateTimeOffset.UtcNow);
+        body["CreationDate"] = Date(new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date, TimeSpan.Zero));
+        NumberItems(body, number);
         var notification = new SapNotification { Number = number, Fields = body };
         tenant.Notifications[number] = notification;
         var (type, technicalObject) = (notification.Field("NotificationType"), notification.Field("TechnicalObject"));
@@ -281,8 +297,8 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        context.Response.Headers.Location = $"{StubJson.Origin(context)}{context.Request.PathBase}{Prefix(context)}{ServicePath}/{EntitySet}('{number}')";
-        await StubJson.WriteAsync(context, 201, new JsonObject { ["d"] = Project(context, notification, expandItems: true) });
+        context.Response.Headers.Location = Link(context, tenant, $"{EntitySet}('{number}')");
+        await StubJson.WriteAsync(context, 201, new JsonObject { ["d"] = Project(context, tenant, notification, "to_Item/to_ItemCause") });
     }
 
     private async Task Update(HttpContext context, string resource)
@@ -315,25 +331,17 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         var body = await StubJson.ReadObjectAsync(context);
         if (body is null)
         {
-            await ErrorAsync(context, 400, "/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object.");
+            await RejectAsync(context, tenant, new ODataProblem("/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object."));
             return;
         }
 
-        foreach (var (name, value) in body)
+        if ((Metadata.ValidateUpdate(EntitySet, body) ?? Customizing(body)) is { } problem)
         {
-            if (!Updatable.Contains(name) || !HeaderFields.TryGetValue(name, out var spec))
-            {
-                await ErrorAsync(context, 400, "/IWBEP/CM_MGW_RT/020", $"Property '{name}' is invalid or cannot be changed.");
-                return;
-            }
-
-            if (spec.Problem(name, value) is { } problem)
-            {
-                await ErrorAsync(context, 400, problem.Code, problem.Message);
-                return;
-            }
+            await RejectAsync(context, tenant, problem);
+            return;
         }
 
+        Metadata.Normalise(EntitySet, body);
         lock (notification)
         {
             foreach (var (name, value) in body)
@@ -354,6 +362,20 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         }
 
         context.Response.StatusCode = 204;
+    }
+
+    /// <summary>The <c>CompleteMaintNotification</c> action: <c>POST …/CompleteMaintNotification?MaintenanceNotification='…'</c>.</summary>
+    private static async Task CompleteAsync(HttpContext context, SapTenant tenant)
+    {
+        var number = context.Request.Query["MaintenanceNotification"].ToString().Trim('\'');
+        if (!tenant.Notifications.TryGetValue(number, out var notification))
+        {
+            await ErrorAsync(context, 404, "/IWBEP/CM_MGW_RT/021", $"Maintenance notification {number} does not exist.");
+            return;
+        }
+
+        tenant.Complete(number, damageCode: null);
+        await StubJson.WriteAsync(context, 200, new JsonObject { ["d"] = Project(context, tenant, notification, "") });
     }
 
     /// <summary>Basic auth, sap-client, CSRF (fetch on reads, check on writes) and scripted 429/503; null when answered.</summary>
@@ -422,133 +444,81 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         }
     }
 
-    private static (string Code, string Message)? Validate(JsonObject body)
+    /// <summary>
+    /// Checks SAP's customizing makes beyond the metadata, with the standard PM values (INTEGRATIONS.md §2): notification
+    /// types M1/M2/M3, technical object types EAMS_EQUI/EAMS_FL, priorities 1-4 of priority type PM.
+    /// </summary>
+    private static ODataProblem? Customizing(JsonObject body)
     {
-        foreach (var (name, value) in body)
+        if (body["NotificationType"] is { } type && StubJson.Text(type)?.ToUpperInvariant() is not ("M1" or "M2" or "M3"))
         {
-            if (name == "to_Item")
-            {
-                if (value?["results"] is not JsonArray items)
-                {
-                    return ("/IWBEP/CM_MGW_RT/020", "Navigation property 'to_Item' must be {\"results\":[…]}.");
-                }
-
-                foreach (var item in items)
-                {
-                    if (item is not JsonObject itemObject)
-                    {
-                        return ("/IWBEP/CM_MGW_RT/020", "An item must be an object.");
-                    }
-
-                    if (ValidateItem(itemObject) is { } itemProblem)
-                    {
-                        return itemProblem;
-                    }
-                }
-
-                continue;
-            }
-
-            if (!HeaderFields.TryGetValue(name, out var spec))
-            {
-                return ("/IWBEP/CM_MGW_RT/020", $"Property '{name}' is invalid for entity type A_MaintenanceNotificationType.");
-            }
-
-            if (spec.Problem(name, value) is { } problem)
-            {
-                return problem;
-            }
+            return new ODataProblem("IW/051", $"Notification type {type.ToJsonString()} is not defined.", "NotificationType");
         }
 
-        foreach (var (name, spec) in HeaderFields)
+        if (body["TechObjIsEquipOrFuncnlLoc"] is { } objectType && StubJson.Text(objectType)?.ToUpperInvariant() is not ("EAMS_EQUI" or "EAMS_FL"))
         {
-            if (spec.Required && body[name] is null)
-            {
-                return ("IW/040", $"Property '{name}' is mandatory.");
-            }
-        }
-
-        if (StubJson.Text(body["NotificationType"]) is not ("M1" or "M2" or "M3"))
-        {
-            return ("IW/051", $"Notification type '{StubJson.Text(body["NotificationType"])}' is not defined.");
-        }
-
-        if (StubJson.Text(body["TechObjIsEquipOrFuncnlLoc"]) is not ("EAMS_EQUI" or "EAMS_FL"))
-        {
-            return ("IW/052", "TechObjIsEquipOrFuncnlLoc must be EAMS_EQUI or EAMS_FL.");
+            return new ODataProblem("IW/052", "TechObjIsEquipOrFuncnlLoc must be EAMS_EQUI or EAMS_FL.", "TechObjIsEquipOrFuncnlLoc");
         }
 
         if (body["MaintPriority"] is { } priority && StubJson.Text(priority) is not ("1" or "2" or "3" or "4"))
         {
-            return ("IW/053", $"Priority {priority.ToJsonString()} is not defined for priority type PM.");
+            return new ODataProblem("IW/053", $"Priority {priority.ToJsonString()} is not defined for priority type PM.", "MaintPriority");
         }
 
         return null;
     }
 
-    private static (string Code, string Message)? ValidateItem(JsonObject item)
+    /// <summary>Items and causes of a deep insert get the notification's number and consecutive item/cause numbers.</summary>
+    private static void NumberItems(JsonObject body, string number)
     {
-        foreach (var (name, value) in item)
+        var item = 0;
+        foreach (var entry in (body["to_Item"]?["results"] as JsonArray ?? []).OfType<JsonObject>())
         {
-            if (name == "to_ItemCause")
+            var itemNumber = (++item).ToString("0000", CultureInfo.InvariantCulture);
+            entry["MaintenanceNotification"] = number;
+            entry["MaintenanceNotificationItem"] ??= itemNumber;
+            var cause = 0;
+            foreach (var causeEntry in (entry["to_ItemCause"]?["results"] as JsonArray ?? []).OfType<JsonObject>())
             {
-                if (value?["results"] is not JsonArray causes)
-                {
-                    return ("/IWBEP/CM_MGW_RT/020", "Navigation property 'to_ItemCause' must be {\"results\":[…]}.");
-                }
-
-                foreach (var cause in causes)
-                {
-                    foreach (var (causeName, causeValue) in cause as JsonObject ?? [])
-                    {
-                        if (!CauseFields.TryGetValue(causeName, out var causeSpec))
-                        {
-                            return ("/IWBEP/CM_MGW_RT/020", $"Property '{causeName}' is invalid for entity type A_MaintNotifItemCauseType.");
-                        }
-
-                        if (causeSpec.Problem(causeName, causeValue) is { } causeProblem)
-                        {
-                            return causeProblem;
-                        }
-                    }
-                }
-
-                continue;
-            }
-
-            if (!ItemFields.TryGetValue(name, out var spec))
-            {
-                return ("/IWBEP/CM_MGW_RT/020", $"Property '{name}' is invalid for entity type A_MaintenanceItemType.");
-            }
-
-            if (spec.Problem(name, value) is { } problem)
-            {
-                return problem;
+                causeEntry["MaintenanceNotification"] = number;
+                causeEntry["MaintenanceNotificationItem"] = entry["MaintenanceNotificationItem"]!.DeepClone();
+                causeEntry["MaintenanceNotificationCause"] ??= (++cause).ToString("0000", CultureInfo.InvariantCulture);
             }
         }
-
-        return null;
     }
 
-    private static JsonObject Project(HttpContext context, SapNotification notification, bool expandItems)
+    private static JsonObject Snapshot(SapNotification notification)
     {
         lock (notification)
         {
-            var result = (JsonObject)notification.Fields.DeepClone();
-            var uri = $"{StubJson.Origin(context)}{Prefix(context)}{ServicePath}/{EntitySet}('{notification.Number}')";
-            result["__metadata"] = new JsonObject { ["id"] = uri, ["uri"] = uri, ["type"] = "API_MAINTNOTIFICATION.A_MaintenanceNotificationType" };
-            if (!expandItems)
-            {
-                result["to_Item"] = new JsonObject { ["__deferred"] = new JsonObject { ["uri"] = uri + "/to_Item" } };
-            }
-            else if (result["to_Item"] is null)
-            {
-                result["to_Item"] = new JsonObject { ["results"] = new JsonArray() };
-            }
-
-            return result;
+            return (JsonObject)notification.Fields.DeepClone();
         }
     }
+
+    private static JsonObject Project(HttpContext context, SapTenant tenant, SapNotification notification, string expand)
+    {
+        var result = Snapshot(notification);
+        var uri = Link(context, tenant, $"{EntitySet}('{notification.Number}')");
+        result["__metadata"] = new JsonObject { ["id"] = uri, ["uri"] = uri, ["type"] = "cds_api_maintnotification.MaintenanceNotificationType" };
+        if (!expand.Contains("to_Item", StringComparison.Ordinal))
+        {
+            result["to_Item"] = new JsonObject { ["__deferred"] = new JsonObject { ["uri"] = uri + "/to_Item" } };
+        }
+        else if (result["to_Item"] is null)
+        {
+            result["to_Item"] = new JsonObject { ["results"] = new JsonArray() };
+        }
+
+        return result;
+    }
+
+    /// <summary>A link to an entity in the tenant's style: absolute URI, path-absolute, or relative to the service root.</summary>
+    private static string Link(HttpContext context, SapTenant tenant, string entity) => tenant.Links switch
+    {
+        StubLinkStyle.Relative => entity,
+        StubLinkStyle.PathAbsolute => $"{context.Request.PathBase}{Prefix(context)}{ServicePath}/{entity}",
+        _ => $"{StubJson.Origin(context)}{context.Request.PathBase}{Prefix(context)}{ServicePath}/{entity}",
+    };
 
     private static string Prefix(HttpContext context) =>
         context.Request.RouteValues["tenant"] is string tenant ? $"/t/{tenant}" : "";
@@ -575,55 +545,41 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
     [LoggerMessage(EventId = 9102, Level = LogLevel.Information, Message = "SAP stub: updated notification {Number} ({Fields})")]
     private static partial void LogUpdated(ILogger logger, string number, string fields);
 
-    private static Task ErrorAsync(HttpContext context, int status, string code, string message) =>
-        StubJson.WriteAsync(context, status, new JsonObject
+    [LoggerMessage(EventId = 9103, Level = LogLevel.Warning, Message = "SAP stub: refused a write against the API_MAINTNOTIFICATION metadata: {Code} {Message}")]
+    private static partial void LogRejected(ILogger logger, string code, string message);
+
+    private Task RejectAsync(HttpContext context, SapTenant tenant, ODataProblem problem)
+    {
+        tenant.CountRejected();
+        LogRejected(logger, problem.Code, problem.Message);
+        return ErrorAsync(context, 400, problem.Code, problem.Message, problem.Property);
+    }
+
+    /// <summary>SAP Gateway's OData V2 error body: <c>{"error":{"code","message":{"lang","value"},"innererror":{…}}}</c>.</summary>
+    private static Task ErrorAsync(HttpContext context, int status, string code, string message, string? property = null)
+    {
+        var inner = new JsonObject
+        {
+            ["application"] = new JsonObject { ["component_id"] = "PM-WOC-MN", ["service_namespace"] = "/SAP/", ["service_id"] = "API_MAINTNOTIFICATION", ["service_version"] = "0001" },
+            ["transactionid"] = Guid.NewGuid().ToString("N").ToUpperInvariant(),
+            ["timestamp"] = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss.fffffff", CultureInfo.InvariantCulture),
+            ["errordetails"] = new JsonArray(new JsonObject
+            {
+                ["code"] = code,
+                ["message"] = message,
+                ["propertyref"] = property is null ? "" : $"{EntitySet}/{property}",
+                ["severity"] = "error",
+                ["target"] = property ?? "",
+            }),
+        };
+        return StubJson.WriteAsync(context, status, new JsonObject
         {
             ["error"] = new JsonObject
             {
                 ["code"] = code,
                 ["message"] = new JsonObject { ["lang"] = "en", ["value"] = message },
-                ["innererror"] = new JsonObject { ["transactionid"] = Guid.NewGuid().ToString("N").ToUpperInvariant(), ["timestamp"] = DateTimeOffset.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) },
+                ["innererror"] = inner,
             },
         });
-
-    private sealed record FieldSpec(string Type, int MaxLength, bool Required)
-    {
-        public static FieldSpec Date { get; } = new("Edm.DateTime", 0, false);
-
-        public static FieldSpec Time { get; } = new("Edm.Time", 0, false);
-
-        public static FieldSpec Boolean { get; } = new("Edm.Boolean", 0, false);
-
-        public static FieldSpec Text(int maxLength, bool required = false) => new("Edm.String", maxLength, required);
-
-        public (string Code, string Message)? Problem(string name, JsonNode? value)
-        {
-            if (value is null)
-            {
-                return null;
-            }
-
-            var kind = value.GetValueKind();
-            return Type switch
-            {
-                "Edm.Boolean" when kind is not (JsonValueKind.True or JsonValueKind.False) =>
-                    ("/IWBEP/CM_MGW_RT/022", $"Property '{name}' has invalid value {value.ToJsonString()}: expected Edm.Boolean."),
-                "Edm.DateTime" when kind != JsonValueKind.String || !DatePattern().IsMatch(value.GetValue<string>()) =>
-                    ("/IWBEP/CM_MGW_RT/022", $"Property '{name}' has invalid value {value.ToJsonString()}: expected Edm.DateTime as /Date(ms)/."),
-                "Edm.Time" when kind != JsonValueKind.String || !TimePattern().IsMatch(value.GetValue<string>()) =>
-                    ("/IWBEP/CM_MGW_RT/022", $"Property '{name}' has invalid value {value.ToJsonString()}: expected Edm.Time as PT..H..M..S."),
-                "Edm.String" when kind != JsonValueKind.String =>
-                    ("/IWBEP/CM_MGW_RT/022", $"Property '{name}' has invalid value {value.ToJsonString()}: expected Edm.String."),
-                "Edm.String" when value.GetValue<string>().Length > MaxLength =>
-                    ("/IWBEP/CM_MGW_RT/022", $"Property '{name}' is longer than {MaxLength.ToString(CultureInfo.InvariantCulture)} characters."),
-                _ => null,
-            };
-        }
     }
-
-    [GeneratedRegex("^/Date\\(-?\\d+([+-]\\d{4})?\\)/$")]
-    private static partial Regex DatePattern();
-
-    [GeneratedRegex("^PT\\d{1,2}H\\d{1,2}M\\d{1,2}S$")]
-    private static partial Regex TimePattern();
 }

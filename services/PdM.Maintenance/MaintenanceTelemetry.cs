@@ -22,6 +22,10 @@ public sealed class MaintenanceTelemetry : IDisposable
         CmmsDeliveries = _meter.CreateCounter<long>("pdm.maintenance.cmms_deliveries", description: "CMMS calls by system and result.");
         BreakerTransitions = _meter.CreateCounter<long>("pdm.maintenance.breaker_transitions", description: "CMMS circuit-breaker state changes.");
         OutcomesRecorded = _meter.CreateCounter<long>("pdm.maintenance.outcomes_recorded", description: "Cases closed with an outcome (training labels).");
+        CmmsFieldsFitted = _meter.CreateCounter<long>("pdm.maintenance.cmms_fields_fitted",
+            description: "Texts shortened to the length the CMMS publishes for the field, by system and field (the full text is kept in the long text).");
+        StatusSyncFailures = _meter.CreateCounter<long>("pdm.maintenance.status_sync_failures",
+            description: "CMMS records whose status could not be read in a sync round, by system and reason; retried with backoff.");
     }
 
     public Counter<long> WorkOrdersRaised { get; }
@@ -41,6 +45,10 @@ public sealed class MaintenanceTelemetry : IDisposable
     public Counter<long> BreakerTransitions { get; }
 
     public Counter<long> OutcomesRecorded { get; }
+
+    public Counter<long> CmmsFieldsFitted { get; }
+
+    public Counter<long> StatusSyncFailures { get; }
 
     public void Dispose() => _meter.Dispose();
 }

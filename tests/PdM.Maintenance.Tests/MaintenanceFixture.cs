@@ -38,6 +38,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     public const string MaximoKey = "maximo-key";
     public const string WebhookSecret = "hook-secret";
 
+    /// <summary>An asset whose id, maintainable item and recommendation are long and not ASCII: every text field must fit.</summary>
+    public const string LongAsset = "CWP-NORTH-LINE-7-MAIN-COOLING-WATER-PUMP-0042";
+
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private TestDatabase? _database;
@@ -53,6 +56,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     public BusMessages Events { get; } = new();
 
     public IBus Bus => _host!.Services.GetRequiredService<IBus>();
+
+    /// <summary>The suite's database, for tests that corrupt a row on purpose.</summary>
+    public string ConnectionString => _database!.ConnectionString;
 
     public async Task InitializeAsync()
     {
@@ -97,6 +103,16 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         }
 
         Sap(settings, "sap-auth", "wrong-password");
+        Sap(settings, "sap-contract", SapPassword);
+        Sap(settings, "sap-links", SapPassword);
+        Maximo(settings, "mx-contract-sr", workOrders: false, MaximoKey);
+        Maximo(settings, "mx-contract-wo", workOrders: true, MaximoKey);
+        Maximo(settings, "mx-links", workOrders: true, MaximoKey);
+        Maximo(settings, "mx-isolate", workOrders: true, MaximoKey);
+
+        // Real systems answer with relative links too (RFC 9110 §10.2.2): these tenants do, the others answer absolute.
+        Stubs.Sap.Tenant("sap-links").Links = StubLinkStyle.PathAbsolute;
+        Stubs.Maximo.Tenant("mx-links").Links = StubLinkStyle.Relative;
         Webhook(settings, "hook", WebhookSecret);
         Webhook(settings, "hook-auth", "wrong-secret");
         settings["Maintenance:Sites:strict:Assets:NOREF-1:Criticality"] = "B";
@@ -215,13 +231,15 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         var p = $"Maintenance:Sites:{site}";
         settings[$"{p}:WorkOrderConfidence"] = "0.7";
         settings[$"{p}:Cooldown"] = "7.00:00:00";
-        foreach (var asset in new[] { GoodAsset, "PUMP-102", "PUMP-103" })
+        foreach (var asset in new[] { GoodAsset, "PUMP-102", "PUMP-103", LongAsset })
         {
             var a = $"{p}:Assets:{asset}";
             settings[$"{a}:Criticality"] = "B";
             settings[$"{a}:EquipmentClass"] = "PU";
             settings[$"{a}:Subunit"] = "Power transmission";
-            settings[$"{a}:MaintainableItem"] = "Bearing DE";
+            settings[$"{a}:MaintainableItem"] = asset == LongAsset
+                ? "Gleitringdichtung antriebsseitig der Kühlwasserpumpe Förderstrecke Süd – Lager ⚙ 🔧 (Ø 120 mm)"
+                : "Bearing DE";
             settings[$"{a}:Maximo:SiteId"] = "BEDFORD";
             settings[$"{a}:Maximo:AssetNum"] = asset == GoodAsset ? "11430" : "1143" + asset[^1];
             settings[$"{a}:Maximo:Location"] = "BPM3100";
@@ -246,5 +264,15 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         settings[$"{m}:Recommendation"] = "Replace DE bearing; check alignment";
         settings[$"{m}:EstimatedHours"] = "4";
         settings[$"{m}:DowntimeRequired"] = "true";
+
+        // A mode with a damage code but no cause, and a recommendation in German with symbols.
+        var b = $"{p}:FailureModes:BRD";
+        settings[$"{b}:Mechanism"] = "1.1";
+        settings[$"{b}:ProblemCode"] = "BRD";
+        settings[$"{b}:DamageCodeGroup"] = "PM1";
+        settings[$"{b}:DamageCode"] = "BRD";
+        settings[$"{b}:Activity"] = "Check";
+        settings[$"{b}:Recommendation"] = "Gleitlager prüfen; Ölstand messen – Ausrichtung ≤ 0,05 mm, Schwingung ≥ 7,1 mm/s ⇒ Stillstand";
+        settings[$"{b}:EstimatedHours"] = "2.5";
     }
 }

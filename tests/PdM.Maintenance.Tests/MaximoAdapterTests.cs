@@ -20,18 +20,20 @@ public sealed class MaximoAdapterTests(MaintenanceFixture fixture)
         Assert.Equal(MaximoStub.ServiceRequestStructure, record.ObjectStructure);
         Assert.Equal("NEW", record.Field("status"));
         Assert.Equal("2", record.Field("reportedpriority"));
-        Assert.Equal(@case.WorkOrder!.ExternalKey, record.Field("externalrefid"));
+        // TICKET keeps an external key in externalrecid (it has no externalrefid), 10 characters in the published schema.
+        Assert.Equal(@case.WorkOrder!.Cmms!.Reference, record.Field("externalrecid"));
+        Assert.Equal(10, @case.WorkOrder.Cmms.Reference!.Length);
         Assert.Equal("request", @case.WorkOrder.Kind);
         Assert.Equal("maximo", @case.WorkOrder.Cmms!.System);
         Assert.Equal(record.Id, @case.WorkOrder.Cmms.RecordId);
-        Assert.Equal(record.Href, @case.WorkOrder.Cmms.Url);
+        Assert.EndsWith("/t/mx-sr/maximo/" + record.Path, @case.WorkOrder.Cmms.Url, StringComparison.Ordinal);
 
         // Where work orders are allowed, a prediction below the site's confidence gate is still only a request.
         await fixture.Publish(MaintenanceFixture.Prediction("mx-wo", asset: "PUMP-103", confidence: 0.5));
         var gated = await fixture.DeliveredCase("mx-wo", "PUMP-103");
         Assert.Equal("request", gated.WorkOrder!.Kind);
         Assert.Contains(fixture.Stubs.Maximo.Tenant("mx-wo").Records.Values,
-            r => r.ObjectStructure == MaximoStub.ServiceRequestStructure && r.Field("externalrefid") == gated.WorkOrder.ExternalKey);
+            r => r.ObjectStructure == MaximoStub.ServiceRequestStructure && r.Field("externalrecid") == gated.WorkOrder.Cmms!.Reference);
     }
 
     [Fact]
@@ -45,10 +47,10 @@ public sealed class MaximoAdapterTests(MaintenanceFixture fixture)
 
         var record = Assert.Single(tenant.Records.Values);
         Assert.Equal(record.Id, @case.WorkOrder!.Cmms!.RecordId);
-        Assert.Equal(@case.WorkOrder.ExternalKey, record.Field("externalrefid"));
+        Assert.Equal(@case.WorkOrder.Cmms.Reference, record.Field("externalrecid"));
         Assert.Equal(0, tenant.Faults.Pending);
 
-        // The retry found the record by externalrefid and updated it instead of creating another.
+        // The retry found the record by its reference and updated it instead of creating another.
         Assert.Equal(1, record.UpdateCount);
     }
 

@@ -27,7 +27,8 @@ public sealed class MaximoIntegrationTests(MaintenanceFixture fixture)
         Assert.Equal("VIB", record.Field("problemcode"));
         Assert.Equal("WAPPR", record.Field("status"));
         Assert.Equal("PDM", record.Field("reportedby"));
-        Assert.Equal(workOrder.ExternalKey, record.Field("externalrefid"));
+        Assert.Equal(workOrder.Cmms!.Reference, record.Field("externalrefid"));
+        Assert.Equal(0, fixture.Stubs.Maximo.Tenant("mx-wo").Rejected);
 
         var description = record.Field("description")!;
         Assert.InRange(description.Length, 1, 100);
@@ -51,7 +52,7 @@ public sealed class MaximoIntegrationTests(MaintenanceFixture fixture)
         Assert.Equal(WorkOrderPriority.High, workOrder.Priority);
         Assert.Equal("maximo", workOrder.Cmms!.System);
         Assert.Equal(record.Id, workOrder.Cmms.RecordId);
-        Assert.Equal(record.Href, workOrder.Cmms.Url);
+        Assert.EndsWith("/t/mx-wo/maximo/" + record.Path, workOrder.Cmms.Url, StringComparison.Ordinal);
         Assert.Equal("WAPPR", workOrder.Cmms.Status);
         Assert.Equal(DecisionPath.Model, workOrder.Provenance!.Path);
         Assert.Equal("brg-rul", workOrder.Provenance.ModelName);

@@ -4,6 +4,7 @@ using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Api;
+using PdM.Maintenance.Cmms;
 
 namespace PdM.Maintenance.Tests;
 
@@ -19,7 +20,6 @@ public sealed class SapAdapterTests(MaintenanceFixture fixture)
         var @case = await fixture.DeliveredCase("sap-create");
 
         var notification = Assert.Single(tenant.Notifications.Values);
-        var f = notification.Fields;
         Assert.Equal("M2", notification.Field("NotificationType"));
         Assert.Equal("10000123", notification.Field("TechnicalObject"));
         Assert.Equal("EAMS_EQUI", notification.Field("TechObjIsEquipOrFuncnlLoc"));
@@ -27,12 +27,20 @@ public sealed class SapAdapterTests(MaintenanceFixture fixture)
         Assert.Equal("1010", notification.Field("MaintenancePlanningPlant"));
         Assert.Equal("RES-0100", notification.Field("MainWorkCenter"));
         Assert.Equal("100", notification.Field("MaintenancePlannerGroup"));
-        Assert.Equal(@case.WorkOrder!.ExternalKey, notification.Field("MaintNotifExtReferenceNumber"));
+        // API_MAINTNOTIFICATION publishes MaintNotifExtReferenceNumber as String(20), upper case: the reference derived
+        // from our 40+-character key, stored with the work order.
+        var reference = @case.WorkOrder!.Cmms!.Reference!;
+        Assert.Equal(reference, notification.Field("MaintNotifExtReferenceNumber"));
+        Assert.Equal(20, reference.Length);
+        Assert.Equal(reference.ToUpperInvariant(), reference);
+        Assert.Equal(CmmsReference.Derive(@case.WorkOrder.ExternalKey, 20), reference);
+        Assert.Equal(0, tenant.Rejected);
         Assert.InRange(notification.Field("NotificationText")!.Length, 1, 40);
         Assert.Matches("^/Date\\(\\d+\\)/$", notification.Field("RequiredEndDate")!);
         Assert.Matches("^PT\\d{2}H\\d{2}M\\d{2}S$", notification.Field("MalfunctionStartTime")!);
         Assert.Contains("DE velocity RMS 7.1 mm/s (limit 4.5)", notification.Field("MaintNotifLongTextForEdit"), StringComparison.Ordinal);
-        var item = (JsonObject)f["to_Item"]!["results"]![0]!;
+        Assert.StartsWith("PdM: VIB Bearing DE, RUL ~60 h\n", notification.Field("MaintNotifLongTextForEdit"), StringComparison.Ordinal);
+        var item = notification.Items[0];
         Assert.Equal("PM1", StubJson(item["MaintNotifDamageCodeGroup"]));
         Assert.Equal("VIB", StubJson(item["MaintNotificationDamageCode"]));
         Assert.Equal("PUMP", StubJson(item["MaintNotifObjPrtCodeGroup"]));

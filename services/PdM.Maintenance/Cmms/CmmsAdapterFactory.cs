@@ -7,7 +7,7 @@ namespace PdM.Maintenance.Cmms;
 /// One adapter per site, kept for the life of the process (the SAP adapter holds its CSRF session). Each uses the named
 /// HttpClient <see cref="HttpClientName"/> (cookies handled by the adapter, timeout from Maintenance:Delivery).
 /// </summary>
-public sealed class CmmsAdapterFactory(IHttpClientFactory httpClients, SiteDirectory sites, TimeProvider clock)
+public sealed class CmmsAdapterFactory(IHttpClientFactory httpClients, SiteDirectory sites, MaintenanceTelemetry telemetry, TimeProvider clock)
 {
     public const string HttpClientName = "pdm-cmms";
 
@@ -29,8 +29,8 @@ public sealed class CmmsAdapterFactory(IHttpClientFactory httpClients, SiteDirec
         var http = httpClients.CreateClient(HttpClientName);
         return site.Cmms.Adapter switch
         {
-            CmmsAdapterKind.Maximo => new MaximoAdapter(http, site, siteId, clock),
-            CmmsAdapterKind.Sap => new SapAdapter(http, site, siteId, clock),
+            CmmsAdapterKind.Maximo => new MaximoAdapter(http, site, siteId, telemetry, clock),
+            CmmsAdapterKind.Sap => new SapAdapter(http, site, siteId, telemetry, clock),
             CmmsAdapterKind.Webhook => new WebhookAdapter(http, site, siteId, clock),
             _ => null,
         };

@@ -80,5 +80,16 @@ internal static class HttpResponses
             }
             : null;
 
+    /// <summary>
+    /// A link the CMMS returned (<c>Location</c>, an href, an entity URI), absolute or relative (RFC 9110 §10.2.2,
+    /// RFC 3986 §5), resolved against the URI it is relative to: the request's URI for <c>Location</c>, the service root
+    /// for links in a body.
+    /// </summary>
+    public static Uri Resolve(Uri against, string reference) => new(against, reference);
+
+    /// <summary>A service root as a base URI: with a trailing slash, so relative links resolve below it, not beside it.</summary>
+    public static Uri ServiceRoot(Uri baseUrl) =>
+        baseUrl.AbsoluteUri.EndsWith('/') ? baseUrl : new Uri(baseUrl.AbsoluteUri + "/");
+
     public static string Clip(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 }

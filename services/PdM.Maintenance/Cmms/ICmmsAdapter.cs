@@ -14,6 +14,12 @@ public interface ICmmsAdapter
     /// <summary>Whether <see cref="ReadAsync"/> can report a record's status (the feedback loop polls only those).</summary>
     bool CanReadStatus { get; }
 
+    /// <summary>
+    /// The value this CMMS keeps as our key for the work order (the field it looks records up by), derived
+    /// deterministically from <paramref name="externalKey"/> and fitted to the field the vendor publishes.
+    /// </summary>
+    string ReferenceFor(string externalKey);
+
     /// <summary>Creates the record, or updates it when it exists (known id, or found by external key).</summary>
     Task<CmmsResult> UpsertAsync(CanonicalWorkOrder workOrder, CmmsRecordRef? known, CancellationToken cancellationToken);
 

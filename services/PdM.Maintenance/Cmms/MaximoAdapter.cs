@@ -11,20 +11,29 @@ namespace PdM.Maintenance.Cmms;
 
 /// <summary>
 /// IBM Maximo (Manage / MAS) over its JSON REST API (INTEGRATIONS.md §1): <c>apikey</c> header, <c>lean=1</c>, service
-/// request (MXAPISR) by default or work order (MXAPIWODETAIL, WAPPR) when the site allows, 201 + Location, look-up by
-/// <c>externalrefid</c> before create, update by POST with <c>x-method-override: PATCH</c>, BMXAA errors mapped to words.
+/// request (MXAPISR) by default or work order (MXAPIWODETAIL, WAPPR) when the site allows, 201 + Location, update by POST
+/// with <c>x-method-override: PATCH</c>, BMXAA errors mapped to words. Attributes and lengths follow the object structures'
+/// published schemas (services/PdM.Cmms.Stubs/Contracts): <c>description</c> 100 (cut on a word boundary, the full title
+/// opens the long description), our reference (<see cref="CmmsReference"/>, 10 characters) in <c>externalrefid</c> on a
+/// work order and in <c>externalrecid</c> on a service request (TICKET has no externalrefid), looked up before every
+/// create. Hrefs and <c>Location</c>, absolute or relative, are resolved against the Maximo root / the request's URI.
 /// </summary>
-public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string siteId, TimeProvider clock) : ICmmsAdapter
+public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string siteId, MaintenanceTelemetry telemetry, TimeProvider clock) : ICmmsAdapter
 {
-    private readonly MaximoOptions _options = site.Cmms.Maximo ?? throw new ArgumentException("the site has no Maximo settings", nameof(site));
-
     public const int DescriptionLength = 100;
+    public const int LongDescriptionLength = 32000;
+    public const int ExternalReferenceLength = 10;
+
+    private readonly MaximoOptions _options = site.Cmms.Maximo ?? throw new ArgumentException("the site has no Maximo settings", nameof(site));
+    private readonly FieldFitter _fit = new(telemetry, "maximo");
 
     private static readonly string[] ClosedStatuses = ["CLOSE", "COMP", "RESOLVED", "CLOSED", "CAN"];
 
     public string System => "maximo";
 
     public bool CanReadStatus => true;
+
+    public string ReferenceFor(string externalKey) => CmmsReference.Derive(externalKey, ExternalReferenceLength);
 
     public async Task<CmmsResult> UpsertAsync(CanonicalWorkOrder workOrder, CmmsRecordRef? known, CancellationToken cancellationToken)
     {
@@ -37,7 +46,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
             string? status = null;
             if (record is null)
             {
-                var lookup = await FindAsync(objectStructure, asWorkOrder, workOrder.ExternalKey, cancellationToken);
+                var lookup = await FindAsync(objectStructure, asWorkOrder, ReferenceFor(workOrder.ExternalKey), cancellationToken);
                 if (!lookup.IsSuccess)
                 {
                     return lookup;
@@ -65,7 +74,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
         ArgumentNullException.ThrowIfNull(record);
         try
         {
-            using var request = Request(HttpMethod.Get, $"{record.Url}?lean=1&oslc.select=status,statusdate,problemcode,failurecode");
+            using var request = Request(HttpMethod.Get, $"{Resolve(record.Url)}?lean=1&oslc.select=status,statusdate,problemcode,failurecode");
             using var response = await http.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
@@ -84,9 +93,9 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
         }
     }
 
-    private async Task<CmmsResult> FindAsync(string objectStructure, bool asWorkOrder, string externalKey, CancellationToken cancellationToken)
+    private async Task<CmmsResult> FindAsync(string objectStructure, bool asWorkOrder, string reference, CancellationToken cancellationToken)
     {
-        var where = Uri.EscapeDataString($"externalrefid=\"{externalKey.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
+        var where = Uri.EscapeDataString($"{ReferenceAttribute(asWorkOrder)}=\"{reference.Replace("\"", "\\\"", StringComparison.Ordinal)}\"");
         var select = asWorkOrder ? "wonum,siteid,status,href" : "ticketid,siteid,status,href";
         using var request = Request(HttpMethod.Get, $"{Root}/api/os/{objectStructure}?lean=1&oslc.select={select}&oslc.where={where}");
         using var response = await http.SendAsync(request, cancellationToken);
@@ -103,7 +112,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
             var id = first.String(asWorkOrder ? "wonum" : "ticketid");
             if (href is not null && id is not null)
             {
-                return CmmsResult.Done(new CmmsRecordRef(id, href), first.String("status"), created: false);
+                return CmmsResult.Done(new CmmsRecordRef(id, Resolve(href)), first.String("status"), created: false);
             }
         }
 
@@ -113,13 +122,14 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
     private async Task<CmmsResult> CreateAsync(string objectStructure, bool asWorkOrder, CanonicalWorkOrder w, CancellationToken cancellationToken)
     {
         var maximo = w.Asset.CmmsRef.Maximo!;
+        var reference = ReferenceFor(w.ExternalKey);
         var body = new JsonObject
         {
             ["siteid"] = maximo.SiteId,
-            ["description"] = WorkOrderText.Title(w, DescriptionLength),
-            ["description_longdescription"] = WorkOrderText.Narrative(w),
+            ["description"] = _fit.Words("description", WorkOrderText.Title(w), DescriptionLength),
+            ["description_longdescription"] = LongDescription(w, reference),
             ["reportedby"] = _options.ReportedBy,
-            ["externalrefid"] = w.ExternalKey,
+            [ReferenceAttribute(asWorkOrder)] = reference,
         };
         if (maximo.AssetNum is not null)
         {
@@ -156,7 +166,10 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
         }
 
         var created = await HttpResponses.JsonAsync(response, cancellationToken);
-        var href = response.Headers.Location?.ToString() ?? created?.String("href");
+        // RFC 9110 §10.2.2: a relative Location is relative to the request's URI; a body href to the Maximo root.
+        var href = response.Headers.Location is { } location
+            ? HttpResponses.Resolve(response.RequestMessage!.RequestUri!, location.OriginalString).AbsoluteUri
+            : created?.String("href") is { } bodyHref ? Resolve(bodyHref) : null;
         var id = created?.String(asWorkOrder ? "wonum" : "ticketid") ?? IdFromHref(href);
         if (href is null || id is null)
         {
@@ -170,8 +183,8 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
     {
         var body = new JsonObject
         {
-            ["description"] = WorkOrderText.Title(w, DescriptionLength),
-            ["description_longdescription"] = WorkOrderText.Narrative(w),
+            ["description"] = _fit.Words("description", WorkOrderText.Title(w), DescriptionLength),
+            ["description_longdescription"] = LongDescription(w, ReferenceFor(w.ExternalKey)),
         };
         if (asWorkOrder)
         {
@@ -183,7 +196,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
             body["reportedpriority"] = CasePolicy.PriorityNumber(PriorityOf(w));
         }
 
-        using var request = Request(HttpMethod.Post, $"{record.Url}?lean=1", body);
+        using var request = Request(HttpMethod.Post, $"{Resolve(record.Url)}?lean=1", body);
         request.Headers.Add("x-method-override", "PATCH");
         request.Headers.Add("patchtype", "MERGE");
         using var response = await http.SendAsync(request, cancellationToken);
@@ -195,7 +208,16 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
         return CmmsResult.Done(record, status, created: false);
     }
 
-    private string Root => _options.BaseUrl!.ToString().TrimEnd('/');
+    private string Root => _options.BaseUrl!.AbsoluteUri.TrimEnd('/');
+
+    /// <summary>An href as Maximo wrote it (absolute, <c>/maximo/…</c> or relative to the Maximo root) as an absolute URI.</summary>
+    private string Resolve(string href) => HttpResponses.Resolve(HttpResponses.ServiceRoot(_options.BaseUrl!), href).AbsoluteUri;
+
+    /// <summary>TICKET (service requests) has <c>externalrecid</c>; WORKORDER has <c>externalrefid</c>.</summary>
+    private static string ReferenceAttribute(bool asWorkOrder) => asWorkOrder ? "externalrefid" : "externalrecid";
+
+    private string LongDescription(CanonicalWorkOrder w, string reference) =>
+        _fit.Lines("description_longdescription", $"{WorkOrderText.Title(w)}\n{WorkOrderText.Narrative(w, reference)}", LongDescriptionLength, reference);
 
     private HttpRequestMessage Request(HttpMethod method, string url, JsonObject? body = null)
     {

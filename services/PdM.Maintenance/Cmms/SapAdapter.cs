@@ -11,21 +11,29 @@ namespace PdM.Maintenance.Cmms;
 
 /// <summary>
 /// SAP S/4HANA Plant Maintenance over OData V2 (INTEGRATIONS.md §2): a maintenance notification (API_MAINTNOTIFICATION)
-/// with damage, object-part and cause catalog codes. CSRF token and session cookies are fetched with
-/// <c>X-CSRF-Token: Fetch</c> and sent on every write; a <c>403</c> with <c>X-CSRF-Token: Required</c> fetches again and
-/// retries once. <c>MaintNotifExtReferenceNumber</c> is the dedup key, looked up before every create.
+/// with damage, object-part and cause catalog codes. Field lengths follow the service's published <c>$metadata</c>
+/// (services/PdM.Cmms.Stubs/Contracts): <c>NotificationText</c> 40 (cut on a word boundary, the full title opens the long
+/// text), <c>MaintNotifLongTextForEdit</c> 1333, <c>MaintNotifExtReferenceNumber</c> 20 upper case (a reference derived
+/// from our key, <see cref="CmmsReference"/>, looked up before every create). CSRF token and session cookies are fetched
+/// with <c>X-CSRF-Token: Fetch</c> and sent on every write; a <c>403</c> with <c>X-CSRF-Token: Required</c> fetches again
+/// and retries once. A relative <c>Location</c> is resolved against the request's URI.
 /// </summary>
-public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId, TimeProvider clock) : ICmmsAdapter
+public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId, MaintenanceTelemetry telemetry, TimeProvider clock) : ICmmsAdapter
 {
     public const int NotificationTextLength = 40;
+    public const int LongTextLength = 1333;
+    public const int ExternalReferenceLength = 20;
     public const string CompletedPhase = "4";
 
     private readonly SapOptions _options = site.Cmms.Sap ?? throw new ArgumentException("the site has no SAP settings", nameof(site));
+    private readonly FieldFitter _fit = new(telemetry, "sap");
     private volatile SapSession? _session;
 
     public string System => "sap";
 
     public bool CanReadStatus => true;
+
+    public string ReferenceFor(string externalKey) => CmmsReference.Derive(externalKey, ExternalReferenceLength);
 
     public async Task<CmmsResult> UpsertAsync(CanonicalWorkOrder workOrder, CmmsRecordRef? known, CancellationToken cancellationToken)
     {
@@ -35,7 +43,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
             var record = known;
             if (record is null)
             {
-                var lookup = await FindAsync(workOrder.ExternalKey, cancellationToken);
+                var lookup = await FindAsync(ReferenceFor(workOrder.ExternalKey), cancellationToken);
                 if (!lookup.IsSuccess)
                 {
                     return lookup;
@@ -75,7 +83,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
                 code = results[0].String("MaintNotificationDamageCode");
             }
 
-            DateTimeOffset? closedAt = ParseDate(entity?.String("CompletionDate"));
+            DateTimeOffset? closedAt = ParseDate(entity?.String("NotificationCompletionDate")) + ParseTime(entity?.String("CompletionTime"));
             return CmmsResult.Read(new CmmsRecordState($"phase {phase}", phase == CompletedPhase, code, closedAt));
         }
         catch (Exception exception) when (HttpResponses.IsTransport(exception) && !cancellationToken.IsCancellationRequested)
@@ -84,13 +92,13 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
         }
     }
 
-    private string Root => _options.BaseUrl!.ToString().TrimEnd('/');
+    private string Root => _options.BaseUrl!.AbsoluteUri.TrimEnd('/');
 
     private string EntitySet => $"{Root}/MaintenanceNotification";
 
-    private async Task<CmmsResult> FindAsync(string externalKey, CancellationToken cancellationToken)
+    private async Task<CmmsResult> FindAsync(string reference, CancellationToken cancellationToken)
     {
-        var filter = Uri.EscapeDataString($"MaintNotifExtReferenceNumber eq '{externalKey.Replace("'", "''", StringComparison.Ordinal)}'");
+        var filter = Uri.EscapeDataString($"MaintNotifExtReferenceNumber eq '{reference.Replace("'", "''", StringComparison.Ordinal)}'");
         using var request = Request(HttpMethod.Get, Url(EntitySet, $"$filter={filter}&$select=MaintenanceNotification,NotifProcessingPhase"));
         using var response = await http.SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -113,11 +121,12 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
         var sap = w.Asset.CmmsRef.Sap!;
         var mode = SiteDirectory.FailureMode(site, w.Failure.Mode);
         var now = clock.GetUtcNow();
+        var reference = ReferenceFor(w.ExternalKey);
         var body = new JsonObject
         {
             ["NotificationType"] = w.Kind == CasePolicy.WorkOrderKind ? _options.WorkOrderNotificationType : _options.RequestNotificationType,
-            ["NotificationText"] = WorkOrderText.Title(w, NotificationTextLength),
-            ["MaintNotifLongTextForEdit"] = WorkOrderText.Narrative(w),
+            ["NotificationText"] = _fit.Words("NotificationText", WorkOrderText.Title(w), NotificationTextLength),
+            ["MaintNotifLongTextForEdit"] = LongText(w, reference),
             ["TechnicalObject"] = sap.TechnicalObject,
             ["TechObjIsEquipOrFuncnlLoc"] = sap.Type,
             ["MaintPriority"] = Priority(w),
@@ -126,7 +135,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
             ["MalfunctionStartTime"] = string.Create(CultureInfo.InvariantCulture, $"PT{now.UtcDateTime.Hour:00}H{now.UtcDateTime.Minute:00}M{now.UtcDateTime.Second:00}S"),
             ["MaintenanceObjectIsDown"] = false,
             ["RequiredEndDate"] = Date(w.Recommendation.LatestFinish.UtcDateTime),
-            ["MaintNotifExtReferenceNumber"] = w.ExternalKey,
+            ["MaintNotifExtReferenceNumber"] = reference,
         };
         if (sap.Plant is not null)
         {
@@ -184,7 +193,10 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
             return CmmsResult.Fail(CmmsOutcome.Rejected, "SAP answered 201 without a MaintenanceNotification number");
         }
 
-        var url = response.Headers.Location?.ToString() ?? $"{EntitySet}('{id}')";
+        // RFC 9110 §10.2.2: a relative Location is relative to the request's URI.
+        var url = response.Headers.Location is { } location
+            ? HttpResponses.Resolve(response.RequestMessage!.RequestUri!, location.OriginalString).AbsoluteUri
+            : $"{EntitySet}('{id}')";
         return CmmsResult.Done(new CmmsRecordRef(id, url), $"phase {entity?.String("NotifProcessingPhase") ?? "1"}", created: true);
     }
 
@@ -192,8 +204,8 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
     {
         var body = new JsonObject
         {
-            ["NotificationText"] = WorkOrderText.Title(w, NotificationTextLength),
-            ["MaintNotifLongTextForEdit"] = WorkOrderText.Narrative(w),
+            ["NotificationText"] = _fit.Words("NotificationText", WorkOrderText.Title(w), NotificationTextLength),
+            ["MaintNotifLongTextForEdit"] = LongText(w, ReferenceFor(w.ExternalKey)),
             ["MaintPriority"] = Priority(w),
             ["RequiredEndDate"] = Date(w.Recommendation.LatestFinish.UtcDateTime),
         };
@@ -312,6 +324,10 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
         return HttpResponses.Failure("SAP", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Sap:User/Password", clock);
     }
 
+    /// <summary>The full title (the short text may be cut) and the narrative, fitted to the long text's 1333 characters.</summary>
+    private string LongText(CanonicalWorkOrder w, string reference) =>
+        _fit.Lines("MaintNotifLongTextForEdit", $"{WorkOrderText.Title(w)}\n{WorkOrderText.Narrative(w, reference)}", LongTextLength, reference);
+
     private AssetOptions? AssetFor(CanonicalWorkOrder w)
     {
         foreach (var (id, asset) in site.Assets)
@@ -352,6 +368,18 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
         return long.TryParse(end > 0 ? digits[..end] : digits, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
             : null;
+    }
+
+    /// <summary>OData V2 <c>Edm.Time</c> (<c>PT14H05M09S</c>) as a duration; zero when absent.</summary>
+    internal static TimeSpan ParseTime(string? value)
+    {
+        var parts = value is { Length: > 2 } && value.StartsWith("PT", StringComparison.Ordinal) ? value[2..].Split('H', 'M', 'S') : [];
+        return parts.Length == 4
+            && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var h)
+            && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var m)
+            && int.TryParse(parts[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
+            ? new TimeSpan(h, m, s)
+            : TimeSpan.Zero;
     }
 
     private sealed record SapSession(string Token, string Cookie);

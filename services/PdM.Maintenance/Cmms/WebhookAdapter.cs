@@ -23,6 +23,9 @@ public sealed class WebhookAdapter(HttpClient http, SiteOptions site, string sit
 
     public bool CanReadStatus => false;
 
+    /// <summary>The receiver deduplicates on the full external key (also sent as <c>Idempotency-Key</c>).</summary>
+    public string ReferenceFor(string externalKey) => externalKey;
+
     public async Task<CmmsResult> UpsertAsync(CanonicalWorkOrder workOrder, CmmsRecordRef? known, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workOrder);

@@ -4,18 +4,72 @@ using PdM.Contracts.Maintenance;
 
 namespace PdM.Maintenance.Cmms;
 
-/// <summary>The human text of a work order: a short title each CMMS can hold, and the narrative with the evidence.</summary>
+/// <summary>
+/// The human text of a work order: a title, the narrative with the evidence, and the rules that fit them into the fields
+/// each CMMS publishes (<see cref="Words"/>, <see cref="Lines"/>). Lengths are counted in UTF-16 code units, as SAP's
+/// and Maximo's character fields count them, and a cut never splits a surrogate pair.
+/// </summary>
 internal static class WorkOrderText
 {
-    public static string Title(CanonicalWorkOrder w, int maxLength)
+    private const char Ellipsis = '\u2026';
+
+    /// <summary>The full title; each adapter fits it to its short-text field and repeats it in the long text.</summary>
+    public static string Title(CanonicalWorkOrder w)
     {
         ArgumentNullException.ThrowIfNull(w);
         var item = w.Asset.MaintainableItem ?? w.Asset.Id;
         var rul = w.Prognosis.RulHours is { } hours ? string.Create(CultureInfo.InvariantCulture, $", RUL ~{hours.P50:0} h") : "";
-        return HttpResponses.Clip($"PdM: {w.Failure.Mode} {item}{rul}", maxLength);
+        return $"PdM: {w.Failure.Mode} {item}{rul}";
     }
 
-    public static string Narrative(CanonicalWorkOrder w)
+    /// <summary>
+    /// <paramref name="text"/> if it fits in <paramref name="maxLength"/>; otherwise cut after the last whole word that
+    /// leaves room for an ellipsis (mid-word only when a single word is longer than half the field).
+    /// </summary>
+    public static string Words(string text, int maxLength, out bool fitted)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        fitted = text.Length > maxLength;
+        if (!fitted)
+        {
+            return text;
+        }
+
+        var room = maxLength - 1;
+        var cut = text.LastIndexOf(' ', room);
+        if (cut < maxLength / 2)
+        {
+            cut = room;
+        }
+
+        return Safe(text, cut).TrimEnd(' ', ',', ';', ':', '-') + Ellipsis;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> if it fits in <paramref name="maxLength"/>; otherwise its first whole lines followed by
+    /// <paramref name="marker"/> on a line of its own, so a reader sees that and where the text was shortened.
+    /// </summary>
+    public static string Lines(string text, int maxLength, string marker, out bool fitted)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(marker);
+        fitted = text.Length > maxLength;
+        if (!fitted)
+        {
+            return text;
+        }
+
+        var room = maxLength - marker.Length - 1;
+        var cut = text.LastIndexOf('\n', Math.Max(0, room));
+        var head = cut > 0 ? text[..cut] : Words(text, Math.Max(1, room), out _);
+        return $"{head}\n{marker}";
+    }
+
+    /// <summary>The first <paramref name="length"/> UTF-16 units, one fewer if that would split a surrogate pair.</summary>
+    private static string Safe(string text, int length) =>
+        length > 0 && length < text.Length && char.IsHighSurrogate(text[length - 1]) ? text[..(length - 1)] : text[..length];
+
+    public static string Narrative(CanonicalWorkOrder w, string? reference = null)
     {
         ArgumentNullException.ThrowIfNull(w);
         var text = new StringBuilder(512);
@@ -76,6 +130,11 @@ internal static class WorkOrderText
         }
 
         text.Append(inv, $".\nPredictions folded in: {w.PredictionCount}. PdM key: {w.ExternalKey}");
+        if (reference is not null)
+        {
+            text.Append(inv, $" (CMMS reference {reference})");
+        }
+
         return text.ToString();
     }
 

@@ -80,6 +80,7 @@ public sealed partial class CmmsDelivery(
         // the same moment must neither lose its update nor erase the record id we just learned.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await ConditionLock.RefreshAsync(db, workOrder, cancellationToken);
+        workOrder.CmmsReference ??= adapter.ReferenceFor(canonical.ExternalKey);
         var now = clock.GetUtcNow();
         var attempt = newest.Attempts + 1;
         foreach (var each in pending)

@@ -45,6 +45,7 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
             workOrder.Property(w => w.CmmsSystem).HasMaxLength(16);
             workOrder.Property(w => w.CmmsRecordId).HasMaxLength(64);
             workOrder.Property(w => w.CmmsUrl).HasMaxLength(1000);
+            workOrder.Property(w => w.CmmsReference).HasMaxLength(200);
             workOrder.Property(w => w.CmmsStatus).HasMaxLength(32);
             workOrder.Property(w => w.DeliveryState).HasConversion<string>().HasMaxLength(16);
             workOrder.Property(w => w.DeliveryError).HasMaxLength(2000);

@@ -87,7 +87,14 @@ public sealed class WorkOrder
     /// <summary>The record's id in the CMMS (Maximo ticketid/wonum, SAP notification number) once delivered.</summary>
     public string? CmmsRecordId { get; set; }
 
-    /// <summary>The record's URI in the CMMS (Maximo resource href, SAP entity URI).</summary>
+    /// <summary>
+    /// The value the CMMS keeps as our key (SAP <c>MaintNotifExtReferenceNumber</c>, Maximo <c>externalrefid</c> /
+    /// <c>externalrecid</c>, the webhook's <c>externalKey</c>), fitted to the vendor's field and looked up before every
+    /// create. Set with the first delivery attempt and never changed, so a retry cannot make a second record.
+    /// </summary>
+    public string? CmmsReference { get; set; }
+
+    /// <summary>The record's URI in the CMMS (Maximo resource href, SAP entity URI), always absolute.</summary>
     public string? CmmsUrl { get; set; }
 
     /// <summary>The record's status as last seen in the CMMS (NEW, WAPPR, CLOSE, phase 4, …).</summary>
@@ -101,6 +108,12 @@ public sealed class WorkOrder
     public DateTimeOffset? DeliveredAt { get; set; }
 
     public DateTimeOffset? LastSyncedAt { get; set; }
+
+    /// <summary>Status reads that failed in a row; the status sync backs off from this record, not from the others.</summary>
+    public int SyncFailures { get; set; }
+
+    /// <summary>When the status sync may read this record again after a failure (null: in every round).</summary>
+    public DateTimeOffset? NextSyncAt { get; set; }
 
     public DateTimeOffset? ClosedAt { get; set; }
 

@@ -325,4 +325,11 @@ public sealed class StatusSyncOptions
 
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 200;
+
+    /// <summary>
+    /// Longest wait before a record whose status could not be read is read again; the wait doubles from
+    /// <see cref="Interval"/> with each failure in a row. Other records keep syncing every round.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "7.00:00:00")]
+    public TimeSpan FailureBackoffMax { get; set; } = TimeSpan.FromHours(1);
 }
