@@ -63,6 +63,9 @@ public sealed class SapTenant(string user, string password, string client, StubL
 
     public StubFaults Faults { get; } = new();
 
+    /// <summary>The notification types this system's customizing defines (standard PM: M1, M2, M3); IT can add one.</summary>
+    public ConcurrentDictionary<string, bool> NotificationTypes { get; } = new(new[] { "M1", "M2", "M3" }.ToDictionary(t => t, _ => true), StringComparer.Ordinal);
+
     public ConcurrentDictionary<string, SapNotification> Notifications { get; } = new(StringComparer.Ordinal);
 
     public int Requests => Volatile.Read(ref _requests);
@@ -272,7 +275,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        if ((Metadata.ValidateCreate(EntitySet, body) ?? Customizing(body)) is { } problem)
+        if ((Metadata.ValidateCreate(EntitySet, body) ?? Customizing(tenant, body)) is { } problem)
         {
             await RejectAsync(context, tenant, problem);
             return;
@@ -335,7 +338,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        if ((Metadata.ValidateUpdate(EntitySet, body) ?? Customizing(body)) is { } problem)
+        if ((Metadata.ValidateUpdate(EntitySet, body) ?? Customizing(tenant, body)) is { } problem)
         {
             await RejectAsync(context, tenant, problem);
             return;
@@ -445,12 +448,13 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
     }
 
     /// <summary>
-    /// Checks SAP's customizing makes beyond the metadata, with the standard PM values (INTEGRATIONS.md §2): notification
-    /// types M1/M2/M3, technical object types EAMS_EQUI/EAMS_FL, priorities 1-4 of priority type PM.
+    /// Checks SAP's customizing makes beyond the metadata, with the standard PM values (INTEGRATIONS.md §2): the tenant's
+    /// notification types (M1/M2/M3 unless IT added one), technical object types EAMS_EQUI/EAMS_FL, priorities 1-4 of
+    /// priority type PM.
     /// </summary>
-    private static ODataProblem? Customizing(JsonObject body)
+    private static ODataProblem? Customizing(SapTenant tenant, JsonObject body)
     {
-        if (body["NotificationType"] is { } type && StubJson.Text(type)?.ToUpperInvariant() is not ("M1" or "M2" or "M3"))
+        if (body["NotificationType"] is { } type && !tenant.NotificationTypes.ContainsKey(StubJson.Text(type)?.ToUpperInvariant() ?? ""))
         {
             return new ODataProblem("IW/051", $"Notification type {type.ToJsonString()} is not defined.", "NotificationType");
         }

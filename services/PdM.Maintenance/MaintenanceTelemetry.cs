@@ -24,6 +24,8 @@ public sealed class MaintenanceTelemetry : IDisposable
         OutcomesRecorded = _meter.CreateCounter<long>("pdm.maintenance.outcomes_recorded", description: "Cases closed with an outcome (training labels).");
         CmmsFieldsFitted = _meter.CreateCounter<long>("pdm.maintenance.cmms_fields_fitted",
             description: "Texts shortened to the length the CMMS publishes for the field, by system and field (the full text is kept in the long text).");
+        WorkOrdersParked = _meter.CreateCounter<long>("pdm.maintenance.work_orders_parked",
+            description: "Work orders whose delivery was parked for an operator, by system and reason (the CMMS's own code, auth_failed, retries_exhausted).");
         StatusSyncFailures = _meter.CreateCounter<long>("pdm.maintenance.status_sync_failures",
             description: "CMMS records whose status could not be read in a sync round, by system and reason; retried with backoff.");
     }
@@ -49,6 +51,8 @@ public sealed class MaintenanceTelemetry : IDisposable
     public Counter<long> CmmsFieldsFitted { get; }
 
     public Counter<long> StatusSyncFailures { get; }
+
+    public Counter<long> WorkOrdersParked { get; }
 
     public void Dispose() => _meter.Dispose();
 }

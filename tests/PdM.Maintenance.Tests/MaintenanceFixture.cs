@@ -57,6 +57,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
+    /// <summary>A client of the Maintenance API acting as <paramref name="user"/> with <paramref name="roles"/>.</summary>
+    public HttpClient Client(string user, params string[] roles) => _host!.CreateClient(user, roles);
+
     /// <summary>The suite's database, for tests that corrupt a row on purpose.</summary>
     public string ConnectionString => _database!.ConnectionString;
 
@@ -105,6 +108,8 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Sap(settings, "sap-auth", "wrong-password");
         Sap(settings, "sap-contract", SapPassword);
         Sap(settings, "sap-links", SapPassword);
+        Sap(settings, "sap-park", SapPassword);
+        settings["Maintenance:Sites:sap-park:Cmms:Sap:WorkOrderNotificationType"] = "Z2";
         Maximo(settings, "mx-contract-sr", workOrders: false, MaximoKey);
         Maximo(settings, "mx-contract-wo", workOrders: true, MaximoKey);
         Maximo(settings, "mx-links", workOrders: true, MaximoKey);

@@ -92,21 +92,5 @@ internal static class CaseEndpoints
 
         endpoints.MapGet("/api/cmms/breakers", (CircuitBreakers breakers) => Results.Ok(breakers.Snapshot())).WithTags("CMMS")
             .RequireAuthorization(PdMPolicies.MaintenanceRead);
-
-        endpoints.MapPost("/api/work-orders/{id:guid}/redeliver", async (MaintenanceDbContext db, OutboxSignal<MaintenanceDbContext> signal, TimeProvider clock, Guid id, CancellationToken cancellationToken) =>
-        {
-            var now = clock.GetUtcNow();
-            var stream = CmmsDelivery.StreamOf(id);
-            var requeued = await db.Outbox
-                .Where(m => m.Stream == stream && m.Status == OutboxStatus.Parked)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, OutboxStatus.Pending).SetProperty(m => m.Attempts, 0).SetProperty(m => m.NextAttemptAt, now), cancellationToken);
-            if (requeued > 0)
-            {
-                await db.WorkOrders.Where(w => w.Id == id).ExecuteUpdateAsync(s => s.SetProperty(w => w.DeliveryState, DeliveryState.Pending), cancellationToken);
-                signal.Wake();
-            }
-
-            return Results.Ok(new { requeued });
-        }).WithTags("Work orders").RequireAuthorization(PdMPolicies.MaintenanceWrite);
     }
 }

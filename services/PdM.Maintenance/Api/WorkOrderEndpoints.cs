@@ -1,13 +1,21 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using PdM.Maintenance.Cmms;
+using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
+using PdM.Persistence;
 using PdM.Security;
 
 namespace PdM.Maintenance.Api;
 
-internal static class WorkOrderEndpoints
+/// <summary>How many parked work orders share a reason: what a planner's IT fixes once for all of them.</summary>
+public sealed record ParkedReasonCount(string System, string Reason, int Count, string? Example);
+
+internal static partial class WorkOrderEndpoints
 {
     private const int MaxPageSize = 500;
 
@@ -15,7 +23,9 @@ internal static class WorkOrderEndpoints
     {
         var group = endpoints.MapGroup("/api/work-orders").WithTags("Work orders").RequireAuthorization(PdMPolicies.MaintenanceRead);
 
-        group.MapGet("/", async (MaintenanceDbContext db, string? assetId, string? status, int? limit, CancellationToken cancellationToken) =>
+        // state: the CMMS delivery state; "parked" lists what the CMMS refused (or retries could not deliver), with the
+        // vendor's message in cmms.deliveryError and its code in cmms.parkedReason.
+        group.MapGet("/", async (MaintenanceDbContext db, string? assetId, string? status, string? state, int? limit, CancellationToken cancellationToken) =>
         {
             var query = db.WorkOrders.AsNoTracking();
             if (!string.IsNullOrEmpty(assetId))
@@ -33,6 +43,16 @@ internal static class WorkOrderEndpoints
                 query = query.Where(w => w.Status == parsed);
             }
 
+            if (!string.IsNullOrEmpty(state))
+            {
+                if (DeliveryStateOf(state) is not { } delivery)
+                {
+                    return Results.Problem($"Unknown state '{state}'; expected parked, pending, delivered or notconfigured.", statusCode: StatusCodes.Status400BadRequest);
+                }
+
+                query = query.Where(w => w.DeliveryState == delivery);
+            }
+
             var rows = await query
                 .OrderByDescending(w => w.CreatedAt)
                 .Take(Math.Clamp(limit ?? 100, 1, MaxPageSize))
@@ -45,5 +65,67 @@ internal static class WorkOrderEndpoints
             var row = await db.WorkOrders.AsNoTracking().SingleOrDefaultAsync(w => w.Id == id, cancellationToken);
             return row is null ? Results.NotFound() : Results.Ok(WorkOrderResponse.From(row));
         });
+
+        // Parked work orders counted by system and reason (the CMMS's own code), most frequent first.
+        group.MapGet("/parked/reasons", async (MaintenanceDbContext db, CancellationToken cancellationToken) =>
+        {
+            var rows = await db.WorkOrders.AsNoTracking()
+                .Where(w => w.DeliveryState == DeliveryState.Failed)
+                .GroupBy(w => new { w.CmmsSystem, Reason = w.ParkedReason ?? "unknown" })
+                .Select(g => new ParkedReasonCount(g.Key.CmmsSystem, g.Key.Reason, g.Count(), g.Max(w => w.DeliveryError)))
+                .ToListAsync(cancellationToken);
+            return Results.Ok(rows.OrderByDescending(r => r.Count).ThenBy(r => r.Reason, StringComparer.Ordinal).ToList());
+        });
+
+        // After a fix (the CMMS's customizing, its master data, our site settings): send the parked deliveries again.
+        // The reference stored with the work order does not change, so the look-up before create finds a record that
+        // exists and nothing is created twice. /redeliver is the earlier name of the same action.
+        var write = endpoints.MapGroup("/api/work-orders").WithTags("Work orders").RequireAuthorization(PdMPolicies.MaintenanceWrite);
+        write.MapPost("/{id:guid}/retry", Retry);
+        write.MapPost("/{id:guid}/redeliver", Retry);
     }
+
+    private static async Task<IResult> Retry(MaintenanceDbContext db, OutboxSignal<MaintenanceDbContext> signal, TimeProvider clock, ILoggerFactory loggers, ClaimsPrincipal user,
+        Guid id, CancellationToken cancellationToken)
+    {
+        var workOrder = await db.WorkOrders.AsNoTracking().SingleOrDefaultAsync(w => w.Id == id, cancellationToken);
+        if (workOrder is null)
+        {
+            return Results.NotFound();
+        }
+
+        var now = clock.GetUtcNow();
+        var stream = CmmsDelivery.StreamOf(id);
+        var requeued = await db.Outbox
+            .Where(m => m.Stream == stream && m.Status == OutboxStatus.Parked)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, OutboxStatus.Pending).SetProperty(m => m.Attempts, 0).SetProperty(m => m.NextAttemptAt, now), cancellationToken);
+        if (requeued == 0)
+        {
+            return Results.Problem($"Work order {id:D} has no parked delivery (delivery state {workOrder.DeliveryState}).", statusCode: StatusCodes.Status409Conflict);
+        }
+
+        var by = user.FindFirstValue("sub") ?? user.Identity?.Name ?? "unknown";
+        var note = HttpResponses.Clip($"Retry requested by {by}; last refusal: {workOrder.DeliveryError}", 2000);
+        await db.WorkOrders.Where(w => w.Id == id).ExecuteUpdateAsync(s => s
+            .SetProperty(w => w.DeliveryState, DeliveryState.Pending)
+            .SetProperty(w => w.DeliveryError, note)
+            .SetProperty(w => w.ParkedReason, (string?)null), cancellationToken);
+        signal.Wake();
+        var logger = loggers.CreateLogger(typeof(WorkOrderEndpoints).FullName!);
+        LogRetry(logger, workOrder.ExternalKey, workOrder.CmmsReference ?? "(none yet)", by, requeued, workOrder.ParkedReason ?? "unknown");
+        return Results.Ok(new { requeued, reference = workOrder.CmmsReference });
+    }
+
+    private static DeliveryState? DeliveryStateOf(string state) => state.ToUpperInvariant() switch
+    {
+        "PARKED" or "FAILED" => DeliveryState.Failed,
+        "PENDING" => DeliveryState.Pending,
+        "DELIVERED" => DeliveryState.Delivered,
+        "NOTCONFIGURED" or "NOT-CONFIGURED" => DeliveryState.NotConfigured,
+        _ => null,
+    };
+
+    [LoggerMessage(EventId = 2207, Level = LogLevel.Information,
+        Message = "Work order {ExternalKey} (reference {Reference}): retry requested by {User}, {Requeued} parked delivery(ies) re-queued (was parked for {Reason})")]
+    private static partial void LogRetry(ILogger logger, string externalKey, string reference, string user, int requeued, string reason);
 }

@@ -57,7 +57,7 @@ public sealed record WorkOrderResponse(
             LatestFinish = w.LatestFinish,
             ClosedAt = w.ClosedAt,
             Cmms = new CmmsReferenceResponse(w.CmmsSystem, w.CmmsRecordId, w.CmmsUrl, w.CmmsStatus, w.DeliveryState.ToString(),
-                w.DeliveryError, w.DeliveredAt, w.LastSyncedAt, w.CmmsReference, w.SyncFailures, w.NextSyncAt),
+                w.DeliveryError, w.DeliveredAt, w.LastSyncedAt, w.CmmsReference, w.SyncFailures, w.NextSyncAt, w.ParkedReason),
         };
     }
 }
@@ -65,8 +65,9 @@ public sealed record WorkOrderResponse(
 /// <summary>
 /// Where the work order is in the CMMS and how its delivery went. <c>Reference</c> is the value the CMMS keeps as our key
 /// (SAP MaintNotifExtReferenceNumber, Maximo externalrefid/externalrecid); <c>SyncFailures</c>/<c>NextSyncAt</c> say
-/// whether the status sync is backing off from this record.
+/// whether the status sync is backing off from this record; <c>ParkedReason</c> is the CMMS's code while the delivery
+/// is parked.
 /// </summary>
 public sealed record CmmsReferenceResponse(
     string System, string? RecordId, string? Url, string? Status, string Delivery, string? DeliveryError, DateTimeOffset? DeliveredAt, DateTimeOffset? LastSyncedAt,
-    string? Reference = null, int SyncFailures = 0, DateTimeOffset? NextSyncAt = null);
+    string? Reference = null, int SyncFailures = 0, DateTimeOffset? NextSyncAt = null, string? ParkedReason = null);

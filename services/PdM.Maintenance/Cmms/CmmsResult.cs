@@ -23,9 +23,13 @@ public sealed record CmmsRecordRef(string RecordId, string Url);
 /// <summary>A record's state as the CMMS reports it, for the feedback loop.</summary>
 public sealed record CmmsRecordState(string Status, bool Closed, string? CloseCode, DateTimeOffset? ClosedAt);
 
-/// <summary>The result of one CMMS call: a value, never an exception, so the dispatcher can decide retry, park or break.</summary>
+/// <summary>
+/// The result of one CMMS call: a value, never an exception, so the dispatcher can decide retry, park or break.
+/// <see cref="Code"/> is the vendor's own reason code when it gave one (BMXAA…, /IWBEP/…, IW/051): what parked work
+/// orders are counted by.
+/// </summary>
 public sealed record CmmsResult(CmmsOutcome Outcome, string? Error = null, TimeSpan? RetryAfter = null, CmmsRecordRef? Record = null,
-    string? Status = null, bool Created = false, CmmsRecordState? State = null)
+    string? Status = null, bool Created = false, CmmsRecordState? State = null, string? Code = null)
 {
     public bool IsSuccess => Outcome == CmmsOutcome.Success;
 
@@ -33,5 +37,6 @@ public sealed record CmmsResult(CmmsOutcome Outcome, string? Error = null, TimeS
 
     public static CmmsResult Read(CmmsRecordState state) => new(CmmsOutcome.Success, Status: state.Status, State: state);
 
-    public static CmmsResult Fail(CmmsOutcome outcome, string error, TimeSpan? retryAfter = null) => new(outcome, error, retryAfter);
+    public static CmmsResult Fail(CmmsOutcome outcome, string error, TimeSpan? retryAfter = null, string? code = null) =>
+        new(outcome, error, retryAfter, Code: code);
 }

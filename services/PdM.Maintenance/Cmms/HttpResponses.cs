@@ -25,21 +25,21 @@ internal static class HttpResponses
     }
 
     /// <summary>The non-success cases every vendor shares; <paramref name="reason"/> is the vendor's own error text.</summary>
-    public static CmmsResult Failure(string system, HttpResponseMessage response, string reason, string credentialHint, TimeProvider clock)
+    public static CmmsResult Failure(string system, HttpResponseMessage response, string reason, string credentialHint, TimeProvider clock, string? code = null)
     {
-        var code = (int)response.StatusCode;
-        var status = string.Create(CultureInfo.InvariantCulture, $"HTTP {code}");
+        var httpCode = (int)response.StatusCode;
+        var status = string.Create(CultureInfo.InvariantCulture, $"HTTP {httpCode}");
         return response.StatusCode switch
         {
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
-                CmmsResult.Fail(CmmsOutcome.AuthenticationFailed, $"{system} refused our credentials ({status}: {reason}). Check {credentialHint}; delivery is parked, not retried."),
+                CmmsResult.Fail(CmmsOutcome.AuthenticationFailed, $"{system} refused our credentials ({status}: {reason}). Check {credentialHint}; delivery is parked, not retried.", code: code),
             HttpStatusCode.TooManyRequests =>
                 CmmsResult.Fail(CmmsOutcome.RateLimited, $"{system} is rate limiting ({status}: {reason})", RetryAfter(response, clock)),
             HttpStatusCode.RequestTimeout =>
                 CmmsResult.Fail(CmmsOutcome.Transient, $"{system} timed out ({status}: {reason})"),
-            _ when code >= 500 =>
+            _ when httpCode >= 500 =>
                 CmmsResult.Fail(CmmsOutcome.Transient, $"{system} is unavailable ({status}: {reason})", RetryAfter(response, clock)),
-            _ => CmmsResult.Fail(CmmsOutcome.Rejected, $"{system} rejected the record ({status}: {reason})"),
+            _ => CmmsResult.Fail(CmmsOutcome.Rejected, $"{system} rejected the record ({status}: {reason})", code: code),
         };
     }
 

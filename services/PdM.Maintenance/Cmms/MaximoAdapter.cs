@@ -237,14 +237,15 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
     {
         var body = await HttpResponses.JsonAsync(response, cancellationToken);
         var reason = "no error body";
+        string? code = null;
         if (body is { } json && json.TryGetProperty("Error", out var error))
         {
-            var code = error.String("reasonCode");
+            code = error.String("reasonCode");
             var message = error.String("message") ?? "";
             reason = code is not null && !message.StartsWith(code, StringComparison.Ordinal) ? $"{code} {message}" : message;
         }
 
-        return HttpResponses.Failure("Maximo", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Maximo:ApiKey", clock);
+        return HttpResponses.Failure("Maximo", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Maximo:ApiKey", clock, code);
     }
 
     private static WorkOrderPriority PriorityOf(CanonicalWorkOrder w) => w.Recommendation.Priority switch

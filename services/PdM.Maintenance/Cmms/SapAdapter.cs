@@ -315,13 +315,15 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
     {
         var body = await HttpResponses.JsonAsync(response, cancellationToken);
         var reason = "no error body";
+        string? code = null;
         if (body is { } json && json.TryGetProperty("error", out var error))
         {
             var message = error.TryGetProperty("message", out var m) ? (m.ValueKind == JsonValueKind.Object ? m.String("value") : m.GetString()) : null;
-            reason = $"{error.String("code")} {message}".Trim();
+            code = error.String("code");
+            reason = $"{code} {message}".Trim();
         }
 
-        return HttpResponses.Failure("SAP", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Sap:User/Password", clock);
+        return HttpResponses.Failure("SAP", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Sap:User/Password", clock, code);
     }
 
     /// <summary>The full title (the short text may be cut) and the narrative, fitted to the long text's 1333 characters.</summary>

@@ -122,6 +122,7 @@ public sealed partial class CmmsDelivery(
                 workOrder.CmmsStatus = result.Status ?? workOrder.CmmsStatus;
                 workOrder.DeliveryState = newer ? DeliveryState.Pending : DeliveryState.Delivered;
                 workOrder.DeliveryError = null;
+                workOrder.ParkedReason = null;
                 workOrder.DeliveredAt = now;
                 telemetry.CmmsDeliveries.Add(1, tag, new KeyValuePair<string, object?>("result", result.Created ? "created" : "updated"));
                 LogDelivered(logger, workOrder.ExternalKey, system, result.Created ? "created" : "updated", result.Record.RecordId, result.Record.Url);
@@ -141,9 +142,7 @@ public sealed partial class CmmsDelivery(
                 {
                     var error = $"Gave up after {attempt} attempts: {result.Error}";
                     Park(pending, error);
-                    workOrder.DeliveryState = DeliveryState.Failed;
-                    workOrder.DeliveryError = HttpResponses.Clip(error, OutboxModel.MaxErrorLength);
-                    LogParked(logger, workOrder.ExternalKey, system, error);
+                    ParkWorkOrder(workOrder, system, "retries_exhausted", error);
                     return true;
                 }
 
@@ -163,12 +162,25 @@ public sealed partial class CmmsDelivery(
                 }
 
                 Park(pending, result.Error!);
-                workOrder.DeliveryState = DeliveryState.Failed;
-                workOrder.DeliveryError = HttpResponses.Clip(result.Error!, OutboxModel.MaxErrorLength);
-                telemetry.CmmsDeliveries.Add(1, tag, new KeyValuePair<string, object?>("result", result.Outcome == CmmsOutcome.AuthenticationFailed ? "auth_failed" : "rejected"));
-                LogParked(logger, workOrder.ExternalKey, system, result.Error!);
+                var kind = result.Outcome == CmmsOutcome.AuthenticationFailed ? "auth_failed" : "rejected";
+                ParkWorkOrder(workOrder, system, result.Code ?? kind, result.Error!);
+                telemetry.CmmsDeliveries.Add(1, tag, new KeyValuePair<string, object?>("result", kind));
                 return true;
         }
+    }
+
+    /// <summary>
+    /// Parks the work order with the vendor's message and a countable reason (the vendor's code when it gave one), so
+    /// <c>GET /api/work-orders?state=parked</c> lists it and <c>pdm.maintenance.work_orders_parked{system,reason}</c>
+    /// counts it; <c>POST /api/work-orders/{id}/retry</c> sends it again after a fix.
+    /// </summary>
+    private void ParkWorkOrder(WorkOrder workOrder, string system, string reason, string error)
+    {
+        workOrder.DeliveryState = DeliveryState.Failed;
+        workOrder.DeliveryError = HttpResponses.Clip(error, OutboxModel.MaxErrorLength);
+        workOrder.ParkedReason = HttpResponses.Clip(reason, 64);
+        telemetry.WorkOrdersParked.Add(1, new KeyValuePair<string, object?>("system", system), new KeyValuePair<string, object?>("reason", workOrder.ParkedReason));
+        LogParked(logger, workOrder.ExternalKey, system, reason, error);
     }
 
     private TimeSpan Backoff(int attempt) => OutboxOptions.Backoff(attempt, options.Value.Delivery.BackoffBase, options.Value.Delivery.BackoffMax);
@@ -197,6 +209,6 @@ public sealed partial class CmmsDelivery(
     [LoggerMessage(EventId = 2202, Level = LogLevel.Warning, Message = "Work order {ExternalKey} to {System}: attempt {Attempt} failed, will retry: {Error}")]
     private static partial void LogRetry(ILogger logger, string externalKey, string system, int attempt, string error);
 
-    [LoggerMessage(EventId = 2203, Level = LogLevel.Error, Message = "Work order {ExternalKey} to {System} parked, not retried: {Error}")]
-    private static partial void LogParked(ILogger logger, string externalKey, string system, string error);
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Error, Message = "Work order {ExternalKey} to {System} parked, not retried ({Reason}): {Error}")]
+    private static partial void LogParked(ILogger logger, string externalKey, string system, string reason, string error);
 }

@@ -49,6 +49,7 @@ public sealed class MaintenanceDbContext(DbContextOptions<MaintenanceDbContext> 
             workOrder.Property(w => w.CmmsStatus).HasMaxLength(32);
             workOrder.Property(w => w.DeliveryState).HasConversion<string>().HasMaxLength(16);
             workOrder.Property(w => w.DeliveryError).HasMaxLength(2000);
+            workOrder.Property(w => w.ParkedReason).HasMaxLength(64);
             workOrder.HasIndex(w => w.CaseId);
 
             // The database, not the consumer, guarantees one open work order per condition, even with

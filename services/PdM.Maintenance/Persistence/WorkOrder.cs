@@ -105,6 +105,12 @@ public sealed class WorkOrder
     /// <summary>Why the last delivery failed, in words an operator can act on.</summary>
     public string? DeliveryError { get; set; }
 
+    /// <summary>
+    /// While parked: the countable reason, the CMMS's own code when it gave one (BMXAA4049E, /IWBEP/CM_MGW_RT/022,
+    /// IW/051) or auth_failed / rejected / retries_exhausted.
+    /// </summary>
+    public string? ParkedReason { get; set; }
+
     public DateTimeOffset? DeliveredAt { get; set; }
 
     public DateTimeOffset? LastSyncedAt { get; set; }
