@@ -214,6 +214,11 @@ namespace PdM.Maintenance.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("cmms_record_id");
 
+                    b.Property<string>("CmmsReference")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("cmms_reference");
+
                     b.Property<string>("CmmsStatus")
                         .HasMaxLength(32)
                         .HasColumnType("character varying(32)")
@@ -308,6 +313,15 @@ namespace PdM.Maintenance.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("latest_finish");
 
+                    b.Property<DateTimeOffset?>("NextSyncAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_sync_at");
+
+                    b.Property<string>("ParkedReason")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("parked_reason");
+
                     b.Property<int>("PredictionCount")
                         .HasColumnType("integer")
                         .HasColumnName("prediction_count");
@@ -349,6 +363,10 @@ namespace PdM.Maintenance.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
+
+                    b.Property<int>("SyncFailures")
+                        .HasColumnType("integer")
+                        .HasColumnName("sync_failures");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
