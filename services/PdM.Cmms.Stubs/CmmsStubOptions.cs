@@ -25,4 +25,11 @@ public sealed class CmmsStubOptions
 
     /// <summary>How every tenant writes <c>Location</c> and hrefs unless a test sets its own.</summary>
     public StubLinkStyle Links { get; set; } = StubLinkStyle.Absolute;
+
+    /// <summary>
+    /// When set, a "planner" completes the first record of the default Maximo and SAP tenants this long after it was
+    /// created (Maximo: status COMP keeping the work order's failure class and problem code; SAP: phase 4 with the
+    /// item's damage code), so the demo shows an outcome coming back. Null: records stay open until a test closes them.
+    /// </summary>
+    public TimeSpan? CompleteFirstAfter { get; set; }
 }

@@ -105,6 +105,16 @@ public sealed class SapTenant(string user, string password, string client, StubL
         }
     }
 
+    /// <summary>The damage code on the notification's first item (what the work order was raised with), if any.</summary>
+    public string? DamageCode(string number)
+    {
+        var notification = Notifications[number];
+        lock (notification)
+        {
+            return StubJson.Text((notification.Fields["to_Item"]?["results"] as JsonArray) is [{ } first, ..] ? first["MaintNotificationDamageCode"] : null);
+        }
+    }
+
     internal void CountRequest() => Interlocked.Increment(ref _requests);
 
     internal void CountRejected() => Interlocked.Increment(ref _rejected);

@@ -55,6 +55,7 @@ public static class RegistryModule
         bus.AddConsumer<DeploymentResultConsumer>().Endpoint(e => e.Name = "registry-deployment-results");
         bus.AddConsumer<ShadowEvaluationConsumer>().Endpoint(e => e.Name = "registry-shadow-evaluations");
         bus.AddConsumer<RegisterTrainedModelConsumer>().Endpoint(e => e.Name = "registry-register-trained-model");
+        bus.AddConsumer<MaintenanceOutcomeConsumer>().Endpoint(e => e.Name = "registry-maintenance-outcomes");
     }
 
     public static void MapRegistry(IEndpointRouteBuilder endpoints)

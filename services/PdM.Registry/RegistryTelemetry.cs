@@ -17,6 +17,7 @@ public sealed class RegistryTelemetry : IDisposable
         Promotions = _meter.CreateCounter<long>("pdm.registry.promotions", description: "Promotions by target stage.");
         PromotionsRefused = _meter.CreateCounter<long>("pdm.registry.promotions_refused", description: "Promotions refused, by reason (four_eyes, role_required, ...).");
         DeploymentReports = _meter.CreateCounter<long>("pdm.registry.deployment_reports", description: "Gateway deployment results and rollbacks received, by kind.");
+        Outcomes = _meter.CreateCounter<long>("pdm.registry.outcomes", description: "Maintenance outcomes filed under the deciding model or ruleset, by result (failure_confirmed, no_fault_found, no_decider).");
     }
 
     public Counter<long> Uploads { get; }
@@ -26,6 +27,8 @@ public sealed class RegistryTelemetry : IDisposable
     public Counter<long> PromotionsRefused { get; }
 
     public Counter<long> DeploymentReports { get; }
+
+    public Counter<long> Outcomes { get; }
 
     public void Dispose() => _meter.Dispose();
 }

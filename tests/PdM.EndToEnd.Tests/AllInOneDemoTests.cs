@@ -24,6 +24,7 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
         Assert.True(File.Exists(hostDll), $"{hostDll} is missing: build the solution first (make test does)");
         var httpPort = FreePort();
         var mqttPort = FreePort();
+        var cmmsPort = FreePort();
         string[] settings =
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}",
@@ -32,6 +33,10 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             $"--Gateway:Mqtt:Port={mqttPort}",
             $"--Simulator:Mqtt:Port={mqttPort}",
             "--Simulator:DegradationSeconds=5",
+            $"--CmmsStubs:Port={cmmsPort}",
+            $"--Maintenance:Sites:demo-plant:Cmms:Maximo:BaseUrl=http://127.0.0.1:{cmmsPort}/maximo",
+            "--CmmsStubs:CompleteFirstAfter=00:00:03",
+            "--Maintenance:StatusSync:Interval=00:00:02",
             $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "journal.db")}",
             $"--Inference:ModelStorePath={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "models")}",
             $"--Demo:StateDirectory={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "demo")}",
@@ -58,6 +63,19 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             Assert.Equal("demo-plant", first.GetProperty("siteId").GetString());
             Assert.Contains("Work order pdm:demo-plant:PUMP-102:VIB:", Snapshot(console), StringComparison.Ordinal);
             Assert.Contains("/api/work-orders", Snapshot(console), StringComparison.Ordinal);
+
+            // The outcome comes back, visibly: the stub's planner completes that first work order in "Maximo", the
+            // status sync reads it as an outcome, and the registry shows the live precision of the ruleset that decided it.
+            var closedText = await Eventually.Until(
+                () => Task.FromResult(Snapshot(console)),
+                text => text.Contains("Live precision of rules", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(60),
+                "the first work order's outcome and the deciding ruleset's live precision on the console");
+            Assert.Contains("CMMS stub: the planner completed Maximo record", closedText, StringComparison.Ordinal);
+            Assert.Contains("closed: FailureConfirmed, code VIB, from maximo", closedText, StringComparison.Ordinal);
+            var live = await api.GetFromJsonAsync<JsonElement>("/api/live-precision");
+            var rules = live.EnumerateArray().First(l => l.GetProperty("path").GetString() == "rules");
+            Assert.Equal(1.0, rules.GetProperty("livePrecision").GetDouble());
 
             // The loop closes: the demo's data scientist trains a C-MAPSS RUL model through the API, the registry
             // registers it, the demo's approver promotes it through the API, the in-process gateway loads it, and

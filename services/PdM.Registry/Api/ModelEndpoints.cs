@@ -16,6 +16,10 @@ internal static class ModelEndpoints
     {
         var group = endpoints.MapGroup("/api/models").WithTags("Models");
 
+        // Every model version and ruleset with recorded outcomes: how often the work orders it raised confirmed a failure.
+        endpoints.MapGet("/api/live-precision", async (RegistryDbContext db, CancellationToken cancellationToken) =>
+            Results.Ok(await LivePerformance.AllAsync(db, cancellationToken))).WithTags("Models").RequireAuthorization(PdMPolicies.ModelsRead);
+
         group.MapGet("/", async (RegistryDbContext db, CancellationToken cancellationToken) =>
         {
             var models = await db.Models.AsNoTracking().OrderBy(m => m.Name).ToListAsync(cancellationToken);
@@ -49,6 +53,7 @@ internal static class ModelEndpoints
             return Results.Ok(ModelVersionResponse.From(record, sites, links.For(request, record.ArtifactSha256)) with
             {
                 Shadow = await ShadowEvidence.ForAsync(db, record.PackageDigest, cancellationToken),
+                Live = await LivePerformance.ForAsync(db, LivePerformance.ModelPath, name, version, cancellationToken),
             });
         }).RequireAuthorization(PdMPolicies.ModelsRead);
 

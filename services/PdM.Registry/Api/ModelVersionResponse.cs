@@ -34,6 +34,9 @@ public sealed record ModelVersionResponse(
     /// <summary>The gateways' shadow statistics for this version, summed over every report.</summary>
     public ShadowEvidence? Shadow { get; init; }
 
+    /// <summary>The planners' outcomes of the work orders this version raised: its live precision.</summary>
+    public LivePerformance? Live { get; init; }
+
     /// <summary>Candidate until promoted anywhere; otherwise the stages at the sites are in <see cref="Sites"/>.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<ModelStage>))]
     public ModelStage HighestStage => Sites.Count == 0 ? ModelStage.Candidate : Sites.Where(s => s.Stage != ModelStage.Archived).Select(s => s.Stage).DefaultIfEmpty(ModelStage.Archived).Max();

@@ -146,3 +146,41 @@ public sealed class TrainedModelRejection
 
     public DateTimeOffset RejectedAt { get; set; }
 }
+
+/// <summary>
+/// A planner's recorded outcome of a work order (<c>MaintenanceOutcomeRecorded</c>), filed under the model version or
+/// ruleset that decided it: what a version's live precision is counted from. Keyed by the outcome id, so a redelivered
+/// event counts once.
+/// </summary>
+public sealed class DecisionOutcome
+{
+    public Guid OutcomeId { get; set; }
+
+    /// <summary><c>model</c> or <c>rules</c>: which kind of decider <see cref="Name"/> names.</summary>
+    public required string Path { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Version { get; set; }
+
+    /// <summary>The model package's digest (models only).</summary>
+    public string? Digest { get; set; }
+
+    public required string SiteId { get; set; }
+
+    public required string AssetId { get; set; }
+
+    public required string FailureMode { get; set; }
+
+    public bool FailureConfirmed { get; set; }
+
+    public string? FailureCode { get; set; }
+
+    public required string Source { get; set; }
+
+    public Guid WorkOrderId { get; set; }
+
+    public DateTimeOffset ClosedAt { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+}

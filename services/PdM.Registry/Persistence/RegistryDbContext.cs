@@ -22,6 +22,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<TrainedModelRejection> TrainedModelRejections => Set<TrainedModelRejection>();
 
+    public DbSet<DecisionOutcome> Outcomes => Set<DecisionOutcome>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -93,6 +95,22 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             rejection.Property(r => r.PackageDigest).HasMaxLength(80);
             rejection.Property(r => r.Reason).HasMaxLength(64);
             rejection.Property(r => r.Detail).HasMaxLength(4000);
+        });
+
+        modelBuilder.Entity<DecisionOutcome>(outcome =>
+        {
+            outcome.ToTable("decision_outcomes");
+            outcome.HasKey(o => o.OutcomeId);
+            outcome.Property(o => o.Path).HasMaxLength(16);
+            outcome.Property(o => o.Name).HasMaxLength(128);
+            outcome.Property(o => o.Version).HasMaxLength(64);
+            outcome.Property(o => o.Digest).HasMaxLength(80);
+            outcome.Property(o => o.SiteId).HasMaxLength(64);
+            outcome.Property(o => o.AssetId).HasMaxLength(128);
+            outcome.Property(o => o.FailureMode).HasMaxLength(32);
+            outcome.Property(o => o.FailureCode).HasMaxLength(64);
+            outcome.Property(o => o.Source).HasMaxLength(16);
+            outcome.HasIndex(o => new { o.Path, o.Name, o.Version });
         });
 
         modelBuilder.UseSnakeCaseColumns();
