@@ -117,6 +117,14 @@ public sealed class PipelineOptions
     public int ChannelCapacity { get; set; } = 8192;
 
     public BackpressurePolicy Backpressure { get; set; } = BackpressurePolicy.Wait;
+
+    /// <summary>
+    /// At most this many messages already waiting in the channel are taken together: their windows are decided in one
+    /// go (one model run per asset class for all of them) and they are acknowledged in order. A message that finds
+    /// nothing waiting is processed alone, at once: no timer ever holds a decision.
+    /// </summary>
+    [Range(1, 4096)]
+    public int MaxBatchMessages { get; set; } = 64;
 }
 
 /// <summary>Section <c>Gateway:FeatureUpload</c>: how closed feature windows are batched into FeatureWindowsCollected.</summary>

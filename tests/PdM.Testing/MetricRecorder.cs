@@ -9,6 +9,7 @@ public sealed class MetricRecorder : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, long> _totals = new();
     private readonly ConcurrentDictionary<string, long> _maxima = new();
+    private readonly ConcurrentDictionary<string, long> _counts = new();
 
     public MetricRecorder(params string[] meterNames)
         : this(scope: null, meterNames)
@@ -40,8 +41,12 @@ public sealed class MetricRecorder : IDisposable
     /// <summary>The largest single measurement of an instrument (a histogram's max bucket, as a dashboard shows it).</summary>
     public long Max(string instrument) => _maxima.TryGetValue(instrument, out var max) ? max : 0;
 
+    /// <summary>How many measurements an instrument took (a histogram's count: e.g. model runs for <c>pdm.inference.batch.size</c>).</summary>
+    public long Count(string instrument) => _counts.TryGetValue(instrument, out var count) ? count : 0;
+
     private void Record(string instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
+        _counts.AddOrUpdate(instrument, 1, (_, count) => count + 1);
         _totals.AddOrUpdate(instrument, value, (_, total) => total + value);
         _maxima.AddOrUpdate(instrument, value, (_, max) => Math.Max(max, value));
         foreach (var tag in tags)

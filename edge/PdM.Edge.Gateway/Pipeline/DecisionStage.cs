@@ -11,7 +11,7 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// trusted: <see cref="DecisionPolicy"/>) and the decision into events: <see cref="FailurePredicted"/> when an asset
 /// enters an alert state or escalates, and a periodic <see cref="AssetHealthAssessed"/> per asset.
 /// </summary>
-public sealed class DecisionStage
+public sealed partial class DecisionStage
 {
     private readonly DecisionPolicy _policy;
     private readonly AssetModel _assets;
@@ -20,11 +20,13 @@ public sealed class DecisionStage
     private readonly DecisionBoard _board;
     private readonly Dictionary<string, HealthState> _alerted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastAssessed = new(StringComparer.Ordinal);
+    private readonly ILogger<DecisionStage> _logger;
     private readonly List<DecisionRequest> _requests = [];
+    private readonly List<int> _windowOfRequest = [];
     private readonly List<ClassFeatureSpec> _specs = [];
     private readonly List<Decision> _decisions = [];
 
-    public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, IOptions<GatewayOptions> options, TimeProvider clock)
+    public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<DecisionStage> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _policy = policy;
@@ -32,15 +34,20 @@ public sealed class DecisionStage
         _board = board;
         _options = options.Value;
         _clock = clock;
+        _logger = logger;
     }
 
     /// <summary>
-    /// Decides every closed window and appends what each decision causes, in order. The windows go to the policy together
-    /// (<see cref="DecisionPolicy.DecideAllAsync"/>), so windows that close together (many assets at one watermark)
-    /// share one model batch.
+    /// Decides every closed window and appends what each decision causes, in window order. The windows go to the policy
+    /// together (<see cref="DecisionPolicy.DecideAllAsync"/>), so windows that close together (many assets at one
+    /// watermark, or every window of a batch of messages) share one model batch per asset class.
+    /// <paramref name="sources"/> holds, per window, where its data came from (the MQTT topic).
     /// </summary>
-    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, string source, List<DecisionEvents> events, CancellationToken cancellationToken)
+    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, IReadOnlyList<string> sources, List<DecisionEvents> events, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(windows);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(events);
         if (windows.Count == 0)
         {
             return;
@@ -48,8 +55,10 @@ public sealed class DecisionStage
 
         _requests.Clear();
         _specs.Clear();
-        foreach (var window in windows)
+        _windowOfRequest.Clear();
+        for (var w = 0; w < windows.Count; w++)
         {
+            var window = windows[w];
             if (_assets.TryGetAsset(window.AssetId, out var asset))
             {
                 // Each window carries its class's feature names: the deployed model of that class checks them.
@@ -62,9 +71,10 @@ public sealed class DecisionStage
                     SensorValues = ExactFacts(window),
                     WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
                     WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
-                    Source = source,
+                    Source = sources[w],
                 });
                 _specs.Add(window.Features);
+                _windowOfRequest.Add(w);
             }
         }
 
@@ -74,11 +84,12 @@ public sealed class DecisionStage
         {
             var decision = _decisions[i];
             _board.Record(decision, _specs[i]);
+            LogDecided(_logger, decision.AssetId, decision.WindowEnd, decision.Provenance.Path, decision.BatchId);
             var prediction = Prediction(decision);
             var assessment = Assessment(decision);
             if (prediction is not null || assessment is not null)
             {
-                events.Add(new DecisionEvents(prediction, assessment));
+                events.Add(new DecisionEvents(_windowOfRequest[i], prediction, assessment));
             }
         }
     }
@@ -156,4 +167,8 @@ public sealed class DecisionStage
             OccurredAt = now,
         };
     }
+
+    /// <summary>One line per decision at Debug (off by default): which window of which asset, and the model batch that scored it (empty for the rules).</summary>
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Debug, Message = "Decided {AssetId} window ending {WindowEnd:O} by {Path} in model batch {BatchId}")]
+    private static partial void LogDecided(ILogger logger, string assetId, DateTimeOffset windowEnd, DecisionPath path, long? batchId);
 }

@@ -5,6 +5,7 @@ using PdM.Edge.Gateway.Mqtt;
 using PdM.Contracts.Models;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Ingestion;
+using Microsoft.Extensions.Options;
 
 namespace PdM.Edge.Gateway.Pipeline;
 
@@ -12,6 +13,14 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// Reads messages from the ingest channel in order: decode + validate (<see cref="TelemetryIngestor"/>) → features
 /// (<see cref="FeatureStage"/>) → decide (<see cref="DecisionStage"/>) → publish (and batch windows for the feature
 /// store, <see cref="FeatureUploadBatcher"/>), then acknowledge.
+/// <para>
+/// Under load, messages are taken in batches: whatever is already waiting in the channel, up to
+/// <c>Gateway:Pipeline:MaxBatchMessages</c>, is decoded and fed to the feature engines message by message, then every
+/// window those messages closed is decided in one go, so windows of many assets share one ONNX Runtime call per asset
+/// class. Effects are then journaled and the messages acknowledged in their arrival order, and an asset's windows are
+/// decided in the order of its readings. A message that finds nothing waiting is a batch of one, processed at once:
+/// nothing ever waits for company.
+/// </para>
 /// <para>
 /// When a message is acknowledged (the QoS 1 PUBACK to the broker): after every reading in it was either rejected
 /// (counted, dead-lettered) or used, and every event it caused (<see cref="FailurePredicted"/>,
@@ -25,55 +34,247 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// the asset's next window starts from the next reading.
 /// </para>
 /// </summary>
-public sealed partial class TelemetryPipeline(
-    IngestChannel channel,
-    TelemetryIngestor ingestor,
-    Sharding.AssetShards shards,
-    FeatureStage features,
-    DecisionStage decisions,
-    FeatureUploadBatcher uploads,
-    EventJournal journal,
-    MqttPublisher mqtt,
-    PubAckCoalescer pubAcks,
-    GatewayTelemetry telemetry,
-    TimeProvider clock,
-    ILogger<TelemetryPipeline> logger) : BackgroundService
+public sealed partial class TelemetryPipeline : BackgroundService
 {
-    private readonly CollectingIngestSink _sink = new();
+    private readonly IngestChannel _channel;
+    private readonly TelemetryIngestor _ingestor;
+    private readonly Sharding.AssetShards _shards;
+    private readonly FeatureStage _features;
+    private readonly DecisionStage _decisions;
+    private readonly FeatureUploadBatcher _uploads;
+    private readonly EventJournal _journal;
+    private readonly MqttPublisher _mqtt;
+    private readonly PubAckCoalescer _pubAcks;
+    private readonly GatewayTelemetry _telemetry;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<TelemetryPipeline> _logger;
+
+    // One slot per message of a batch, reused: the message, what its decoding produced, and where its windows end in
+    // FeatureStage.Closed (its windows are [end of the previous message, its own end)).
+    private readonly InboundMessage?[] _batch;
+    private readonly CollectingIngestSink[] _sinks;
+    private readonly int[] _windowsEnd;
+    private readonly List<string> _windowSources = [];
     private readonly List<DecisionEvents> _decided = [];
-    private readonly List<FeatureWindowsCollected> _uploads = [];
+    private readonly List<FeatureWindowsCollected> _uploadBatches = [];
+
+    public TelemetryPipeline(
+        IngestChannel channel,
+        TelemetryIngestor ingestor,
+        Sharding.AssetShards shards,
+        FeatureStage features,
+        DecisionStage decisions,
+        FeatureUploadBatcher uploads,
+        EventJournal journal,
+        MqttPublisher mqtt,
+        PubAckCoalescer pubAcks,
+        GatewayTelemetry telemetry,
+        TimeProvider clock,
+        IOptions<GatewayOptions> options,
+        ILogger<TelemetryPipeline> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _channel = channel;
+        _ingestor = ingestor;
+        _shards = shards;
+        _features = features;
+        _decisions = decisions;
+        _uploads = uploads;
+        _journal = journal;
+        _mqtt = mqtt;
+        _pubAcks = pubAcks;
+        _telemetry = telemetry;
+        _clock = clock;
+        _logger = logger;
+        var size = options.Value.Pipeline.MaxBatchMessages;
+        _batch = new InboundMessage?[size];
+        _sinks = new CollectingIngestSink[size];
+        for (var i = 0; i < size; i++)
+        {
+            _sinks[i] = new CollectingIngestSink();
+        }
+
+        _windowsEnd = new int[size];
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            var reader = channel.Reader;
+            var reader = _channel.Reader;
             while (await reader.WaitToReadAsync(stoppingToken))
             {
-                while (reader.TryRead(out var message))
+                while (true)
                 {
+                    // Only what is already waiting: a batch never waits to fill up.
+                    var count = 0;
+                    while (count < _batch.Length && reader.TryRead(out var message))
+                    {
+                        _batch[count++] = message;
+                    }
+
+                    if (count == 0)
+                    {
+                        break;
+                    }
+
                     try
                     {
-                        await Process(message, stoppingToken);
-                        await Acknowledge(message, stoppingToken);
-                        telemetry.MessagesProcessed.Add(1);
-                        if (_sink.Readings.Count > 0)
-                        {
-                            telemetry.ReadingAge.Record(clock.GetUtcNow().ToUnixTimeMilliseconds() - _sink.Readings[0].DeviceTimeUnixMs);
-                        }
+                        await ProcessBatch(count, stoppingToken);
                     }
                     finally
                     {
-                        message.Release();
+                        for (var i = 0; i < count; i++)
+                        {
+                            _batch[i]!.Release();
+                            _batch[i] = null;
+                        }
                     }
                 }
 
                 // Nothing more waiting: the PUBACKs held for the messages just processed leave now, together.
-                await pubAcks.FlushAsync(stoppingToken);
+                await _pubAcks.FlushAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    private async Task ProcessBatch(int count, CancellationToken cancellationToken)
+    {
+        _features.ClearClosed();
+        _windowSources.Clear();
+        _decided.Clear();
+        for (var i = 0; i < count; i++)
+        {
+            Ingest(_batch[i]!, _sinks[i]);
+            _windowsEnd[i] = _features.Closed.Count;
+        }
+
+        // Every window the batch closed, decided together: one model batch per asset class, in window order.
+        await _decisions.DecideAsync(_features.Closed, _windowSources, _decided, cancellationToken);
+        var decidedAt = _clock.GetUtcNow();
+
+        // Feature batches are journaled before the acknowledgements like every other effect of the messages.
+        _uploadBatches.Clear();
+        if (_uploads.Enabled)
+        {
+            _uploads.Add(_features.Closed, _uploadBatches);
+            _uploads.TakeDue(_uploadBatches);
+        }
+
+        foreach (var batch in _uploadBatches)
+        {
+            await _journal.AppendAsync(batch, batch.BatchId, batch.OccurredAt, cancellationToken);
+        }
+
+        // Each message's effects in arrival order (an asset's events stay in the order of its readings), then the
+        // acknowledgements in the same order.
+        var window = 0;
+        var decided = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var message = _batch[i]!;
+            var latency = (decidedAt - message.ReceivedAt).TotalMilliseconds;
+            for (; window < _windowsEnd[i]; window++)
+            {
+                _telemetry.DecisionLatency.Record(latency);
+            }
+
+            await Publish(message, _sinks[i], cancellationToken);
+            for (; decided < _decided.Count && _decided[decided].Window < _windowsEnd[i]; decided++)
+            {
+                await Journal(_decided[decided], cancellationToken);
+            }
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            await Acknowledge(_batch[i]!, cancellationToken);
+            _telemetry.MessagesProcessed.Add(1);
+            if (_sinks[i].Readings.Count > 0)
+            {
+                _telemetry.ReadingAge.Record(_clock.GetUtcNow().ToUnixTimeMilliseconds() - _sinks[i].Readings[0].DeviceTimeUnixMs);
+            }
+        }
+    }
+
+    /// <summary>Decodes one message into its sink and feeds its live readings to the feature engines.</summary>
+    private void Ingest(InboundMessage message, CollectingIngestSink sink)
+    {
+        sink.Clear();
+        _ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, sink, message.Client);
+        foreach (var rejection in sink.Rejections)
+        {
+            if (rejection.WholeMessage)
+            {
+                LogRejectedMessage(_logger, rejection.Topic, rejection.Code, rejection.Detail);
+            }
+            else
+            {
+                LogRejectedReading(_logger, rejection.Topic, rejection.Code, rejection.Detail, rejection.AssetId, rejection.SensorId);
+            }
+        }
+
+        var closedBefore = _features.Closed.Count;
+        foreach (var reading in sink.Readings)
+        {
+            // Store-and-forward data from the device belongs to the record, not to a live decision. A sharded site's
+            // sessions each receive every reading; each keeps its own shard's assets.
+            if (!reading.IsHistorical && _shards.Accepts(message.Shard, reading.AssetId))
+            {
+                _features.Add(reading);
+            }
+        }
+
+        for (var w = closedBefore; w < _features.Closed.Count; w++)
+        {
+            _windowSources.Add(message.Topic);
+        }
+    }
+
+    /// <summary>What a message caused besides decisions: dead-letter samples, rebirth requests, assets gone offline.</summary>
+    private async Task Publish(InboundMessage message, CollectingIngestSink sink, CancellationToken cancellationToken)
+    {
+        // What concerns a message rather than an asset is handled once per site: by shard 0's session when sharded.
+        var siteWide = message.Shard <= 0;
+        foreach (var sample in siteWide ? sink.DeadLetters : [])
+        {
+            await _mqtt.TryPublish(sample.Topic, sample.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
+        }
+
+        foreach (var command in siteWide ? sink.Commands : [])
+        {
+            LogRebirth(_logger, command.GroupId, command.EdgeNodeId, command.Cause);
+            await _mqtt.TryPublish(command.Topic, command.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
+        }
+
+        foreach (var offline in sink.Offline)
+        {
+            if (!_shards.Accepts(message.Shard, offline.AssetId))
+            {
+                continue;
+            }
+
+            LogOffline(_logger, offline.AssetId, offline.Reason);
+            await _journal.AppendAsync(offline, offline.EventId, offline.OccurredAt, cancellationToken);
+        }
+    }
+
+    private async Task Journal(DecisionEvents events, CancellationToken cancellationToken)
+    {
+        if (events.Prediction is { } prediction)
+        {
+            await _journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken);
+            _telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
+            LogPredicted(_logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
+                prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
+        }
+
+        if (events.Assessment is { } assessment)
+        {
+            await _journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken);
         }
     }
 
@@ -90,101 +291,8 @@ public sealed partial class TelemetryPipeline(
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            telemetry.AcknowledgementsFailed.Add(1);
-            LogAcknowledgeFailed(logger, message.Topic, exception);
-        }
-    }
-
-    private async Task Process(InboundMessage message, CancellationToken cancellationToken)
-    {
-        _sink.Clear();
-        _decided.Clear();
-        features.ClearClosed();
-        ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, _sink, message.Client);
-
-        foreach (var rejection in _sink.Rejections)
-        {
-            if (rejection.WholeMessage)
-            {
-                LogRejectedMessage(logger, rejection.Topic, rejection.Code, rejection.Detail);
-            }
-            else
-            {
-                LogRejectedReading(logger, rejection.Topic, rejection.Code, rejection.Detail, rejection.AssetId, rejection.SensorId);
-            }
-        }
-
-        foreach (var reading in _sink.Readings)
-        {
-            // Store-and-forward data from the device belongs to the record, not to a live decision. A sharded site's
-            // sessions each receive every reading; each keeps its own shard's assets.
-            if (!reading.IsHistorical && shards.Accepts(message.Shard, reading.AssetId))
-            {
-                features.Add(reading);
-            }
-        }
-
-        await decisions.DecideAsync(features.Closed, message.Topic, _decided, cancellationToken);
-        if (features.Closed.Count > 0)
-        {
-            var latency = (clock.GetUtcNow() - message.ReceivedAt).TotalMilliseconds;
-            for (var i = 0; i < features.Closed.Count; i++)
-            {
-                telemetry.DecisionLatency.Record(latency);
-            }
-        }
-
-        // Feature batches are journaled before the acknowledgement like every other effect of the message.
-        _uploads.Clear();
-        if (uploads.Enabled)
-        {
-            uploads.Add(features.Closed, _uploads);
-            uploads.TakeDue(_uploads);
-        }
-
-        // What concerns a message rather than an asset is handled once per site: by shard 0's session when sharded.
-        var siteWide = message.Shard <= 0;
-        foreach (var sample in siteWide ? _sink.DeadLetters : [])
-        {
-            await mqtt.TryPublish(sample.Topic, sample.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
-        }
-
-        foreach (var command in siteWide ? _sink.Commands : [])
-        {
-            LogRebirth(logger, command.GroupId, command.EdgeNodeId, command.Cause);
-            await mqtt.TryPublish(command.Topic, command.Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
-        }
-
-        foreach (var offline in _sink.Offline)
-        {
-            if (!shards.Accepts(message.Shard, offline.AssetId))
-            {
-                continue;
-            }
-
-            LogOffline(logger, offline.AssetId, offline.Reason);
-            await journal.AppendAsync(offline, offline.EventId, offline.OccurredAt, cancellationToken);
-        }
-
-        foreach (var batch in _uploads)
-        {
-            await journal.AppendAsync(batch, batch.BatchId, batch.OccurredAt, cancellationToken);
-        }
-
-        foreach (var (prediction, assessment) in _decided)
-        {
-            if (prediction is not null)
-            {
-                await journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken);
-                telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
-                LogPredicted(logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
-                    prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
-            }
-
-            if (assessment is not null)
-            {
-                await journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken);
-            }
+            _telemetry.AcknowledgementsFailed.Add(1);
+            LogAcknowledgeFailed(_logger, message.Topic, exception);
         }
     }
 
