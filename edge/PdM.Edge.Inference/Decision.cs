@@ -2,8 +2,11 @@ using PdM.Contracts.Decisions;
 
 namespace PdM.Edge.Inference;
 
-/// <summary>What the gateway asks for one asset: the feature vector of one closed window, plus the latest raw readings for the rules.</summary>
-public sealed record DecisionRequest
+/// <summary>
+/// What the gateway asks for one asset: the feature vector of one closed window, plus facts for the rules. A struct: the
+/// gateway asks for every window it closes, and a request must not cost an allocation of its own.
+/// </summary>
+public readonly record struct DecisionRequest
 {
     public required string AssetId { get; init; }
 
@@ -15,8 +18,14 @@ public sealed record DecisionRequest
     /// <summary>Read in place while the decision is pending: the caller must not change it before the task completes.</summary>
     public required ReadOnlyMemory<float> FeatureValues { get; init; }
 
-    /// <summary>Latest raw value per sensor (e.g. <c>air_temperature_k</c>), for the rules fallback.</summary>
-    public IReadOnlyDictionary<string, double> SensorValues { get; init; } = EmptySensors;
+    /// <summary>
+    /// The exact (double) values of <see cref="FeatureValues"/>, same order, or empty. Only the rules read them, as facts
+    /// by feature name (a planner reads 8.2 mm/s in the evidence, not 8.1999998); read in place like the features.
+    /// </summary>
+    public ReadOnlyMemory<double> ExactFeatureValues { get; init; }
+
+    /// <summary>Latest raw value per sensor (e.g. <c>air_temperature_k</c>), for the rules fallback; null for none.</summary>
+    public IReadOnlyDictionary<string, double>? SensorValues { get; init; }
 
     public required DateTimeOffset WindowStart { get; init; }
 
@@ -24,16 +33,21 @@ public sealed record DecisionRequest
 
     /// <summary>Where the data came from (e.g. the MQTT topic); copied into evidence.</summary>
     public string? Source { get; init; }
-
-    private static readonly IReadOnlyDictionary<string, double> EmptySensors = new Dictionary<string, double>();
 }
 
 /// <summary>
 /// One decision about one asset, by the model or by the rules. <see cref="Provenance"/> says which path decided,
 /// with what (model name/version/digest or ruleset name/version) and, for the rules, why the model did not.
+/// A struct: the gateway decides for every window, and only what leaves the gateway (an event) may allocate.
 /// </summary>
-public sealed record Decision
+public readonly record struct Decision
 {
+    private readonly IReadOnlyList<Evidence>? _evidence;
+    private readonly RulEstimate? _rul;
+    private readonly RulUnit _rulUnit;
+    private readonly double _rulP50;
+    private readonly bool _hasModelRul;
+
     public required string AssetId { get; init; }
 
     public required string AssetClass { get; init; }
@@ -49,7 +63,29 @@ public sealed record Decision
     /// <summary>The model's failure probability, when it produces one.</summary>
     public double? FailureProbability { get; init; }
 
-    public RulEstimate? RemainingUsefulLife { get; init; }
+    /// <summary>The RUL estimate; a model's is built on each read (read it once per event that carries it).</summary>
+    public RulEstimate? RemainingUsefulLife
+    {
+        get => _rul ?? (_hasModelRul ? new RulEstimate(_rulUnit, _rulP50) : null);
+        init => _rul = value;
+    }
+
+    /// <summary>
+    /// A model's RUL as unit and median: kept as two numbers so that a decision nobody reports allocates nothing
+    /// (<see cref="RemainingUsefulLife"/> builds the estimate when an event needs it).
+    /// </summary>
+    public (RulUnit Unit, double P50)? ModelRul
+    {
+        get => _hasModelRul ? (_rulUnit, _rulP50) : null;
+        init
+        {
+            _hasModelRul = value.HasValue;
+            (_rulUnit, _rulP50) = value.GetValueOrDefault();
+        }
+    }
+
+    /// <summary>The RUL's median (<see cref="RulEstimate.P50"/>) without building the estimate; null without one.</summary>
+    public double? RulP50 => _rul?.P50 ?? (_hasModelRul ? _rulP50 : null);
 
     /// <summary>0..1: the model's failure probability (1 for a RUL-only model), or the ruleset's confidence.</summary>
     public required double Confidence { get; init; }
@@ -65,7 +101,11 @@ public sealed record Decision
 
     public required DateTimeOffset DecidedAt { get; init; }
 
-    public IReadOnlyList<Evidence> Evidence { get; init; } = [];
+    public IReadOnlyList<Evidence> Evidence
+    {
+        get => _evidence ?? [];
+        init => _evidence = value;
+    }
 
     /// <summary>The model batch that scored this row (one model version per batch); null for rules decisions.</summary>
     public long? BatchId { get; init; }

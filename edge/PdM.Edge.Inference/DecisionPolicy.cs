@@ -19,6 +19,9 @@ public sealed partial class DecisionPolicy
     private readonly InferenceTelemetry _telemetry;
     private readonly ILogger _logger;
 
+    // One provenance per model version, shared by all its decisions (immutable, and the events that carry it are too).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<ModelIdentity, DecisionProvenance> _provenance = [];
+
     public DecisionPolicy(ModelSlots slots, IFallbackDecider fallback, IOptions<InferenceOptions> options, TimeProvider time, InferenceTelemetry telemetry, ILogger<DecisionPolicy> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -39,7 +42,7 @@ public sealed partial class DecisionPolicy
     /// </summary>
     public ValueTask<Decision> DecideAsync(DecisionRequest request, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(request.AssetClass);
         return CompleteAsync(request, Submit(request, deferRun: false), cancellationToken);
     }
 
@@ -63,7 +66,7 @@ public sealed partial class DecisionPolicy
         foreach (var request in requests)
         {
             // Checked before any row is queued: a row queued and then abandoned would wait for someone else's batch.
-            ArgumentNullException.ThrowIfNull(request);
+            ArgumentNullException.ThrowIfNull(request.AssetClass);
         }
 
         var submitted = System.Buffers.ArrayPool<Submitted>.Shared.Rent(requests.Count);
@@ -144,30 +147,59 @@ public sealed partial class DecisionPolicy
         var score = result.Score;
         var model = result.Model!;
         var probability = double.IsNaN(score.FailureProbability) ? (double?)null : score.FailureProbability;
-        var rul = double.IsNaN(score.Rul) ? null : new RulEstimate(result.RulUnit ?? RulUnit.Cycles, score.Rul);
         return new Decision
         {
+            ModelRul = double.IsNaN(score.Rul) ? null : (result.RulUnit ?? RulUnit.Cycles, score.Rul),
             AssetId = request.AssetId,
             AssetClass = request.AssetClass,
             HealthState = score.HealthState,
             Severity = SeverityOf(score.HealthState),
             FailureMode = result.FailureMode,
             FailureProbability = probability,
-            RemainingUsefulLife = rul,
             Confidence = probability ?? 1.0,
-            Provenance = new DecisionProvenance
+            Provenance = ProvenanceOf(model),
+            WindowStart = request.WindowStart,
+            WindowEnd = request.WindowEnd,
+            DecidedAt = _time.GetUtcNow(),
+            BatchId = result.BatchId,
+        };
+    }
+
+    private DecisionProvenance ProvenanceOf(ModelIdentity model)
+    {
+        if (!_provenance.TryGetValue(model, out var provenance))
+        {
+            provenance = new DecisionProvenance
             {
                 Path = DecisionPath.Model,
                 GatewayId = _options.GatewayId,
                 ModelName = model.Name,
                 ModelVersion = model.Version,
                 ModelDigest = model.Digest,
-            },
-            WindowStart = request.WindowStart,
-            WindowEnd = request.WindowEnd,
-            DecidedAt = _time.GetUtcNow(),
-            BatchId = result.BatchId,
-        };
+            };
+            _provenance.AddOrUpdate(model, provenance);
+        }
+
+        return provenance;
+    }
+
+    /// <summary>The rules' facts by feature name, built only when the rules decide (the model path never needs them).</summary>
+    private static IReadOnlyDictionary<string, double> FactsOf(in DecisionRequest request)
+    {
+        if (request.SensorValues is { } sensors)
+        {
+            return sensors;
+        }
+
+        var names = request.FeatureNames;
+        var exact = request.ExactFeatureValues.Span;
+        var facts = new Dictionary<string, double>(exact.Length, StringComparer.Ordinal);
+        for (var i = 0; i < names.Count && i < exact.Length; i++)
+        {
+            facts[names[i]] = exact[i];
+        }
+
+        return facts;
     }
 
     private async ValueTask<Decision> FallbackAsync(DecisionRequest request, FallbackReason reason, CancellationToken cancellationToken)
@@ -180,7 +212,7 @@ public sealed partial class DecisionPolicy
                 AssetClass = request.AssetClass,
                 FeatureNames = request.FeatureNames,
                 FeatureValues = request.FeatureValues,
-                SensorValues = request.SensorValues,
+                SensorValues = FactsOf(request),
                 WindowStart = request.WindowStart,
                 WindowEnd = request.WindowEnd,
                 Source = request.Source,

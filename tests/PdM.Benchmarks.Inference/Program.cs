@@ -23,7 +23,7 @@ var perMessage = BenchScenario.PerMessage();
 var ingestOnly = BenchScenario.Ingest();
 
 // `prepare DIR`: build the model, its store and spec into DIR and print the gateway settings (one per line) that the
-// per-message run passes in PDM_BENCH_GATEWAY_ARGS, for profiling a gateway by hand.
+// per-message run passes in PDM_BENCH_GATEWAY_ARGS, for profiling a gateway by hand (DIR/ingest.settings: the ingest run's).
 var prepareOnly = args is ["prepare", _];
 var work = prepareOnly ? Path.GetFullPath(args[1]) : Path.Combine(Path.GetTempPath(), "pdm-bench-inference-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
@@ -34,6 +34,8 @@ var stream = new BenchPlant(10, messages, BenchPlant.DefaultStart(DateTimeOffset
 var store = InstallModel(work, packageDirectory);
 if (prepareOnly)
 {
+    // Also DIR/ingest.settings: the same gateway and stream on the ingest scenario, the reference of cpu_vs_ingest.
+    await File.WriteAllLinesAsync(Path.Combine(work, "ingest.settings"), await GatewaySettings(work, "ingest", ingestOnly, store, stream));
     Console.WriteLine(string.Join('\n', await GatewaySettings(work, "per-message", perMessage, store, stream)));
     return 0;
 }
@@ -72,17 +74,21 @@ Console.WriteLine(string.Join('\n', table));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"Bench stream: {stream.Messages} QoS 1 messages (gateways warmed up on {warmup} before), {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live run paced at {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
-Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | peak RSS MB |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | allocated B per message | peak RSS MB |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var run in new[] { mosquitto, ingest, decide, live })
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {run.PeakRssMb:0} |"));
+        $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {Format(run.AllocatedBytesPerMessage, "0")} | {run.PeakRssMb:0} |"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inference: scoring_vs_bare_ort={ratioAt64:0.00} idle_cpu_pct={idlePercent:0.00}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"decisions: cpu_vs_ingest={decide.CpuMicrosecondsPerMessage / ingest.CpuMicrosecondsPerMessage:0.00} vs_mosquitto_sub={decide.MessagesPerSecond / mosquitto.MessagesPerSecond:0.00} mean_batch={decide.MeanBatch ?? 0:0.0} p99_ms={live.P99Ms ?? double.NaN:0.0} decisions={decide.Decisions}"));
+// Allocations per message, first to last message, all threads: with a decision per message against the same gateway
+// ingesting (whose hour-long window grows its buffers by every reading, so it is not a floor).
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"allocations: decide_b_per_msg={decide.AllocatedBytesPerMessage ?? double.NaN:0} ingest_b_per_msg={ingest.AllocatedBytesPerMessage ?? double.NaN:0}"));
 Directory.Delete(work, recursive: true);
 return 0;
 

@@ -211,7 +211,8 @@ internal static class Consumers
 
     /// <summary>
     /// The gateway's own metrics, as an exporter would see them: messages processed (the clock runs from the first to
-    /// the last), readings accepted, decisions made, rows per ONNX Runtime call, and receipt-to-decision latency.
+    /// the last), readings accepted, decisions made, rows per ONNX Runtime call, and receipt-to-decision latency; and the
+    /// bytes the process allocated (every thread) over the same first-to-last span.
     /// </summary>
     private sealed class GatewayMetrics : IDisposable
     {
@@ -228,8 +229,10 @@ internal static class Consumers
         private int _latencyCount;
         private long _firstAt;
         private TimeSpan _cpuAtFirst;
+        private long _allocatedAtFirst;
         private double _seconds;
         private double _cpu;
+        private long _allocated;
 
         public GatewayMetrics(long messages)
         {
@@ -278,7 +281,7 @@ internal static class Consumers
             var p50 = count > 0 ? _latencies[count / 2] : double.NaN;
             var p99 = count > 0 ? _latencies[Math.Min(count - 1, (int)Math.Ceiling(count * 0.99) - 1)] : double.NaN;
             return string.Create(CultureInfo.InvariantCulture,
-                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00}");
+                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated}");
         }
 
         public void Dispose() => _listener.Dispose();
@@ -302,12 +305,14 @@ internal static class Consumers
             {
                 _firstAt = Stopwatch.GetTimestamp();
                 _cpuAtFirst = Process.GetCurrentProcess().TotalProcessorTime;
+                _allocatedAtFirst = GC.GetTotalAllocatedBytes();
             }
 
             if (Interlocked.Add(ref _processed, value) == _messages)
             {
                 _seconds = Stopwatch.GetElapsedTime(_firstAt).TotalSeconds;
                 _cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtFirst).TotalSeconds;
+                _allocated = GC.GetTotalAllocatedBytes() - _allocatedAtFirst;
                 _done.TrySetResult();
             }
         }

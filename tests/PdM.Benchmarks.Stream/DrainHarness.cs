@@ -20,13 +20,17 @@ public sealed record ConsumerRun(
     long? Batches = null,
     long? BatchRows = null,
     double? P50Ms = null,
-    double? P99Ms = null)
+    double? P99Ms = null,
+    long? AllocatedBytes = null)
 {
     public double MessagesPerSecond => Messages / Seconds;
 
     public double CpuMicrosecondsPerMessage => CpuSeconds * 1e6 / Messages;
 
     public double? MeanBatch => Batches is > 0 ? (double)BatchRows!.Value / Batches.Value : null;
+
+    /// <summary>Bytes the consumer process allocated per message, first to last (all threads).</summary>
+    public double? AllocatedBytesPerMessage => AllocatedBytes is { } bytes ? (double)bytes / Messages : null;
 }
 
 /// <summary>
@@ -263,7 +267,7 @@ public sealed class DrainHarness(int port, string consumerDll, int warmup)
             long? Count(string name) => Fields.TryGetValue(name, out var v) ? (long)v : null;
             double? Value(string name) => Fields.TryGetValue(name, out var v) && !double.IsNaN(v) ? v : null;
             return new ConsumerRun(consumer, scenario, Count("messages") ?? 0, Fields["seconds"], Fields["cpu"], PeakMb, publishRate,
-                Count("readings"), Count("decisions"), Count("batches"), Count("batch_rows"), Value("p50"), Value("p99"));
+                Count("readings"), Count("decisions"), Count("batches"), Count("batch_rows"), Value("p50"), Value("p99"), Count("allocated"));
         }
     }
 }

@@ -196,6 +196,10 @@ public sealed class TurbofanFeaturesTests
             stage.Add(reading);
         }
 
-        windows.AddRange(stage.Closed);
+        // Copies: the stage reuses its windows after the next ClearClosed.
+        foreach (var w in stage.Closed)
+        {
+            windows.Add(new ClosedWindow(w.AssetId, w.WindowStartUnixMs, w.WindowEndUnixMs, [.. w.Values], [.. w.ExactValues], w.Features));
+        }
     }
 }

@@ -68,7 +68,7 @@ public sealed partial class DecisionStage
                     AssetClass = asset.AssetClass,
                     FeatureNames = window.Features.FeatureNames,
                     FeatureValues = window.Values,
-                    SensorValues = ExactFacts(window),
+                    ExactFeatureValues = window.ExactValues,
                     WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
                     WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
                     Source = sources[w],
@@ -83,10 +83,10 @@ public sealed partial class DecisionStage
         for (var i = 0; i < _decisions.Count; i++)
         {
             var decision = _decisions[i];
-            _board.Record(decision, _specs[i]);
+            _board.Record(in decision, _specs[i]);
             LogDecided(_logger, decision.AssetId, decision.WindowEnd, decision.Provenance.Path, decision.BatchId);
-            var prediction = Prediction(decision);
-            var assessment = Assessment(decision);
+            var prediction = Prediction(in decision);
+            var assessment = Assessment(in decision);
             if (prediction is not null || assessment is not null)
             {
                 events.Add(new DecisionEvents(_windowOfRequest[i], prediction, assessment));
@@ -94,24 +94,12 @@ public sealed partial class DecisionStage
         }
     }
 
-    private static Dictionary<string, double> ExactFacts(ClosedWindow window)
-    {
-        var names = window.Features.FeatureNames;
-        var facts = new Dictionary<string, double>(names.Count, StringComparer.Ordinal);
-        for (var i = 0; i < names.Count; i++)
-        {
-            facts[names[i]] = window.ExactValues[i];
-        }
-
-        return facts;
-    }
-
     /// <summary>
     /// A prediction when the asset enters Alert/Danger or escalates from Alert to Danger; nothing while the condition
     /// merely persists (Maintenance folds repeats into one case anyway, but the uplink should not carry them), and
     /// the alert re-arms once a window judges the asset Healthy or Watch again.
     /// </summary>
-    private FailurePredicted? Prediction(Decision decision)
+    private FailurePredicted? Prediction(in Decision decision)
     {
         if (decision.HealthState < HealthState.Alert || decision.FailureMode is null)
         {
@@ -142,7 +130,7 @@ public sealed partial class DecisionStage
         };
     }
 
-    private AssetHealthAssessed? Assessment(Decision decision)
+    private AssetHealthAssessed? Assessment(in Decision decision)
     {
         var now = _clock.GetUtcNow();
         if (_lastAssessed.TryGetValue(decision.AssetId, out var last) && now - last < TimeSpan.FromSeconds(_options.HealthAssessmentIntervalSeconds))

@@ -24,6 +24,11 @@ public sealed class FeatureStage
     private readonly long[] _latestWindowEnd;
     private readonly List<ClosedWindow> _closed = [];
 
+    // Closed windows are reused: per engine, the windows handed out since the last ClearClosed are the first
+    // _pooledInUse[e] of _pool[e] (each sized to its engine's feature count).
+    private readonly List<ClosedWindow>[] _pool;
+    private readonly int[] _pooledInUse;
+
     public FeatureStage(AssetModel model, FeatureSpecCatalog specs, FeatureTelemetry telemetry)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -31,10 +36,13 @@ public sealed class FeatureStage
         Catalog = specs;
         _specs = [.. specs.All];
         _engines = new FeatureEngine[_specs.Length];
+        _pool = new List<ClosedWindow>[_specs.Length];
+        _pooledInUse = new int[_specs.Length];
         for (var e = 0; e < _engines.Length; e++)
         {
             var engine = e;
             _engines[e] = new FeatureEngine(_specs[e].Spec, (in FeatureVector vector) => OnWindowClosed(engine, vector), telemetry);
+            _pool[e] = [];
         }
 
         _engineBySensorKey = new int[model.SensorCount];
@@ -81,10 +89,17 @@ public sealed class FeatureStage
 
     public long WindowsClosed { get; private set; }
 
-    /// <summary>Windows closed since the last <see cref="ClearClosed"/>: what the decision stage scores next.</summary>
+    /// <summary>
+    /// Windows closed since the last <see cref="ClearClosed"/>: what the decision stage scores next. They are valid until
+    /// then: the stage reuses them for the next windows (copy what must outlive the batch).
+    /// </summary>
     public IReadOnlyList<ClosedWindow> Closed => _closed;
 
-    public void ClearClosed() => _closed.Clear();
+    public void ClearClosed()
+    {
+        _closed.Clear();
+        Array.Clear(_pooledInUse);
+    }
 
     /// <summary>Adds one validated live reading; sensors no feature of the asset's spec reads are skipped.</summary>
     public void Add(in Reading reading)
@@ -123,13 +138,45 @@ public sealed class FeatureStage
         _latestWindowEnd[asset] = vector.WindowEndUnixMs;
         WindowsClosed++;
 
-        // One array per closed window (not per reading): the decision request keeps it while a batch is scored.
-        _closed.Add(new ClosedWindow(vector.AssetId, vector.WindowStartUnixMs, vector.WindowEndUnixMs, vector.Values.ToArray(), vector.ExactValues.ToArray(), _specs[engine]));
+        // The decision request reads the window in place while its batch is scored; the window is reused after ClearClosed.
+        var pool = _pool[engine];
+        var index = _pooledInUse[engine]++;
+        if (index == pool.Count)
+        {
+            pool.Add(new ClosedWindow(vector.AssetId, 0, 0, new float[vector.Values.Length], new double[vector.ExactValues.Length], _specs[engine]));
+        }
+
+        var window = pool[index];
+        window.Set(vector.AssetId, vector.WindowStartUnixMs, vector.WindowEndUnixMs, vector.Values, vector.ExactValues);
+        _closed.Add(window);
     }
 }
 
 /// <summary>
 /// A closed feature window of one asset, in its spec's feature order (<see cref="Features"/>): float32 for the model's
 /// input tensor, and the exact doubles for the rules, whose evidence a planner reads (8.2 mm/s, not 8.1999998).
+/// <see cref="FeatureStage"/> reuses its windows (see <see cref="FeatureStage.Closed"/>).
 /// </summary>
-public sealed record ClosedWindow(string AssetId, long WindowStartUnixMs, long WindowEndUnixMs, float[] Values, double[] ExactValues, ClassFeatureSpec Features);
+public sealed class ClosedWindow(string assetId, long windowStartUnixMs, long windowEndUnixMs, float[] values, double[] exactValues, ClassFeatureSpec features)
+{
+    public string AssetId { get; private set; } = assetId;
+
+    public long WindowStartUnixMs { get; private set; } = windowStartUnixMs;
+
+    public long WindowEndUnixMs { get; private set; } = windowEndUnixMs;
+
+    public float[] Values { get; } = values;
+
+    public double[] ExactValues { get; } = exactValues;
+
+    public ClassFeatureSpec Features { get; } = features;
+
+    internal void Set(string assetId, long windowStartUnixMs, long windowEndUnixMs, ReadOnlySpan<float> values, ReadOnlySpan<double> exactValues)
+    {
+        AssetId = assetId;
+        WindowStartUnixMs = windowStartUnixMs;
+        WindowEndUnixMs = windowEndUnixMs;
+        values.CopyTo(Values);
+        exactValues.CopyTo(ExactValues);
+    }
+}

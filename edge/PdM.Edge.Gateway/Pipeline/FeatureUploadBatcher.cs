@@ -56,7 +56,8 @@ public sealed class FeatureUploadBatcher
                     AssetId = window.AssetId,
                     WindowStartUnixMs = window.WindowStartUnixMs,
                     WindowEndUnixMs = window.WindowEndUnixMs,
-                    Values = window.Values,
+                    // A copy: the row outlives the window, which the feature stage reuses.
+                    Values = [.. window.Values],
                 });
                 if (batch.Rows.Count >= _options.MaxRows)
                 {
