@@ -33,7 +33,7 @@ public sealed record CmapssRunOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
-/// <summary>The hyperparameters chosen by grouped CV on train_FD001 (services/PdM.Training/README.md).</summary>
+/// <summary>The hyperparameters chosen by grouped CV on train_FD001 (shared/PdM.Training/README.md).</summary>
 public static class CmapssDefaults
 {
     public static TreeTrainingOptions Training { get; } = new()
@@ -75,7 +75,7 @@ public sealed record Ai4iRunOptions
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
-/// <summary>The hyperparameters chosen by stratified CV on ai4i2020.csv (services/PdM.Training/README.md).</summary>
+/// <summary>The hyperparameters chosen by stratified CV on ai4i2020.csv (shared/PdM.Training/README.md).</summary>
 public static class Ai4iDefaults
 {
     public static TreeTrainingOptions Training { get; } = new()
