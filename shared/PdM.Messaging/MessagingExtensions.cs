@@ -67,14 +67,14 @@ public static class MessagingExtensions
                             }
                         });
                         cfg.PrefetchCount = options.RabbitMq.PrefetchCount;
-                        cfg.UseMessageRetry(retry => retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)));
+                        UseRetry(cfg, context, options, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
                         cfg.ConfigureEndpoints(context);
                     });
                     break;
                 default:
                     bus.UsingInMemory((context, cfg) =>
                     {
-                        cfg.UseMessageRetry(retry => retry.Exponential(options.RetryLimit, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100)));
+                        UseRetry(cfg, context, options, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
                         cfg.ConfigureEndpoints(context);
                     });
                     break;
@@ -82,6 +82,41 @@ public static class MessagingExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// Two disjoint in-process retries around every consumer. A transient failure of a dependency (each
+    /// <see cref="TransientFailure"/> registered, e.g. PostgreSQL restarting) is retried on the long schedule of
+    /// <c>Messaging:TransientRetry</c>; anything else gets <c>Messaging:RetryLimit</c> quick retries, then the _error
+    /// queue. Both keep the message unacknowledged while they wait: a process that dies meanwhile loses nothing, the
+    /// broker hands the message to another consumer. (Delayed redelivery would free the consumer, but needs the
+    /// delayed-message exchange plugin or a scheduler that must itself survive a crash.)
+    /// </summary>
+    private static void UseRetry(IBusFactoryConfigurator cfg, IServiceProvider services, MessagingOptions options,
+        TimeSpan quickMin, TimeSpan quickMax, TimeSpan quickDelta)
+    {
+        var transient = services.GetServices<TransientFailure>().ToArray();
+        var schedule = options.TransientRetry;
+        var longRetry = transient.Length > 0 && schedule.Limit > 0;
+        if (longRetry)
+        {
+            cfg.UseMessageRetry(retry =>
+            {
+                retry.Handle<Exception>(exception => TransientFailure.IsAny(transient, exception));
+                retry.Exponential(schedule.Limit, TransientRetryOptions.MassTransitMinInterval, schedule.MaxInterval, schedule.FirstInterval);
+            });
+        }
+
+        cfg.UseMessageRetry(retry =>
+        {
+            if (longRetry)
+            {
+                // Left to the outer, long retry above: five quick tries would only burn its first seconds.
+                retry.Ignore<Exception>(exception => TransientFailure.IsAny(transient, exception));
+            }
+
+            retry.Exponential(options.RetryLimit, quickMin, quickMax, quickDelta);
+        });
     }
 }
 

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
 
 namespace PdM.Messaging;
 
@@ -20,9 +21,15 @@ public sealed class MessagingOptions : IValidatableObject
 
     public RabbitMqOptions RabbitMq { get; set; } = new();
 
-    /// <summary>Immediate redeliveries of a failing message before it goes to the _error queue.</summary>
+    /// <summary>
+    /// Quick in-process retries (100 ms up to 10 s apart) of a consumer that fails for any reason other than a transient
+    /// failure of a dependency, before the message goes to the _error queue.
+    /// </summary>
     [Range(0, 20)]
     public int RetryLimit { get; set; } = 5;
+
+    /// <summary>How long a consumer keeps retrying a transient dependency failure (a PostgreSQL restart).</summary>
+    public TransientRetryOptions TransientRetry { get; set; } = new();
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -31,6 +38,69 @@ public sealed class MessagingOptions : IValidatableObject
             yield return new ValidationResult(
                 "Messaging:RabbitMq:Uri is required when Messaging:Transport is RabbitMq (e.g. amqp://user:pass@host:5672/vhost)",
                 [nameof(RabbitMq)]);
+        }
+    }
+}
+
+/// <summary>
+/// Section <c>Messaging:TransientRetry</c>: the retry of a consumer whose dependency failed transiently (what a
+/// registered <see cref="PdM.Hosting.TransientFailure"/> recognises: PostgreSQL down, restarting, refusing connections).
+/// Retries are in process, exponential from <see cref="FirstInterval"/> up to <see cref="MaxInterval"/> apart, and the
+/// message stays unacknowledged on its queue the whole time: a replica that dies meanwhile leaves it to the broker to
+/// hand to another, and a PostgreSQL outage shorter than <see cref="Window"/> costs latency, never a message.
+/// </summary>
+public sealed class TransientRetryOptions : IValidatableObject
+{
+    /// <summary>
+    /// RabbitMQ closes the channel of a consumer that holds a message longer than its <c>consumer_timeout</c> (30 min
+    /// by default), which would redeliver every message on that channel: the window stays well below it.
+    /// </summary>
+    public static readonly TimeSpan MaxWindow = TimeSpan.FromMinutes(20);
+
+    [Range(0, 100)]
+    public int Limit { get; set; } = 20;
+
+    /// <summary>Roughly the first wait; each next one doubles (with ±20 % jitter) up to <see cref="MaxInterval"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan FirstInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan MaxInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The nominal time from the first failure to the last retry (8 min with the defaults: 1, 2, 4, 8, 16, then 30 s
+    /// apart); the longest PostgreSQL outage a consumed message outlasts before it goes to the _error queue.
+    /// </summary>
+    public TimeSpan Window
+    {
+        get
+        {
+            var total = TimeSpan.Zero;
+            for (var i = 0; i < Limit; i++)
+            {
+                total += Interval(i);
+            }
+
+            return total;
+        }
+    }
+
+    /// <summary>The nominal wait before retry <paramref name="attempt"/> (0-based), as MassTransit's exponential policy spaces them.</summary>
+    public TimeSpan Interval(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(MassTransitMinInterval.TotalMilliseconds + Math.Pow(2, attempt) * FirstInterval.TotalMilliseconds, MaxInterval.TotalMilliseconds));
+
+    /// <summary>MassTransit's exponential policy adds a fixed floor to every wait.</summary>
+    internal static readonly TimeSpan MassTransitMinInterval = TimeSpan.FromMilliseconds(200);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Window > MaxWindow)
+        {
+            yield return new ValidationResult(
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Messaging:TransientRetry holds a message for {Window.TotalMinutes:0.#} min; keep it under {MaxWindow.TotalMinutes:0} min ") +
+                "(RabbitMQ's consumer_timeout closes the channel of a consumer that holds a message for 30 min)",
+                [nameof(Limit), nameof(MaxInterval)]);
         }
     }
 }

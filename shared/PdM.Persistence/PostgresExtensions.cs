@@ -35,6 +35,9 @@ public static class PostgresExtensions
 
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [HostingExtensions.ReadyTag]);
+
+        // Consumers outlast a PostgreSQL restart (the bus's long retry for transient failures) rather than dead-letter.
+        builder.Services.AddSingleton(PostgresTransientFailure.Recogniser);
         return builder;
     }
 }
