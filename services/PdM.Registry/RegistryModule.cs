@@ -11,6 +11,7 @@ using Npgsql;
 using PdM.Hosting;
 using PdM.Persistence;
 using PdM.Registry.Api;
+using PdM.Registry.Application;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Consumers;
 using PdM.Registry.Outbox;
@@ -40,8 +41,9 @@ public static class RegistryModule
         builder.Services.TryAddSingleton<IArtifactStore>(services => new FileSystemArtifactStore(services.GetRequiredService<RegistryPaths>().ArtifactsDirectory));
         builder.Services.TryAddSingleton<RegistrySigningKey>();
         builder.Services.TryAddSingleton<ArtifactLinks>();
-        builder.Services.TryAddScoped<ModelUploads>();
+        builder.Services.TryAddScoped<ModelRegistrations>();
         builder.Services.TryAddScoped<Promotions>();
+        builder.Services.TryAddScoped<ModelUploads>();
         builder.Services.TryAddSingleton<ArtifactAddresses>();
 
         builder.Services.AddHostedService<RegistryStartupCheck>();

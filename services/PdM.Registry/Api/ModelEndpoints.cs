@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
+using PdM.Registry.Application;
 using PdM.Registry.Identity;
 using PdM.Registry.Persistence;
 using PdM.Security;
@@ -74,15 +74,16 @@ internal static class ModelEndpoints
         }).DisableAntiforgery().RequireAuthorization(PdMPolicies.ModelsPush);
 
         // The policy admits data scientists and approvers; which stage each may reach, and four eyes, are the promotion's rules.
-        group.MapPost("/{name}/versions/{version}/promote", async (string name, string version, PromotionRequest body, HttpContext context, IServiceProvider services) =>
+        group.MapPost("/{name}/versions/{version}/promote", async (string name, string version, PromotionRequest body, HttpContext context, Promotions promotions, ArtifactLinks links) =>
         {
             if (Caller.From(context.User) is not { } caller)
             {
                 return RegistryProblems.Unauthenticated();
             }
 
-            var promotions = services.GetRequiredService<Promotions>();
-            return await promotions.PromoteAsync(name, version, body, caller, context.Request, context.RequestAborted);
+            var order = new PromotionOrder(name, version, body.Stage, body.SiteIds, body.CanaryShare);
+            var outcome = await promotions.PromoteAsync(order, caller, sha256 => links.For(context.Request, sha256), context.RequestAborted);
+            return outcome.ToResult();
         }).RequireAuthorization(PdMPolicies.ModelsPromote);
     }
 }

@@ -1,33 +1,17 @@
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using PdM.Contracts.Registry;
 using PdM.ModelPackage;
-using PdM.Persistence;
-using PdM.Registry.Artifacts;
+using PdM.Registry.Application;
 using PdM.Registry.Identity;
-using PdM.Registry.Outbox;
-using PdM.Registry.Persistence;
 
 namespace PdM.Registry.Api;
 
 /// <summary>
-/// <c>POST /api/models/{name}/versions</c>: runs the gateway's own package validation (PdM.ModelPackage's loader:
-/// limits, manifest, ONNX checks, ONNX Runtime session, input/output match, golden vectors) and refuses a bad package
-/// with the loader's reason code and detail. An accepted version is stored as a content-addressed zip (stage Candidate).
+/// <c>POST /api/models/{name}/versions</c>, the HTTP side: reads the multipart upload (model.onnx and manifest.json)
+/// and hands it to <see cref="ModelRegistrations"/>, which validates and registers it; answers with the version or
+/// the refusal's reason code and detail.
 /// </summary>
-public sealed partial class ModelUploads(
-    RegistryDbContext db,
-    IArtifactStore store,
-    ArtifactLinks links,
-    OutboxSignal<RegistryDbContext> signal,
-    IOptions<RegistryOptions> options,
-    RegistryTelemetry telemetry,
-    TimeProvider clock,
-    ILogger<ModelUploads> logger)
+public sealed class ModelUploads(ModelRegistrations registrations, ArtifactLinks links, IOptions<RegistryOptions> options)
 {
     public long MaxRequestBytes => options.Value.MaxModelBytes + options.Value.MaxManifestBytes + (64 * 1024);
 
@@ -35,14 +19,14 @@ public sealed partial class ModelUploads(
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
-        if (!NamePattern().IsMatch(name))
+        if (registrations.RefuseInvalidName(name) is { } invalid)
         {
-            return RejectedRequest("invalid_name", $"'{name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
+            return invalid.ToResult();
         }
 
         if (!request.HasFormContentType)
         {
-            return RejectedRequest("missing_entry", "expected multipart/form-data with the files model.onnx and manifest.json");
+            return registrations.Refuse("missing_entry", "expected multipart/form-data with the files model.onnx and manifest.json").ToResult();
         }
 
         IFormCollection form;
@@ -52,209 +36,22 @@ public sealed partial class ModelUploads(
         }
         catch (Exception exception) when (exception is InvalidDataException or BadHttpRequestException or IOException)
         {
-            return RejectedRequest("unreadable", "the multipart body cannot be read: " + exception.Message);
+            return registrations.Refuse("unreadable", "the multipart body cannot be read: " + exception.Message).ToResult();
         }
 
         var model = FindFile(form, "model", ModelPackageFiles.ModelFileName);
         var manifest = FindFile(form, "manifest", ModelPackageFiles.ManifestFileName);
         if (model is null || manifest is null)
         {
-            return RejectedRequest("missing_entry", $"{(model is null ? ModelPackageFiles.ModelFileName : ModelPackageFiles.ManifestFileName)} is missing from the upload (form fields 'model' and 'manifest', or files of those names)");
+            return registrations.Refuse("missing_entry", $"{(model is null ? ModelPackageFiles.ModelFileName : ModelPackageFiles.ManifestFileName)} is missing from the upload (form fields 'model' and 'manifest', or files of those names)").ToResult();
         }
 
-        var work = Path.Combine(Path.GetTempPath(), "pdm-registry-upload-" + Guid.NewGuid().ToString("N"));
-        var package = Path.Combine(work, "package");
-        Directory.CreateDirectory(package);
-        try
-        {
-            await Save(model, Path.Combine(package, ModelPackageFiles.ModelFileName), cancellationToken);
-            await Save(manifest, Path.Combine(package, ModelPackageFiles.ManifestFileName), cancellationToken);
-            var outcome = await RegisterPackageAsync(new PackageSubmission(name, package, caller.User, sha256 => links.For(request, sha256)), cancellationToken);
-            return outcome.ToResult();
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
-    }
-
-    /// <summary>
-    /// Validates a package folder (model.onnx + manifest.json) exactly as the gateway will, stores it as a
-    /// content-addressed zip and registers the version (Candidate) with its <see cref="ModelVersionRegistered"/> in
-    /// the outbox. The one path for HTTP uploads and for packages trained by the platform (<c>RegisterTrainedModel</c>).
-    /// </summary>
-    public async Task<RegistrationOutcome> RegisterPackageAsync(PackageSubmission submission, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(submission);
-        if (!NamePattern().IsMatch(submission.Name))
-        {
-            return Rejected("invalid_name", $"'{submission.Name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
-        }
-
-        var package = submission.PackageDirectory;
-        var limits = new ModelPackageLimits { MaxModelBytes = options.Value.MaxModelBytes, MaxManifestBytes = options.Value.MaxManifestBytes };
-
-        // The loader is synchronous and runs ONNX Runtime: keep it off the caller's thread.
-        var result = await Task.Run(() => ModelPackageLoader.Load(package, new ModelPackageLoadOptions { Limits = limits }), cancellationToken);
-        if (result.Rejection is { } rejection)
-        {
-            return Rejected(rejection.Code, rejection.Detail);
-        }
-
-        string digest;
-        ModelManifest parsed;
-        using (var loaded = result.Package!)
-        {
-            digest = loaded.Digest;
-            parsed = loaded.Manifest;
-        }
-
-        if (!string.Equals(parsed.Name, submission.Name, StringComparison.Ordinal))
-        {
-            return Rejected("name_mismatch", $"the manifest names the model '{parsed.Name}', but it was pushed as '{submission.Name}'");
-        }
-
-        var zip = Path.Combine(Path.GetTempPath(), "pdm-registry-zip-" + Guid.NewGuid().ToString("N") + ".zip");
-        ArtifactInfo artifact;
-        try
-        {
-            ModelPackageFiles.WriteZip(package, zip);
-            await using var zipStream = File.OpenRead(zip);
-            artifact = await store.PutAsync(zipStream, cancellationToken);
-        }
-        finally
-        {
-            File.Delete(zip);
-        }
-
-        var manifestText = await File.ReadAllTextAsync(Path.Combine(package, ModelPackageFiles.ManifestFileName), cancellationToken);
-        return await RegisterAsync(parsed, digest, artifact, manifestText, submission, cancellationToken);
-    }
-
-    private async Task<RegistrationOutcome> RegisterAsync(ModelManifest manifest, string digest, ArtifactInfo artifact, string manifestText, PackageSubmission submission, CancellationToken cancellationToken)
-    {
-        var uploader = submission.UploadedBy;
-        var trained = submission.Trained;
-        var now = clock.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"pdm.registry.model:" + manifest.Name}))", cancellationToken);
-        var existingModel = await db.Models.SingleOrDefaultAsync(m => m.Name == manifest.Name, cancellationToken);
-        if (existingModel is not null && existingModel.AssetClass != manifest.AssetClass)
-        {
-            return Conflict("asset_class_mismatch", $"model '{manifest.Name}' serves asset class '{existingModel.AssetClass}'; this version declares '{manifest.AssetClass}'");
-        }
-
-        if (await db.Versions.AnyAsync(v => v.ModelName == manifest.Name && v.Version == manifest.Version, cancellationToken))
-        {
-            return Conflict("version_exists", $"'{manifest.Name}' version {manifest.Version} is already registered; versions are immutable, push a new version");
-        }
-
-        if (existingModel is null)
-        {
-            db.Models.Add(new RegisteredModel { Name = manifest.Name, AssetClass = manifest.AssetClass, CreatedBy = uploader, CreatedAt = now });
-        }
-
-        var record = new ModelVersionRecord
-        {
-            Id = Guid.CreateVersion7(now),
-            ModelName = manifest.Name,
-            Version = manifest.Version,
-            AssetClass = manifest.AssetClass,
-            PackageDigest = digest,
-            ArtifactSha256 = artifact.Sha256,
-            ArtifactBytes = artifact.Length,
-            ManifestJson = manifestText,
-            UploadedBy = uploader,
-            UploadedAt = now,
-            TrainingRunId = trained?.TrainingRunId,
-            DatasetSnapshotId = trained?.DatasetSnapshotId,
-            DatasetDigest = trained?.DatasetDigest ?? manifest.Provenance.DatasetDigest,
-        };
-        db.Versions.Add(record);
-        var url = submission.ArtifactUrl(artifact.Sha256);
-        RegistryOutbox.Enqueue(db, new ModelVersionRegistered
-        {
-            EventId = Guid.CreateVersion7(now),
-            ModelName = record.ModelName,
-            ModelVersion = record.Version,
-            AssetClass = record.AssetClass,
-            PackageDigest = digest,
-            ArtifactSha256 = artifact.Sha256,
-            ArtifactUrl = url,
-            UploadedBy = uploader,
-            TrainingRun = trained?.TrainingRunId.ToString("D") ?? manifest.Provenance.TrainingRun,
-            DatasetDigest = record.DatasetDigest,
-            TrainingRunId = trained?.TrainingRunId,
-            DatasetSnapshotId = trained?.DatasetSnapshotId,
-            OccurredAt = now,
-        }, now);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            return Conflict("version_exists", $"'{manifest.Name}' version {manifest.Version} is already registered");
-        }
-
-        signal.Wake();
-        telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", "accepted"));
-        LogRegistered(logger, record.ModelName, record.Version, uploader, digest);
-        return new RegistrationOutcome(StatusCodes.Status201Created, record, url, null, null);
-    }
-
-    private IResult RejectedRequest(string reason, string detail) => Rejected(reason, detail).ToResult();
-
-    private RegistrationOutcome Rejected(string reason, string detail)
-    {
-        telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", reason));
-        LogRejected(logger, reason, detail);
-        return new RegistrationOutcome(StatusCodes.Status400BadRequest, null, null, reason, detail);
-    }
-
-    private RegistrationOutcome Conflict(string reason, string detail)
-    {
-        telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", reason));
-        return new RegistrationOutcome(StatusCodes.Status409Conflict, null, null, reason, detail);
+        await using var modelStream = model.OpenReadStream();
+        await using var manifestStream = manifest.OpenReadStream();
+        var outcome = await registrations.RegisterAsync(new PackageSubmission(name, caller.User, sha256 => links.For(request, sha256)), modelStream, manifestStream, cancellationToken);
+        return outcome.ToResult();
     }
 
     private static IFormFile? FindFile(IFormCollection form, string field, string fileName) =>
         form.Files.GetFile(field) ?? form.Files.GetFile(fileName) ?? form.Files.FirstOrDefault(f => string.Equals(f.FileName, fileName, StringComparison.Ordinal));
-
-    private static async Task Save(IFormFile file, string path, CancellationToken cancellationToken)
-    {
-        await using var target = File.Create(path);
-        await file.CopyToAsync(target, cancellationToken);
-    }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")]
-    private static partial Regex NamePattern();
-
-    [LoggerMessage(EventId = 3131, Level = LogLevel.Information, Message = "Registered {ModelName}@{ModelVersion} pushed by {User} (digest {Digest})")]
-    private static partial void LogRegistered(ILogger logger, string modelName, string modelVersion, string user, string digest);
-
-    [LoggerMessage(EventId = 3132, Level = LogLevel.Warning, Message = "Model package rejected: {Reason}: {Detail}")]
-    private static partial void LogRejected(ILogger logger, string reason, string detail);
-}
-
-/// <summary>A package folder to validate and register, who pushed it, and how its artifact URL is built.</summary>
-/// <param name="Name">The model name it was pushed as (the manifest must name the same).</param>
-/// <param name="PackageDirectory">A folder holding model.onnx and manifest.json.</param>
-/// <param name="UploadedBy">The uploader on record (four eyes: they cannot approve it for Production).</param>
-/// <param name="ArtifactUrl">The artifact's URL from its SHA-256.</param>
-/// <param name="Trained">Set when a training run of the platform produced the package.</param>
-public sealed record PackageSubmission(string Name, string PackageDirectory, string UploadedBy, Func<string, string> ArtifactUrl, TrainedPackageProvenance? Trained = null);
-
-/// <summary>Where a trained package came from: the run and the feature-store snapshot it learned from.</summary>
-public sealed record TrainedPackageProvenance(Guid TrainingRunId, Guid DatasetSnapshotId, string? DatasetDigest);
-
-/// <summary>A registration's result: the stored version and its artifact URL, or the refusal's status, reason code and detail.</summary>
-public sealed record RegistrationOutcome(int Status, ModelVersionRecord? Version, string? ArtifactUrl, string? Reason, string? Detail)
-{
-    public bool Registered => Version is not null;
-
-    public IResult ToResult() => Registered
-        ? Results.Created($"/api/models/{Version!.ModelName}/versions/{Version.Version}", ModelVersionResponse.From(Version, [], ArtifactUrl!))
-        : RegistryProblems.Problem(Status, Reason!, Status == StatusCodes.Status409Conflict ? "Model version conflict" : "Model package rejected: " + Reason, Detail!);
 }

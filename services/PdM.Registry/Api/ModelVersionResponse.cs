@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using PdM.Contracts.Registry;
+using PdM.Registry.Application;
 using PdM.Registry.Persistence;
 
 namespace PdM.Registry.Api;
@@ -61,19 +62,4 @@ public sealed record PromotionRequest
 
     /// <summary>0..1 share of the site's assets; required for Canary.</summary>
     public double? CanaryShare { get; init; }
-}
-
-/// <summary>Summed shadow statistics of one package digest.</summary>
-public sealed record ShadowEvidence(int Reports, long ComparedRows, long AgreedRows, long CandidateFailedRows)
-{
-    public double AgreementRatio => ComparedRows == 0 ? 0 : (double)AgreedRows / ComparedRows;
-
-    public double CandidateFailureRatio => ComparedRows + CandidateFailedRows == 0 ? 0 : (double)CandidateFailedRows / (ComparedRows + CandidateFailedRows);
-
-    internal static async Task<ShadowEvidence> ForAsync(Persistence.RegistryDbContext db, string digest, CancellationToken cancellationToken)
-    {
-        var rows = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ToListAsync(
-            db.ShadowEvaluations.Where(e => e.CandidateDigest == digest).Select(e => new { e.ComparedRows, e.AgreedRows, e.CandidateFailedRows }), cancellationToken);
-        return new ShadowEvidence(rows.Count, rows.Sum(r => r.ComparedRows), rows.Sum(r => r.AgreedRows), rows.Sum(r => r.CandidateFailedRows));
-    }
 }

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
-using PdM.Registry.Api;
+using PdM.Registry.Application;
 using PdM.Registry.Persistence;
 
 namespace PdM.Registry.Consumers;

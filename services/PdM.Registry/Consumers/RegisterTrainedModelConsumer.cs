@@ -2,9 +2,8 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Contracts.Registry;
-using PdM.ModelPackage;
 using PdM.Persistence;
-using PdM.Registry.Api;
+using PdM.Registry.Application;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Outbox;
 using PdM.Registry.Persistence;
@@ -13,14 +12,14 @@ namespace PdM.Registry.Consumers;
 
 /// <summary>
 /// Registers a package a training run produced, through exactly the HTTP upload's validation and storage
-/// (<see cref="ModelUploads.RegisterPackageAsync"/>): the requester is the uploader (else <c>training-run:{id}</c>), and
+/// (<see cref="ModelRegistrations.RegisterAsync"/>): the requester is the uploader (else <c>training-run:{id}</c>), and
 /// the run and dataset snapshot are recorded on the version and in its <see cref="ModelVersionRegistered"/>. One
 /// version per run: a redelivered command finds the version (or the recorded rejection) and adds nothing. A refused
 /// package is recorded and announced as <see cref="ModelVersionRejected"/> with the validation's reason.
 /// </summary>
 public sealed partial class RegisterTrainedModelConsumer(
     RegistryDbContext db,
-    ModelUploads uploads,
+    ModelRegistrations registrations,
     ArtifactAddresses addresses,
     OutboxSignal<RegistryDbContext> signal,
     TimeProvider clock,
@@ -46,22 +45,12 @@ public sealed partial class RegisterTrainedModelConsumer(
         }
 
         var uploader = string.IsNullOrWhiteSpace(command.RequestedBy) ? "training-run:" + command.TrainingRunId.ToString("D") : command.RequestedBy.Trim();
-        var work = Path.Combine(Path.GetTempPath(), "pdm-registry-trained-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(work);
-        RegistrationOutcome outcome;
-        try
-        {
-            await File.WriteAllBytesAsync(Path.Combine(work, ModelPackageFiles.ModelFileName), command.ModelOnnx, ct);
-            await File.WriteAllBytesAsync(Path.Combine(work, ModelPackageFiles.ManifestFileName), command.ManifestJson, ct);
-            outcome = await uploads.RegisterPackageAsync(
-                new PackageSubmission(command.ModelName, work, uploader, addresses.For,
-                    new TrainedPackageProvenance(command.TrainingRunId, command.DatasetSnapshotId, command.DatasetDigest)),
-                ct);
-        }
-        finally
-        {
-            Directory.Delete(work, recursive: true);
-        }
+        using var model = new MemoryStream(command.ModelOnnx, writable: false);
+        using var manifest = new MemoryStream(command.ManifestJson, writable: false);
+        var outcome = await registrations.RegisterAsync(
+            new PackageSubmission(command.ModelName, uploader, addresses.For,
+                new TrainedPackageProvenance(command.TrainingRunId, command.DatasetSnapshotId, command.DatasetDigest)),
+            model, manifest, ct);
 
         if (outcome.Version is not null)
         {

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using PdM.Contracts.Registry;
 using PdM.Persistence;
 using PdM.Registry.Identity;
@@ -10,7 +10,7 @@ using PdM.Registry.Outbox;
 using PdM.Registry.Persistence;
 using PdM.Registry.Signing;
 
-namespace PdM.Registry.Api;
+namespace PdM.Registry.Application;
 
 /// <summary>
 /// Moves a version to a stage at one or more sites. Shadow and Canary: a data scientist. Production: an approver who
@@ -20,54 +20,47 @@ namespace PdM.Registry.Api;
 /// </summary>
 public sealed partial class Promotions(
     RegistryDbContext db,
-    Microsoft.Extensions.Options.IOptions<RegistryOptions> options,
+    IOptions<RegistryOptions> options,
     RegistrySigningKey signingKey,
-    ArtifactLinks links,
     OutboxSignal<RegistryDbContext> signal,
     RegistryTelemetry telemetry,
     TimeProvider clock,
     ILogger<Promotions> logger)
 {
-    public async Task<IResult> PromoteAsync(string name, string version, PromotionRequest body, Caller caller, HttpRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var outcome = await PromoteAsync(name, version, body, caller, sha256 => links.For(request, sha256), cancellationToken);
-        return outcome.ToResult();
-    }
-
     /// <summary>
-    /// The promotion itself, for the HTTP endpoint and for any in-process caller: the same role, four-eyes and gate rules, signing and outbox events whoever calls.
+    /// The promotion, for the HTTP endpoint and for any in-process caller: the same role, four-eyes and gate rules, signing and outbox events whoever calls.
     /// </summary>
     /// <param name="artifactUrl">Builds the artifact URL the gateways download from, given the artifact's SHA-256.</param>
-    public async Task<PromotionOutcome> PromoteAsync(string name, string version, PromotionRequest body, Caller caller, Func<string, string> artifactUrl, CancellationToken cancellationToken)
+    public async Task<PromotionOutcome> PromoteAsync(PromotionOrder order, Caller caller, Func<string, string> artifactUrl, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(order);
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(artifactUrl);
-        var sites = body.SiteIds?.Distinct(StringComparer.Ordinal).ToList() ?? [];
-        if (body.Stage == ModelStage.Candidate || !Enum.IsDefined(body.Stage))
+        var (name, version) = (order.ModelName, order.Version);
+        var sites = order.SiteIds?.Distinct(StringComparer.Ordinal).ToList() ?? [];
+        if (order.Stage == ModelStage.Candidate || !Enum.IsDefined(order.Stage))
         {
-            return Refused(StatusCodes.Status400BadRequest, "invalid_stage", $"a version can be promoted to Shadow, Canary, Production or Archived, not {body.Stage}");
+            return Refused(OutcomeKind.Invalid, "invalid_stage", $"a version can be promoted to Shadow, Canary, Production or Archived, not {order.Stage}");
         }
 
         if (sites.Count == 0 || sites.Any(s => !SitePattern().IsMatch(s)))
         {
-            return Refused(StatusCodes.Status400BadRequest, "invalid_sites", "siteIds must name at least one site (letters, digits, '.', '_', '-'; at most 64 each)");
+            return Refused(OutcomeKind.Invalid, "invalid_sites", "siteIds must name at least one site (letters, digits, '.', '_', '-'; at most 64 each)");
         }
 
-        if (body.Stage == ModelStage.Canary ? body.CanaryShare is not (> 0 and <= 1) : body.CanaryShare is not null)
+        if (order.Stage == ModelStage.Canary ? order.CanaryShare is not (> 0 and <= 1) : order.CanaryShare is not null)
         {
-            return Refused(StatusCodes.Status400BadRequest, "invalid_canary_share",
-                body.Stage == ModelStage.Canary ? "Canary needs canaryShare in (0, 1], the share of the site's assets the version drives" : "canaryShare applies to Canary only");
+            return Refused(OutcomeKind.Invalid, "invalid_canary_share",
+                order.Stage == ModelStage.Canary ? "Canary needs canaryShare in (0, 1], the share of the site's assets the version drives" : "canaryShare applies to Canary only");
         }
 
         var record = await db.Versions.SingleOrDefaultAsync(v => v.ModelName == name && v.Version == version, cancellationToken);
         if (record is null)
         {
-            return PromotionOutcome.Refused(StatusCodes.Status404NotFound, "not_found", $"no version '{version}' of model '{name}'");
+            return PromotionOutcome.Refused(OutcomeKind.NotFound, "not_found", $"no version '{version}' of model '{name}'");
         }
 
-        if (Authorize(body.Stage, caller, record) is { } refusal)
+        if (Authorize(order.Stage, caller, record) is { } refusal)
         {
             return refusal;
         }
@@ -77,12 +70,12 @@ public sealed partial class Promotions(
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"pdm.registry.class:" + record.AssetClass}))", cancellationToken);
         await db.Entry(record).ReloadAsync(cancellationToken);
 
-        if (await GateAsync(body.Stage, record, sites, cancellationToken) is { } gateRefusal)
+        if (await GateAsync(order.Stage, record, sites, cancellationToken) is { } gateRefusal)
         {
             return gateRefusal;
         }
 
-        if (body.Stage == ModelStage.Production && record.Signature is null)
+        if (order.Stage == ModelStage.Production && record.Signature is null)
         {
             record.Signature = signingKey.Signer.Sign(record.PackageDigest);
             record.SigningKeyId = signingKey.Signer.KeyId;
@@ -93,20 +86,20 @@ public sealed partial class Promotions(
 
         var existing = await db.Deployments.Where(d => d.VersionId == record.Id && sites.Contains(d.SiteId)).ToListAsync(cancellationToken);
         var fromStage = existing.Count == 0 ? ModelStage.Candidate : existing.Max(d => d.Stage);
-        var deploymentId = body.Stage == ModelStage.Archived ? (Guid?)null : Guid.CreateVersion7(now);
+        var deploymentId = order.Stage == ModelStage.Archived ? (Guid?)null : Guid.CreateVersion7(now);
         var replaced = new List<string>();
-        if (body.Stage != ModelStage.Archived)
+        if (order.Stage != ModelStage.Archived)
         {
             // One version per stage and asset class at a site: the one this displaces is retired.
             var displaced = await (from d in db.Deployments
                                    join v in db.Versions on d.VersionId equals v.Id
-                                   where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == body.Stage && sites.Contains(d.SiteId)
+                                   where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == order.Stage && sites.Contains(d.SiteId)
                                    select new { Deployment = d, v.PackageDigest }).ToListAsync(cancellationToken);
             foreach (var old in displaced)
             {
                 old.Deployment.Stage = ModelStage.Archived;
                 old.Deployment.Status = DeploymentStatus.Retired;
-                old.Deployment.Detail = $"replaced by {record.ModelName}@{record.Version} in {body.Stage}";
+                old.Deployment.Detail = $"replaced by {record.ModelName}@{record.Version} in {order.Stage}";
                 old.Deployment.UpdatedAt = now;
                 replaced.Add(old.PackageDigest);
             }
@@ -121,9 +114,9 @@ public sealed partial class Promotions(
                 db.Deployments.Add(row);
             }
 
-            row.Stage = body.Stage;
-            row.CanaryShare = body.CanaryShare;
-            row.Status = body.Stage == ModelStage.Archived ? DeploymentStatus.Retired : DeploymentStatus.Requested;
+            row.Stage = order.Stage;
+            row.CanaryShare = order.CanaryShare;
+            row.Status = order.Stage == ModelStage.Archived ? DeploymentStatus.Retired : DeploymentStatus.Requested;
             row.DeploymentId = deploymentId ?? row.DeploymentId;
             row.PromotedBy = caller.User;
             row.Detail = null;
@@ -140,8 +133,8 @@ public sealed partial class Promotions(
                 ModelName = record.ModelName,
                 ModelVersion = record.Version,
                 AssetClass = record.AssetClass,
-                Stage = body.Stage,
-                CanaryShare = body.CanaryShare,
+                Stage = order.Stage,
+                CanaryShare = order.CanaryShare,
                 ArtifactUrl = url,
                 ArtifactSha256 = record.ArtifactSha256,
                 PackageDigest = record.PackageDigest,
@@ -161,8 +154,8 @@ public sealed partial class Promotions(
             PackageDigest = record.PackageDigest,
             SiteIds = sites,
             FromStage = fromStage,
-            ToStage = body.Stage,
-            CanaryShare = body.CanaryShare,
+            ToStage = order.Stage,
+            CanaryShare = order.CanaryShare,
             PromotedBy = caller.User,
             UploadedBy = record.UploadedBy,
             ReplacedDigests = replaced.Distinct(StringComparer.Ordinal).ToList(),
@@ -173,11 +166,11 @@ public sealed partial class Promotions(
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         signal.Wake();
-        telemetry.Promotions.Add(1, new KeyValuePair<string, object?>("stage", body.Stage.ToString()));
-        LogPromoted(logger, record.ModelName, record.Version, body.Stage, sites, caller.User);
+        telemetry.Promotions.Add(1, new KeyValuePair<string, object?>("stage", order.Stage.ToString()));
+        LogPromoted(logger, record.ModelName, record.Version, order.Stage, sites, caller.User);
 
         var rows = await db.Deployments.AsNoTracking().Where(d => d.VersionId == record.Id).ToListAsync(cancellationToken);
-        return new PromotionOutcome(StatusCodes.Status200OK, record, rows, url, null, null);
+        return new PromotionOutcome(OutcomeKind.Done, record, rows, url, null, null);
     }
 
     /// <summary>
@@ -205,19 +198,19 @@ public sealed partial class Promotions(
         var where = $"{record.ModelName}@{record.Version} replaces a Production model at {string.Join(", ", incumbentSites.Order(StringComparer.Ordinal))}";
         if (evidence.ComparedRows < gates.MinComparedRows)
         {
-            return Refused(StatusCodes.Status409Conflict, "shadow_evidence_missing", string.Create(CultureInfo.InvariantCulture,
+            return Refused(OutcomeKind.Conflict, "shadow_evidence_missing", string.Create(CultureInfo.InvariantCulture,
                 $"{where}: the gateways compared {evidence.ComparedRows} rows in shadow ({evidence.Reports} reports); {gates.MinComparedRows} are required"));
         }
 
         if (evidence.AgreementRatio < gates.MinAgreementRatio)
         {
-            return Refused(StatusCodes.Status409Conflict, "shadow_agreement_too_low", string.Create(CultureInfo.InvariantCulture,
+            return Refused(OutcomeKind.Conflict, "shadow_agreement_too_low", string.Create(CultureInfo.InvariantCulture,
                 $"{where}: shadow agreement with production is {evidence.AgreementRatio:0.####} over {evidence.ComparedRows} rows; at least {gates.MinAgreementRatio:0.####} is required"));
         }
 
         if (evidence.CandidateFailureRatio > gates.MaxCandidateFailureRatio)
         {
-            return Refused(StatusCodes.Status409Conflict, "shadow_errors_too_high", string.Create(CultureInfo.InvariantCulture,
+            return Refused(OutcomeKind.Conflict, "shadow_errors_too_high", string.Create(CultureInfo.InvariantCulture,
                 $"{where}: the version failed on {evidence.CandidateFailedRows} shadow rows (ratio {evidence.CandidateFailureRatio:0.####}); at most {gates.MaxCandidateFailureRatio:0.####} is allowed"));
         }
 
@@ -231,13 +224,13 @@ public sealed partial class Promotions(
             case ModelStage.Production:
                 if (!caller.IsInRole(RegistryRoles.Approver))
                 {
-                    return Refused(StatusCodes.Status403Forbidden, "role_required",
+                    return Refused(OutcomeKind.Forbidden, "role_required",
                         $"promotion to Production needs the role '{RegistryRoles.Approver}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
                 }
 
                 if (string.Equals(caller.User, record.UploadedBy, StringComparison.OrdinalIgnoreCase))
                 {
-                    return Refused(StatusCodes.Status403Forbidden, "four_eyes",
+                    return Refused(OutcomeKind.Forbidden, "four_eyes",
                         $"'{caller.User}' uploaded {record.ModelName}@{record.Version} and cannot approve it for Production: a second person must (four eyes)");
                 }
 
@@ -245,20 +238,20 @@ public sealed partial class Promotions(
             case ModelStage.Archived:
                 return caller.IsInRole(RegistryRoles.DataScientist) || caller.IsInRole(RegistryRoles.Approver)
                     ? null
-                    : Refused(StatusCodes.Status403Forbidden, "role_required", $"archiving needs the role '{RegistryRoles.DataScientist}' or '{RegistryRoles.Approver}'");
+                    : Refused(OutcomeKind.Forbidden, "role_required", $"archiving needs the role '{RegistryRoles.DataScientist}' or '{RegistryRoles.Approver}'");
             default:
                 return caller.IsInRole(RegistryRoles.DataScientist)
                     ? null
-                    : Refused(StatusCodes.Status403Forbidden, "role_required",
+                    : Refused(OutcomeKind.Forbidden, "role_required",
                         $"promotion to {stage} needs the role '{RegistryRoles.DataScientist}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
         }
     }
 
-    private PromotionOutcome Refused(int status, string reason, string detail)
+    private PromotionOutcome Refused(OutcomeKind kind, string reason, string detail)
     {
         telemetry.PromotionsRefused.Add(1, new KeyValuePair<string, object?>("reason", reason));
         LogRefused(logger, reason, detail);
-        return PromotionOutcome.Refused(status, reason, detail);
+        return PromotionOutcome.Refused(kind, reason, detail);
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -274,20 +267,13 @@ public sealed partial class Promotions(
     private static partial void LogRefused(ILogger logger, string reason, string detail);
 }
 
-/// <summary>A promotion's result: the version and its site rows, or the refusal's status, reason code and detail.</summary>
-public sealed record PromotionOutcome(int Status, ModelVersionRecord? Version, IReadOnlyList<SiteDeployment> Sites, string? ArtifactUrl, string? Reason, string? Detail)
+/// <summary>Which version goes to which stage at which sites (<paramref name="CanaryShare"/>: the share of each site's assets, Canary only).</summary>
+public sealed record PromotionOrder(string ModelName, string Version, ModelStage Stage, IReadOnlyList<string>? SiteIds, double? CanaryShare);
+
+/// <summary>A promotion's result: the version and its site rows, or the refusal's kind, reason code and detail.</summary>
+public sealed record PromotionOutcome(OutcomeKind Kind, ModelVersionRecord? Version, IReadOnlyList<SiteDeployment> Sites, string? ArtifactUrl, string? Reason, string? Detail)
 {
     public bool Promoted => Reason is null;
 
-    public static PromotionOutcome Refused(int status, string reason, string detail) => new(status, null, [], null, reason, detail);
-
-    public IResult ToResult() => Promoted
-        ? Results.Ok(ModelVersionResponse.From(Version!, Sites, ArtifactUrl!))
-        : RegistryProblems.Problem(Status, Reason!, Status switch
-        {
-            StatusCodes.Status403Forbidden => "Not allowed",
-            StatusCodes.Status404NotFound => "No such model version",
-            StatusCodes.Status409Conflict => "Promotion gate not passed",
-            _ => "Bad request",
-        }, Detail!);
+    public static PromotionOutcome Refused(OutcomeKind kind, string reason, string detail) => new(kind, null, [], null, reason, detail);
 }

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using PdM.Registry.Persistence;
 
-namespace PdM.Registry.Api;
+namespace PdM.Registry.Application;
 
 /// <summary>
 /// What the planners' recorded outcomes say of one decider (a model version or a ruleset version): of the work orders
