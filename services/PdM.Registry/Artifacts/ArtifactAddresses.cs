@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace PdM.Registry.Artifacts;
 
 /// <summary>
-/// Artifact URLs for work no HTTP request caused (a trained package registered from the bus, its auto-promotion):
+/// Artifact URLs for work no HTTP request caused (a trained package registered from the bus):
 /// <c>Registry:PublicBaseUrl</c>, else the address this host listens on (a wildcard host read as localhost, which is
 /// right for the all-in-one host whose gateway runs in the same process).
 /// </summary>
