@@ -103,6 +103,9 @@ ensure_packages() {
         is_installed "$pkg" || missing+=("$pkg")
     done
     [[ -n $(pg_bindir) ]] || missing+=(postgresql)
+    # kubectl renders infra/k8s offline for tests/PdM.Infra.Tests (KubernetesManifestTests): any kubectl will do, so
+    # one already on the PATH (e.g. a cloud SDK's) is kept; otherwise Debian's kubernetes-client provides it.
+    command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
     ((${#missing[@]} == 0)) && return 0
     [[ $EUID -eq 0 ]] || die "missing packages (${missing[*]}); run as root to install them"
     log "installing ${missing[*]}"
