@@ -30,10 +30,7 @@ public sealed partial class ModelRegistrations(
 {
     /// <summary>Null when <paramref name="name"/> is a model name; otherwise its (counted) refusal, before any package is read.</summary>
     public RegistrationOutcome? RefuseInvalidName(string name) =>
-        NamePattern().IsMatch(name) ? null : Rejected("invalid_name", $"'{name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
-
-    /// <summary>Counts and logs a refusal its caller found before there was a package to validate (an unreadable upload, a missing file).</summary>
-    public RegistrationOutcome Refuse(string reason, string detail) => Rejected(reason, detail);
+        NamePattern().IsMatch(name) ? null : Refuse("invalid_name", $"'{name}' is not a model name (letters, digits, '.', '_', '-'; at most 128)");
 
     /// <summary>Validates and registers the package made of <paramref name="model"/> (model.onnx) and <paramref name="manifest"/> (manifest.json).</summary>
     public async Task<RegistrationOutcome> RegisterAsync(PackageSubmission submission, Stream model, Stream manifest, CancellationToken cancellationToken)
@@ -71,7 +68,7 @@ public sealed partial class ModelRegistrations(
         var result = await Task.Run(() => ModelPackageLoader.Load(package, new ModelPackageLoadOptions { Limits = limits }), cancellationToken);
         if (result.Rejection is { } rejection)
         {
-            return Rejected(rejection.Code, rejection.Detail);
+            return Refuse(rejection.Code, rejection.Detail);
         }
 
         string digest;
@@ -84,7 +81,7 @@ public sealed partial class ModelRegistrations(
 
         if (!string.Equals(parsed.Name, submission.Name, StringComparison.Ordinal))
         {
-            return Rejected("name_mismatch", $"the manifest names the model '{parsed.Name}', but it was pushed as '{submission.Name}'");
+            return Refuse("name_mismatch", $"the manifest names the model '{parsed.Name}', but it was pushed as '{submission.Name}'");
         }
 
         var zip = Path.Combine(Path.GetTempPath(), "pdm-registry-zip-" + Guid.NewGuid().ToString("N") + ".zip");
@@ -177,7 +174,8 @@ public sealed partial class ModelRegistrations(
         return new RegistrationOutcome(OutcomeKind.Done, record, url, null, null);
     }
 
-    private RegistrationOutcome Rejected(string reason, string detail)
+    /// <summary>Counts and logs a refusal: the package's, or one its caller found before there was a package to validate (an unreadable upload, a missing file).</summary>
+    public RegistrationOutcome Refuse(string reason, string detail)
     {
         telemetry.Uploads.Add(1, new KeyValuePair<string, object?>("result", reason));
         LogRejected(logger, reason, detail);
