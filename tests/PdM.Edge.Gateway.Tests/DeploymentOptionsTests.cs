@@ -8,13 +8,13 @@ namespace PdM.Edge.Gateway.Tests;
 public sealed class DeploymentOptionsTests
 {
     [Fact]
-    public void A_readable_key_passes_and_production_is_the_only_signed_stage_by_default()
+    public void A_readable_key_passes_and_every_stage_that_decides_must_be_signed_by_default()
     {
         using var signer = PackageSigner.Generate();
         var options = new DeploymentOptions { TrustedPublicKeys = [signer.ExportPublicKeyPem()] };
 
         Assert.Empty(options.Validate());
-        Assert.Equal([ModelStage.Production], options.EffectiveSignatureRequiredStages);
+        Assert.Equal([ModelStage.Canary, ModelStage.Production], options.EffectiveSignatureRequiredStages.Order());
     }
 
     [Fact]

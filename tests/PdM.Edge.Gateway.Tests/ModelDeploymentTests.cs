@@ -104,20 +104,25 @@ public sealed class ModelDeploymentTests(DeploymentFixture fixture) : IClassFixt
         await AssertStillDecidesWith(assetClass, "1.0.0");
     }
 
-    [Fact]
-    public async Task An_unsigned_production_package_is_refused_and_deleted()
+    [Theory]
+    [InlineData(ModelStage.Production, null)]
+    [InlineData(ModelStage.Canary, 1.0)]
+    public async Task An_unsigned_package_for_a_stage_that_decides_is_refused_and_deleted(ModelStage stage, double? canaryShare)
     {
         var assetClass = NewClass();
         await Gateway.DeployProductionAsync("logreg_failure", assetClass, "1.0.0");
         var v2 = TestPackage.Create("logreg_failure_v2", assetClass, "2.0.0");
 
-        var outcome = await Gateway.DeployAsync(Gateway.Request(v2, Gateway.Artifacts.Add(v2.Zip), ModelStage.Production, signature: null));
+        // A canary with share 1.0 would decide for every asset of the site: it needs the registry's signature as production does.
+        var outcome = await Gateway.DeployAsync(Gateway.Request(v2, Gateway.Artifacts.Add(v2.Zip), stage, signature: null, canaryShare: canaryShare));
 
         var failed = Assert.IsType<ModelDeploymentFailed>(outcome);
         Assert.Equal("unsigned", failed.Reason);
         Assert.Equal("2.0.0", failed.ModelVersion);
         await AssertStillDecidesWith(assetClass, "1.0.0");
         Assert.False(File.Exists(Path.Combine(Gateway.StorePath, assetClass, "ai4i-failure-logreg@2.0.0.zip")));
+        Assert.False(File.Exists(Path.Combine(Gateway.StorePath, assetClass, LocalModelStore.CandidatesFolder, "ai4i-failure-logreg@2.0.0.zip")));
+        Assert.Null(Gateway.Slots.Find(assetClass)!.Canary);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(Gateway.StorePath, ".downloads")));
     }
 
@@ -144,6 +149,7 @@ public sealed class ModelDeploymentTests(DeploymentFixture fixture) : IClassFixt
         Assert.Equal("2.0.0", report!.CandidateModelVersion);
         Assert.Equal(candidate.Digest, report.CandidateModelDigest);
         Assert.Equal("1.0.0", report.ProductionModelVersion);
+        Assert.Equal(Gateway.Site, report.SiteId);
     }
 
     [Fact]

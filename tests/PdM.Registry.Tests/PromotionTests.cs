@@ -83,8 +83,9 @@ public sealed class PromotionTests(RegistryFixture fixture)
         await Succeeded(v1, "south", "gw-south");
         await Eventually.Until(() => fixture.Version(name, "1.0.0"), v => v.Sites.All(s => s.Status == DeploymentStatus.Succeeded), TimeSpan.FromSeconds(30), "v1 deployed at both sites");
 
-        await fixture.ReportShadow(name, "2.0.0", compared: 500, agreed: 490);
-        (await fixture.Promote(name, "2.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = sites, CanaryShare = 0.25 }, "alice", DataScientist)).EnsureSuccessStatusCode();
+        await fixture.ReportShadow(name, "2.0.0", "north", compared: 500, agreed: 490);
+        await fixture.ReportShadow(name, "2.0.0", "south", compared: 500, agreed: 490);
+        (await fixture.Promote(name, "2.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = sites, CanaryShare = 0.25 }, "bob", Approver)).EnsureSuccessStatusCode();
         (await fixture.Promote(name, "2.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = sites }, "bob", Approver)).EnsureSuccessStatusCode();
         var v2 = await Requested(name, ModelStage.Production, "2.0.0");
         var retired = await fixture.Version(name, "1.0.0");
@@ -135,20 +136,24 @@ public sealed class PromotionTests(RegistryFixture fixture)
         (await fixture.Promote(name, "1.1.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, "alice", DataScientist)).EnsureSuccessStatusCode();
 
         var canary = new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = 0.2 };
-        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "alice", DataScientist), "shadow_evidence_missing", "compared 0 rows", HttpStatusCode.Conflict);
+        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "bob", Approver), "shadow_evidence_missing", "compared 0 rows", HttpStatusCode.Conflict);
 
-        await fixture.ReportShadow(name, "1.1.0", compared: 150, agreed: 120);
-        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "alice", DataScientist), "shadow_agreement_too_low", "agreement with production is 0.8 over 150 rows", HttpStatusCode.Conflict);
+        // Another site's shadow says nothing about this site's assets.
+        await fixture.ReportShadow(name, "1.1.0", "elsewhere", compared: 5000, agreed: 5000);
+        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "bob", Approver), "shadow_evidence_missing", "at gated: the site's gateways compared 0 rows", HttpStatusCode.Conflict);
 
-        await fixture.ReportShadow(name, "1.1.0", compared: 850, agreed: 850, failed: 100);
+        await fixture.ReportShadow(name, "1.1.0", "gated", compared: 150, agreed: 120);
+        await AssertRefused(await fixture.Promote(name, "1.1.0", canary, "bob", Approver), "shadow_agreement_too_low", "agreement with production is 0.8 over 150 rows", HttpStatusCode.Conflict);
+
+        await fixture.ReportShadow(name, "1.1.0", "gated", compared: 850, agreed: 850, failed: 100);
         await AssertRefused(await fixture.Promote(name, "1.1.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "bob", Approver),
             "shadow_errors_too_high", "failed on 100 shadow rows", HttpStatusCode.Conflict);
         Assert.Null((await fixture.Version(name, "1.1.0")).Signature);
 
-        await fixture.ReportShadow(name, "1.1.0", compared: 1000, agreed: 1000);
+        await fixture.ReportShadow(name, "1.1.0", "gated", compared: 1000, agreed: 1000);
         var evidence = (await fixture.Version(name, "1.1.0")).Shadow!;
-        Assert.Equal((3, 2000L, 1970L, 100L), (evidence.Reports, evidence.ComparedRows, evidence.AgreedRows, evidence.CandidateFailedRows));
-        using var promoted = await fixture.Promote(name, "1.1.0", canary, "alice", DataScientist);
+        Assert.Equal((4, 7000L, 6970L, 100L), (evidence.Reports, evidence.ComparedRows, evidence.AgreedRows, evidence.CandidateFailedRows));
+        using var promoted = await fixture.Promote(name, "1.1.0", canary, "bob", Approver);
         Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
     }
 
@@ -159,15 +164,79 @@ public sealed class PromotionTests(RegistryFixture fixture)
         var (model, manifest) = TestPackages.Load("logreg_failure", name);
         (await fixture.Push(name, model, manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
 
-        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = ["a"] }, "alice", DataScientist),
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = ["a"] }, "bob", Approver),
             "invalid_canary_share", "canaryShare", HttpStatusCode.BadRequest);
         await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Candidate, SiteIds = ["a"] }, "alice", DataScientist),
             "invalid_stage", "Candidate", HttpStatusCode.BadRequest);
         await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = ["a"] }, "pat", "planner"),
             "role_required", DataScientist);
-        using var canary = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = ["a"], CanaryShare = 0.1 }, "alice", DataScientist);
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = ["a"], ShadowOverrideReason = "no" }, "root", "admin"),
+            "invalid_shadow_override", "Canary and Production only", HttpStatusCode.BadRequest);
+
+        await fixture.ReportShadow(name, "1.0.0", "a", compared: 1000, agreed: 1000);
+        using var canary = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = ["a"], CanaryShare = 0.1 }, "bob", Approver);
         Assert.Equal(HttpStatusCode.OK, canary.StatusCode);
-        Assert.Equal(0.1, (await Requested(name, ModelStage.Canary)).CanaryShare);
+        var request = await Requested(name, ModelStage.Canary);
+        Assert.Equal(0.1, request.CanaryShare);
+
+        // The canary decides for a tenth of the site's assets: approved by a second person and signed, like production.
+        using var verifier = new PackageSignatureVerifier(fixture.PublicKeyPem);
+        Assert.Null(verifier.VerifyDigest(request.PackageDigest, request.Signature));
+        Assert.Equal("bob", (await fixture.Version(name, "1.0.0")).ApprovedBy);
+    }
+
+    [Fact]
+    public async Task A_lone_data_scientist_cannot_get_a_version_to_decide_for_any_asset()
+    {
+        var name = TestPackages.UniqueName("lone");
+        var (v1Model, v1Manifest) = TestPackages.Load("logreg_failure", name, "1.0.0");
+        var (v2Model, v2Manifest) = TestPackages.Load("logreg_failure", name, "2.0.0");
+        (await fixture.Push(name, v1Model, v1Manifest, "mallory", DataScientist)).EnsureSuccessStatusCode();
+        (await fixture.Push(name, v2Model, v2Manifest, "mallory", DataScientist)).EnsureSuccessStatusCode();
+        string[] site = ["lone-site"];
+
+        // Even with perfect shadow evidence at the site, whatever share, with or without the approver role herself.
+        await fixture.ReportShadow(name, "1.0.0", "lone-site", compared: 1000, agreed: 1000);
+        foreach (var share in new[] { 0.01, 0.5, 1.0 })
+        {
+            await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = share }, "mallory", DataScientist),
+                "four_eyes", "cannot approve it for Canary");
+        }
+
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = 1.0 }, "mallory", DataScientist, Approver),
+            "four_eyes", "a second person must");
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = 1.0 }, "mallory", "admin"),
+            "four_eyes", "a second person must");
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "mallory", DataScientist),
+            "four_eyes", "cannot approve it for Production");
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "mallory", DataScientist, Approver),
+            "four_eyes", "cannot approve it for Production");
+
+        // A fellow data scientist without the approver role cannot stand in as the second person either.
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = 1.0 }, "carol", DataScientist),
+            "role_required", Approver);
+
+        // A shadow is hers to start (it never decides); it reaches no gateway as a deciding stage and is not signed.
+        (await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, "mallory", DataScientist)).EnsureSuccessStatusCode();
+        Assert.Null((await fixture.Version(name, "1.0.0")).Signature);
+        Assert.DoesNotContain(fixture.Events.Of<ModelDeploymentRequested>(), r => r.ModelName == name && r.Stage is ModelStage.Canary or ModelStage.Production);
+
+        // No shadow evidence for 2.0.0 at the site: even an approver needs it, unless an admin waives it with a reason.
+        var canary = new PromotionRequest { Stage = ModelStage.Canary, SiteIds = site, CanaryShare = 0.5 };
+        await AssertRefused(await fixture.Promote(name, "2.0.0", canary, "bob", Approver), "shadow_evidence_missing", "as a canary at lone-site", HttpStatusCode.Conflict);
+        await AssertRefused(await fixture.Promote(name, "2.0.0", canary with { ShadowOverrideReason = "urgent" }, "bob", Approver),
+            "role_required", "waiving the shadow evidence needs the role 'admin'");
+        await AssertRefused(await fixture.Promote(name, "2.0.0", canary with { ShadowOverrideReason = "   " }, "root", "admin"),
+            "invalid_shadow_override", "saying why", HttpStatusCode.BadRequest);
+        using var waived = await fixture.Promote(name, "2.0.0", canary with { ShadowOverrideReason = "vendor hotfix for a known false alarm, CR-4711" }, "root", "admin");
+        Assert.Equal(HttpStatusCode.OK, waived.StatusCode);
+
+        // The waiver is on the record the audit log keeps (ModelPromoted), with who gave it.
+        var promoted = await Eventually.Until(
+            () => Task.FromResult(fixture.Events.Of<ModelPromoted>().FirstOrDefault(p => p.ModelName == name && p.ModelVersion == "2.0.0" && p.ToStage == ModelStage.Canary)),
+            p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted to Canary with the waiver");
+        Assert.Equal(("root", "mallory", "vendor hotfix for a known false alarm, CR-4711"), (promoted!.PromotedBy, promoted.UploadedBy, promoted.ShadowGateOverride));
+        Assert.NotNull(promoted.Signature);
     }
 
     private async Task<ModelDeploymentRequested> Requested(string name, ModelStage stage, string version = "1.0.0") =>

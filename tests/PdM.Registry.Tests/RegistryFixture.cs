@@ -123,13 +123,14 @@ public sealed class RegistryFixture : IAsyncLifetime
             user, roles));
 
     /// <summary>A gateway's shadow report for a candidate, and the wait until the registry counts it.</summary>
-    public async Task ReportShadow(string name, string version, long compared, long agreed, long failed = 0)
+    /// <summary>A gateway of <paramref name="site"/> reports shadow statistics of the version (the gate counts them per site).</summary>
+    public async Task ReportShadow(string name, string version, string site, long compared, long agreed, long failed = 0)
     {
         var before = (await Version(name, version)).Shadow!.Reports;
         var candidate = await Version(name, version);
         await Bus.Publish(new PdM.Contracts.Models.ShadowEvaluationReported
         {
-            EventId = Guid.NewGuid(), GatewayId = "gw-shadow", AssetClass = candidate.AssetClass,
+            EventId = Guid.NewGuid(), GatewayId = "gw-" + site, SiteId = site, AssetClass = candidate.AssetClass,
             ProductionModelName = name, ProductionModelVersion = "0", CandidateModelName = name, CandidateModelVersion = version,
             CandidateModelDigest = candidate.PackageDigest, ComparedRows = compared, AgreedRows = agreed,
             AgreementRatio = compared == 0 ? 0 : (double)agreed / compared, CandidateFailedRows = failed,

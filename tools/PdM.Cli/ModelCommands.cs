@@ -173,9 +173,10 @@ internal static class ModelCommands
         stage.AcceptOnlyFromAmong(Stages);
         var sites = new Option<string[]>("--site") { Description = "Site id (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var share = new Option<double?>("--canary-share") { Description = "Share of the site's assets the canary drives, in (0, 1]" };
+        var waiver = new Option<string?>("--shadow-override-reason") { Description = "Admin only: why the version may decide (Canary, Production) without the sites' shadow evidence; audited" };
         var command = wait
-            ? new Command("deploy", "Promote to a stage at sites and wait for the gateways to load it (or refuse it)") { name, version, stage, sites, share }
-            : new Command("promote", "Move a version to a stage at sites (Production needs an approver who is not the uploader)") { name, version, stage, sites, share };
+            ? new Command("deploy", "Promote to a stage at sites and wait for the gateways to load it (or refuse it)") { name, version, stage, sites, share, waiver }
+            : new Command("promote", "Move a version to a stage at sites (Canary and Production need an approver who is not the uploader)") { name, version, stage, sites, share, waiver };
         var waitSeconds = new Option<int>("--wait-seconds") { Description = "How long to follow the deployment", DefaultValueFactory = _ => 120 };
         if (wait)
         {
@@ -192,6 +193,7 @@ internal static class ModelCommands
                 ["stage"] = parse.GetValue(stage),
                 ["siteIds"] = new JsonArray([.. siteIds.Select(s => (JsonNode)JsonValue.Create(s))]),
                 ["canaryShare"] = parse.GetValue(share),
+                ["shadowOverrideReason"] = parse.GetValue(waiver),
             };
 
             using var api = session.Api();

@@ -23,8 +23,8 @@ public sealed class DeploymentOptions
     public List<string> TrustedPublicKeyPaths { get; set; } = [];
 
     /// <summary>
-    /// Stages whose packages must carry a valid registry signature; default Production only, since a shadow never
-    /// drives a decision. A signature that is present is always verified, whatever the stage.
+    /// Stages whose packages must carry a valid registry signature; default Canary and Production, the stages that
+    /// decide for assets (a shadow never does). A signature that is present is always verified, whatever the stage.
     /// </summary>
     public ModelStage[]? SignatureRequiredStages { get; set; }
 
@@ -45,7 +45,7 @@ public sealed class DeploymentOptions
     public int QueueCapacity { get; set; } = 32;
 
     public IReadOnlySet<ModelStage> EffectiveSignatureRequiredStages =>
-        new HashSet<ModelStage>(SignatureRequiredStages ?? [ModelStage.Production]);
+        new HashSet<ModelStage>(SignatureRequiredStages ?? [ModelStage.Canary, ModelStage.Production]);
 
     /// <summary>Every trusted key as one PEM text; empty when none is configured.</summary>
     public string TrustedKeysPem()

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using PdM.Contracts.Models;
 using PdM.Edge.Gateway.Uplink;
 using PdM.Edge.Inference;
@@ -11,7 +12,7 @@ namespace PdM.Edge.Gateway.Models;
 /// appended by a background loop, never on the caller's thread. (The model store's record of a rollback is the
 /// library's own business: <see cref="ModelStoreState"/>.)
 /// </summary>
-public sealed class JournalInferenceEventSink(EventJournal journal) : BackgroundService, IInferenceEventSink
+public sealed class JournalInferenceEventSink(EventJournal journal, IOptions<GatewayOptions> gateway) : BackgroundService, IInferenceEventSink
 {
     private readonly Channel<(object Message, Guid Id, DateTimeOffset At)> _queue =
         Channel.CreateUnbounded<(object, Guid, DateTimeOffset)>(new UnboundedChannelOptions { SingleReader = true });
@@ -25,7 +26,9 @@ public sealed class JournalInferenceEventSink(EventJournal journal) : Background
     public void ShadowEvaluationReported(ShadowEvaluationReported report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        _queue.Writer.TryWrite((report, report.EventId, report.OccurredAt));
+
+        // The registry weighs shadow evidence per site (the inference library does not know the site).
+        _queue.Writer.TryWrite((report with { SiteId = gateway.Value.SiteId }, report.EventId, report.OccurredAt));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -81,7 +81,7 @@ internal static class ModelEndpoints
                 return RegistryProblems.Unauthenticated();
             }
 
-            var order = new PromotionOrder(name, version, body.Stage, body.SiteIds, body.CanaryShare);
+            var order = new PromotionOrder(name, version, body.Stage, body.SiteIds, body.CanaryShare, body.ShadowOverrideReason);
             var outcome = await promotions.PromoteAsync(order, caller, sha256 => links.For(context.Request, sha256), context.RequestAborted);
             return outcome.ToResult();
         }).RequireAuthorization(PdMPolicies.ModelsPromote);

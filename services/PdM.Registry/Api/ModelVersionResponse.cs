@@ -62,4 +62,10 @@ public sealed record PromotionRequest
 
     /// <summary>0..1 share of the site's assets; required for Canary.</summary>
     public double? CanaryShare { get; init; }
+
+    /// <summary>
+    /// Canary/Production only, admins only: why the version may decide without the gateways' shadow evidence at the
+    /// target sites. Recorded with the promotion (<c>ModelPromoted.ShadowGateOverride</c>) in the audit log.
+    /// </summary>
+    public string? ShadowOverrideReason { get; init; }
 }

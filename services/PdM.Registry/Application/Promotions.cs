@@ -13,10 +13,11 @@ using PdM.Registry.Signing;
 namespace PdM.Registry.Application;
 
 /// <summary>
-/// Moves a version to a stage at one or more sites. Shadow and Canary: a data scientist. Production: an approver who
-/// is not the uploader (four eyes); the approval signs the package digest. Archived: either role. The version that
-/// held the same stage for the same asset class at a site is retired (Archived). The change, the
-/// <see cref="ModelDeploymentRequested"/> for the gateways and the <see cref="ModelPromoted"/> record commit together.
+/// Moves a version to a stage at one or more sites. Shadow: a data scientist (a shadow never decides). Canary and
+/// Production, the stages that decide for assets: an approver who is not the uploader (four eyes), and the approval
+/// signs the package digest. Archived: either role. The version that held the same stage for the same asset class at
+/// a site is retired (Archived). The change, the <see cref="ModelDeploymentRequested"/> for the gateways and the
+/// <see cref="ModelPromoted"/> record commit together.
 /// </summary>
 public sealed partial class Promotions(
     RegistryDbContext db,
@@ -48,6 +49,13 @@ public sealed partial class Promotions(
             return Refused(OutcomeKind.Invalid, "invalid_sites", "siteIds must name at least one site (letters, digits, '.', '_', '-'; at most 64 each)");
         }
 
+        var overrideReason = string.IsNullOrWhiteSpace(order.ShadowOverrideReason) ? null : order.ShadowOverrideReason.Trim();
+        if (order.ShadowOverrideReason is not null && (overrideReason is null || overrideReason.Length > MaxOverrideReasonLength || !Decides(order.Stage)))
+        {
+            return Refused(OutcomeKind.Invalid, "invalid_shadow_override",
+                $"shadowOverrideReason applies to Canary and Production only and must be 1..{MaxOverrideReasonLength} characters saying why the shadow evidence is waived");
+        }
+
         if (order.Stage == ModelStage.Canary ? order.CanaryShare is not (> 0 and <= 1) : order.CanaryShare is not null)
         {
             return Refused(OutcomeKind.Invalid, "invalid_canary_share",
@@ -65,17 +73,28 @@ public sealed partial class Promotions(
             return refusal;
         }
 
+        if (overrideReason is not null && !caller.Roles.Contains(RegistryRoles.Admin))
+        {
+            return Refused(OutcomeKind.Forbidden, "role_required",
+                $"waiving the shadow evidence needs the role '{RegistryRoles.Admin}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
+        }
+
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"pdm.registry.class:" + record.AssetClass}))", cancellationToken);
         await db.Entry(record).ReloadAsync(cancellationToken);
 
-        if (await GateAsync(order.Stage, record, sites, cancellationToken) is { } gateRefusal)
+        if (overrideReason is not null)
+        {
+            LogGateOverridden(logger, record.ModelName, record.Version, order.Stage, sites, caller.User, overrideReason);
+        }
+        else if (await GateAsync(order.Stage, record, sites, cancellationToken) is { } gateRefusal)
         {
             return gateRefusal;
         }
 
-        if (order.Stage == ModelStage.Production && record.Signature is null)
+        // Whatever decides for an asset is approved and signed: the gateways refuse unsigned Canary and Production packages.
+        if (Decides(order.Stage) && record.Signature is null)
         {
             record.Signature = signingKey.Signer.Sign(record.PackageDigest);
             record.SigningKeyId = signingKey.Signer.KeyId;
@@ -160,6 +179,7 @@ public sealed partial class Promotions(
             UploadedBy = record.UploadedBy,
             ReplacedDigests = replaced.Distinct(StringComparer.Ordinal).ToList(),
             Signature = record.Signature,
+            ShadowGateOverride = overrideReason,
             OccurredAt = now,
         }, now);
 
@@ -174,67 +194,72 @@ public sealed partial class Promotions(
     }
 
     /// <summary>
-    /// Canary and Production need the gateways' shadow evidence wherever another version of the asset class is in
-    /// Production at a target site (there, shadowing was possible). A first model at a site has nothing to be compared with.
+    /// The gateways' shadow evidence, per target site (the same site's gateways, scoring its own assets' data): a Canary
+    /// needs it at every target site, a Production promotion wherever another version of the asset class is in
+    /// Production there (where there is none, the first model at a site has nothing to be compared with, and four
+    /// eyes plus the signature still apply). An admin may waive it with a reason (the caller checks that).
     /// </summary>
     private async Task<PromotionOutcome?> GateAsync(ModelStage stage, ModelVersionRecord record, List<string> sites, CancellationToken cancellationToken)
     {
         var gates = options.Value.PromotionGates;
-        if (!gates.Enabled || stage is not (ModelStage.Canary or ModelStage.Production))
+        if (!gates.Enabled || !Decides(stage))
         {
             return null;
         }
 
-        var incumbentSites = await (from d in db.Deployments
-                                    join v in db.Versions on d.VersionId equals v.Id
-                                    where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == ModelStage.Production && sites.Contains(d.SiteId)
-                                    select d.SiteId).Distinct().ToListAsync(cancellationToken);
-        if (incumbentSites.Count == 0)
+        var gatedSites = stage == ModelStage.Canary
+            ? sites
+            : await (from d in db.Deployments
+                     join v in db.Versions on d.VersionId equals v.Id
+                     where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == ModelStage.Production && sites.Contains(d.SiteId)
+                     select d.SiteId).Distinct().ToListAsync(cancellationToken);
+        foreach (var site in gatedSites.Order(StringComparer.Ordinal))
         {
-            return null;
-        }
+            var evidence = await ShadowEvidence.ForAsync(db, record.PackageDigest, site, cancellationToken);
+            var where = stage == ModelStage.Canary
+                ? $"{record.ModelName}@{record.Version} as a canary at {site}"
+                : $"{record.ModelName}@{record.Version} replaces a Production model at {site}";
+            if (evidence.ComparedRows < gates.MinComparedRows)
+            {
+                return Refused(OutcomeKind.Conflict, "shadow_evidence_missing", string.Create(CultureInfo.InvariantCulture,
+                    $"{where}: the site's gateways compared {evidence.ComparedRows} rows in shadow ({evidence.Reports} reports); {gates.MinComparedRows} are required"));
+            }
 
-        var evidence = await ShadowEvidence.ForAsync(db, record.PackageDigest, cancellationToken);
-        var where = $"{record.ModelName}@{record.Version} replaces a Production model at {string.Join(", ", incumbentSites.Order(StringComparer.Ordinal))}";
-        if (evidence.ComparedRows < gates.MinComparedRows)
-        {
-            return Refused(OutcomeKind.Conflict, "shadow_evidence_missing", string.Create(CultureInfo.InvariantCulture,
-                $"{where}: the gateways compared {evidence.ComparedRows} rows in shadow ({evidence.Reports} reports); {gates.MinComparedRows} are required"));
-        }
+            if (evidence.AgreementRatio < gates.MinAgreementRatio)
+            {
+                return Refused(OutcomeKind.Conflict, "shadow_agreement_too_low", string.Create(CultureInfo.InvariantCulture,
+                    $"{where}: shadow agreement with production is {evidence.AgreementRatio:0.####} over {evidence.ComparedRows} rows; at least {gates.MinAgreementRatio:0.####} is required"));
+            }
 
-        if (evidence.AgreementRatio < gates.MinAgreementRatio)
-        {
-            return Refused(OutcomeKind.Conflict, "shadow_agreement_too_low", string.Create(CultureInfo.InvariantCulture,
-                $"{where}: shadow agreement with production is {evidence.AgreementRatio:0.####} over {evidence.ComparedRows} rows; at least {gates.MinAgreementRatio:0.####} is required"));
-        }
-
-        if (evidence.CandidateFailureRatio > gates.MaxCandidateFailureRatio)
-        {
-            return Refused(OutcomeKind.Conflict, "shadow_errors_too_high", string.Create(CultureInfo.InvariantCulture,
-                $"{where}: the version failed on {evidence.CandidateFailedRows} shadow rows (ratio {evidence.CandidateFailureRatio:0.####}); at most {gates.MaxCandidateFailureRatio:0.####} is allowed"));
+            if (evidence.CandidateFailureRatio > gates.MaxCandidateFailureRatio)
+            {
+                return Refused(OutcomeKind.Conflict, "shadow_errors_too_high", string.Create(CultureInfo.InvariantCulture,
+                    $"{where}: the version failed on {evidence.CandidateFailedRows} shadow rows (ratio {evidence.CandidateFailureRatio:0.####}); at most {gates.MaxCandidateFailureRatio:0.####} is allowed"));
+            }
         }
 
         return null;
     }
 
+    /// <summary>Canary and Production decide for assets; Shadow and Archived never do.</summary>
+    private static bool Decides(ModelStage stage) => stage is ModelStage.Canary or ModelStage.Production;
+
     private PromotionOutcome? Authorize(ModelStage stage, Caller caller, ModelVersionRecord record)
     {
         switch (stage)
         {
-            case ModelStage.Production:
-                if (!caller.IsInRole(RegistryRoles.Approver))
-                {
-                    return Refused(OutcomeKind.Forbidden, "role_required",
-                        $"promotion to Production needs the role '{RegistryRoles.Approver}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
-                }
-
+            case ModelStage.Production or ModelStage.Canary:
+                // The uploader is told the real reason first: no role, admin included, lets them approve their own version.
                 if (string.Equals(caller.User, record.UploadedBy, StringComparison.OrdinalIgnoreCase))
                 {
                     return Refused(OutcomeKind.Forbidden, "four_eyes",
-                        $"'{caller.User}' uploaded {record.ModelName}@{record.Version} and cannot approve it for Production: a second person must (four eyes)");
+                        $"'{caller.User}' uploaded {record.ModelName}@{record.Version} and cannot approve it for {stage}: a second person must (four eyes)");
                 }
 
-                return null;
+                return caller.IsInRole(RegistryRoles.Approver)
+                    ? null
+                    : Refused(OutcomeKind.Forbidden, "role_required",
+                        $"promotion to {stage} needs the role '{RegistryRoles.Approver}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
             case ModelStage.Archived:
                 return caller.IsInRole(RegistryRoles.DataScientist) || caller.IsInRole(RegistryRoles.Approver)
                     ? null
@@ -254,6 +279,8 @@ public sealed partial class Promotions(
         return PromotionOutcome.Refused(kind, reason, detail);
     }
 
+    private const int MaxOverrideReasonLength = 500;
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex SitePattern();
 
@@ -263,12 +290,18 @@ public sealed partial class Promotions(
     [LoggerMessage(EventId = 3142, Level = LogLevel.Information, Message = "{ModelName}@{ModelVersion} approved by {User}: digest {Digest} signed with key {KeyId}")]
     private static partial void LogSigned(ILogger logger, string modelName, string modelVersion, string user, string digest, string keyId);
 
+    [LoggerMessage(EventId = 3144, Level = LogLevel.Warning, Message = "{ModelName}@{ModelVersion} to {Stage} at {Sites}: shadow evidence waived by admin {User}: {OverrideReason}")]
+    private static partial void LogGateOverridden(ILogger logger, string modelName, string modelVersion, ModelStage stage, IReadOnlyList<string> sites, string user, string overrideReason);
+
     [LoggerMessage(EventId = 3143, Level = LogLevel.Warning, Message = "Promotion refused: {Reason}: {Detail}")]
     private static partial void LogRefused(ILogger logger, string reason, string detail);
 }
 
-/// <summary>Which version goes to which stage at which sites (<paramref name="CanaryShare"/>: the share of each site's assets, Canary only).</summary>
-public sealed record PromotionOrder(string ModelName, string Version, ModelStage Stage, IReadOnlyList<string>? SiteIds, double? CanaryShare);
+/// <summary>
+/// Which version goes to which stage at which sites (<paramref name="CanaryShare"/>: the share of each site's assets,
+/// Canary only; <paramref name="ShadowOverrideReason"/>: an admin's reason to waive the shadow evidence).
+/// </summary>
+public sealed record PromotionOrder(string ModelName, string Version, ModelStage Stage, IReadOnlyList<string>? SiteIds, double? CanaryShare, string? ShadowOverrideReason = null);
 
 /// <summary>A promotion's result: the version and its site rows, or the refusal's kind, reason code and detail.</summary>
 public sealed record PromotionOutcome(OutcomeKind Kind, ModelVersionRecord? Version, IReadOnlyList<SiteDeployment> Sites, string? ArtifactUrl, string? Reason, string? Detail)

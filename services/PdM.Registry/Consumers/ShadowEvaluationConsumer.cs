@@ -4,7 +4,7 @@ using PdM.Contracts.Models;
 
 namespace PdM.Registry.Consumers;
 
-/// <summary>Keeps the gateways' shadow statistics per candidate digest: the evidence the promotion gates read.</summary>
+/// <summary>Keeps the gateways' shadow statistics per candidate digest and site: the evidence the promotion gates read.</summary>
 public sealed class ShadowEvaluationConsumer(Persistence.RegistryDbContext db, TimeProvider clock) : IConsumer<ShadowEvaluationReported>
 {
     public async Task Consume(ConsumeContext<ShadowEvaluationReported> context)
@@ -19,12 +19,13 @@ public sealed class ShadowEvaluationConsumer(Persistence.RegistryDbContext db, T
 
         var gateway = m.GatewayId.Length > 128 ? m.GatewayId[..128] : m.GatewayId;
         var assetClass = m.AssetClass.Length > 128 ? m.AssetClass[..128] : m.AssetClass;
+        var site = m.SiteId is { Length: > 0 and <= 64 } s ? s : null;
 
         // The event id is the key: a redelivered report is counted once.
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"""
-            INSERT INTO registry.shadow_evaluations (event_id, candidate_digest, gateway_id, asset_class, compared_rows, agreed_rows, candidate_failed_rows, period_start, period_end, received_at)
-            VALUES ({m.EventId}, {m.CandidateModelDigest}, {gateway}, {assetClass}, {m.ComparedRows}, {m.AgreedRows}, {m.CandidateFailedRows}, {m.PeriodStart}, {m.PeriodEnd}, {clock.GetUtcNow()})
+            INSERT INTO registry.shadow_evaluations (event_id, candidate_digest, gateway_id, site_id, asset_class, compared_rows, agreed_rows, candidate_failed_rows, period_start, period_end, received_at)
+            VALUES ({m.EventId}, {m.CandidateModelDigest}, {gateway}, {site}, {assetClass}, {m.ComparedRows}, {m.AgreedRows}, {m.CandidateFailedRows}, {m.PeriodStart}, {m.PeriodEnd}, {clock.GetUtcNow()})
             ON CONFLICT (event_id) DO NOTHING
             """,
             context.CancellationToken);

@@ -399,6 +399,11 @@ namespace PdM.Registry.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
 
+                    b.Property<string>("SiteId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("site_id");
+
                     b.HasKey("EventId");
 
                     b.HasIndex("CandidateDigest");

@@ -107,6 +107,9 @@ public sealed class ShadowEvaluation
 
     public required string GatewayId { get; set; }
 
+    /// <summary>The reporting gateway's site; null for reports from gateways that predate it (never counted as a site's evidence).</summary>
+    public string? SiteId { get; set; }
+
     public required string AssetClass { get; set; }
 
     public long ComparedRows { get; set; }

@@ -81,6 +81,7 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             shadow.HasKey(e => e.EventId);
             shadow.Property(e => e.CandidateDigest).HasMaxLength(64);
             shadow.Property(e => e.GatewayId).HasMaxLength(128);
+            shadow.Property(e => e.SiteId).HasMaxLength(64);
             shadow.Property(e => e.AssetClass).HasMaxLength(128);
             shadow.HasIndex(e => e.CandidateDigest);
         });

@@ -10,6 +10,9 @@ public sealed record ShadowEvaluationReported
 
     public required string GatewayId { get; init; }
 
+    /// <summary>The site the gateway serves: the registry's promotion gate counts evidence per site. Null from gateways that predate it (not counted).</summary>
+    public string? SiteId { get; init; }
+
     public required string AssetClass { get; init; }
 
     public required string ProductionModelName { get; init; }

@@ -25,14 +25,20 @@ public sealed record ModelPromoted
 
     public required string PromotedBy { get; init; }
 
-    /// <summary>Who uploaded the version: for Production, never the same person as <see cref="PromotedBy"/>.</summary>
+    /// <summary>Who uploaded the version: for Canary and Production, never the same person as <see cref="PromotedBy"/>.</summary>
     public required string UploadedBy { get; init; }
 
     /// <summary>Package digests this promotion displaced from the same stage at these sites (they become Archived).</summary>
     public IReadOnlyList<string> ReplacedDigests { get; init; } = [];
 
-    /// <summary>Base64 ECDSA P-256 signature over the package digest; set once the version is approved for Production.</summary>
+    /// <summary>Base64 ECDSA P-256 signature over the package digest; set once the version is approved for Canary or Production.</summary>
     public string? Signature { get; init; }
+
+    /// <summary>
+    /// Set when an admin let the version decide without the gateways' shadow evidence at these sites: the reason
+    /// they gave. Null when the shadow-evidence gate was passed (or did not apply: Shadow, Archived).
+    /// </summary>
+    public string? ShadowGateOverride { get; init; }
 
     public required DateTimeOffset OccurredAt { get; init; }
 }
