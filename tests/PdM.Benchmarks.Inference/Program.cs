@@ -74,12 +74,12 @@ Console.WriteLine(string.Join('\n', table));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"Bench stream: {stream.Messages} QoS 1 messages (gateways warmed up on {warmup} before), {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live run paced at {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
-Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | allocated B per message | peak RSS MB |");
-Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | allocated B per message | methods JIT-compiled while measured | peak RSS MB |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var run in new[] { mosquitto, ingest, decide, live })
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {Format(run.AllocatedBytesPerMessage, "0")} | {run.PeakRssMb:0} |"));
+        $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {Format(run.AllocatedBytesPerMessage, "0")} | {Format(run.JitCompiledMethods, "0")} | {run.PeakRssMb:0} |"));
 }
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inference: scoring_vs_bare_ort={ratioAt64:0.00} idle_cpu_pct={idlePercent:0.00}"));

@@ -17,9 +17,12 @@ namespace PdM.Benchmarks.Ingest;
 /// its own. Modes <c>drain</c> (a queued backlog) and <c>live</c> (a paced stream) run in two phases in one process:
 /// first a warm-up instance connects (printing <c>ready</c>), consumes the harness's warm-up stream of W messages live
 /// and waits until the runtime has stopped compiling (its first seconds recompile hot code with optimisations, and a
-/// gateway runs for months), then disconnects, keeping its persistent session, and prints <c>warm</c>; on a line from
-/// the harness (once it has queued the backlog, for a drain) a fresh instance (new feature state, new journal) consumes the measured stream of N messages, timed from its first message
-/// to its last, and prints one <c>result</c> line. Mode <c>idle</c>: a gateway connected with nothing to do for N seconds.
+/// gateway runs for months), then disconnects, keeping its persistent session, and prints <c>warm</c>; on <c>rehearse</c>
+/// from the harness a fresh instance drains a queued warm-up-sized backlog (so a new host's start-up code and the
+/// drain's batch-sized paths are compiled too) and it prints <c>rehearsed</c>; on the next line (once the harness has
+/// queued the backlog, for a drain) a fresh instance (new feature state, new journal) consumes the measured stream of N
+/// messages, timed from its first message to its last, and prints one <c>result</c> line (with the methods the JIT
+/// compiled meanwhile). Mode <c>idle</c>: a gateway connected with nothing to do for N seconds.
 /// </summary>
 internal static class Consumers
 {
@@ -38,12 +41,19 @@ internal static class Consumers
         await ConsumeWithMqttnet(port, clientId, warmup, report: false);
         await WaitForQuietJit();
         await Console.Out.WriteLineAsync("warm");
-        await Console.In.ReadLineAsync();
+        if (await Console.In.ReadLineAsync() == "rehearse")
+        {
+            await ConsumeWithMqttnet(port, clientId, warmup, report: false, announce: false);
+            await WaitForQuietJit();
+            await Console.Out.WriteLineAsync("rehearsed");
+            await Console.In.ReadLineAsync();
+        }
+
         await ConsumeWithMqttnet(port, clientId, messages, report: true);
         return 0;
     }
 
-    private static async Task ConsumeWithMqttnet(int port, string clientId, int messages, bool report)
+    private static async Task ConsumeWithMqttnet(int port, string clientId, int messages, bool report, bool announce = true)
     {
         using var client = new MqttClientFactory().CreateMqttClient();
         var received = 0;
@@ -68,7 +78,7 @@ internal static class Consumers
         await client.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer("127.0.0.1", port).WithClientId(clientId)
             .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).WithCleanStart(false).WithSessionExpiryInterval(3600).Build());
         await client.SubscribeAsync(BenchPlant.TopicFilter, MqttQualityOfServiceLevel.AtLeastOnce);
-        if (!report)
+        if (!report && announce)
         {
             await Console.Out.WriteLineAsync("ready");
         }
@@ -122,7 +132,24 @@ internal static class Consumers
             await Console.Out.WriteLineAsync("warm");
 
             // The harness says when: for a drain once the backlog is queued for our session, for a live run at once.
-            await Console.In.ReadLineAsync();
+            // First, if asked, a rehearsal: a fresh instance drains a queued warm-up backlog as the measured one will,
+            // so that the code a new host runs at start and the drain's batch-sized paths are compiled (to tier 1)
+            // before the measured instance starts. Without it the measured drain recompiled ~3,000 methods (start-up
+            // code of its own host crossing the tiering threshold, hot paths first run in large batches): about a
+            // third of its CPU was the JIT, which a gateway that has run for an hour no longer pays.
+            if (await Console.In.ReadLineAsync() == "rehearse")
+            {
+                await using (var rehearsal = await StartGateway(port, clientId, Path.Combine(work, "rehearsal"), warmup))
+                {
+                    await rehearsal.Metrics.Done.WaitAsync(TimeSpan.FromMinutes(4));
+                    await Console.Error.WriteLineAsync($"note rehearsal: {rehearsal.Metrics.Result()}");
+                }
+
+                await WaitForQuietJit();
+                await Console.Out.WriteLineAsync("rehearsed");
+                await Console.In.ReadLineAsync();
+            }
+
             await using var measured = await StartGateway(port, clientId, Path.Combine(work, "measured"), messages);
             if (mode == "live")
             {
@@ -233,6 +260,10 @@ internal static class Consumers
         private double _seconds;
         private double _cpu;
         private long _allocated;
+        private long _jitMethodsAtFirst;
+        private TimeSpan _jitTimeAtFirst;
+        private long _jitMethods;
+        private double _jitSeconds;
 
         public GatewayMetrics(long messages)
         {
@@ -281,7 +312,7 @@ internal static class Consumers
             var p50 = count > 0 ? _latencies[count / 2] : double.NaN;
             var p99 = count > 0 ? _latencies[Math.Min(count - 1, (int)Math.Ceiling(count * 0.99) - 1)] : double.NaN;
             return string.Create(CultureInfo.InvariantCulture,
-                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated}");
+                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated} jit_methods={_jitMethods} jit_s={_jitSeconds:0.000}");
         }
 
         public void Dispose() => _listener.Dispose();
@@ -306,6 +337,8 @@ internal static class Consumers
                 _firstAt = Stopwatch.GetTimestamp();
                 _cpuAtFirst = Process.GetCurrentProcess().TotalProcessorTime;
                 _allocatedAtFirst = GC.GetTotalAllocatedBytes();
+                _jitMethodsAtFirst = System.Runtime.JitInfo.GetCompiledMethodCount();
+                _jitTimeAtFirst = System.Runtime.JitInfo.GetCompilationTime();
             }
 
             if (Interlocked.Add(ref _processed, value) == _messages)
@@ -313,6 +346,8 @@ internal static class Consumers
                 _seconds = Stopwatch.GetElapsedTime(_firstAt).TotalSeconds;
                 _cpu = (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtFirst).TotalSeconds;
                 _allocated = GC.GetTotalAllocatedBytes() - _allocatedAtFirst;
+                _jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - _jitMethodsAtFirst;
+                _jitSeconds = (System.Runtime.JitInfo.GetCompilationTime() - _jitTimeAtFirst).TotalSeconds;
                 _done.TrySetResult();
             }
         }

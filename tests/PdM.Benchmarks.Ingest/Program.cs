@@ -49,12 +49,12 @@ var load = File.ReadAllText("/proc/loadavg").Trim();
 Directory.Delete(work, recursive: true);
 
 var table = new StringBuilder();
-table.AppendLine("| consumer | messages/s | readings/s | CPU µs per message | decisions | peak RSS MB |");
-table.AppendLine("|---|---:|---:|---:|---:|---:|");
+table.AppendLine("| consumer | messages/s | readings/s | CPU µs per message | decisions | methods JIT-compiled while measured | peak RSS MB |");
+table.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
 foreach (var run in runs)
 {
     table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-        $"| {run.Consumer} | {run.MessagesPerSecond:0} | {run.MessagesPerSecond * BenchPlant.Sensors.Count:0} | {run.CpuMicrosecondsPerMessage:0.0} | {(run.Decisions is { } d ? d.ToString(CultureInfo.InvariantCulture) : "n/a")} | {run.PeakRssMb:0} |"));
+        $"| {run.Consumer} | {run.MessagesPerSecond:0} | {run.MessagesPerSecond * BenchPlant.Sensors.Count:0} | {run.CpuMicrosecondsPerMessage:0.0} | {(run.Decisions is { } d ? d.ToString(CultureInfo.InvariantCulture) : "n/a")} | {(run.JitCompiledMethods is { } j ? j.ToString(CultureInfo.InvariantCulture) : "n/a")} | {run.PeakRssMb:0} |"));
 }
 
 Console.WriteLine();
