@@ -50,6 +50,7 @@ public static class GatewayModule
             sp.GetRequiredService<TimeProvider>()));
         // One feature spec per asset class (Gateway:FeatureSpecs), every file checked at start.
         services.AddSingleton<IValidateOptions<GatewayOptions>, FeatureSpecsValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, Mqtt.BrokerTlsValidator>();
         services.AddSingleton(sp => FeatureSpecCatalog.Load(sp.GetRequiredService<IOptions<GatewayOptions>>().Value));
         services.AddSingleton(sp => new FeatureStage(
             sp.GetRequiredService<AssetModel>(),

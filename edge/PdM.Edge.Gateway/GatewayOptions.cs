@@ -73,7 +73,13 @@ public sealed class MqttConnectionOptions
 
     public bool UseTls { get; set; }
 
-    /// <summary>PEM/PFX client certificate for brokers that authenticate devices by certificate.</summary>
+    /// <summary>
+    /// PEM/DER certificate of the CA that signed the broker's certificate (a plant CA). Set, the broker must chain to
+    /// it alone; unset, to the system trust store. Either way the certificate must name <see cref="Host"/>.
+    /// </summary>
+    public string? CaCertificatePath { get; set; }
+
+    /// <summary>PKCS#12 (PFX) client certificate with its key, for brokers that authenticate clients by certificate.</summary>
     public string? ClientCertificatePath { get; set; }
 
     public string? ClientCertificatePassword { get; set; }

@@ -47,6 +47,11 @@ public sealed class SimulatorMqttOptions
     public int Port { get; set; } = 1883;
 
     public string ClientId { get; set; } = "pdm-simulator";
+
+    /// <summary>Broker login (the production broker has no anonymous listener); unset connects anonymously.</summary>
+    public string? Username { get; set; }
+
+    public string? Password { get; set; }
 }
 
 /// <summary>

@@ -25,11 +25,16 @@ internal sealed partial class TelemetryPublisher : IDisposable
         _options = options;
         _source = source;
         _logger = logger;
-        _connectOptions = new MqttClientOptionsBuilder()
+        var builder = new MqttClientOptionsBuilder()
             .WithTcpServer(options.Mqtt.Host, options.Mqtt.Port)
             .WithClientId(clientId)
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .Build();
+            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500);
+        if (!string.IsNullOrEmpty(options.Mqtt.Username))
+        {
+            builder.WithCredentials(options.Mqtt.Username, options.Mqtt.Password);
+        }
+
+        _connectOptions = builder.Build();
     }
 
     /// <summary>True when connected (connecting first if need be); false, logged, while the broker cannot be reached.</summary>

@@ -15,6 +15,12 @@
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
 #   deps.sh env rabbitmq-cluster   the Messaging__RabbitMq__* settings that point a host at the cluster
+#   deps.sh mqtt-identity issue device NAME SITE ASSET [GROUP/NODE]   a device's client certificate, password and ACL
+#                                  entry on the TLS listener: it may publish pdm/SITE/ASSET/telemetry (and, given a
+#                                  Sparkplug GROUP/NODE, that node's and its devices' births/data/deaths), nothing else
+#   deps.sh mqtt-identity issue gateway NAME SITE   the same for a gateway: it reads the site's telemetry
+#   deps.sh mqtt-identity revoke NAME   deletes the identity's password and ACL entry: it can neither publish nor log in
+#                                  again. Both print `key=value` lines: cert, key, pfx, password, ca, host, port.
 #
 # svc is one of: postgres rabbitmq mosquitto (the default: these three) and rabbitmq-cluster (only when named):
 # three RabbitMQ nodes clustered with each other (independent of the single node `rabbitmq`), for the scale-out
@@ -24,7 +30,10 @@
 # their own servers side by side on one machine. Offsets in use are multiples of 100 up to 900; every port below
 # is BASE + offset, and no two bases differ by a multiple of 100 (checked by `deps.sh ports`), so the servers of two
 # offsets never share a port:
-#   postgres 55432 | rabbitmq amqp 55672, dist 55673, epmd 54369 | mosquitto 51883
+#   postgres 55432 (plain and TLS) | rabbitmq amqp 55672, amqps 55671, dist 55673, epmd 54369
+#   mosquitto 51883 (plain, anonymous, loopback) and 58883 (TLS, client certificate + password + ACL)
+# TLS: a local CA and a server certificate for localhost/127.0.0.1 are generated once under <state>/pki (openssl);
+# PostgreSQL, RabbitMQ (amqps) and Mosquitto's TLS listener present that certificate; PDM_TLS_CA names the CA file.
 #   rabbitmq-cluster node N (1..3): amqp 55672+10N (55682 55692 55702), dist 55673+10N (55683 55693 55703),
 #                                   one epmd for the three at 54369+30 (54399)
 set -euo pipefail
@@ -52,6 +61,8 @@ RMQ_EPMD_PORT=$((54369 + PORT_OFFSET))
 # The node name must differ too: two nodes with one name cannot share a host, whatever their ports.
 if ((PORT_OFFSET == 0)); then RMQ_NODE=pdm@localhost; else RMQ_NODE=pdm$PORT_OFFSET@localhost; fi
 MQTT_PORT=$((51883 + PORT_OFFSET))
+MQTT_TLS_PORT=$((58883 + PORT_OFFSET))
+AMQPS_PORT=$((55671 + PORT_OFFSET))
 # The cluster: node N listens on AMQP 55672+10N and distribution 55673+10N, all three register with their own epmd.
 CLUSTER_SIZE=3
 RMQC_EPMD_PORT=$((54369 + 30 + PORT_OFFSET))
@@ -60,7 +71,7 @@ rmqc_dist_port() { echo $((55673 + 10 * $1 + PORT_OFFSET)); }
 if ((PORT_OFFSET == 0)); then RMQC_PREFIX=pdm-c; else RMQC_PREFIX=pdm$PORT_OFFSET-c; fi
 rmqc_node() { echo "$RMQC_PREFIX$1@localhost"; }
 # Every port base above, for `deps.sh ports` (the no-collision check across offsets).
-PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399)
+PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399 58883 55671)
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -74,6 +85,8 @@ RMQC_EPMD_PID_FILE=$RMQC_DIR/epmd.pid
 MQTT_DIR=$STATE_DIR/mosquitto
 MQTT_PID_FILE=$MQTT_DIR/mosquitto.pid
 MQTT_TEMPLATE=$REPO_ROOT/infra/mosquitto/mosquitto.local.conf
+MQTT_IDENTITIES=$MQTT_DIR/identities
+PKI_DIR=$STATE_DIR/pki
 RMQ_LIB=/usr/lib/rabbitmq/bin
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -99,7 +112,7 @@ pg_bindir() {
 
 ensure_packages() {
     local missing=() pkg
-    for pkg in rabbitmq-server mosquitto mosquitto-clients python3-onnx docker-compose; do
+    for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     [[ -n $(pg_bindir) ]] || missing+=(postgresql)
@@ -153,6 +166,45 @@ terminate() {
     kill -KILL "$pid" 2>/dev/null || true
 }
 
+# ---------------------------------------------------------------------------------------------- local CA
+
+# A CA of this state folder and a server certificate for localhost/127.0.0.1 that it signed, made once. DEV/TEST ONLY:
+# the CA key sits next to it unprotected; a plant uses its own PKI.
+pki_ensure() {
+    [[ -s $PKI_DIR/ca.crt && -s $PKI_DIR/server.crt && -s $PKI_DIR/server.key ]] && return 0
+    command -v openssl >/dev/null || die "openssl is required for the local CA"
+    mkdir -p "$PKI_DIR"
+    chmod 755 "$PKI_DIR"
+    log "pki: generating the local CA and server certificate in $PKI_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=PdM local test CA $(printf %s "$STATE_DIR" | cksum | cut -d " " -f 1)" \
+        -keyout "$PKI_DIR/ca.key" -out "$PKI_DIR/ca.crt" 2>/dev/null || die "pki: could not create the CA"
+    pki_sign server localhost 'subjectAltName=DNS:localhost,IP:127.0.0.1
+extendedKeyUsage=serverAuth'
+    chmod 600 "$PKI_DIR/ca.key"
+}
+
+# pki_sign NAME CN EXTENSIONS: NAME.key and NAME.crt in $PKI_DIR (or in $4), signed by the local CA.
+pki_sign() {
+    local name=$1 cn=$2 ext=$3 dir=${4:-$PKI_DIR}
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null ||
+        die "pki: could not create a key for $cn"
+    printf '%s\n' "$ext" >"$dir/$name.ext"
+    openssl x509 -req -in "$dir/$name.csr" -CA "$PKI_DIR/ca.crt" -CAkey "$PKI_DIR/ca.key" -set_serial "0x$(openssl rand -hex 16)" \
+        -days 825 -extfile "$dir/$name.ext" -out "$dir/$name.crt" 2>/dev/null || die "pki: could not sign $cn"
+    rm -f "$dir/$name.csr" "$dir/$name.ext"
+}
+
+# Copies the CA and the server certificate into a server's folder, owned by its user (PostgreSQL refuses a key that
+# others can read; each server reads them as its own user).
+pki_install() {
+    local dir=$1 owner=$2
+    mkdir -p "$dir"
+    cp "$PKI_DIR/ca.crt" "$PKI_DIR/server.crt" "$PKI_DIR/server.key" "$dir/"
+    chown -R "$owner:$owner" "$dir"
+    chmod 700 "$dir"
+    chmod 600 "$dir/server.key"
+}
+
 # ---------------------------------------------------------------------------------------------- PostgreSQL
 
 pg() { "$(pg_bindir)/$1" "${@:2}"; }
@@ -173,6 +225,11 @@ port = $PG_PORT
 unix_socket_directories = '$PG_RUN'
 # Every test class opens its own pools against its own database; the default 100 runs out.
 max_connections = 300
+# TLS on the same port (the client asks for it): the local CA's server certificate. Plain connections stay allowed.
+ssl = on
+ssl_cert_file = '$PG_DIR/tls/server.crt'
+ssl_key_file = '$PG_DIR/tls/server.key'
+ssl_ca_file = '$PG_DIR/tls/ca.crt'
 EOF
     # DEV/TEST ONLY: trust authentication on loopback and the private socket. This cluster listens on 127.0.0.1
     # only and holds throw-away data; production PostgreSQL uses scram-sha-256 (or a managed service).
@@ -201,6 +258,7 @@ pg_start() {
             echo "include_if_exists = 'pdm.conf'" >>"$PG_DATA/postgresql.conf"
             touch "$PG_DIR/initialized"
         fi
+        pki_install "$PG_DIR/tls" postgres
         pg_write_config
         # After kill -9 the dead postmaster's backends may still hold shared memory for a moment; pg_ctl itself
         # ignores the stale postmaster.pid, so a short retry is all a restart needs.
@@ -216,6 +274,12 @@ pg_start() {
         ((attempt < 60)) || die "postgres: pg_isready never succeeded"
         sleep 0.5
     done
+    if [[ $(psql_admin -tA -c 'SHOW ssl') != on ]]; then
+        # A cluster started before its configuration had TLS: ssl is reloadable, no restart needed.
+        pki_install "$PG_DIR/tls" postgres
+        pg_write_config
+        psql_admin -tA -c 'SELECT pg_reload_conf()' >/dev/null
+    fi
     psql_admin <<'SQL'
 DO $$
 BEGIN
@@ -296,6 +360,13 @@ log.console = false
 log.file.level = info
 # A busy dev machine's disk is often nearly full; the default 50MB alarm stays, so publishers block visibly.
 disk_free_limit.absolute = 50MB
+# AMQP over TLS beside the plain port, with the local CA's server certificate (clients are not asked for one).
+listeners.ssl.default = 127.0.0.1:$AMQPS_PORT
+ssl_options.cacertfile = $RMQ_DIR/tls/ca.crt
+ssl_options.certfile = $RMQ_DIR/tls/server.crt
+ssl_options.keyfile = $RMQ_DIR/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 EOF
     # No plugins: the node starts in seconds and the tests only need AMQP.
     echo '[].' >"$RMQ_DIR/enabled_plugins"
@@ -303,6 +374,7 @@ EOF
     : >"$RMQ_DIR/rabbitmq-env.conf"
     # Debian's wrapper runs the broker as user rabbitmq: it must own its state, or it dies with
     # failed_to_create_feature_flags_file_directory (FIELD-NOTES.md).
+    pki_install "$RMQ_DIR/tls" rabbitmq
     chown -R rabbitmq:rabbitmq "$RMQ_DIR"
     chmod 700 "$RMQ_DIR/home"
 }
@@ -340,6 +412,12 @@ rmq_start() {
     if pid=$(rmq_pid) && ! epmd_knows_node; then
         # epmd died and was restarted: the running node is unreachable for every CLI tool until it restarts.
         log "rabbitmq: node pid $pid is not registered with epmd; restarting it"
+        terminate "$pid" 30
+    fi
+    if pid=$(rmq_pid) && ! port_open "$AMQPS_PORT"; then
+        # A node started before its configuration had the TLS listener: it reads rabbitmq.conf only at start.
+        log "rabbitmq: node pid $pid has no TLS listener on $AMQPS_PORT; restarting it"
+        RMQ_CLI_TIMEOUT=60 rmqctl -q stop "$RMQ_PID_FILE" >&2 || true
         terminate "$pid" 30
     fi
     if ! pid=$(rmq_pid); then
@@ -620,21 +698,36 @@ mqtt_pid() {
 }
 
 mqtt_start() {
-    local i
+    local i pid
     [[ -f $MQTT_TEMPLATE ]] || die "mosquitto: template $MQTT_TEMPLATE is missing"
-    mkdir -p "$MQTT_DIR/data"
+    mkdir -p "$MQTT_DIR/data" "$MQTT_IDENTITIES"
+    pki_install "$MQTT_DIR/tls" mosquitto
+    [[ -f $MQTT_DIR/passwords ]] || : >"$MQTT_DIR/passwords"
+    mqtt_write_acl
     {
         sed -E "s/^listener 51883 /listener $MQTT_PORT /" "$MQTT_TEMPLATE"
         printf '\n# ---- appended by infra/local/deps.sh: runtime paths under %s\n' "$STATE_DIR"
         printf 'persistence_location %s/\n' "$MQTT_DIR/data"
         printf 'pid_file %s\n' "$MQTT_PID_FILE"
         printf 'log_dest file %s\n' "$MQTT_DIR/mosquitto.log"
+        # Device identity (what infra/mosquitto/mosquitto.conf does in a plant): TLS with a client certificate of the
+        # local CA, a password per identity, and an ACL entry per identity; `deps.sh mqtt-identity` issues and revokes.
+        printf '\n# ---- TLS listener: client certificate of the local CA + password + ACL, never anonymous\n'
+        printf 'listener %s 127.0.0.1\n' "$MQTT_TLS_PORT"
+        printf 'cafile %s\ncertfile %s\nkeyfile %s\n' "$MQTT_DIR/tls/ca.crt" "$MQTT_DIR/tls/server.crt" "$MQTT_DIR/tls/server.key"
+        printf 'tls_version tlsv1.2\nrequire_certificate true\nallow_anonymous false\n'
+        printf 'password_file %s\nacl_file %s\n' "$MQTT_DIR/passwords" "$MQTT_DIR/acl"
     } >"$MQTT_DIR/mosquitto.conf"
     # Started as root, mosquitto drops to user mosquitto before it writes persistence and logs.
     chown -R mosquitto:mosquitto "$MQTT_DIR"
+    if pid=$(mqtt_pid) && ! port_open "$MQTT_TLS_PORT"; then
+        # A broker started before its configuration had the TLS listener: listeners are read only at start.
+        log "mosquitto: pid $pid has no TLS listener on $MQTT_TLS_PORT; restarting it"
+        terminate "$pid" 30
+    fi
     if ! mqtt_pid >/dev/null; then
         rm -f "$MQTT_PID_FILE"
-        log "mosquitto: starting on 127.0.0.1:$MQTT_PORT"
+        log "mosquitto: starting on 127.0.0.1:$MQTT_PORT (TLS $MQTT_TLS_PORT)"
         mosquitto -c "$MQTT_DIR/mosquitto.conf" -d </dev/null >>"$MQTT_DIR/console.log" 2>&1 9>&- ||
             { tail -n 20 "$MQTT_DIR/mosquitto.log" "$MQTT_DIR/console.log" >&2 2>/dev/null; die "mosquitto: failed to start"; }
     fi
@@ -648,6 +741,117 @@ mqtt_start() {
     done
     tail -n 20 "$MQTT_DIR/mosquitto.log" >&2 || true
     die "mosquitto: broker does not answer on 127.0.0.1:$MQTT_PORT"
+}
+
+# The ACL file is the concatenation of every issued identity's entry (one file per identity, so revoking is a delete).
+mqtt_write_acl() {
+    local tmp=$MQTT_DIR/acl.tmp
+    {
+        echo '# Written by infra/local/deps.sh from identities/*.acl; anything not granted is denied.'
+        cat "$MQTT_IDENTITIES"/*.acl 2>/dev/null || true
+    } >"$tmp"
+    chown mosquitto:mosquitto "$tmp"
+    mv -f "$tmp" "$MQTT_DIR/acl"
+}
+
+# Waits until connecting as identity NAME over TLS gives the expected result (0 accepted, 1 refused): the broker
+# applies a SIGHUP asynchronously, and the caller must not return before the change holds.
+mqtt_await_login() {
+    local name=$1 want=$2 password=$3 i got
+    for ((i = 0; i < 100; i++)); do
+        if mosquitto_sub -h 127.0.0.1 -p "$MQTT_TLS_PORT" --cafile "$PKI_DIR/ca.crt" --cert "$MQTT_IDENTITIES/$name.crt" \
+            --key "$MQTT_IDENTITIES/$name.key" -u "$name" -P "$password" -i "probe-$name-$$" -t "pdm/_probe/$name" -E -W 5 \
+            >/dev/null 2>&1; then got=0; else got=1; fi
+        ((got == want)) && return 0
+        sleep 0.1
+    done
+    die "mosquitto: identity $name is still $( ((want == 0)) && echo refused || echo accepted) after the reload"
+}
+
+mqtt_reload() {
+    local pid
+    pid=$(mqtt_pid) || die "mosquitto is not running: run infra/local/deps.sh start mosquitto"
+    kill -HUP "$pid"
+}
+
+mqtt_identity() {
+    local action=${1:-} kind=${2:-} name site asset node group password acl
+    local id_re='^[A-Za-z0-9_.-]{1,64}$'
+    exec 8>"$STATE_DIR/mqtt-identity.lock"
+    flock -x -w 120 8 || die "timed out waiting for $STATE_DIR/mqtt-identity.lock"
+    mqtt_pid >/dev/null || die "mosquitto is not running: run infra/local/deps.sh start mosquitto"
+    case $action in
+        issue)
+            case $kind in
+                device)
+                    (($# == 5 || $# == 6)) || die "usage: deps.sh mqtt-identity issue device NAME SITE ASSET [GROUP/NODE]"
+                    name=$3 site=$4 asset=$5 node=${6:-}
+                    ;;
+                gateway)
+                    (($# == 4)) || die "usage: deps.sh mqtt-identity issue gateway NAME SITE"
+                    name=$3 site=$4 asset='' node=''
+                    ;;
+                *) die "usage: deps.sh mqtt-identity issue device|gateway NAME ..." ;;
+            esac
+            for value in "$name" "$site" ${asset:+"$asset"}; do
+                [[ $value =~ $id_re ]] || die "mqtt-identity: '$value' must be 1-64 letters, digits, '_', '.', '-' (a topic segment)"
+            done
+            if [[ -n $node ]]; then
+                [[ $node =~ ^([A-Za-z0-9_.-]{1,64})/([A-Za-z0-9_.-]{1,64})$ ]] || die "mqtt-identity: Sparkplug node must be GROUP/NODE"
+                group=${BASH_REMATCH[1]} node=${BASH_REMATCH[2]}
+            fi
+            if [[ $kind == device ]]; then
+                acl="user $name"$'\n'"topic write pdm/$site/$asset/telemetry"$'\n'
+                if [[ -n $node ]]; then
+                    for type in NBIRTH NDATA NDEATH; do acl+="topic write spBv1.0/$group/$type/$node"$'\n'; done
+                    for type in DBIRTH DDATA DDEATH; do acl+="topic write spBv1.0/$group/$type/$node/#"$'\n'; done
+                    acl+="topic read spBv1.0/$group/NCMD/$node"$'\n'"topic read spBv1.0/$group/DCMD/$node/#"$'\n'
+                    acl+="topic read spBv1.0/STATE/#"$'\n'
+                fi
+            else
+                # Everything the gateway subscribes to for its site (TelemetryIngestor.SubscriptionFilters), its dead
+                # letters, and its Sparkplug host duties (STATE, rebirth requests).
+                acl="user $name"$'\n'"topic read pdm/$site/#"$'\n'"topic write pdm/$site/_deadletter"$'\n'
+                acl+="topic read v1/devices/me/telemetry"$'\n'"topic read v1/gateway/telemetry"$'\n'
+                acl+="topic read devices/+/messages/events/#"$'\n'"topic readwrite spBv1.0/#"$'\n'
+            fi
+            password=$(openssl rand -hex 24)
+            pki_sign "$name" "$name" 'extendedKeyUsage=clientAuth' "$MQTT_IDENTITIES"
+            openssl pkcs12 -export -passout pass: -in "$MQTT_IDENTITIES/$name.crt" -inkey "$MQTT_IDENTITIES/$name.key" \
+                -out "$MQTT_IDENTITIES/$name.pfx" 2>/dev/null || die "mqtt-identity: could not write $name.pfx"
+            printf '%s\n' "$acl" >"$MQTT_IDENTITIES/$name.acl"
+            # Kept (dev/test state only) so that revoke can prove the login is refused with the real password.
+            printf '%s\n' "$password" >"$MQTT_IDENTITIES/$name.password"
+            mosquitto_passwd -b "$MQTT_DIR/passwords" "$name" "$password" 2>/dev/null || die "mqtt-identity: mosquitto_passwd failed"
+            mqtt_write_acl
+            # Tests run as root and read the key; the broker itself needs only the password file and the ACL.
+            chmod 644 "$MQTT_IDENTITIES/$name".{crt,key,pfx}
+            chmod 600 "$MQTT_IDENTITIES/$name.password"
+            chown mosquitto:mosquitto "$MQTT_DIR/passwords" "$MQTT_IDENTITIES/$name.acl"
+            mqtt_reload
+            mqtt_await_login "$name" 0 "$password"
+            printf 'cert=%s\nkey=%s\npfx=%s\npassword=%s\nca=%s\nhost=127.0.0.1\nport=%s\n' \
+                "$MQTT_IDENTITIES/$name.crt" "$MQTT_IDENTITIES/$name.key" "$MQTT_IDENTITIES/$name.pfx" "$password" \
+                "$PKI_DIR/ca.crt" "$MQTT_TLS_PORT"
+            log "mosquitto: issued $kind identity $name"
+            ;;
+        revoke)
+            (($# == 2)) || die "usage: deps.sh mqtt-identity revoke NAME"
+            name=$2
+            [[ $name =~ $id_re ]] || die "mqtt-identity: bad name '$name'"
+            [[ -f $MQTT_IDENTITIES/$name.acl ]] || die "mqtt-identity: no identity $name"
+            password=$(cat "$MQTT_IDENTITIES/$name.password")
+            rm -f "$MQTT_IDENTITIES/$name.acl" "$MQTT_IDENTITIES/$name.password"
+            mosquitto_passwd -D "$MQTT_DIR/passwords" "$name" 2>/dev/null || true
+            chown mosquitto:mosquitto "$MQTT_DIR/passwords"
+            mqtt_write_acl
+            mqtt_reload
+            # The certificate still chains to the CA, but without its password entry the broker refuses the login.
+            mqtt_await_login "$name" 1 "$password"
+            log "mosquitto: revoked identity $name"
+            ;;
+        *) die "usage: deps.sh mqtt-identity issue|revoke ..." ;;
+    esac
 }
 
 mqtt_stop() {
@@ -680,6 +884,9 @@ PDM_MQTT_HOST=127.0.0.1
 PDM_MQTT_PORT=$MQTT_PORT
 Gateway__Mqtt__Host=127.0.0.1
 Gateway__Mqtt__Port=$MQTT_PORT
+PDM_MQTT_TLS_PORT=$MQTT_TLS_PORT
+PDM_RABBITMQ_TLS_PORT=$AMQPS_PORT
+PDM_TLS_CA=$PKI_DIR/ca.crt
 Simulator__Mqtt__Host=127.0.0.1
 Simulator__Mqtt__Port=$MQTT_PORT
 PDM_RABBITMQ_CLUSTER_URI=amqp://pdm:pdm@127.0.0.1:$(rmqc_amqp_port 1)/
@@ -796,6 +1003,7 @@ main() {
         start)
             take_lock -x
             ensure_packages
+            pki_ensure
             for svc in "${services[@]}"; do svc_start "$svc"; done
             print_env
             if [[ " ${services[*]} " == *' rabbitmq-cluster '* ]]; then
@@ -811,6 +1019,7 @@ main() {
             (($# > 0)) || die "restart needs a service: ${ALL_SERVICES[*]}"
             take_lock -x
             ensure_packages
+            pki_ensure
             for svc in "${services[@]}"; do svc_stop "$svc"; done
             for svc in "${services[@]}"; do svc_start "$svc"; done
             print_env
@@ -836,6 +1045,7 @@ main() {
             [[ ${1:-} == rabbitmq && $# == 1 ]] || die "usage: deps.sh reset rabbitmq"
             take_lock -x
             ensure_packages
+            pki_ensure
             svc_stop rabbitmq
             rm -rf "$RMQ_DIR/mnesia"
             svc_start rabbitmq
@@ -849,6 +1059,10 @@ main() {
             esac
             ;;
         ports) check_ports ;;
+        mqtt-identity)
+            take_lock -s
+            mqtt_identity "$@"
+            ;;
         queues)
             (($# == 1 || $# == 2)) || die "usage: deps.sh queues VHOST [rabbitmq-cluster]"
             if [[ ${2:-} == rabbitmq-cluster ]]; then

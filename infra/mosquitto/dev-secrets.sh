@@ -28,7 +28,7 @@ rm -f "$OUT/server.csr" "$OUT/server.ext" "$OUT/ca.srl"
 
 # Dev passwords are the user names followed by "-dev": obviously not secret.
 : >"$OUT/passwords"
-for user in pump-17 gateway-plant-a simulator; do
+for user in pump-17 gateway-plant-a simulator healthcheck; do
     mosquitto_passwd -b "$OUT/passwords" "$user" "$user-dev"
 done
 cp "$HERE/acl.example" "$OUT/acl"

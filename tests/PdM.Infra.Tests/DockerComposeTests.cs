@@ -21,7 +21,8 @@ public sealed class DockerComposeTests
 
     // Rendered with the documented dev defaults, whatever the caller's shell exports.
     private static readonly string[] SecretVariables =
-        ["PDM_DB_USER", "PDM_DB_PASSWORD", "PDM_RABBITMQ_USER", "PDM_RABBITMQ_PASSWORD", "PDM_IMAGE", "PDM_MQTT_SECRETS_DIR"];
+        ["PDM_DB_USER", "PDM_DB_PASSWORD", "PDM_RABBITMQ_USER", "PDM_RABBITMQ_PASSWORD", "PDM_IMAGE", "PDM_MQTT_SECRETS_DIR",
+         "PDM_MQTT_GATEWAY_PASSWORD", "PDM_MQTT_SIMULATOR_PASSWORD", "PDM_MQTT_HEALTH_PASSWORD", "PDM_GATEWAY_CLIENT_SECRET"];
 
     private static readonly Lazy<Task<JsonElement>> Rendered = new(() => RenderAsync(ComposeFile));
 

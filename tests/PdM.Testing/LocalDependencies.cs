@@ -23,6 +23,15 @@ public static class LocalDependencies
 
     public static int MqttPort => int.Parse(Require("PDM_MQTT_PORT"), CultureInfo.InvariantCulture);
 
+    /// <summary>Mosquitto's TLS listener: client certificate of the local CA, password and ACL (<see cref="MqttIdentity"/>).</summary>
+    public static int MqttTlsPort => int.Parse(Require("PDM_MQTT_TLS_PORT"), CultureInfo.InvariantCulture);
+
+    /// <summary>RabbitMQ's AMQP-over-TLS port, presenting the local CA's server certificate.</summary>
+    public static int RabbitMqTlsPort => int.Parse(Require("PDM_RABBITMQ_TLS_PORT"), CultureInfo.InvariantCulture);
+
+    /// <summary>The local CA (PEM) that signed the server certificates of the TLS listeners (<c>deps.sh</c>: state/pki).</summary>
+    public static string TlsCaPath => Require("PDM_TLS_CA");
+
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
     /// <summary>A name unique to this test run, usable as a database, vhost or topic segment.</summary>

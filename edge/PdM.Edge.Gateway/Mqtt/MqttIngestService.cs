@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography.X509Certificates;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using MQTTnet;
@@ -101,15 +100,7 @@ public sealed partial class MqttIngestService(
 
         if (mqtt.UseTls)
         {
-            builder.WithTlsOptions(tls =>
-            {
-                tls.UseTls();
-                if (!string.IsNullOrEmpty(mqtt.ClientCertificatePath))
-                {
-                    var certificate = X509CertificateLoader.LoadPkcs12FromFile(mqtt.ClientCertificatePath, mqtt.ClientCertificatePassword);
-                    tls.WithClientCertificates([certificate]);
-                }
-            });
+            builder.WithTlsOptions(tls => BrokerTls.Configure(tls, mqtt));
         }
 
         return builder;
