@@ -12,7 +12,17 @@ public sealed record JournalAppend(
     string ContentType,
     ReadOnlyMemory<byte> Payload,
     DateTimeOffset OriginalTime,
-    Guid? MessageId = null);
+    Guid? MessageId = null)
+{
+    /// <summary>
+    /// W3C <c>traceparent</c> of what caused the message (the gateway's decision span), or null when it was not
+    /// traced. Stored with the entry so that the message, whenever it is finally sent, still belongs to its decision.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>W3C <c>tracestate</c> belonging to <see cref="TraceParent"/>, or null.</summary>
+    public string? TraceState { get; init; }
+}
 
 /// <summary>
 /// A journaled message handed to the uplink by <see cref="EdgeJournal.LeaseNextAsync"/>.
@@ -37,7 +47,14 @@ public sealed record JournalEntry(
     DateTimeOffset OriginalTime,
     DateTimeOffset AppendedTime,
     int Attempts,
-    bool IsReplay);
+    bool IsReplay)
+{
+    /// <summary>The <see cref="JournalAppend.TraceParent"/> it was appended with, or null.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>The <see cref="JournalAppend.TraceState"/> it was appended with, or null.</summary>
+    public string? TraceState { get; init; }
+}
 
 public enum AppendStatus
 {

@@ -11,7 +11,7 @@ namespace PdM.Edge.Journal;
 /// </summary>
 internal sealed class JournalStore : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
@@ -25,16 +25,16 @@ internal sealed class JournalStore : IDisposable
         InstanceId = instanceId;
         _insert = Prepare(
             """
-            INSERT INTO entries (message_id, class, message_type, content_type, payload, payload_bytes, original_time, appended_time, attempts)
-            VALUES ($message_id, $class, $message_type, $content_type, $payload, $payload_bytes, $original_time, $appended_time, 0)
+            INSERT INTO entries (message_id, class, message_type, content_type, payload, payload_bytes, original_time, appended_time, attempts, trace_parent, trace_state)
+            VALUES ($message_id, $class, $message_type, $content_type, $payload, $payload_bytes, $original_time, $appended_time, 0, $trace_parent, $trace_state)
             RETURNING id
             """,
-            "$message_id", "$class", "$message_type", "$content_type", "$payload", "$payload_bytes", "$original_time", "$appended_time");
+            "$message_id", "$class", "$message_type", "$content_type", "$payload", "$payload_bytes", "$original_time", "$appended_time", "$trace_parent", "$trace_state");
         _delete = Prepare("DELETE FROM entries WHERE id = $id", "$id");
         _lease = Prepare(
             """
             UPDATE entries SET attempts = attempts + 1 WHERE id = $id
-            RETURNING message_id, class, message_type, content_type, payload, original_time, appended_time, attempts
+            RETURNING message_id, class, message_type, content_type, payload, original_time, appended_time, attempts, trace_parent, trace_state
             """,
             "$id");
     }
@@ -88,10 +88,24 @@ internal sealed class JournalStore : IDisposable
                         payload_bytes INTEGER NOT NULL,
                         original_time INTEGER NOT NULL,
                         appended_time INTEGER NOT NULL,
-                        attempts INTEGER NOT NULL);
-                    INSERT OR IGNORE INTO journal_meta (key, value) VALUES ('schema_version', '1');
+                        attempts INTEGER NOT NULL,
+                        trace_parent TEXT NULL,
+                        trace_state TEXT NULL);
+                    INSERT OR IGNORE INTO journal_meta (key, value) VALUES ('schema_version', '2');
                     """);
                 var version = Scalar(connection, transaction, "SELECT value FROM journal_meta WHERE key = 'schema_version'");
+                if (string.Equals(Convert.ToString(version, CultureInfo.InvariantCulture), "1", StringComparison.Ordinal))
+                {
+                    // Version 1 (before trace contexts): the entries it holds are kept and sent untraced.
+                    Execute(connection, transaction,
+                        """
+                        ALTER TABLE entries ADD COLUMN trace_parent TEXT NULL;
+                        ALTER TABLE entries ADD COLUMN trace_state TEXT NULL;
+                        UPDATE journal_meta SET value = '2' WHERE key = 'schema_version';
+                        """);
+                    version = "2";
+                }
+
                 if (!string.Equals(Convert.ToString(version, CultureInfo.InvariantCulture), SchemaVersion.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal))
                 {
                     throw new JournalStorageException($"Journal '{path}' has schema version {version}; this build reads {SchemaVersion}");
@@ -169,6 +183,8 @@ internal sealed class JournalStore : IDisposable
         _insert.Parameters[5].Value = append.Payload.Length;
         _insert.Parameters[6].Value = append.OriginalTime.UtcTicks;
         _insert.Parameters[7].Value = appendedUtcTicks;
+        _insert.Parameters[8].Value = (object?)append.TraceParent ?? DBNull.Value;
+        _insert.Parameters[9].Value = (object?)append.TraceState ?? DBNull.Value;
         return Convert.ToInt64(_insert.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
@@ -199,7 +215,11 @@ internal sealed class JournalStore : IDisposable
             new DateTimeOffset(reader.GetInt64(5), TimeSpan.Zero),
             new DateTimeOffset(reader.GetInt64(6), TimeSpan.Zero),
             reader.GetInt32(7),
-            isReplay);
+            isReplay)
+        {
+            TraceParent = reader.IsDBNull(8) ? null : reader.GetString(8),
+            TraceState = reader.IsDBNull(9) ? null : reader.GetString(9),
+        };
     }
 
     public string IntegrityCheck()

@@ -7,6 +7,9 @@ public sealed class MaintenanceTelemetry : IDisposable
 {
     public const string MeterName = "PdM.Maintenance";
 
+    /// <summary>Spans of case handling (the outbox's delivery and the CMMS call are spans of <c>PdM.Persistence.Outbox</c> and HttpClient).</summary>
+    public static System.Diagnostics.ActivitySource ActivitySource { get; } = new(MeterName);
+
     private readonly Meter _meter;
 
     public MaintenanceTelemetry(IMeterFactory meterFactory)

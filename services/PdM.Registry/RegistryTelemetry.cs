@@ -7,6 +7,9 @@ public sealed class RegistryTelemetry : IDisposable
 {
     public const string MeterName = "PdM.Registry";
 
+    /// <summary>Spans of the module's long-running work (registrations, promotions, training runs).</summary>
+    public static System.Diagnostics.ActivitySource ActivitySource { get; } = new(MeterName);
+
     private readonly Meter _meter;
 
     public RegistryTelemetry(IMeterFactory meterFactory)

@@ -7,6 +7,9 @@ public sealed class FeatureStoreTelemetry : IDisposable
 {
     public const string MeterName = "PdM.Telemetry";
 
+    /// <summary>Spans of the module's long-running work (registrations, promotions, training runs).</summary>
+    public static System.Diagnostics.ActivitySource ActivitySource { get; } = new(MeterName);
+
     private readonly Meter _meter;
 
     public FeatureStoreTelemetry(IMeterFactory meterFactory)

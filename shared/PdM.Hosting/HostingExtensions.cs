@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -28,6 +30,21 @@ public static class HostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
+        var telemetry = ReadTelemetryOptions(builder.Configuration);
+
+        // Every log entry written inside a span carries its trace and span id: over OTLP natively, on the JSON console
+        // in its scopes, so "why did this work order appear?" leads from a log line to the trace and back.
+        builder.Logging.Configure(logging => logging.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        if (telemetry.Logging.Format == LogFormat.Json)
+        {
+            builder.Logging.AddJsonConsole(json =>
+            {
+                json.IncludeScopes = true;
+                json.UseUtcTimestamp = true;
+                json.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
+
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -41,11 +58,18 @@ public static class HostingExtensions
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddMeter(TelemetryPrefix, "MassTransit")
-                .AddPrometheusExporter())
-            .WithTracing(tracing => tracing
+                .AddPrometheusExporter());
+        if (telemetry.Tracing.Enabled)
+        {
+            // MassTransit's own activity source carries the trace across the bus (traceparent in the message headers);
+            // the HttpClient instrumentation puts the CMMS call in it. Parent-based: a device's or caller's sampled
+            // trace is always continued (also through a link: LinkAwareSampler), a new one is kept with the configured probability.
+            otel.WithTracing(tracing => tracing
+                .SetSampler(new LinkAwareSampler(telemetry.Tracing.SampleRatio))
                 .AddSource(TelemetryPrefix, "MassTransit")
                 .AddAspNetCoreInstrumentation(o => o.Filter = context => !IsInfrastructurePath(context.Request.Path))
                 .AddHttpClientInstrumentation());
+        }
 
         // Export over OTLP only where a collector is configured: a developer laptop has none, and an exporter
         // retrying against nothing only makes noise.
@@ -74,6 +98,23 @@ public static class HostingExtensions
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// <c>Telemetry</c>, bound and checked while the host is built: the sampler is fixed then, so a bad ratio stops the
+    /// process before it starts, naming the key.
+    /// </summary>
+    public static TelemetryOptions ReadTelemetryOptions(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var options = configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var result = new RecursiveDataAnnotationsValidator<TelemetryOptions>(TelemetryOptions.SectionName).Validate(null, options);
+        if (result.Failed)
+        {
+            throw new OptionsValidationException(TelemetryOptions.SectionName, typeof(TelemetryOptions), result.Failures);
+        }
+
+        return options;
     }
 
     private static bool IsInfrastructurePath(Microsoft.AspNetCore.Http.PathString path) =>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -173,6 +174,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
     {
         var cancellationToken = CancellationToken.None;
         var type = new KeyValuePair<string, object?>("type", row.MessageType);
+        using var activity = StartDeliverySpan(row);
         bool goOn;
         try
         {
@@ -212,6 +214,13 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        activity?.SetTag("pdm.outbox.status", row.Status.ToString());
+        activity?.SetTag("pdm.outbox.attempts", row.Attempts);
+        if (row.Status == OutboxStatus.Pending)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, row.LastError);
+        }
+
         switch (row.Status)
         {
             case OutboxStatus.Delivered:
@@ -224,6 +233,31 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
         }
 
         return goOn;
+    }
+
+    /// <summary>
+    /// The delivery of one row, continuing the trace the row was written in (a CMMS call or a bus publish made inside it
+    /// is its child); a row written untraced starts its own trace, subject to sampling.
+    /// </summary>
+    private Activity? StartDeliverySpan(OutboxMessage row)
+    {
+        if (!OutboxTelemetry.ActivitySource.HasListeners())
+        {
+            return null;
+        }
+
+        var parent = row.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, row.TraceState, isRemote: false, out var written) ? written : default;
+        var activity = OutboxTelemetry.ActivitySource.StartActivity("outbox deliver", ActivityKind.Internal, parent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.DisplayName = "outbox deliver " + row.MessageType;
+            activity.SetTag("pdm.outbox.name", Name);
+            activity.SetTag("pdm.outbox.row", row.Id);
+            activity.SetTag("pdm.outbox.stream", row.Stream);
+            activity.SetTag("messaging.message.id", row.MessageId.ToString());
+        }
+
+        return activity;
     }
 
     private async Task CleanUpAsync(DbSet<OutboxMessage> outbox, DateTimeOffset now, CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -51,6 +52,15 @@ public sealed class OutboxMessage
 
     public string? LastError { get; set; }
 
+    /// <summary>
+    /// W3C <c>traceparent</c> of the span the row was written in (e.g. Maintenance handling a prediction), or null
+    /// when nothing was traced: the delivery, however late or often retried, continues that trace.
+    /// </summary>
+    public string? TraceParent { get; set; }
+
+    /// <summary>W3C <c>tracestate</c> belonging to <see cref="TraceParent"/>, or null.</summary>
+    public string? TraceState { get; set; }
+
     /// <summary>A bus message of type <typeparamref name="T"/> on <paramref name="stream"/>, due at once.</summary>
     public static OutboxMessage Create<T>(T message, JsonTypeInfo<T> type, string stream, DateTimeOffset now)
         where T : class
@@ -65,8 +75,11 @@ public sealed class OutboxMessage
         ArgumentException.ThrowIfNullOrWhiteSpace(messageType);
         ArgumentException.ThrowIfNullOrWhiteSpace(stream);
         ArgumentNullException.ThrowIfNull(payloadJson);
+        var trace = Activity.Current;
         return new OutboxMessage
         {
+            TraceParent = trace?.IdFormat == ActivityIdFormat.W3C ? trace.Id : null,
+            TraceState = trace?.IdFormat == ActivityIdFormat.W3C ? trace.TraceStateString : null,
             MessageId = Guid.CreateVersion7(now),
             Stream = stream,
             MessageType = messageType,

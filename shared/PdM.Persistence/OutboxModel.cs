@@ -25,6 +25,8 @@ public static class OutboxModel
             outbox.Property(m => m.PayloadJson).HasColumnType("text");
             outbox.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
             outbox.Property(m => m.LastError).HasMaxLength(MaxErrorLength);
+            outbox.Property(m => m.TraceParent).HasMaxLength(55);
+            outbox.Property(m => m.TraceState).HasMaxLength(512);
 
             // The dispatcher's question: the pending rows of each stream, oldest first.
             outbox.HasIndex(m => new { m.Stream, m.Id }).HasFilter("status = 'Pending'");

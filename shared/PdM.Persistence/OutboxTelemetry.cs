@@ -9,6 +9,9 @@ public sealed class OutboxTelemetry : IDisposable
 
     private readonly Meter _meter = new(MeterName);
 
+    /// <summary>Spans of outbox deliveries, each continuing the trace its row was written in.</summary>
+    public static System.Diagnostics.ActivitySource ActivitySource { get; } = new(MeterName);
+
     public OutboxTelemetry()
     {
         Delivered = _meter.CreateCounter<long>("pdm.outbox.delivered", description: "Outbox rows delivered (published to the bus or handed to a module's handler), by outbox and type.");

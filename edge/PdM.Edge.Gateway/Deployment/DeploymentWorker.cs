@@ -58,6 +58,11 @@ public sealed partial class DeploymentWorker(
     private async Task HandleAsync(ModelDeploymentRequested request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        using var activity = GatewayTelemetry.ActivitySource.StartActivity("model deploy");
+        activity?.SetTag("pdm.deployment.id", request.DeploymentId.ToString());
+        activity?.SetTag("pdm.model.name", request.ModelName);
+        activity?.SetTag("pdm.model.version", request.ModelVersion);
+        activity?.SetTag("pdm.asset.class", request.AssetClass);
         if (ledger.IsCompleted(request.DeploymentId))
         {
             telemetry.Deployment("duplicate", "already_handled");

@@ -169,7 +169,15 @@ public sealed partial class MqttIngestService(
         var length = (int)Math.Min(payload.Length, _maxPayloadBytes + 1L);
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         payload.Slice(0, length).CopyTo(buffer);
-        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), default, args.AcknowledgeAsync, shard);
+        // Only a device that sends a trace context pays for reading it, and only while spans are recorded.
+        var (traceParent, traceState) = args.ApplicationMessage.UserProperties is { Count: > 0 } properties && GatewayTelemetry.ActivitySource.HasListeners()
+            ? TraceContextOf(properties)
+            : default;
+        var message = new InboundMessage(args.ApplicationMessage.Topic, buffer, length, clock.GetUtcNow(), default, args.AcknowledgeAsync, shard)
+        {
+            TraceParent = traceParent,
+            TraceState = traceState,
+        };
 
         if (channel.Writer.TryWrite(message))
         {
@@ -189,6 +197,26 @@ public sealed partial class MqttIngestService(
         await args.AcknowledgeAsync(CancellationToken.None);
         // The pipeline is behind and may not flush soon: a dropped message is let go at once.
         await pubAcks.FlushAsync(CancellationToken.None);
+    }
+
+    /// <summary>The <c>traceparent</c> and <c>tracestate</c> user properties (W3C "Trace Context: MQTT"), each null when absent.</summary>
+    internal static (string? TraceParent, string? TraceState) TraceContextOf(List<MQTTnet.Packets.MqttUserProperty> properties)
+    {
+        string? traceParent = null;
+        string? traceState = null;
+        foreach (var property in properties)
+        {
+            if (string.Equals(property.Name, "traceparent", StringComparison.Ordinal))
+            {
+                traceParent = System.Text.Encoding.UTF8.GetString(property.ValueBuffer.Span);
+            }
+            else if (string.Equals(property.Name, "tracestate", StringComparison.Ordinal))
+            {
+                traceState = System.Text.Encoding.UTF8.GetString(property.ValueBuffer.Span);
+            }
+        }
+
+        return (traceParent, traceState);
     }
 
     private static TimeSpan WithJitter(TimeSpan delay) =>

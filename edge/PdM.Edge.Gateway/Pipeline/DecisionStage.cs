@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Models;
@@ -79,17 +80,22 @@ public sealed partial class DecisionStage
         }
 
         _decisions.Clear();
+        var traced = GatewayTelemetry.ActivitySource.HasListeners();
+        var started = traced ? _clock.GetUtcNow() : default;
+        var startedTicks = traced ? Stopwatch.GetTimestamp() : 0;
         await _policy.DecideAllAsync(_requests, _decisions, cancellationToken);
+        var batchMilliseconds = traced ? Stopwatch.GetElapsedTime(startedTicks).TotalMilliseconds : 0;
         for (var i = 0; i < _decisions.Count; i++)
         {
             var decision = _decisions[i];
+            var trace = traced ? DecisionTracing.Record(in decision, windows[_windowOfRequest[i]], started, batchMilliseconds) : default;
             _board.Record(in decision, _specs[i]);
             LogDecided(_logger, decision.AssetId, decision.WindowEnd, decision.Provenance.Path, decision.BatchId);
             var prediction = Prediction(in decision);
             var assessment = Assessment(in decision);
             if (prediction is not null || assessment is not null)
             {
-                events.Add(new DecisionEvents(_windowOfRequest[i], prediction, assessment));
+                events.Add(new DecisionEvents(_windowOfRequest[i], prediction, assessment, trace));
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PdM.Edge.Ingestion;
 using PdM.Edge.Ingestion.Model;
 using PdM.Features;
@@ -24,6 +25,16 @@ public sealed class FeatureStage
     private readonly long[] _latestWindowEnd;
     private readonly List<ClosedWindow> _closed = [];
 
+    // Tracing only (BeginMessage with track on): per asset, the messages whose readings reached it since its last
+    // closed window, counted, and the trace contexts of those that carried one (at most MaxMessageLinks).
+    private readonly int[] _assetBySensorKey;
+    private readonly long[] _lastMessageOfAsset;
+    private readonly int[] _messagesOfAsset;
+    private readonly List<ActivityContext>?[] _linksOfAsset;
+    private long _message;
+    private bool _trackMessages;
+    private ActivityContext _messageContext;
+
     // Closed windows are reused: per engine, the windows handed out since the last ClearClosed are the first
     // _pooledInUse[e] of _pool[e] (each sized to its engine's feature count).
     private readonly List<ClosedWindow>[] _pool;
@@ -48,6 +59,10 @@ public sealed class FeatureStage
         _engineBySensorKey = new int[model.SensorCount];
         _slotBySensorKey = new int[model.SensorCount];
         _featureIndexBySensorKey = new int[model.SensorCount];
+        _assetBySensorKey = new int[model.SensorCount];
+        _lastMessageOfAsset = new long[model.Assets.Count];
+        _messagesOfAsset = new int[model.Assets.Count];
+        _linksOfAsset = new List<ActivityContext>?[model.Assets.Count];
         _engineByAsset = new int[model.Assets.Count];
         _latest = new float[model.Assets.Count][];
         _latestWindowEnd = new long[model.Assets.Count];
@@ -72,6 +87,7 @@ public sealed class FeatureStage
                 _engineBySensorKey[sensor.Key] = e;
                 _slotBySensorKey[sensor.Key] = slot;
                 _featureIndexBySensorKey[sensor.Key] = engine.GetSensorIndex(sensor.Id);
+                _assetBySensorKey[sensor.Key] = a;
             }
         }
 
@@ -101,6 +117,21 @@ public sealed class FeatureStage
         Array.Clear(_pooledInUse);
     }
 
+    /// <summary>The most trace links a decision span carries: a window of a fast sensor can hold thousands of messages.</summary>
+    public const int MaxMessageLinks = 32;
+
+    /// <summary>
+    /// The readings added next come from one new message. With <paramref name="track"/> (spans are recorded), each
+    /// window counts the messages it was fed by and keeps the trace contexts of those that carried one
+    /// (<paramref name="context"/>, default for none); without it nothing is counted.
+    /// </summary>
+    public void BeginMessage(bool track, in ActivityContext context)
+    {
+        _trackMessages = track;
+        _messageContext = context;
+        _message++;
+    }
+
     /// <summary>Adds one validated live reading; sensors no feature of the asset's spec reads are skipped.</summary>
     public void Add(in Reading reading)
     {
@@ -109,6 +140,30 @@ public sealed class FeatureStage
         if (sensorIndex >= 0)
         {
             _engines[_engineBySensorKey[key]].Add(_slotBySensorKey[key], sensorIndex, reading.DeviceTimeUnixMs, reading.Value);
+            if (_trackMessages)
+            {
+                // After the add: a window the reading closed did not contain it.
+                TrackMessage(_assetBySensorKey[key]);
+            }
+        }
+    }
+
+    private void TrackMessage(int asset)
+    {
+        if (_lastMessageOfAsset[asset] == _message)
+        {
+            return;
+        }
+
+        _lastMessageOfAsset[asset] = _message;
+        _messagesOfAsset[asset]++;
+        if (_messageContext != default)
+        {
+            var links = _linksOfAsset[asset] ??= [];
+            if (links.Count < MaxMessageLinks)
+            {
+                links.Add(_messageContext);
+            }
         }
     }
 
@@ -148,6 +203,9 @@ public sealed class FeatureStage
 
         var window = pool[index];
         window.Set(vector.AssetId, vector.WindowStartUnixMs, vector.WindowEndUnixMs, vector.Values, vector.ExactValues);
+        window.SetMessages(_messagesOfAsset[asset], _linksOfAsset[asset]);
+        _messagesOfAsset[asset] = 0;
+        _linksOfAsset[asset]?.Clear();
         _closed.Add(window);
     }
 }
@@ -170,6 +228,24 @@ public sealed class ClosedWindow(string assetId, long windowStartUnixMs, long wi
     public double[] ExactValues { get; } = exactValues;
 
     public ClassFeatureSpec Features { get; } = features;
+
+    /// <summary>Messages whose readings reached the asset since its previous window closed (0 unless spans are recorded).</summary>
+    public int MessageCount { get; private set; }
+
+    /// <summary>Trace contexts devices sent with those messages (at most <see cref="FeatureStage.MaxMessageLinks"/>).</summary>
+    public IReadOnlyList<ActivityContext> MessageLinks => (IReadOnlyList<ActivityContext>?)_links ?? [];
+
+    private List<ActivityContext>? _links;
+
+    internal void SetMessages(int count, List<ActivityContext>? links)
+    {
+        MessageCount = count;
+        _links?.Clear();
+        if (links is { Count: > 0 })
+        {
+            (_links ??= []).AddRange(links);
+        }
+    }
 
     internal void Set(string assetId, long windowStartUnixMs, long windowEndUnixMs, ReadOnlySpan<float> values, ReadOnlySpan<double> exactValues)
     {

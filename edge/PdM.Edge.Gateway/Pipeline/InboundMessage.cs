@@ -22,6 +22,15 @@ public sealed class InboundMessage(string topic, byte[] buffer, int length, Date
     /// <summary>Who published it, where the broker tells us (MQTT 5 user properties); used by ThingsBoard device topics.</summary>
     public Ingestion.MqttClientIdentity Client { get; } = client;
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> a device sent as an MQTT 5 user property (W3C "Trace Context: MQTT"), read only
+    /// while something listens for the gateway's spans; null otherwise and for MQTT 3.1.1 messages.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>The <c>tracestate</c> user property sent with <see cref="TraceParent"/>, or null.</summary>
+    public string? TraceState { get; init; }
+
     public Task Acknowledge(CancellationToken cancellationToken) => acknowledge?.Invoke(cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Returns the payload buffer to the pool; the message must not be used afterwards.</summary>

@@ -146,9 +146,10 @@ public sealed partial class TelemetryPipeline : BackgroundService
         _features.ClearClosed();
         _windowSources.Clear();
         _decided.Clear();
+        var traced = GatewayTelemetry.ActivitySource.HasListeners();
         for (var i = 0; i < count; i++)
         {
-            Ingest(_batch[i]!, _sinks[i]);
+            Ingest(_batch[i]!, _sinks[i], traced);
             _windowsEnd[i] = _features.Closed.Count;
         }
 
@@ -201,7 +202,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
     }
 
     /// <summary>Decodes one message into its sink and feeds its live readings to the feature engines.</summary>
-    private void Ingest(InboundMessage message, CollectingIngestSink sink)
+    private void Ingest(InboundMessage message, CollectingIngestSink sink, bool traced)
     {
         sink.Clear();
         _ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, sink, message.Client);
@@ -218,6 +219,15 @@ public sealed partial class TelemetryPipeline : BackgroundService
         }
 
         var closedBefore = _features.Closed.Count;
+        var context = default(System.Diagnostics.ActivityContext);
+        if (traced && message.TraceParent is { } traceParent
+            && !System.Diagnostics.ActivityContext.TryParse(traceParent, message.TraceState, isRemote: true, out context))
+        {
+            // A malformed traceparent is ignored, as W3C asks: the message is used, its decision starts a new trace.
+            context = default;
+        }
+
+        _features.BeginMessage(traced, in context);
         foreach (var reading in sink.Readings)
         {
             // Store-and-forward data from the device belongs to the record, not to a live decision. A sharded site's
@@ -266,7 +276,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
     {
         if (events.Prediction is { } prediction)
         {
-            await _journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken);
+            await _journal.AppendAsync(prediction, prediction.PredictionId, prediction.OccurredAt, cancellationToken, events.Trace);
             _telemetry.Decisions.Add(1, new KeyValuePair<string, object?>("path", prediction.Provenance.Path.ToString()));
             LogPredicted(_logger, prediction.AssetId, prediction.FailureMode, prediction.HealthState, prediction.Provenance.Path,
                 prediction.Provenance.ModelName ?? prediction.Provenance.RulesetName, prediction.Provenance.FallbackReason);
@@ -274,7 +284,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
 
         if (events.Assessment is { } assessment)
         {
-            await _journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken);
+            await _journal.AppendAsync(assessment, assessment.AssessmentId, assessment.OccurredAt, cancellationToken, events.Trace);
         }
     }
 

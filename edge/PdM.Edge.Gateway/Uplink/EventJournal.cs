@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PdM.Edge.Journal;
 
 namespace PdM.Edge.Gateway.Uplink;
@@ -16,17 +17,30 @@ public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock
     /// </summary>
     public Task<bool> WaitForAppendAsync(TimeSpan timeout, CancellationToken cancellationToken) => _appended.WaitAsync(timeout, cancellationToken);
 
-    /// <summary>Appends until committed; a full disk stalls the caller with backoff (backpressure, not loss).</summary>
-    public async Task AppendAsync<T>(T message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken)
+    /// <summary>
+    /// Appends until committed; a full disk stalls the caller with backoff (backpressure, not loss). With a
+    /// <paramref name="trace"/> (the decision's span), the append is its child span and the entry keeps the context,
+    /// so the uplink's publish still belongs to the decision however late it is sent.
+    /// </summary>
+    public async Task AppendAsync<T>(T message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken, ActivityContext trace = default)
         where T : class
     {
         var append = UplinkMessages.ToJournal(message, messageId, originalTime);
+        using var activity = trace == default ? null : GatewayTelemetry.ActivitySource.StartActivity("journal append", ActivityKind.Internal, trace);
+        if (trace != default)
+        {
+            append = append with { TraceParent = Pipeline.DecisionTracing.TraceParent(trace), TraceState = trace.TraceState };
+        }
+
+        activity?.SetTag("pdm.journal.message_type", append.MessageType);
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
                 var result = await journal.AppendAsync(append, cancellationToken);
+                activity?.SetTag("pdm.journal.sequence", result.Id);
+                activity?.SetTag("pdm.journal.status", result.Status.ToString());
                 if (_appended.CurrentCount == 0)
                 {
                     try

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using MassTransit;
 using PdM.Edge.Journal;
 
@@ -45,7 +46,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    publishes[i] = Publish(batch[i], publishing.Token);
+                    publishes[i] = batch[i].TraceParent is null ? Publish(batch[i], publishing.Token) : PublishTraced(batch[i], publishing.Token);
                 }
 
                 string? error = null;
@@ -101,6 +102,50 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 context.Headers.Set(OriginalTimeHeader, entry.OriginalTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
             }
         }, cancellationToken);
+    }
+
+    /// <summary>Publishes inside the entry's span, current while MassTransit sends: its send span and the traceparent header the consumers continue belong to it.</summary>
+    private async Task PublishTraced(JournalEntry entry, CancellationToken cancellationToken)
+    {
+        using var activity = StartPublishSpan(entry);
+        try
+        {
+            await Publish(entry, cancellationToken);
+        }
+        catch (Exception exception) when (activity is not null)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The publish of a journaled event: a child of its decision when sent live at the first attempt; when sent again
+    /// after a failed attempt (an outage) or as backlog, a new trace linked to the decision (the decision's trace ended
+    /// long ago, and a late delivery is its own piece of work).
+    /// Null for an entry journaled without a trace context, or when nothing samples it.
+    /// </summary>
+    internal static Activity? StartPublishSpan(JournalEntry entry)
+    {
+        if (entry.TraceParent is null || !GatewayTelemetry.ActivitySource.HasListeners()
+            || !ActivityContext.TryParse(entry.TraceParent, entry.TraceState, isRemote: false, out var decision))
+        {
+            return null;
+        }
+
+        var activity = entry.IsReplay || entry.Attempts > 1
+            ? GatewayTelemetry.ActivitySource.StartActivity("uplink publish", ActivityKind.Producer, parentContext: default, links: [new ActivityLink(decision)])
+            : GatewayTelemetry.ActivitySource.StartActivity("uplink publish", ActivityKind.Producer, decision);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.DisplayName = "uplink publish " + entry.MessageType;
+            activity.SetTag("pdm.journal.sequence", entry.Id);
+            activity.SetTag("pdm.journal.replay", entry.IsReplay);
+            activity.SetTag("pdm.journal.attempts", entry.Attempts);
+            activity.SetTag("messaging.message.id", entry.MessageId.ToString());
+        }
+
+        return activity;
     }
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Uplink down: {Count} event(s) kept in the journal, retrying in {DelaySeconds:0.0} s: {Reason}")]

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -43,6 +44,16 @@ public sealed partial class FailurePredictedConsumer(
             telemetry.DuplicatesIgnored.Add(1);
             LogDuplicate(logger, messageId, prediction.AssetId);
             return;
+        }
+
+        using var activity = MaintenanceTelemetry.ActivitySource.StartActivity("maintenance case");
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.DisplayName = "maintenance case " + prediction.AssetId;
+            activity.SetTag("pdm.site.id", prediction.SiteId);
+            activity.SetTag("pdm.asset.id", prediction.AssetId);
+            activity.SetTag("pdm.failure_mode", prediction.FailureMode);
+            activity.SetTag("pdm.prediction.id", prediction.PredictionId.ToString());
         }
 
         var (asset, problem) = sites.Resolve(prediction);
@@ -254,7 +265,10 @@ public sealed partial class FailurePredictedConsumer(
         workOrder.RulUnit = prediction.RemainingUsefulLife?.Unit;
         workOrder.LastPredictionId = prediction.PredictionId;
         workOrder.PredictionCount++;
-        workOrder.ProvenanceJson = JsonSerializer.Serialize(prediction.Provenance, ContractsJsonContext.Default.DecisionProvenance);
+        // The trace this prediction is handled in (the gateway's decision's, carried by the bus): "why did this work
+        // order appear?" starts from it.
+        var provenance = Activity.Current is { } trace ? prediction.Provenance with { TraceId = trace.TraceId.ToHexString() } : prediction.Provenance;
+        workOrder.ProvenanceJson = JsonSerializer.Serialize(provenance, ContractsJsonContext.Default.DecisionProvenance);
         workOrder.EvidenceJson = JsonSerializer.Serialize(prediction.Evidence, ContractsJsonContext.Default.IReadOnlyListEvidence);
         workOrder.LastPredictedAt = prediction.OccurredAt;
         workOrder.UpdatedAt = now;

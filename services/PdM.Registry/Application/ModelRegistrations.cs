@@ -38,6 +38,10 @@ public sealed partial class ModelRegistrations(
         ArgumentNullException.ThrowIfNull(submission);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(manifest);
+        using var activity = RegistryTelemetry.ActivitySource.StartActivity("model register");
+        activity?.SetTag("pdm.model.name", submission.Name);
+        activity?.SetTag("pdm.model.uploaded_by", submission.UploadedBy);
+        activity?.SetTag("pdm.training.run_id", submission.Trained?.TrainingRunId.ToString());
 
         // The loader validates a folder, as the gateway will find it.
         var work = Path.Combine(Path.GetTempPath(), "pdm-registry-package-" + Guid.NewGuid().ToString("N"));

@@ -38,6 +38,10 @@ public sealed partial class Promotions(
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(artifactUrl);
         var (name, version) = (order.ModelName, order.Version);
+        using var activity = RegistryTelemetry.ActivitySource.StartActivity("model promote");
+        activity?.SetTag("pdm.model.name", name);
+        activity?.SetTag("pdm.model.version", version);
+        activity?.SetTag("pdm.model.stage", order.Stage.ToString());
         var sites = order.SiteIds?.Distinct(StringComparer.Ordinal).ToList() ?? [];
         if (order.Stage == ModelStage.Candidate || !Enum.IsDefined(order.Stage))
         {

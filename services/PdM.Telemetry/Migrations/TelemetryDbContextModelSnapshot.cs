@@ -124,6 +124,16 @@ namespace PdM.Telemetry.Migrations
                         .HasColumnType("character varying(200)")
                         .HasColumnName("stream");
 
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(55)
+                        .HasColumnType("character varying(55)")
+                        .HasColumnName("trace_parent");
+
+                    b.Property<string>("TraceState")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("trace_state");
+
                     b.HasKey("Id");
 
                     b.HasIndex("DeliveredAt")

@@ -74,6 +74,8 @@ public sealed partial class TrainingRunner(
 
     private async Task RunAsync(Guid runId, CancellationToken cancellationToken)
     {
+        using var activity = FeatureStoreTelemetry.ActivitySource.StartActivity("training run");
+        activity?.SetTag("pdm.training.run_id", runId.ToString());
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TelemetryDbContext>();
         var run = await db.TrainingRuns.SingleOrDefaultAsync(r => r.Id == runId, cancellationToken);

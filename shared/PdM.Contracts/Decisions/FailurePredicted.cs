@@ -106,4 +106,10 @@ public sealed record DecisionProvenance
 
     /// <summary>Why the rules decided instead of a model (no model, breaker open, out of distribution, …).</summary>
     public string? FallbackReason { get; init; }
+
+    /// <summary>
+    /// W3C trace id (32 hex digits) of the trace the decision's work order was handled in, from the gateway's decision
+    /// through the bus and Maintenance to the CMMS call; set by Maintenance on the work order, null when not traced.
+    /// </summary>
+    public string? TraceId { get; init; }
 }
