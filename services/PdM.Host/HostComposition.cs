@@ -41,6 +41,7 @@ public static class HostComposition
         additions.Configure?.Invoke(builder);
         builder.AddPdMServiceDefaults("pdm-host");
         builder.AddPdMAuthentication();
+        builder.Services.AddPdMOpenApi();
 
         var modules = ModuleCatalog.Select(builder.Configuration);
         foreach (var module in modules)
@@ -62,6 +63,7 @@ public static class HostComposition
         var app = builder.Build();
         app.MapPdMDefaultEndpoints();
         app.MapPdMAuthEndpoints();
+        app.MapPdMOpenApi();
         foreach (var module in modules)
         {
             module.MapEndpoints(app);

@@ -66,6 +66,7 @@ public static class AuthenticationExtensions
             issuerSchemes[DevelopmentTokenIssuer.IssuerName] = DevelopmentScheme;
             var keyPath = DevelopmentKeyPath(options, environment);
             builder.Services.TryAddSingleton(services => DevelopmentTokenIssuer.FromKeyFile(keyPath, services.GetRequiredService<TimeProvider>()));
+            builder.Services.TryAddSingleton(_ => new DevelopmentTokenRateLimit(Math.Max(1, options.DevelopmentIssuer.TokensPerMinute)));
             builder.Services.AddHostedService<DevelopmentIssuerNotice>();
             authentication.AddJwtBearer(DevelopmentScheme, jwt =>
             {
@@ -130,8 +131,16 @@ public static class AuthenticationExtensions
             return endpoints;
         }
 
-        endpoints.MapPost(DevelopmentTokenPath, (DevelopmentTokenRequest request, DevelopmentTokenIssuer issuer) =>
+        endpoints.MapPost(DevelopmentTokenPath, (DevelopmentTokenRequest request, DevelopmentTokenIssuer issuer, DevelopmentTokenRateLimit limit, HttpContext context) =>
         {
+            if (!limit.TryAcquire(context))
+            {
+                context.Response.Headers.RetryAfter = "60";
+                return Results.Problem(detail: "too many development tokens from this address; try again in a minute",
+                    statusCode: StatusCodes.Status429TooManyRequests, title: "Rate limited",
+                    extensions: new Dictionary<string, object?> { ["reason"] = "rate_limited" });
+            }
+
             if (request.Validate() is { } problem)
             {
                 return Results.Problem(detail: problem, statusCode: StatusCodes.Status400BadRequest, title: "Bad token request",

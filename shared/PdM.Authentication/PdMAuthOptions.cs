@@ -57,6 +57,11 @@ public sealed class PdMAuthOptions
                 $"DevelopmentIssuer:Enabled is true in environment '{environment.EnvironmentName}': the development issuer mints any role for anyone and is allowed only in Development or Demo. Configure Auth:Authority (OIDC) instead."));
         }
 
+        if (DevelopmentIssuer.TokensPerMinute < 1)
+        {
+            problems.Add("DevelopmentIssuer:TokensPerMinute must be at least 1");
+        }
+
         if (string.IsNullOrWhiteSpace(Authority) && !development && StaticIssuers.Count == 0)
         {
             problems.Add($"Authority is not set and the development issuer is off (environment '{environment.EnvironmentName}'): no token can be validated. Set Auth:Authority to your OIDC issuer URL and Auth:Audience (docs/security.md).");
@@ -142,6 +147,9 @@ public sealed class DevelopmentIssuerOptions
 
     /// <summary>ECDSA P-256 key (PEM), generated on first use and reused. Default: <c>$PDM_STATE_DIR/auth/dev-issuer.pem</c>, else <c>.state/auth/dev-issuer.pem</c> under the content root.</summary>
     public string? KeyPath { get; set; }
+
+    /// <summary>Tokens <c>POST /api/auth/dev-token</c> hands one client address per minute; more get 429.</summary>
+    public int TokensPerMinute { get; set; } = 20;
 }
 
 /// <summary>One entry of <c>Auth:StaticIssuers</c>.</summary>

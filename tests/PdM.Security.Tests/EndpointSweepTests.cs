@@ -75,6 +75,13 @@ public sealed partial class EndpointSweepTests(SecurityFixture fixture, ITestOut
     public void Every_mapped_endpoint_names_a_policy_or_is_explicitly_anonymous() =>
         Assert.Empty(EndpointPolicyGuard.FindUnprotected(fixture.Services.GetRequiredService<EndpointDataSource>().Endpoints));
 
+    /// <summary>Every (method, route pattern) the host maps behind authorization: what the OpenAPI document must describe.</summary>
+    internal static IEnumerable<(string Method, string Pattern)> ProtectedEndpoints(IServiceProvider services) =>
+        services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is null && e.Metadata.GetMetadata<IAuthorizeData>() is not null)
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? [HttpMethods.Get])
+                .Select(method => (method, "/" + e.RoutePattern.RawText!.TrimStart('/'))));
+
     private List<SweptEndpoint> Swept()
     {
         var swept = new List<SweptEndpoint>();
@@ -97,7 +104,7 @@ public sealed partial class EndpointSweepTests(SecurityFixture fixture, ITestOut
     }
 
     /// <summary>Route parameters filled with syntactically valid values, so routing reaches the endpoint and only access control can refuse.</summary>
-    private static string Fill(string pattern) => RouteParameter().Replace(pattern, match =>
+    internal static string Fill(string pattern) => RouteParameter().Replace(pattern, match =>
     {
         var name = match.Groups["name"].Value;
         var constraints = match.Groups["constraints"].Value;

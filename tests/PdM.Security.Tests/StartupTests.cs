@@ -97,6 +97,39 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task The_dev_token_endpoint_hands_one_address_only_so_many_tokens_a_minute()
+    {
+        var keyPath = Path.Combine(Path.GetTempPath(), "pdm-auth-" + Guid.NewGuid().ToString("N"), "dev-issuer.pem");
+        try
+        {
+            await using var app = await StartBare("Development", new()
+            {
+                ["Auth:DevelopmentIssuer:KeyPath"] = keyPath,
+                ["Auth:DevelopmentIssuer:TokensPerMinute"] = "3",
+            });
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 4; i++)
+            {
+                using var response = await client.PostAsJsonAsync(AuthenticationExtensions.DevelopmentTokenPath, new { user = "flood", roles = new[] { PdMRoles.Admin } });
+                statuses.Add(response.StatusCode);
+                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                {
+                    Assert.Contains("rate_limited", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                    Assert.Equal("60", response.Headers.RetryAfter?.ToString());
+                }
+            }
+
+            Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(keyPath)!, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_development_key_is_generated_once_and_reused_so_tokens_survive_a_restart()
     {
         var keyPath = Path.Combine(Path.GetTempPath(), "pdm-auth-" + Guid.NewGuid().ToString("N"), "dev-issuer.pem");

@@ -165,7 +165,13 @@ public sealed class TestTokenIssuer : IDisposable
 {
     public const string IssuerName = "pdm-test";
 
-    private readonly DevelopmentTokenIssuer _issuer = new(ECDsa.Create(ECCurve.NamedCurves.nistP256), TimeProvider.System, IssuerName);
+    private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly DevelopmentTokenIssuer _issuer;
+
+    public TestTokenIssuer() => _issuer = new DevelopmentTokenIssuer(Copy(_key), TimeProvider.System, IssuerName);
+
+    /// <summary>The public key hosts trust this issuer by (anyone may read it: the key-confusion attack starts here).</summary>
+    public string PublicKeyPem => _issuer.PublicKeyPem;
 
     /// <summary>Configuration trusting this issuer (entry 9 of <c>Auth:StaticIssuers</c>, so a test's own entries keep theirs).</summary>
     public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
@@ -181,6 +187,16 @@ public sealed class TestTokenIssuer : IDisposable
     public string Issue(string user, IEnumerable<string> roles, string? site = null, TimeSpan? lifetime = null, DateTimeOffset? notBefore = null) =>
         _issuer.Issue(user, roles, site, lifetime, notBefore);
 
+    /// <summary>
+    /// An admin token signed with this issuer's real key but naming another <paramref name="issuer"/> or
+    /// <paramref name="audience"/>: a host must refuse it although the signature verifies.
+    /// </summary>
+    public string IssueVariant(string? issuer = null, string? audience = null)
+    {
+        using var variant = new DevelopmentTokenIssuer(Copy(_key), TimeProvider.System, issuer ?? IssuerName, audience ?? DevelopmentTokenIssuer.AudienceName);
+        return variant.Issue("mallory", [PdMRoles.Admin]);
+    }
+
     /// <summary>One issuer for a whole test process, for hosts a test builds from command-line arguments.</summary>
     public static TestTokenIssuer Shared { get; } = new();
 
@@ -192,5 +208,11 @@ public sealed class TestTokenIssuer : IDisposable
         return client;
     }
 
-    public void Dispose() => _issuer.Dispose();
+    public void Dispose()
+    {
+        _issuer.Dispose();
+        _key.Dispose();
+    }
+
+    private static ECDsa Copy(ECDsa key) => ECDsa.Create(key.ExportParameters(includePrivateParameters: true));
 }

@@ -18,6 +18,9 @@ namespace PdM.Telemetry.Api;
 /// </summary>
 internal static class DatasetImportEndpoints
 {
+    /// <summary>Largest data set file accepted by <c>POST /api/feature-store/imports/{dataset}</c>.</summary>
+    public const long MaxImportBytes = 32L * 1024 * 1024;
+
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapPost("/api/feature-store/imports/{dataset}", async (string dataset, string? specDigest, string? name, int? rulCap, HttpRequest http,
@@ -80,7 +83,9 @@ internal static class DatasetImportEndpoints
 
             return Results.Json(DatasetImportResponse.Of(result), TelemetryJsonContext.Default.DatasetImportResponse,
                 statusCode: result.AlreadyImported ? StatusCodes.Status200OK : StatusCodes.Status201Created);
-        }).WithTags("Feature store").RequireAuthorization(PdMPolicies.TrainingWrite);
+        }).WithTags("Feature store").RequireAuthorization(PdMPolicies.TrainingWrite)
+            // The file is read whole into memory; the largest public file (C-MAPSS train_FD004) is ~11 MB.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxImportBytes));
     }
 
     /// <summary>A file with a malformed line is refused whole: a training set silently missing rows is worse than none.</summary>

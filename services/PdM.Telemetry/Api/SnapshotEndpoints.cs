@@ -11,6 +11,9 @@ namespace PdM.Telemetry.Api;
 
 internal static class SnapshotEndpoints
 {
+    /// <summary>Largest feature spec body accepted by <c>PUT /api/feature-store/specs/{name}</c>.</summary>
+    public const long MaxSpecBytes = 1024 * 1024;
+
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         // Gateways send only the spec digest with each batch; the spec itself is registered once so snapshots of
@@ -38,7 +41,9 @@ internal static class SnapshotEndpoints
             }
 
             return Results.Text(digest, "text/plain; charset=utf-8");
-        }).WithTags("Feature store").RequireAuthorization(PdMPolicies.TrainingWrite);
+        }).WithTags("Feature store").RequireAuthorization(PdMPolicies.TrainingWrite)
+            // A spec is a few KiB of JSON read whole into memory: anything near the limit is abuse, refused with 413.
+            .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxSpecBytes));
 
         var snapshots = endpoints.MapGroup("/api/feature-store/snapshots").WithTags("Feature store");
 
