@@ -19,7 +19,7 @@
 #                                  entry on the TLS listener: it may publish pdm/SITE/ASSET/telemetry (and, given a
 #                                  Sparkplug GROUP/NODE, that node's and its devices' births/data/deaths), nothing else
 #   deps.sh mqtt-identity issue gateway NAME SITE   the same for a gateway: it reads the site's telemetry
-#   deps.sh mqtt-identity revoke NAME   deletes the identity's password and ACL entry: it can neither publish nor log in
+#   deps.sh mqtt-identity revoke NAME   deletes the identity's password, ACL entry and certificate files: it can neither publish nor log in
 #                                  again. Both print `key=value` lines: cert, key, pfx, password, ca, host, port.
 #
 # svc is one of: postgres rabbitmq mosquitto (the default: these three) and rabbitmq-cluster (only when named):
@@ -839,7 +839,10 @@ mqtt_identity() {
             (($# == 2)) || die "usage: deps.sh mqtt-identity revoke NAME"
             name=$2
             [[ $name =~ $id_re ]] || die "mqtt-identity: bad name '$name'"
-            [[ -f $MQTT_IDENTITIES/$name.acl ]] || die "mqtt-identity: no identity $name"
+            if [[ ! -f $MQTT_IDENTITIES/$name.acl ]]; then
+                log "mosquitto: no identity $name (never issued, or already revoked)"
+                return 0
+            fi
             password=$(cat "$MQTT_IDENTITIES/$name.password")
             rm -f "$MQTT_IDENTITIES/$name.acl" "$MQTT_IDENTITIES/$name.password"
             mosquitto_passwd -D "$MQTT_DIR/passwords" "$name" 2>/dev/null || true
@@ -848,6 +851,7 @@ mqtt_identity() {
             mqtt_reload
             # The certificate still chains to the CA, but without its password entry the broker refuses the login.
             mqtt_await_login "$name" 1 "$password"
+            rm -f "$MQTT_IDENTITIES/$name".{crt,key,pfx}
             log "mosquitto: revoked identity $name"
             ;;
         *) die "usage: deps.sh mqtt-identity issue|revoke ..." ;;

@@ -14,9 +14,12 @@ namespace PdM.Edge.Gateway.Tests;
 /// must present a certificate of the local CA and its own password, and the ACL lets a device publish only its own
 /// asset's topic. The gateway itself connects over TLS with its client certificate, as a plant's would.
 /// </summary>
-public sealed class BrokerIdentityTests
+public sealed class BrokerIdentityTests : IDisposable
 {
     private static readonly string[] Assets = ["PUMP-A", "PUMP-B", "PUMP-R", "PUMP-O"];
+
+    // Every identity a test issues is revoked afterwards, so the broker's ACL does not grow with every run.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<string> Issued = [];
 
     [Fact]
     public async Task Anonymous_clients_and_clients_without_their_certificate_or_password_are_refused()
@@ -138,7 +141,20 @@ public sealed class BrokerIdentityTests
         return gateway;
     }
 
-    private static string Name(string prefix) => LocalDependencies.UniqueName(prefix);
+    private static string Name(string prefix)
+    {
+        var name = LocalDependencies.UniqueName(prefix);
+        Issued.Add(name);
+        return name;
+    }
+
+    public void Dispose()
+    {
+        while (Issued.TryTake(out var name))
+        {
+            LocalDependencies.RunDepsScript($"mqtt-identity revoke {name}"); // a no-op for one a test revoked itself
+        }
+    }
 
     private static async Task<IMqttClient> Connect(X509Certificate2? certificate, string? username, string? password)
     {
