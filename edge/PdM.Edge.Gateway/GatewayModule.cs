@@ -111,6 +111,7 @@ public static class GatewayModule
         services.AddHttpClient(ArtifactDownloader.HttpClientName);
         services.TryAddSingleton<IRegistryAccessTokenSource, ConfiguredRegistryAccessTokenSource>();
         services.AddSingleton<TrustedRegistryKeys>();
+        services.AddSingleton<Models.StoredPackageVerifier>();
         services.AddSingleton<DeploymentLedger>();
         services.AddSingleton<DeploymentInbox>();
         services.AddSingleton<ArtifactDownloader>();

@@ -32,6 +32,8 @@ public sealed class GatewayTelemetry : IDisposable
             description: "From the MQTT receipt of the message that closed a window to that window's decision.");
         PubAckWrites = _meter.CreateHistogram<int>("pdm.mqtt.puback_batch", unit: "{packet}",
             description: "PUBACKs written to the broker per socket write (group acknowledgement).");
+        IntegrityViolations = _meter.CreateCounter<long>("pdm.gateway.model_integrity_violations",
+            description: "Stored model packages refused at load because their bytes are not what the registry approved, by reason and role.");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
             description: "Processed messages whose PUBACK could not be sent (connection gone); the broker redelivers them.");
         PubAckFlushesFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
@@ -65,6 +67,8 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> PubAckFlushesFailed { get; }
 
     public Counter<long> AcknowledgementsFailed { get; }
+
+    public Counter<long> IntegrityViolations { get; }
 
     public void Deployment(string outcome, string reason) =>
         Deployments.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));

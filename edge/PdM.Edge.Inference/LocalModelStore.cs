@@ -24,6 +24,19 @@ public sealed record StoreDeploymentState
 }
 
 /// <summary>
+/// What the registry said about a stored package: the digest it named and, for approved stages, its signature and key
+/// id. Kept beside the package (<c>{package}.registry.json</c>) so every load can check the bytes against it.
+/// </summary>
+public sealed record StoredPackageRecord
+{
+    public required string PackageDigest { get; init; }
+
+    public string? Signature { get; init; }
+
+    public string? SigningKeyId { get; init; }
+}
+
+/// <summary>
 /// The gateway's local model folder: <c>{root}/{assetClass}/{name}@{version}.zip</c>. Installing copies a package
 /// (directory or zip) in as a zip, named from its own manifest; the store survives restarts and link outages,
 /// and is where the previous version comes from after a restart. Canary and shadow packages live apart, in
@@ -44,6 +57,35 @@ public sealed partial class LocalModelStore
 
     public const string CandidatesFolder = "candidates";
     public const string StateFileName = "deployment.json";
+
+    /// <summary>Suffix of the file beside each package holding its <see cref="StoredPackageRecord"/>.</summary>
+    public const string RecordSuffix = ".registry.json";
+
+    /// <summary>Writes the registry's record of a stored package beside it (atomically: temporary file, then rename).</summary>
+    public static void WriteRecord(string packagePath, StoredPackageRecord record)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(packagePath);
+        ArgumentNullException.ThrowIfNull(record);
+        var file = packagePath + RecordSuffix;
+        var temporary = file + ".tmp";
+        File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(record, StoreJsonContext.Default.StoredPackageRecord));
+        File.Move(temporary, file, overwrite: true);
+    }
+
+    /// <summary>The registry's record of a stored package; null when there is none or it cannot be read.</summary>
+    public static StoredPackageRecord? ReadRecord(string packagePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(packagePath);
+        var file = packagePath + RecordSuffix;
+        try
+        {
+            return File.Exists(file) ? JsonSerializer.Deserialize(File.ReadAllBytes(file), StoreJsonContext.Default.StoredPackageRecord) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Copies a package into the store. Returns the stored entry, or the reason it cannot be stored.</summary>
     public (StoredPackage? Package, PackageRejection? Rejection) Install(string packagePath, ModelPackageLimits? limits = null) =>
@@ -197,4 +239,5 @@ public sealed partial class LocalModelStore
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, WriteIndented = true)]
 [JsonSerializable(typeof(StoreDeploymentState))]
+[JsonSerializable(typeof(StoredPackageRecord))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;

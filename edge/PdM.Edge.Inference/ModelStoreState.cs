@@ -96,6 +96,7 @@ public sealed partial class ModelStoreState
                 try
                 {
                     File.Delete(file);
+                    File.Delete(file + LocalModelStore.RecordSuffix);
                 }
                 catch (IOException ex)
                 {

@@ -19,6 +19,7 @@ namespace PdM.Contracts;
 [JsonSerializable(typeof(IReadOnlyList<Evidence>))]
 [JsonSerializable(typeof(WorkOrderRaised))]
 [JsonSerializable(typeof(ModelRolledBack))]
+[JsonSerializable(typeof(ModelIntegrityViolation))]
 [JsonSerializable(typeof(ShadowEvaluationReported))]
 [JsonSerializable(typeof(AssetHealthAssessed))]
 [JsonSerializable(typeof(AssetWentOffline))]

@@ -41,6 +41,9 @@ public enum PackageRejectionReason
 
     /// <summary>A golden vector output is outside the tolerance (or not finite).</summary>
     GoldenVectorMismatch,
+
+    /// <summary>The bytes are not what the registry approved: digest or signature check failed, or no record to check against.</summary>
+    IntegrityViolation,
 }
 
 /// <summary>The reason with a human-readable detail saying exactly what was wrong.</summary>
@@ -69,6 +72,7 @@ public static class PackageRejectionReasons
         PackageRejectionReason.OutputMismatch => "output_mismatch",
         PackageRejectionReason.GoldenVectorRunFailed => "golden_vector_run_failed",
         PackageRejectionReason.GoldenVectorMismatch => "golden_vector_mismatch",
+        PackageRejectionReason.IntegrityViolation => "integrity_violation",
         _ => "unknown",
     };
 }

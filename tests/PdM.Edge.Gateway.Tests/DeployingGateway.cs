@@ -76,6 +76,7 @@ public sealed class DeployingGateway : IAsyncDisposable
                 e.Handler<ModelDeploymentFailed>(context => events.Record(context.Message));
                 e.Handler<ShadowEvaluationReported>(context => events.Record(context.Message));
                 e.Handler<ModelRolledBack>(context => events.Record(context.Message));
+                e.Handler<ModelIntegrityViolation>(context => events.Record(context.Message));
             });
         });
         await registry.StartAsync();

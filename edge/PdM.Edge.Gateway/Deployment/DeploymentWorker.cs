@@ -15,7 +15,8 @@ public sealed record DeploymentOutcome(bool Succeeded, string Reason, string Det
 /// <summary>
 /// The gateway's one deployment worker: takes requests one at a time and downloads (resuming), checks the artifact's
 /// SHA-256, verifies the registry signature (required for the stages in <c>SignatureRequiredStages</c>, checked
-/// whenever present), validates and loads the package in its stage, keeps it in the model store for restarts, and
+/// whenever present), validates and loads those same bytes in its stage, keeps the package in the model store with the
+/// registry's digest and signature (checked again at every start: <see cref="Models.StoredPackageVerifier"/>), and
 /// journals <see cref="ModelDeploymentSucceeded"/> or <see cref="ModelDeploymentFailed"/> for the registry. A refused
 /// package is deleted and never touches the running models. Outcomes are counted (<c>pdm.gateway.deployments</c>).
 /// </summary>
@@ -194,11 +195,12 @@ public sealed partial class DeploymentWorker(
                 return Failed("digest_mismatch", $"the package content hashes to {digest ?? "(unreadable manifest)"}, but the deployment names {request.PackageDigest}");
             }
 
+            // The bytes just verified are the ones loaded: never read back from disk, where they could have changed since.
             var result = request.Stage switch
             {
-                ModelStage.Shadow => slots.DeployShadow(request.AssetClass, part),
-                ModelStage.Canary => slots.DeployCanary(request.AssetClass, part, request.CanaryShare!.Value),
-                _ => slots.Deploy(request.AssetClass, part),
+                ModelStage.Shadow => slots.DeployShadow(request.AssetClass, files, part),
+                ModelStage.Canary => slots.DeployCanary(request.AssetClass, files, part, request.CanaryShare!.Value),
+                _ => slots.Deploy(request.AssetClass, files, part),
             };
             if (!result.Succeeded)
             {
@@ -237,6 +239,13 @@ public sealed partial class DeploymentWorker(
                 return;
             }
 
+            // What the registry named travels with the package: every later load checks the bytes against it.
+            LocalModelStore.WriteRecord(stored.Path, new StoredPackageRecord
+            {
+                PackageDigest = request.PackageDigest,
+                Signature = string.IsNullOrEmpty(request.Signature) ? null : request.Signature,
+                SigningKeyId = request.SigningKeyId,
+            });
             var name = Path.GetFileName(stored.Path);
             storeState.Record(request.AssetClass, state => request.Stage switch
             {

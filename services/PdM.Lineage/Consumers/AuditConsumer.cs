@@ -11,7 +11,8 @@ using PdM.Lineage.Audit;
 namespace PdM.Lineage.Consumers;
 
 /// <summary>
-/// Records every state-changing event of the registry, the gateways' deployment answers and rollbacks, and the
+/// Records every state-changing event of the registry, the gateways' deployment answers, rollbacks and refused
+/// (tampered) packages, and the
 /// Maintenance work orders and outcomes in the audit log. The bus message id makes a redelivery a no-op.
 /// </summary>
 public sealed class AuditConsumer(AuditLog audit) :
@@ -22,6 +23,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     IConsumer<ModelDeploymentSucceeded>,
     IConsumer<ModelDeploymentFailed>,
     IConsumer<ModelRolledBack>,
+    IConsumer<ModelIntegrityViolation>,
     IConsumer<WorkOrderRaised>,
     IConsumer<MaintenanceOutcomeRecorded>
 {
@@ -79,6 +81,14 @@ public sealed class AuditConsumer(AuditLog audit) :
         var m = context.Message;
         return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.rolled-back", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
             m.FromModelDigest, m.ToModelDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelRolledBack), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelIntegrityViolation> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.integrity-violation", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
+            m.ExpectedDigest, m.ActualDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelIntegrityViolation), m.OccurredAt));
     }
 
     public Task Consume(ConsumeContext<WorkOrderRaised> context)
