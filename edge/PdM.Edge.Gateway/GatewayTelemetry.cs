@@ -20,10 +20,15 @@ public sealed class GatewayTelemetry : IDisposable
         MessagesReceived = _meter.CreateCounter<long>("pdm.ingest.messages", description: "MQTT messages received.");
         Dropped = _meter.CreateCounter<long>("pdm.ingest.dropped", description: "Messages dropped by the DropNewest backpressure policy.");
         BackpressureEvents = _meter.CreateCounter<long>("pdm.ingest.backpressure", description: "Times the receive handler found the pipeline full, by policy.");
-        Decisions = _meter.CreateCounter<long>("pdm.decisions", description: "Decisions that raised a prediction, by path.");
+        // Not "pdm.decisions": that is the inference component's counter of every decision, and one Prometheus name for both
+        // would mix two meanings under one metric.
+        Decisions = _meter.CreateCounter<long>("pdm.predictions.raised", description: "Decisions that raised a prediction (journaled for the cloud), by path.");
         Connections = _meter.CreateCounter<long>("pdm.mqtt.connections", description: "MQTT (re)connections, by outcome.");
         ShardTakeovers = _meter.CreateCounter<long>("pdm.gateway.shard_takeovers", description: "Shard sessions of a dead peer gateway this gateway took over (Gateway:Sharding).");
         MessagesProcessed = _meter.CreateCounter<long>("pdm.ingest.processed", description: "MQTT messages fully processed and acknowledged.");
+        // At 0 from the start, so dashboards and alerts see "none yet" rather than "no such metric" on a healthy gateway.
+        Dropped.Add(0);
+        BackpressureEvents.Add(0);
         Deployments = _meter.CreateCounter<long>("pdm.gateway.deployments",
             description: "Model deployments from the registry by outcome (succeeded, failed, duplicate) and reason (deployed, archived or the refusal code).");
         ReadingAge = _meter.CreateHistogram<double>("pdm.ingest.reading_age", unit: "ms",

@@ -23,6 +23,14 @@ public sealed class InferenceTelemetry : IDisposable
         _batchSize = _meter.CreateHistogram<int>("pdm.inference.batch.size", unit: "{row}", description: "Rows per ONNX Runtime call.");
         _rollbacks = _meter.CreateCounter<long>("pdm.models.rollbacks", description: "Automatic rollbacks to the previous model version.");
         _loads = _meter.CreateCounter<long>("pdm.models.loads", description: "Package loads by result (loaded or the rejection code).");
+        // At 0 from the start: the alerts (PdmModelRolledBack, PdmFallbackRateHigh) and the dashboards see "none yet",
+        // not "no such metric". Every fallback reason is a fixed code, so each rules path starts at 0 too.
+        _rollbacks.Add(0);
+        Decision("model", "none", 0);
+        foreach (var reason in Enum.GetValues<FallbackReason>())
+        {
+            Decision("rules", reason.ToCode(), 0);
+        }
     }
 
     public static ActivitySource ActivitySource { get; } = new(MeterName);
@@ -30,8 +38,8 @@ public sealed class InferenceTelemetry : IDisposable
     /// <summary>The meter behind the instruments, for listeners (tests, exporters that filter by instance).</summary>
     public Meter Meter => _meter;
 
-    public void Decision(string path, string reason) =>
-        _decisions.Add(1, new KeyValuePair<string, object?>("path", path), new KeyValuePair<string, object?>("reason", reason));
+    public void Decision(string path, string reason, long count = 1) =>
+        _decisions.Add(count, new KeyValuePair<string, object?>("path", path), new KeyValuePair<string, object?>("reason", reason));
 
     public void Batch(double milliseconds, int rows, string provider, string model, string version)
     {

@@ -23,6 +23,12 @@ public sealed class IngestionTelemetry : IDisposable
         _deadLetterSuppressed = _meter.CreateCounter<long>("pdm.ingest.deadletter.suppressed", "{sample}", "Dead-letter samples not produced because of the per-reason rate limit.");
         _rebirthRequests = _meter.CreateCounter<long>("pdm.ingest.sparkplug.rebirth_requests", "{command}", "Sparkplug NCMD Node Control/Rebirth commands issued.");
         _assetOffline = _meter.CreateCounter<long>("pdm.ingest.sparkplug.asset_offline", "{event}", "Assets reported offline by NDEATH/DDEATH.");
+
+        // Every reason at 0 from the start: a dashboard's rate() and an alert see "none yet", not "no such metric".
+        foreach (var code in s_reasonCodes)
+        {
+            _rejected.Add(0, new KeyValuePair<string, object?>("reason", code));
+        }
     }
 
     public Meter Meter => _meter;

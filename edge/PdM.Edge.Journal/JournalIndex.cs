@@ -170,6 +170,24 @@ internal sealed class JournalIndex
         }
     }
 
+    /// <summary>
+    /// When the oldest entry of each class was appended (UTC ticks), 0 for an empty class: ids grow with time, so the
+    /// smallest id of a class is its oldest entry.
+    /// </summary>
+    public void CopyOldestAppended(Span<long> ticks)
+    {
+        lock (Gate)
+        {
+            for (var i = 0; i < MessageClasses.Count; i++)
+            {
+                ticks[i] = _byClass[i].Count == 0 ? 0 : _slots[_byClass[i].Min].AppendedTicks;
+            }
+        }
+    }
+
+    /// <summary>The configured quota (Journal:QuotaBytes), for the fill-level gauge.</summary>
+    public long QuotaBytes => _options.QuotaBytes;
+
     // Everything below runs on the writer loop with Gate held.
 
     public long UtcNowTicks() => _time.GetUtcNow().UtcTicks;

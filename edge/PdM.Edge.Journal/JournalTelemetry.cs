@@ -43,8 +43,17 @@ public sealed class JournalTelemetry : IDisposable
         _quotaExceeded = _meter.CreateCounter<long>("pdm.journal.quota_exceeded", "{entry}",
             "Failure predictions accepted although the quota was full (nothing else was left to evict).");
         _commits = _meter.CreateCounter<long>("pdm.journal.commits", "{transaction}", "SQLite transactions committed by the writer.");
+        // Every class at 0 from the start: a replay is rare, and a dashboard must see "none yet", not "no such metric".
+        foreach (var tag in ClassTags)
+        {
+            _replayed.Add(0, tag);
+        }
+
         _meter.CreateObservableGauge("pdm.journal.backlog", ObserveBacklog, "{entry}", "Entries waiting for delivery, by class.");
         _meter.CreateObservableGauge("pdm.journal.bytes", ObserveBytes, "By", "Payload bytes held (what the quota counts).");
+        _meter.CreateObservableGauge("pdm.journal.quota", ObserveQuota, "By", "The configured quota (Journal:QuotaBytes), to read pdm.journal.bytes against.");
+        _meter.CreateObservableGauge("pdm.journal.oldest_age", ObserveOldestAge, "s",
+            "Age of the oldest entry waiting for delivery, by class (the uplink's lag); 0 for an empty class.");
     }
 
     public void Dispose() => _meter.Dispose();
@@ -89,6 +98,33 @@ public sealed class JournalTelemetry : IDisposable
     {
         var source = Volatile.Read(ref _source);
         return source is null ? [] : [new Measurement<long>(source.Bytes)];
+    }
+
+    private IEnumerable<Measurement<long>> ObserveQuota()
+    {
+        var source = Volatile.Read(ref _source);
+        return source is null ? [] : [new Measurement<long>(source.QuotaBytes)];
+    }
+
+    private IEnumerable<Measurement<double>> ObserveOldestAge()
+    {
+        var source = Volatile.Read(ref _source);
+        if (source is null)
+        {
+            return [];
+        }
+
+        Span<long> appended = stackalloc long[MessageClasses.Count];
+        source.CopyOldestAppended(appended);
+        var now = source.UtcNowTicks();
+        var measurements = new Measurement<double>[MessageClasses.Count];
+        for (var i = 0; i < measurements.Length; i++)
+        {
+            var age = appended[i] == 0 ? 0 : Math.Max(0, now - appended[i]) / (double)TimeSpan.TicksPerSecond;
+            measurements[i] = new Measurement<double>(age, ClassTags[i]);
+        }
+
+        return measurements;
     }
 
     private static KeyValuePair<string, object?>[] CreateClassTags()

@@ -25,12 +25,15 @@
 # svc is one of: postgres rabbitmq mosquitto (the default: these three) and rabbitmq-cluster (only when named):
 # three RabbitMQ nodes clustered with each other (independent of the single node `rabbitmq`), for the scale-out
 # tests and benchmarks; a node killed with -9 is started again (and rejoins) by the next `start rabbitmq-cluster`.
+# prometheus (only when named): a Prometheus server that scrapes `make run` (PDM_PROMETHEUS_TARGETS, default
+# 127.0.0.1:5080) with the shipped alert rules (infra/prometheus/alerts.yml) loaded. Its package is always installed:
+# tests/PdM.Observability.Tests start their own Prometheus from it against the host they run.
 # Progress goes to stderr, results to stdout.
 # PDM_PORT_OFFSET (default 0) shifts every port, so several checkouts (each with its own PDM_STATE_DIR) can run
 # their own servers side by side on one machine. Offsets in use are multiples of 100 up to 900; every port below
 # is BASE + offset, and no two bases differ by a multiple of 100 (checked by `deps.sh ports`), so the servers of two
 # offsets never share a port:
-#   postgres 55432 (plain and TLS) | rabbitmq amqp 55672, amqps 55671, dist 55673, epmd 54369
+#   postgres 55432 (plain and TLS) | rabbitmq amqp 55672, amqps 55671, dist 55673, epmd 54369 | prometheus 59090
 #   mosquitto 51883 (plain, anonymous, loopback) and 58883 (TLS, client certificate + password + ACL)
 # TLS: a local CA and a server certificate for localhost/127.0.0.1 are generated once under <state>/pki (openssl);
 # PostgreSQL, RabbitMQ (amqps) and Mosquitto's TLS listener present that certificate; PDM_TLS_CA names the CA file.
@@ -70,8 +73,9 @@ rmqc_amqp_port() { echo $((55672 + 10 * $1 + PORT_OFFSET)); }
 rmqc_dist_port() { echo $((55673 + 10 * $1 + PORT_OFFSET)); }
 if ((PORT_OFFSET == 0)); then RMQC_PREFIX=pdm-c; else RMQC_PREFIX=pdm$PORT_OFFSET-c; fi
 rmqc_node() { echo "$RMQC_PREFIX$1@localhost"; }
+PROM_PORT=$((59090 + PORT_OFFSET))
 # Every port base above, for `deps.sh ports` (the no-collision check across offsets).
-PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399 58883 55671)
+PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399 58883 55671 59090)
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -88,6 +92,9 @@ MQTT_TEMPLATE=$REPO_ROOT/infra/mosquitto/mosquitto.local.conf
 MQTT_IDENTITIES=$MQTT_DIR/identities
 PKI_DIR=$STATE_DIR/pki
 RMQ_LIB=/usr/lib/rabbitmq/bin
+PROM_DIR=$STATE_DIR/prometheus
+PROM_PID_FILE=$PROM_DIR/prometheus.pid
+PROM_RULES=$REPO_ROOT/infra/prometheus/alerts.yml
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -112,7 +119,7 @@ pg_bindir() {
 
 ensure_packages() {
     local missing=() pkg
-    for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose; do
+    for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose prometheus; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     [[ -n $(pg_bindir) ]] || missing+=(postgresql)
@@ -126,7 +133,25 @@ ensure_packages() {
     # postgres on 5432). They are left alone: nothing here uses those ports, users or data folders.
     # --no-install-recommends keeps docker-compose from pulling in a Docker engine.
     apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+    # Debian's prometheus package would start a system-wide server on :9090 (with its TSDB under /var/lib): a
+    # policy-rc.d that refuses it keeps the install from starting it; one already there (containers have one) is kept.
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\n# Written by infra/local/deps.sh for the length of one apt-get install.\ncase "$1" in prometheus*) exit 101 ;; esac\nexit 0\n' >"$policy"
+        chmod 755 "$policy"
+        own_policy=1
+    fi
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
+        ((own_policy == 0)) || rm -f "$policy"
+        die "apt-get install ${missing[*]} failed"
+    fi
+    ((own_policy == 0)) || rm -f "$policy"
+    # A systemd machine whose own policy allowed the start: stop that server and keep it off.
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+        log "stopping the system-wide prometheus service the package started on :9090"
+        systemctl disable --now prometheus >&2 || true
+    fi
+    return 0
 }
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -868,6 +893,74 @@ mqtt_stop() {
     rm -f "$MQTT_PID_FILE"
 }
 
+# ---------------------------------------------------------------------------------------------- Prometheus
+
+prom_pid() {
+    local pid
+    pid=$(live_pid_from "$PROM_PID_FILE" prometheus) || return 1
+    echo "$pid"
+}
+
+# bash's /dev/tcp speaks enough HTTP to read the status line (no curl needed on a clean machine).
+prom_ready() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$PROM_PORT" && printf 'GET /-/ready HTTP/1.0\r\n\r\n' >&3 && head -n 1 <&3 | grep -q ' 200 ') 2>/dev/null
+}
+
+# The scrape targets: `make run` (the demo serves /metrics on 5080) unless PDM_PROMETHEUS_TARGETS names others
+# (comma-separated host:port). Rewritten on every start, so a second start picks up new targets and rules.
+prom_write_config() {
+    local targets=${PDM_PROMETHEUS_TARGETS:-127.0.0.1:5080} list='' target parts
+    [[ -f $PROM_RULES ]] || die "prometheus: rules file $PROM_RULES is missing"
+    IFS=',' read -r -a parts <<<"$targets"
+    for target in "${parts[@]}"; do list+="${list:+, }'$target'"; done
+    mkdir -p "$PROM_DIR/data"
+    cp "$PROM_RULES" "$PROM_DIR/alerts.yml"
+    cat >"$PROM_DIR/prometheus.yml" <<EOF
+# Written by infra/local/deps.sh on every start; edit the script (or PDM_PROMETHEUS_TARGETS), not this file.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+rule_files:
+  - $PROM_DIR/alerts.yml
+scrape_configs:
+  - job_name: pdm
+    static_configs:
+      - targets: [$list]
+EOF
+}
+
+prom_start() {
+    local i pid
+    prom_write_config
+    if pid=$(prom_pid); then
+        kill -HUP "$pid" # running already: reread the rewritten configuration and rules
+    else
+        log "prometheus: starting on 127.0.0.1:$PROM_PORT (scraping ${PDM_PROMETHEUS_TARGETS:-127.0.0.1:5080})"
+        setsid prometheus --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
+            --web.listen-address="127.0.0.1:$PROM_PORT" </dev/null >>"$PROM_DIR/prometheus.log" 2>&1 9>&- &
+        echo $! >"$PROM_PID_FILE"
+    fi
+    for ((i = 0; i < 300; i++)); do
+        if prom_ready; then
+            log "prometheus: running (pid $(prom_pid || echo '?'))"
+            return 0
+        fi
+        prom_pid >/dev/null || break
+        sleep 0.1
+    done
+    tail -n 20 "$PROM_DIR/prometheus.log" >&2 || true
+    die "prometheus: not ready on 127.0.0.1:$PROM_PORT"
+}
+
+prom_stop() {
+    local pid
+    if pid=$(prom_pid); then
+        log "prometheus: stopping pid $pid"
+        terminate "$pid" 30
+    fi
+    rm -f "$PROM_PID_FILE"
+}
+
 # ---------------------------------------------------------------------------------------------- commands
 
 print_env() {
@@ -895,6 +988,7 @@ Simulator__Mqtt__Host=127.0.0.1
 Simulator__Mqtt__Port=$MQTT_PORT
 PDM_RABBITMQ_CLUSTER_URI=amqp://pdm:pdm@127.0.0.1:$(rmqc_amqp_port 1)/
 PDM_RABBITMQ_CLUSTER_NODES=$(rmqc_nodes_list)
+PDM_PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
 EOF
 }
 
@@ -930,6 +1024,7 @@ svc_port() {
         rabbitmq) echo "$AMQP_PORT" ;;
         mosquitto) echo "$MQTT_PORT" ;;
         rabbitmq-cluster) rmqc_nodes_list ;;
+        prometheus) echo "$PROM_PORT" ;;
     esac
 }
 
@@ -939,6 +1034,7 @@ svc_pid() {
         rabbitmq) rmq_pid ;;
         mosquitto) mqtt_pid ;;
         rabbitmq-cluster) for ((n = 1; n <= CLUSTER_SIZE; n++)); do rmqc_pid "$n" || return 1; done ;;
+        prometheus) prom_pid ;;
     esac
 }
 
@@ -948,6 +1044,7 @@ svc_running() {
         rabbitmq) rmq_pid >/dev/null && port_open "$AMQP_PORT" ;;
         mosquitto) mqtt_pid >/dev/null && port_open "$MQTT_PORT" ;;
         rabbitmq-cluster) rmqc_running ;;
+        prometheus) prom_pid >/dev/null && prom_ready ;;
     esac
 }
 
@@ -957,6 +1054,7 @@ svc_start() {
         rabbitmq) rmq_start ;;
         mosquitto) mqtt_start ;;
         rabbitmq-cluster) rmqc_start ;;
+        prometheus) prom_start ;;
     esac
 }
 
@@ -966,6 +1064,7 @@ svc_stop() {
         rabbitmq) rmq_stop ;;
         mosquitto) mqtt_stop ;;
         rabbitmq-cluster) rmqc_stop ;;
+        prometheus) prom_stop ;;
     esac
 }
 
@@ -974,8 +1073,8 @@ services_from_args() {
     if (($# == 0)); then set -- "${ALL_SERVICES[@]}"; fi
     for svc in "$@"; do
         case $svc in
-            postgres | rabbitmq | mosquitto | rabbitmq-cluster) echo "$svc" ;;
-            *) die "unknown service '$svc' (expected: ${ALL_SERVICES[*]} rabbitmq-cluster)" ;;
+            postgres | rabbitmq | mosquitto | rabbitmq-cluster | prometheus) echo "$svc" ;;
+            *) die "unknown service '$svc' (expected: ${ALL_SERVICES[*]} rabbitmq-cluster prometheus)" ;;
         esac
     done
 }

@@ -31,6 +31,11 @@ public sealed class MaintenanceTelemetry : IDisposable
             description: "Work orders whose delivery was parked for an operator, by system and reason (the CMMS's own code, auth_failed, retries_exhausted).");
         StatusSyncFailures = _meter.CreateCounter<long>("pdm.maintenance.status_sync_failures",
             description: "CMMS records whose status could not be read in a sync round, by system and reason; retried with backoff.");
+
+        // The rare events at 0 from the start: dashboards and the alerts on them see "none yet", not "no such metric".
+        WorkOrdersParked.Add(0);
+        BreakerTransitions.Add(0);
+        StatusSyncFailures.Add(0);
     }
 
     public Counter<long> WorkOrdersRaised { get; }
@@ -56,6 +61,25 @@ public sealed class MaintenanceTelemetry : IDisposable
     public Counter<long> StatusSyncFailures { get; }
 
     public Counter<long> WorkOrdersParked { get; }
+
+    /// <summary>
+    /// The breaker-state gauge (<c>pdm.maintenance.breaker_state</c>, per endpoint: 0 closed, 1 open, 2 half-open), read
+    /// from <paramref name="snapshot"/> at each scrape; the PdmCmmsBreakerOpen alert watches it.
+    /// </summary>
+    public void ObserveBreakers(Func<IReadOnlyList<Outbox.BreakerSnapshot>> snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        _meter.CreateObservableGauge("pdm.maintenance.breaker_state", () => Observe(snapshot()), "{state}",
+            "CMMS circuit-breaker state per endpoint: 0 closed, 1 open, 2 half-open.");
+
+        static IEnumerable<Measurement<int>> Observe(IReadOnlyList<Outbox.BreakerSnapshot> breakers)
+        {
+            foreach (var breaker in breakers)
+            {
+                yield return new Measurement<int>((int)breaker.State, new KeyValuePair<string, object?>("endpoint", breaker.Endpoint));
+            }
+        }
+    }
 
     public void Dispose() => _meter.Dispose();
 }

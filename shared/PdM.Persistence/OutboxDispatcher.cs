@@ -102,11 +102,20 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
         {
             if (!await _lease.AcquireAsync(db, cancellationToken))
             {
+                _telemetry.ForgetDepth(Name);
                 return false;
             }
 
             var outbox = db.Set<OutboxMessage>();
             var now = _clock.GetUtcNow();
+            // One aggregate over the pending rows (the partial index on pending rows covers the filter), for the
+            // depth and oldest-age gauges the operations alerts watch.
+            var depth = await outbox
+                .Where(m => m.Status == OutboxStatus.Pending)
+                .GroupBy(_ => 1)
+                .Select(g => new { Pending = g.LongCount(), Oldest = g.Min(m => (DateTimeOffset?)m.CreatedAt) })
+                .FirstOrDefaultAsync(cancellationToken);
+            _telemetry.Depth(Name, depth?.Pending ?? 0, depth?.Oldest);
             // Due rows whose stream has nothing older still waiting: a stream held back by a retry does not fill
             // the batch and starve the others.
             var rows = await outbox

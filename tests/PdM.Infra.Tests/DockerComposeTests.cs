@@ -13,7 +13,7 @@ public sealed class DockerComposeTests
     private static readonly string[] ExpectedServices =
     [
         "rabbitmq", "postgres", "mosquitto", "migrate", "maintenance", "telemetry", "training", "registry", "lineage",
-        "gateway", "simulator", "otel-collector", "prometheus",
+        "gateway", "simulator", "otel-collector", "prometheus", "grafana",
     ];
 
     private static readonly string[] PdmImageServices =
@@ -151,6 +151,38 @@ public sealed class DockerComposeTests
         finally
         {
             directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Prometheus_loads_the_shipped_alert_rules_and_Grafana_provisions_the_shipped_dashboards_on_it()
+    {
+        var services = (await Rendered.Value).GetProperty("services");
+        var root = LocalDependencies.RepositoryRoot;
+
+        // Prometheus: the rules file is mounted where its configuration looks for it.
+        var prometheusMounts = services.GetProperty("prometheus").GetProperty("volumes").ToString();
+        Assert.Contains("alerts.yml", prometheusMounts, StringComparison.Ordinal);
+        var prometheusConfig = await File.ReadAllTextAsync(Path.Combine(root, "infra", "prometheus", "prometheus.yml"));
+        Assert.Contains("/etc/prometheus/alerts.yml", prometheusConfig, StringComparison.Ordinal);
+
+        // Grafana: provisioning and dashboards mounted; every dashboard's datasource is the provisioned one (by uid).
+        var grafanaMounts = services.GetProperty("grafana").GetProperty("volumes").ToString();
+        Assert.Contains("/etc/grafana/provisioning", grafanaMounts, StringComparison.Ordinal);
+        Assert.Contains("/var/lib/grafana/dashboards", grafanaMounts, StringComparison.Ordinal);
+        var datasource = await File.ReadAllTextAsync(Path.Combine(root, "infra", "grafana", "provisioning", "datasources", "prometheus.yml"));
+        Assert.Contains("uid: pdm-prometheus", datasource, StringComparison.Ordinal);
+        Assert.Contains("url: http://prometheus:9090", datasource, StringComparison.Ordinal);
+        var dashboards = Directory.GetFiles(Path.Combine(root, "infra", "grafana", "dashboards"), "*.json");
+        Assert.Equal(4, dashboards.Length);
+        foreach (var file in dashboards)
+        {
+            using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+            var uids = dashboard.RootElement.GetProperty("panels").EnumerateArray()
+                .Where(p => p.TryGetProperty("datasource", out _))
+                .Select(p => p.GetProperty("datasource").GetProperty("uid").GetString() ?? string.Empty)
+                .Distinct().ToArray();
+            Assert.Equal(["pdm-prometheus"], uids);
         }
     }
 

@@ -42,6 +42,7 @@ public sealed class LocalDependenciesScriptTests
         ["Gateway__Mqtt__Port"] = Invariant($"{MqttPort}"),
         ["Simulator__Mqtt__Host"] = "127.0.0.1",
         ["Simulator__Mqtt__Port"] = Invariant($"{MqttPort}"),
+        ["PDM_PROMETHEUS_URL"] = Invariant($"http://127.0.0.1:{59090 + PortOffset}"),
     };
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
@@ -72,6 +73,41 @@ public sealed class LocalDependenciesScriptTests
             var line = Assert.Single(lines, l => l.StartsWith(server + " ", StringComparison.Ordinal));
             Assert.Contains(" running ", line, StringComparison.Ordinal);
             Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port}"), line, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Start_prometheus_runs_it_on_its_port_with_the_shipped_alert_rules_loaded()
+    {
+        // Never started by `make test`: this test starts it, and stops it again unless the developer had it running.
+        bool wasRunning;
+        try
+        {
+            LocalDependencies.RunDepsScript("status prometheus"); // exits non-zero (throws) when it is not running
+            wasRunning = true;
+        }
+        catch (InvalidOperationException)
+        {
+            wasRunning = false;
+        }
+
+        var exported = ParseExports(LocalDependencies.RunDepsScript("start prometheus"));
+        try
+        {
+            Assert.Contains(" running ", LocalDependencies.RunDepsScript("status prometheus"), StringComparison.Ordinal);
+            using var http = new HttpClient { BaseAddress = new Uri(exported["PDM_PROMETHEUS_URL"]) };
+            var rules = await http.GetStringAsync(new Uri("api/v1/rules", UriKind.Relative));
+            foreach (var alert in new[] { "PdmGatewayNotIngesting", "PdmCmmsBreakerOpen", "PdmOutboxOldestEntryTooOld" })
+            {
+                Assert.Contains($"\"name\":\"{alert}\"", rules, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            if (!wasRunning)
+            {
+                LocalDependencies.RunDepsScript("stop prometheus");
+            }
         }
     }
 

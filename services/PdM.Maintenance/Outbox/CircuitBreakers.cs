@@ -20,9 +20,22 @@ public sealed record BreakerSnapshot(string Endpoint, BreakerState State, int Co
 /// (half-open), closes on its success and re-opens on its failure. An authentication failure opens it at once for a longer
 /// cool-down, so a wrong key costs one request rather than a storm (and no locked integration account).
 /// </summary>
-public sealed partial class CircuitBreakers(IOptions<MaintenanceOptions> options, TimeProvider clock, MaintenanceTelemetry telemetry, ILogger<CircuitBreakers> logger)
+public sealed partial class CircuitBreakers
 {
     private readonly ConcurrentDictionary<string, Breaker> _breakers = new(StringComparer.Ordinal);
+    private readonly IOptions<MaintenanceOptions> options;
+    private readonly TimeProvider clock;
+    private readonly MaintenanceTelemetry telemetry;
+    private readonly ILogger<CircuitBreakers> logger;
+
+    public CircuitBreakers(IOptions<MaintenanceOptions> options, TimeProvider clock, MaintenanceTelemetry telemetry, ILogger<CircuitBreakers> logger)
+    {
+        this.options = options;
+        this.clock = clock;
+        this.telemetry = telemetry;
+        this.logger = logger;
+        telemetry.ObserveBreakers(Snapshot);
+    }
 
     public IReadOnlyList<BreakerSnapshot> Snapshot()
     {
