@@ -64,7 +64,12 @@ var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
 var mosquitto = await harness.MosquittoSubAsync(stream);
 var ingest = await harness.DrainAsync("gateway", ingestOnly.Name, stream, ingestSettings, ingestOnly.ExpectedDecisions(stream));
 var decide = await harness.DrainAsync("gateway", perMessage.Name, stream, perMessageSettings, perMessage.ExpectedDecisions(stream));
-var liveRate = decide.MessagesPerSecond / 2;
+// The latency goal is "at half the saturating rate" of a live stream. On this two-core machine the publishers and the
+// broker share the cores with the gateway, so a live stream saturates it well below its drained rate (a drain has no
+// publisher running): the live saturating rate is measured first, the stream published as fast as the native
+// publishers go, and the latency run is paced at half of it. Both live runs are in the table.
+var saturating = await harness.LiveAsync("gateway", perMessage.Name + "-unpaced", stream, perMessageSettings, perMessage.ExpectedDecisions(stream), double.PositiveInfinity);
+var liveRate = saturating.MessagesPerSecond / 2;
 var live = await harness.LiveAsync("gateway", perMessage.Name, stream, perMessageSettings, perMessage.ExpectedDecisions(stream), liveRate);
 var loadAfter = File.ReadAllText("/proc/loadavg").Trim();
 var idlePercent = await harness.IdleCpuPercentAsync(perMessageSettings, quick ? 5 : 30);
@@ -73,10 +78,10 @@ Console.WriteLine();
 Console.WriteLine(string.Join('\n', table));
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"Bench stream: {stream.Messages} QoS 1 messages (gateways warmed up on {warmup} before), {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live run paced at {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
+    $"Bench stream: {stream.Messages} QoS 1 messages (gateways warmed up on {warmup} before), {stream.Assets} assets x {BenchPlant.Sensors.Count} readings; live saturating rate {saturating.MessagesPerSecond:0} msg/s (gateway, publishers unpaced at {saturating.PublishRate:0}), latency run paced at half: {liveRate:0} msg/s (achieved {live.PublishRate:0}); load average before {loadBefore}, after {loadAfter}"));
 Console.WriteLine("| consumer | scenario | messages/s | CPU µs per message | decisions | mean ONNX batch | receipt→decision p50 / p99 ms | allocated B per message | methods JIT-compiled while measured | peak RSS MB |");
 Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-foreach (var run in new[] { mosquitto, ingest, decide, live })
+foreach (var run in new[] { mosquitto, ingest, decide, saturating, live })
 {
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {Format(run.AllocatedBytesPerMessage, "0")} | {Format(run.JitCompiledMethods, "0")} | {run.PeakRssMb:0} |"));

@@ -125,7 +125,7 @@ public sealed class DrainHarness(int port, string consumerDll, int warmup)
         await Rehearse(child, stream).ConfigureAwait(false);
         await child.Process.StandardInput.WriteLineAsync("go").ConfigureAwait(false);
         await WaitFor(child.Process, "ready").ConfigureAwait(false);
-        var publishRate = await stream.PublishAsync(port, ratePerSecond).ConfigureAwait(false);
+        var publishRate = await stream.PublishLiveWithMosquittoPubAsync(port, ratePerSecond).ConfigureAwait(false);
         var run = await Finish(child).ConfigureAwait(false);
         await BenchPlant.ForgetSessionAsync(port, id).ConfigureAwait(false);
         return Verified(run.ToRun(consumer, scenario + " live", publishRate), stream, expectedDecisions);
