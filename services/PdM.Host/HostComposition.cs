@@ -76,7 +76,8 @@ public static class HostComposition
         {
             var urls = string.Join(", ", app.Urls);
             Console.WriteLine($"PdM host up: modules [{string.Join(", ", modules.Select(m => m.Name))}]{additions.Describe?.Invoke(app.Services)}");
-            Console.WriteLine($"Work orders: {urls.Split(", ")[0]}/api/work-orders   health: /health/ready   metrics: /metrics");
+            Console.WriteLine($"Work orders: {urls.Split(", ")[0]}/api/work-orders   health: /health/ready");
+            Console.WriteLine($"Telemetry: {HostingExtensions.DescribeTelemetryDestinations(app.Configuration)}");
         });
         return app;
     }

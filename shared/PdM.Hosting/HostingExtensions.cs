@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
@@ -98,6 +99,27 @@ public static class HostingExtensions
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>
+    /// Where this process's telemetry goes, for its start-up line: metrics on <c>/metrics</c> (and OTLP when an endpoint
+    /// is set), traces and logs over OTLP to that endpoint at the configured sampling, or said plainly when they are
+    /// recorded but not exported, or off. An operator reads it before looking for a trace that was never sent.
+    /// </summary>
+    public static string DescribeTelemetryDestinations(IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var telemetry = ReadTelemetryOptions(configuration);
+        var endpoint = configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        var otlp = string.IsNullOrWhiteSpace(endpoint) ? null : endpoint.Trim();
+        var metrics = otlp is null ? "metrics: /metrics" : $"metrics: /metrics and OTLP {otlp}";
+        var traces = !telemetry.Tracing.Enabled
+            ? "traces: off (Telemetry:Tracing:Enabled=false)"
+            : otlp is null
+                ? "traces: not exported (set OTEL_EXPORTER_OTLP_ENDPOINT)"
+                : string.Create(CultureInfo.InvariantCulture, $"traces: OTLP {otlp}, {telemetry.Tracing.SampleRatio:0.###} of new traces (Telemetry:Tracing:SampleRatio)");
+        var logs = otlp is null ? $"logs: console ({telemetry.Logging.Format})" : $"logs: console ({telemetry.Logging.Format}) and OTLP {otlp}";
+        return $"{metrics}   {traces}   {logs}";
     }
 
     /// <summary>
