@@ -1,9 +1,5 @@
 using Xunit.Abstractions;
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using PdM.Testing;
 
@@ -20,11 +16,9 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
     public async Task Demo_host_raises_a_work_order_from_simulated_telemetry_and_stops_on_ctrl_c()
     {
         await using var database = await TestDatabase.CreateAsync("demo");
-        var hostDll = Path.Combine(LocalDependencies.RepositoryRoot, "demo", "PdM.Demo", "bin", "Debug", "net10.0", "PdM.Demo.dll");
-        Assert.True(File.Exists(hostDll), $"{hostDll} is missing: build the solution first (make test does)");
-        var httpPort = FreePort();
-        var mqttPort = FreePort();
-        var cmmsPort = FreePort();
+        var httpPort = DemoProcess.FreePort();
+        var mqttPort = DemoProcess.FreePort();
+        var cmmsPort = DemoProcess.FreePort();
         string[] settings =
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}",
@@ -42,12 +36,11 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             $"--Demo:StateDirectory={Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name, "demo")}",
         ];
 
-        var (migrateExit, migrateOutput) = await RunToEnd(hostDll, ["migrate", .. settings]);
+        var (migrateExit, migrateOutput) = await DemoProcess.RunToEndAsync(["migrate", .. settings]);
         Assert.True(migrateExit == 0, migrateOutput);
         Assert.Contains("migrate: Maintenance: applied", migrateOutput, StringComparison.Ordinal);
 
-        var console = new StringBuilder();
-        using var host = Start(hostDll, settings, console);
+        using var host = DemoProcess.Start(settings);
         try
         {
             using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
@@ -61,13 +54,13 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             Assert.Equal("PUMP-102", first.GetProperty("assetId").GetString());
             Assert.Equal("VIB", first.GetProperty("failureMode").GetString());
             Assert.Equal("demo-plant", first.GetProperty("siteId").GetString());
-            Assert.Contains("Work order pdm:demo-plant:PUMP-102:VIB:", Snapshot(console), StringComparison.Ordinal);
-            Assert.Contains("/api/work-orders", Snapshot(console), StringComparison.Ordinal);
+            Assert.Contains("Work order pdm:demo-plant:PUMP-102:VIB:", host.Console, StringComparison.Ordinal);
+            Assert.Contains("/api/work-orders", host.Console, StringComparison.Ordinal);
 
             // The outcome comes back, visibly: the stub's planner completes that first work order in "Maximo", the
             // status sync reads it as an outcome, and the registry shows the live precision of the ruleset that decided it.
             var closedText = await Eventually.Until(
-                () => Task.FromResult(Snapshot(console)),
+                () => Task.FromResult(host.Console),
                 text => text.Contains("Live precision of rules", StringComparison.Ordinal),
                 TimeSpan.FromSeconds(60),
                 "the first work order's outcome and the deciding ruleset's live precision on the console");
@@ -89,7 +82,7 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             var byModel = modelWorkOrder.EnumerateArray().First(DecidedByModel);
             Assert.StartsWith("ENGINE-", byModel.GetProperty("assetId").GetString(), StringComparison.Ordinal);
             Assert.Equal("fd001-rul", byModel.GetProperty("provenance").GetProperty("modelName").GetString());
-            var consoleText = Snapshot(console);
+            var consoleText = host.Console;
             Assert.Contains("path=rules (no_model) turbofan-hpc-degradation", consoleText, StringComparison.Ordinal);
             Assert.Contains("path=model fd001-rul@1.0.0", consoleText, StringComparison.Ordinal);
             Assert.Contains("DEMO AUTO-APPROVAL: fd001-rul@1.0.0", consoleText, StringComparison.Ordinal);
@@ -99,15 +92,8 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
         }
         finally
         {
-            using var interrupt = Process.Start("kill", ["-INT", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-            await interrupt!.WaitForExitAsync();
-            var stopped = host.WaitForExit(TimeSpan.FromSeconds(30));
-            if (!stopped)
-            {
-                host.Kill(entireProcessTree: true);
-            }
-
-            output.WriteLine(Snapshot(console));
+            var stopped = await host.InterruptAsync(TimeSpan.FromSeconds(30));
+            output.WriteLine(host.Console);
             Assert.True(stopped, "the host did not stop within 30 s of Ctrl-C");
         }
 
@@ -137,64 +123,5 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
         {
             return JsonDocument.Parse("[]").RootElement;
         }
-    }
-
-    private static Process Start(string dll, string[] args, StringBuilder console)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        // The test environment carries the local servers' settings (Gateway__Mqtt__Port, …); the demo must not see them.
-        foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("Gateway__", StringComparison.Ordinal) || k.StartsWith("Simulator__", StringComparison.Ordinal) || k.StartsWith("Messaging__", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(key);
-        }
-
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => Append(console, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(console, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunToEnd(string dll, string[] args)
-    {
-        var console = new StringBuilder();
-        using var process = Start(dll, args, console);
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, Snapshot(console));
-    }
-
-    private static void Append(StringBuilder console, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (console)
-        {
-            console.AppendLine(line);
-        }
-    }
-
-    private static string Snapshot(StringBuilder console)
-    {
-        lock (console)
-        {
-            return console.ToString();
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
