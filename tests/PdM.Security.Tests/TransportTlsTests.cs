@@ -7,6 +7,8 @@ using PdM.Testing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
 
+using PdM.Edge.Gateway.Mqtt;
+
 namespace PdM.Security.Tests;
 
 /// <summary>
@@ -82,24 +84,9 @@ public sealed class TransportTlsTests
             {
                 Enabled = true,
                 ServerName = "localhost",
-                CertificateValidationCallback = (_, certificate, _, errors) => ChainsTo(certificate, errors, authority),
+                CertificateValidationCallback = (_, certificate, _, errors) => BrokerTls.ChainsTo(certificate, errors, authority),
             },
         };
-    }
-
-    private static bool ChainsTo(X509Certificate? presented, SslPolicyErrors errors, X509Certificate2 authority)
-    {
-        if (presented is null || errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch) || errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
-        {
-            return false;
-        }
-
-        using var certificate = X509CertificateLoader.LoadCertificate(presented.GetRawCertData());
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(authority);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return chain.Build(certificate);
     }
 
     private static IEnumerable<Exception> Flatten(Exception exception)
