@@ -35,7 +35,9 @@ public sealed class OutboxReplicaTests
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // a late duplicate would arrive now
 
         var received = rig.Received.ToList();
-        Assert.Equal(Streams.Length * PerStream, received.Count);
+        // A duplicate is a retried publish: name the rows that needed more than one attempt, and why.
+        var retried = string.Join("\n", rows.Where(r => r.Attempts > 0).Select(r => $"row {r.Id} ({r.Stream}): {r.Attempts} failed attempt(s), last: {r.LastError}"));
+        Assert.True(received.Count == Streams.Length * PerStream, $"{received.Count} messages received, {Streams.Length * PerStream} written; retried rows:\n{retried}");
         Assert.Equal(received.Count, received.Select(r => r.MessageId).Distinct().Count());
         Assert.Equal(rows.Select(r => r.MessageId).Order(), received.Select(r => r.MessageId).Order());
         foreach (var stream in Streams)

@@ -70,14 +70,19 @@ public sealed class ProbeRig : IAsyncDisposable
         return new ProbeRig(database, vhost, collector, received);
     }
 
-    /// <summary>Configuration of a replica on this rig: short lease and timeouts so a takeover happens within seconds.</summary>
+    /// <summary>
+    /// Configuration of a replica on this rig: short lease, poll and backoff so a takeover happens within seconds. The
+    /// publish timeout is the longest the lease allows (half of it): a confirm that arrives after the timeout is a
+    /// publish the dispatcher retries under the same message id, i.e. a duplicate the collector (which has no inbox)
+    /// would count. With a 1 s timeout a loaded test machine produced exactly that, once in a few full runs.
+    /// </summary>
     public Dictionary<string, string?> Settings(TimeSpan lease) => new()
     {
         ["ConnectionStrings:Postgres"] = Database.ConnectionString,
         ["Messaging:Transport"] = "RabbitMq",
         ["Messaging:RabbitMq:Uri"] = VirtualHost.ToString(),
         ["Outbox:PollInterval"] = "00:00:00.100",
-        ["Outbox:PublishTimeout"] = "00:00:01",
+        ["Outbox:PublishTimeout"] = (lease / 2).ToString("c", CultureInfo.InvariantCulture),
         ["Outbox:BackoffBase"] = "00:00:00.100",
         ["Outbox:MaxBackoff"] = "00:00:01",
         ["Outbox:BatchSize"] = "10",
