@@ -87,6 +87,9 @@ foreach (var run in new[] { mosquitto, ingest, decide, saturating, live })
         $"| {run.Consumer} | {run.Scenario} | {run.MessagesPerSecond:0} | {run.CpuMicrosecondsPerMessage:0.0} | {run.Decisions?.ToString(CultureInfo.InvariantCulture) ?? "n/a"} | {Format(run.MeanBatch, "0.0")} | {Format(run.P50Ms, "0.0")} / {Format(run.P99Ms, "0.0")} | {Format(run.AllocatedBytesPerMessage, "0")} | {Format(run.JitCompiledMethods, "0")} | {run.PeakRssMb:0} |"));
 }
 
+// Where the live runs' latency tail came from (decisions over 20 ms, in bursts ≥ 100 ms apart; GC; waiting for a core).
+Console.WriteLine($"tail (unpaced live): {saturating.Tail}");
+Console.WriteLine($"tail (latency run): {live.Tail}");
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"inference: scoring_vs_bare_ort={ratioAt64:0.00} idle_cpu_pct={idlePercent:0.00}"));
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"decisions: cpu_vs_ingest={decide.CpuMicrosecondsPerMessage / ingest.CpuMicrosecondsPerMessage:0.00} vs_mosquitto_sub={decide.MessagesPerSecond / mosquitto.MessagesPerSecond:0.00} mean_batch={decide.MeanBatch ?? 0:0.0} p99_ms={live.P99Ms ?? double.NaN:0.0} decisions={decide.Decisions}"));

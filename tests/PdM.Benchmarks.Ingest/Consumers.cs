@@ -260,6 +260,7 @@ internal static class Consumers
         private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly double[] _latencies;
+        private readonly long[] _decidedAt;
         private readonly long _messages;
         private long _processed;
         private long _readings;
@@ -277,11 +278,16 @@ internal static class Consumers
         private TimeSpan _jitTimeAtFirst;
         private long _jitMethods;
         private double _jitSeconds;
+        private TimeSpan _gcPauseAtFirst;
+        private readonly int[] _gcCountsAtFirst = new int[3];
+        private long _runQueueWaitAtFirst;
+        private string _stalls = string.Empty;
 
         public GatewayMetrics(long messages)
         {
             _messages = messages;
             _latencies = new double[Math.Max(messages, 1)];
+            _decidedAt = new long[_latencies.Length];
             if (messages == 0)
             {
                 _done.TrySetResult();
@@ -308,6 +314,7 @@ internal static class Consumers
                 if (index < _latencies.Length)
                 {
                     _latencies[index] = value;
+                    _decidedAt[index] = Stopwatch.GetTimestamp();
                 }
             });
             _listener.Start();
@@ -321,11 +328,66 @@ internal static class Consumers
         public string Result()
         {
             var count = Math.Min(_latencyCount, _latencies.Length);
+            var stalls = Stalls(count);
             Array.Sort(_latencies, 0, count);
             var p50 = count > 0 ? _latencies[count / 2] : double.NaN;
             var p99 = count > 0 ? _latencies[Math.Min(count - 1, (int)Math.Ceiling(count * 0.99) - 1)] : double.NaN;
             return string.Create(CultureInfo.InvariantCulture,
-                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated} jit_methods={_jitMethods} jit_s={_jitSeconds:0.000}");
+                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated} jit_methods={_jitMethods} jit_s={_jitSeconds:0.000}{stalls}{_stalls}");
+        }
+
+        /// <summary>
+        /// Where the latency tail comes from: decisions slower than <see cref="SlowMs"/> grouped into bursts (a burst ends
+        /// after 100 ms without one), with the slowest; set against the GC's pauses and the time the process's threads
+        /// spent runnable but waiting for a core (/proc/self/task/*/schedstat) over the same first-to-last span.
+        /// </summary>
+        private string Stalls(int count)
+        {
+            var slow = 0;
+            var bursts = 0;
+            var max = 0.0;
+            var lastSlow = long.MinValue;
+            var gap = Stopwatch.Frequency / 10;
+            for (var i = 0; i < count; i++)
+            {
+                max = Math.Max(max, _latencies[i]);
+                if (_latencies[i] <= SlowMs)
+                {
+                    continue;
+                }
+
+                slow++;
+                if (lastSlow == long.MinValue || _decidedAt[i] - lastSlow > gap)
+                {
+                    bursts++;
+                }
+
+                lastSlow = _decidedAt[i];
+            }
+
+            return string.Create(CultureInfo.InvariantCulture, $" slow={slow} slow_bursts={bursts} max_ms={max:0.0}");
+        }
+
+        private const double SlowMs = 20;
+
+        /// <summary>Nanoseconds the process's threads have spent runnable, waiting for a core (the second schedstat field).</summary>
+        private static long RunQueueWaitNanoseconds()
+        {
+            long total = 0;
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                    total += long.Parse(fields[1], CultureInfo.InvariantCulture);
+                }
+                catch (IOException)
+                {
+                    // The thread ended between listing and reading.
+                }
+            }
+
+            return total;
         }
 
         public void Dispose() => _listener.Dispose();
@@ -352,6 +414,13 @@ internal static class Consumers
                 _allocatedAtFirst = GC.GetTotalAllocatedBytes();
                 _jitMethodsAtFirst = System.Runtime.JitInfo.GetCompiledMethodCount();
                 _jitTimeAtFirst = System.Runtime.JitInfo.GetCompilationTime();
+                _gcPauseAtFirst = GC.GetTotalPauseDuration();
+                for (var generation = 0; generation < 3; generation++)
+                {
+                    _gcCountsAtFirst[generation] = GC.CollectionCount(generation);
+                }
+
+                _runQueueWaitAtFirst = RunQueueWaitNanoseconds();
             }
 
             if (Interlocked.Add(ref _processed, value) == _messages)
@@ -361,6 +430,8 @@ internal static class Consumers
                 _allocated = GC.GetTotalAllocatedBytes() - _allocatedAtFirst;
                 _jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - _jitMethodsAtFirst;
                 _jitSeconds = (System.Runtime.JitInfo.GetCompilationTime() - _jitTimeAtFirst).TotalSeconds;
+                _stalls = string.Create(CultureInfo.InvariantCulture,
+                    $" gc_pause_ms={(GC.GetTotalPauseDuration() - _gcPauseAtFirst).TotalMilliseconds:0.0} gc0={GC.CollectionCount(0) - _gcCountsAtFirst[0]} gc1={GC.CollectionCount(1) - _gcCountsAtFirst[1]} gc2={GC.CollectionCount(2) - _gcCountsAtFirst[2]} runq_wait_ms={(RunQueueWaitNanoseconds() - _runQueueWaitAtFirst) / 1e6:0.0}");
                 _done.TrySetResult();
             }
         }

@@ -32,6 +32,14 @@ public sealed record ConsumerRun(
 
     /// <summary>Bytes the consumer process allocated per message, first to last (all threads).</summary>
     public double? AllocatedBytesPerMessage => AllocatedBytes is { } bytes ? (double)bytes / Messages : null;
+
+    /// <summary>Every figure the consumer reported, by name (a gateway's also says where its latency tail came from).</summary>
+    public IReadOnlyDictionary<string, double> Fields { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>The latency tail's diagnosis, "name=value" pairs: slow decisions and their bursts, GC pauses, run-queue wait.</summary>
+    public string Tail => string.Join(' ', TailFields.Where(Fields.ContainsKey).Select(f => string.Create(CultureInfo.InvariantCulture, $"{f}={Fields[f]:0.#}")));
+
+    private static readonly string[] TailFields = ["slow", "slow_bursts", "max_ms", "gc_pause_ms", "gc0", "gc1", "gc2", "runq_wait_ms"];
 }
 
 /// <summary>
@@ -291,7 +299,10 @@ public sealed class DrainHarness(int port, string consumerDll, int warmup)
             long? Count(string name) => Fields.TryGetValue(name, out var v) ? (long)v : null;
             double? Value(string name) => Fields.TryGetValue(name, out var v) && !double.IsNaN(v) ? v : null;
             return new ConsumerRun(consumer, scenario, Count("messages") ?? 0, Fields["seconds"], Fields["cpu"], PeakMb, publishRate,
-                Count("readings"), Count("decisions"), Count("batches"), Count("batch_rows"), Value("p50"), Value("p99"), Count("allocated"), Count("jit_methods"));
+                Count("readings"), Count("decisions"), Count("batches"), Count("batch_rows"), Value("p50"), Value("p99"), Count("allocated"), Count("jit_methods"))
+            {
+                Fields = Fields,
+            };
         }
     }
 }
