@@ -152,6 +152,11 @@ public static partial class ManifestValidator
             }
         }
 
+        if (m.TrainingDistribution?.Problem(FeatureNames(spec)) is { } distributionProblem)
+        {
+            return distributionProblem;
+        }
+
         if (!(m.GoldenVectors.Tolerance >= 0) || !double.IsFinite(m.GoldenVectors.Tolerance))
         {
             return "goldenVectors.tolerance must be a finite number ≥ 0";
@@ -175,6 +180,17 @@ public static partial class ManifestValidator
         }
 
         return null;
+    }
+
+    private static string[] FeatureNames(FeatureSpec spec)
+    {
+        var names = new string[spec.Features.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = spec.Features[i].Name;
+        }
+
+        return names;
     }
 
     private static bool Contains(IReadOnlyList<string> list, string value)

@@ -42,6 +42,12 @@ public sealed record ModelManifest
     /// <summary>One entry per feature, in feature-spec order: the training distribution for out-of-distribution checks.</summary>
     public required IReadOnlyList<FeatureStatistics> FeatureStatistics { get; init; }
 
+    /// <summary>
+    /// Per feature, in feature-spec order, the training histogram over quantile bins: what the gateway's drift monitor
+    /// compares the scored rows with. Optional: a package written before it existed loads, and is not drift-monitored.
+    /// </summary>
+    public TrainingDistribution? TrainingDistribution { get; init; }
+
     public required GoldenVectorSet GoldenVectors { get; init; }
 
     public required ModelProvenance Provenance { get; init; }

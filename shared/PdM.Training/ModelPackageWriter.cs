@@ -76,6 +76,7 @@ public static class ModelPackageWriter
             Thresholds = description.Thresholds,
             FailureMode = description.FailureMode,
             FeatureStatistics = Statistics(set),
+            TrainingDistribution = Distribution(set),
             GoldenVectors = new GoldenVectorSet { Tolerance = description.GoldenTolerance, Cases = golden },
             Provenance = new ModelProvenance
             {
@@ -110,6 +111,25 @@ public static class ModelPackageWriter
         File.WriteAllBytes(Path.Combine(directory, ModelPackageFiles.ManifestFileName),
             JsonSerializer.SerializeToUtf8Bytes(manifest, TrainingJsonContext.Default.ModelManifest));
         return manifest;
+    }
+
+    /// <summary>The training rows' histogram per feature over quantile bins (manifest <c>trainingDistribution</c>).</summary>
+    public static TrainingDistribution Distribution(TrainingSet set)
+    {
+        ArgumentNullException.ThrowIfNull(set);
+        var columns = new double[set.FeatureCount][];
+        for (var f = 0; f < columns.Length; f++)
+        {
+            var column = new double[set.Examples.Count];
+            for (var i = 0; i < column.Length; i++)
+            {
+                column[i] = set.Examples[i].Features[f];
+            }
+
+            columns[f] = column;
+        }
+
+        return TrainingDistribution.FromColumns(set.FeatureNames, columns);
     }
 
     /// <summary>Min, max, mean and population std of each feature over the training rows (NaN ignored).</summary>

@@ -38,6 +38,13 @@ public sealed class ModelPackageWriterTests : IDisposable
         Assert.Equal(OutputMeaning.RulCycles, package.Manifest.Outputs[0].Meaning);
         Assert.Equal(written.FeatureStatistics.Select(s => s.Name), set.FeatureNames);
 
+        // The training distribution travels with the model (what the gateway's drift monitor compares with): decile
+        // bins of the training rows, each holding about a tenth of them for a continuous feature.
+        var distribution = package.Manifest.TrainingDistribution!;
+        Assert.Equal(set.FeatureNames, distribution.Features.Select(d => d.Name));
+        Assert.All(distribution.Features, d => Assert.Equal(1.0, d.Proportions.Sum(), 9));
+        Assert.Contains(distribution.Features, d => d.Proportions.Count == TrainingDistribution.DefaultBins && d.Proportions.All(p => p is > 0.05 and < 0.15));
+
         // The golden vectors reproduce on the loaded session (the loader checked; check the figures ourselves too).
         var golden = package.Manifest.GoldenVectors.Cases;
         var actual = OnnxTreeExporterTests.RunOnnx(File.ReadAllBytes(Path.Combine(dir, "model.onnx")), golden.Select(c => c.Input.ToArray()).ToList(), "rul");
