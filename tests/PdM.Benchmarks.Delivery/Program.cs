@@ -127,6 +127,10 @@ busLink.Refuse();
 busLink.CutAll();
 await Task.Delay(TimeSpan.FromSeconds(outageSeconds));
 var backlogAtRestore = journalMetrics.Total("pdm.journal.appended") - journalMetrics.Total("pdm.journal.acknowledged");
+// For sizing (docs/operations.md): the journal's files on disk (database and WAL) against every entry committed so far.
+var appendedAtRestore = journalMetrics.Total("pdm.journal.appended");
+var journalDiskBytes = Directory.EnumerateFiles(journalFolder).Sum(f => new FileInfo(f).Length);
+var diskBytesPerEvent = journalDiskBytes / (double)appendedAtRestore;
 
 // The assessment cadence (one per asset per second) beats against the reading rate, so the two phases' rates differ
 // by tens of percent: the ratio uses the higher, which is the conservative choice.
@@ -198,6 +202,7 @@ Console.WriteLine(string.Create(inv, $"ingest: {ingestPerSecond:0} events/s jour
 Console.WriteLine(string.Create(inv, $"outage: {outageSeconds} s, backlog at restore {backlogAtRestore} events; uplink reconnected {reconnectSeconds:0.0} s after the link returned"));
 Console.WriteLine(string.Create(inv, $"drain: {replays.Length} replayed events in {drainSeconds:0.00} s = {drainPerSecond:0} events/s (ingest continuing)"));
 Console.WriteLine(string.Create(inv, $"live alerts during drain: {latenciesMs.Count} of {probes} probes, p50 {p50:0} ms, p99 {p99:0} ms"));
+Console.WriteLine(string.Create(inv, $"sizing: journal files {journalDiskBytes / 1e6:0.0} MB at restore for the {appendedAtRestore} entries committed so far = {diskBytesPerEvent:0} B per entry on disk; an hour of outage at {ingestPerSecond:0} events/s holds {ingestPerSecond * 3600 * diskBytesPerEvent / 1e6:0} MB"));
 Console.WriteLine(string.Create(inv, $"reconcile: journaled {appended}, delivered distinct {deliveries.Count}, deliveries {deliveries.Values.Sum()}, dropped by journal {journalMetrics.Total("pdm.journal.dropped")}"));
 Console.WriteLine(string.Create(inv, $"delivery: drain_vs_ingest={drainPerSecond / ingestPerSecond:0.0} live_alert_p99_ms_during_drain={p99:0} lost={lost} duplicated={duplicated}"));
 
