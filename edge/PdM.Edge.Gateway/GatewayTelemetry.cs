@@ -39,6 +39,15 @@ public sealed class GatewayTelemetry : IDisposable
             description: "PUBACKs written to the broker per socket write (group acknowledgement).");
         IntegrityViolations = _meter.CreateCounter<long>("pdm.gateway.model_integrity_violations",
             description: "Stored model packages refused at load because their bytes are not what the registry approved, by reason and role.");
+        UplinkUnroutable = _meter.CreateCounter<long>("pdm.uplink.unroutable", unit: "{event}",
+            description: "Journaled events RabbitMQ returned because no queue is bound for their type; kept in the journal and retried, by message_type.");
+        foreach (var messageType in Uplink.UplinkMessages.Names)
+        {
+            UplinkUnroutable.Add(0, new KeyValuePair<string, object?>("message_type", messageType));
+        }
+
+        PipelinePoisoned = _meter.CreateCounter<long>("pdm.pipeline.poisoned", unit: "{message}",
+            description: "Messages a pipeline stage threw on, dead-lettered and acknowledged so the rest go on, by stage (decode, features, decide, journal) and exception type.");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
             description: "Processed messages whose PUBACK could not be sent (connection gone); the broker redelivers them.");
         PubAckFlushesFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
@@ -74,6 +83,10 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> AcknowledgementsFailed { get; }
 
     public Counter<long> IntegrityViolations { get; }
+
+    public Counter<long> UplinkUnroutable { get; }
+
+    public Counter<long> PipelinePoisoned { get; }
 
     public void Deployment(string outcome, string reason) =>
         Deployments.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));

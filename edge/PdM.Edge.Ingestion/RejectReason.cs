@@ -27,12 +27,18 @@ public enum RejectReason
 
     /// <summary>Sparkplug: an NDEATH whose bdSeq does not match the current NBIRTH (a late will of an old session), or a DDEATH for an unknown device.</summary>
     StaleDeath,
+
+    /// <summary>
+    /// A message that made a later stage of the gateway throw (features, decision, journal): dead-lettered with the
+    /// stage and the exception, and acknowledged, so it cannot stop the pipeline nor come back at the next start.
+    /// </summary>
+    Poisoned,
 }
 
 public static class RejectReasons
 {
     /// <summary>Number of enum values, for arrays indexed by reason.</summary>
-    public const int Count = (int)RejectReason.StaleDeath + 1;
+    public const int Count = (int)RejectReason.Poisoned + 1;
 
     public static string ToCode(this RejectReason reason) => reason switch
     {
@@ -52,6 +58,7 @@ public static class RejectReasons
         RejectReason.UnknownAlias => "unknown_alias",
         RejectReason.NotBorn => "not_born",
         RejectReason.StaleDeath => "stale_death",
+        RejectReason.Poisoned => "poisoned",
         _ => "unknown",
     };
 }

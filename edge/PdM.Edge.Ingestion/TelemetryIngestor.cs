@@ -232,6 +232,20 @@ public sealed class TelemetryIngestor
         return RejectReason.None;
     }
 
+    /// <summary>
+    /// A message this ingestor decoded, or failed to, made a stage of the caller throw: rejects it whole as
+    /// <see cref="RejectReason.Poisoned"/> through the usual path (counted by reason, handed to the sink, sampled to the
+    /// dead-letter topic) with <paramref name="detail"/> naming the stage and the exception.
+    /// </summary>
+    public void Poisoned(string topic, string? assetId, string detail, ReadOnlyMemory<byte> payload, DateTimeOffset receivedAt, IIngestSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(topic);
+        ArgumentNullException.ThrowIfNull(detail);
+        ArgumentNullException.ThrowIfNull(sink);
+        _ = Classify(topic, out _, out _, out var deadLetterTopic);
+        Rejected(new Rejection(RejectReason.Poisoned, detail, topic, WholeMessage: true, assetId), receivedAt, new ReadOnlySequence<byte>(payload), sink, deadLetterTopic);
+    }
+
     private IngestResult Reject(MessageFormat format, RejectReason reason, string detail, string topic, string? assetId, DateTimeOffset receivedAt, in ReadOnlySequence<byte> payload, IIngestSink sink, bool suppressDeadLetter)
     {
         // Readings decoded before the failure are dropped with the message: all or nothing.

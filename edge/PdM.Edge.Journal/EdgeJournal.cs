@@ -154,6 +154,18 @@ public sealed class EdgeJournal : IAsyncDisposable
         return _index.Release(ids);
     }
 
+    /// <summary>
+    /// Hands leased entries back to be offered again only after <paramref name="delay"/>, with the same message id: the
+    /// uplink's backoff for an entry the broker could not route anywhere yet (a retry at once would only be returned
+    /// again). Until then the entry counts as leased, so the TTL purge also waits for it.
+    /// </summary>
+    public int Defer(IReadOnlyCollection<long> ids, TimeSpan delay)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        return _index.Defer(ids, delay);
+    }
+
     /// <summary>The uplink is failing: whatever is appended from now on is backlog once it comes back.</summary>
     public void UplinkDown() => _index.UplinkDown();
 

@@ -95,6 +95,29 @@ internal sealed class JournalIndex
         return released;
     }
 
+    /// <summary>
+    /// Extends the leases of <paramref name="ids"/> to <paramref name="delay"/> from now, so they are offered again only
+    /// then; returns how many were leased. Like a release, except that the entry is not offered at once.
+    /// </summary>
+    public int Defer(IReadOnlyCollection<long> ids, TimeSpan delay)
+    {
+        var deferred = 0;
+        lock (Gate)
+        {
+            var until = _time.GetTimestamp() + Math.Max(1, (long)(delay.TotalSeconds * _time.TimestampFrequency));
+            foreach (var id in ids)
+            {
+                if (_slots.TryGetValue(id, out var slot) && slot.LeaseExpires != 0)
+                {
+                    slot.LeaseExpires = until;
+                    deferred++;
+                }
+            }
+        }
+
+        return deferred;
+    }
+
     public void UplinkDown()
     {
         lock (Gate)

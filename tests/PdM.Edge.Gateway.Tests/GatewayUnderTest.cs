@@ -43,7 +43,11 @@ public sealed class GatewayUnderTest : IAsyncDisposable
 
     public ObservedEvents Events { get; }
 
-    public static async Task<GatewayUnderTest> StartAsync(string site, IEnumerable<string> settings)
+    /// <summary>The gateway's services (e.g. to reach a test seam of one of its stages).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <param name="configure">Runs on the builder before the gateway registers its services: a service registered here replaces the gateway's default.</param>
+    public static async Task<GatewayUnderTest> StartAsync(string site, IEnumerable<string> settings, Action<WebApplicationBuilder>? configure = null)
     {
         var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("gw"));
         var events = new ObservedEvents();
@@ -78,7 +82,11 @@ public sealed class GatewayUnderTest : IAsyncDisposable
                 $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
                 .. settings,
             ],
-            builder => builder.Logging.AddProvider(logs));
+            builder =>
+            {
+                builder.Logging.AddProvider(logs);
+                configure?.Invoke(builder);
+            });
 
         // This gateway's meters only: other test classes run gateways in parallel in the same process.
         var metrics = new MetricRecorder(app.Services.GetRequiredService<IMeterFactory>(), GatewayTelemetry.Name, IngestionTelemetry.MeterName);

@@ -110,7 +110,7 @@ public sealed class TelemetryIngestorTests
     public void Reject_reason_codes_are_stable_snake_case()
     {
         Assert.Equal(
-            ["none", "unknown_asset", "unknown_sensor", "out_of_range", "not_finite", "device_time_skew", "asset_mismatch", "payload_too_large", "too_deep", "malformed", "unsupported_schema_version", "unknown_topic", "sequence_gap", "unknown_alias", "not_born", "stale_death"],
+            ["none", "unknown_asset", "unknown_sensor", "out_of_range", "not_finite", "device_time_skew", "asset_mismatch", "payload_too_large", "too_deep", "malformed", "unsupported_schema_version", "unknown_topic", "sequence_gap", "unknown_alias", "not_born", "stale_death", "poisoned"],
             Enum.GetValues<RejectReason>().Select(r => r.ToCode()));
     }
 

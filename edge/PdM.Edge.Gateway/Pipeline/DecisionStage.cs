@@ -26,6 +26,7 @@ public sealed partial class DecisionStage
     private readonly List<int> _windowOfRequest = [];
     private readonly List<ClassFeatureSpec> _specs = [];
     private readonly List<Decision> _decisions = [];
+    private readonly List<int> _requestOfDecision = [];
 
     public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<DecisionStage> logger)
     {
@@ -43,12 +44,19 @@ public sealed partial class DecisionStage
     /// together (<see cref="DecisionPolicy.DecideAllAsync"/>), so windows that close together (many assets at one
     /// watermark, or every window of a batch of messages) share one model batch per asset class.
     /// <paramref name="sources"/> holds, per window, where its data came from (the MQTT topic).
+    /// <para>
+    /// A window whose decision throws fails alone: when the batch call fails, the windows it had not decided yet are
+    /// decided one at a time, and each that throws again, or whose events cannot be built, goes to
+    /// <paramref name="poisoned"/> instead of <paramref name="events"/>.
+    /// </para>
     /// </summary>
-    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, IReadOnlyList<string> sources, List<DecisionEvents> events, CancellationToken cancellationToken)
+    public async Task DecideAsync(IReadOnlyList<ClosedWindow> windows, IReadOnlyList<string> sources, List<DecisionEvents> events,
+        List<PoisonedWindow> poisoned, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(windows);
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(poisoned);
         if (windows.Count == 0)
         {
             return;
@@ -80,22 +88,72 @@ public sealed partial class DecisionStage
         }
 
         _decisions.Clear();
+        _requestOfDecision.Clear();
         var traced = GatewayTelemetry.ActivitySource.HasListeners();
         var started = traced ? _clock.GetUtcNow() : default;
         var startedTicks = traced ? Stopwatch.GetTimestamp() : 0;
-        await _policy.DecideAllAsync(_requests, _decisions, cancellationToken);
+        try
+        {
+            await _policy.DecideAllAsync(_requests, _decisions, cancellationToken);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            await DecideOneByOneAsync(exception, poisoned, cancellationToken);
+        }
+
+        for (var r = _requestOfDecision.Count; r < _decisions.Count; r++)
+        {
+            _requestOfDecision.Add(r);
+        }
+
         var batchMilliseconds = traced ? Stopwatch.GetElapsedTime(startedTicks).TotalMilliseconds : 0;
         for (var i = 0; i < _decisions.Count; i++)
         {
-            var decision = _decisions[i];
-            var trace = traced ? DecisionTracing.Record(in decision, windows[_windowOfRequest[i]], started, batchMilliseconds) : default;
-            _board.Record(in decision, _specs[i]);
-            LogDecided(_logger, decision.AssetId, decision.WindowEnd, decision.Provenance.Path, decision.BatchId);
-            var prediction = Prediction(in decision);
-            var assessment = Assessment(in decision);
-            if (prediction is not null || assessment is not null)
+            var request = _requestOfDecision[i];
+            var window = _windowOfRequest[request];
+            try
             {
-                events.Add(new DecisionEvents(_windowOfRequest[i], prediction, assessment, trace));
+                var decision = _decisions[i];
+                var trace = traced ? DecisionTracing.Record(in decision, windows[window], started, batchMilliseconds) : default;
+                _board.Record(in decision, _specs[request]);
+                LogDecided(_logger, decision.AssetId, decision.WindowEnd, decision.Provenance.Path, decision.BatchId);
+                var prediction = Prediction(in decision);
+                var assessment = Assessment(in decision);
+                if (prediction is not null || assessment is not null)
+                {
+                    events.Add(new DecisionEvents(window, prediction, assessment, trace));
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                poisoned.Add(new PoisonedWindow(window, exception));
+            }
+        }
+    }
+
+    /// <summary>
+    /// After the batch call failed: the policy appends in request order, so what it decided before the failure stands;
+    /// the rest are decided one at a time, and a row that throws again fails alone.
+    /// </summary>
+    private async Task DecideOneByOneAsync(Exception batchFailure, List<PoisonedWindow> poisoned, CancellationToken cancellationToken)
+    {
+        var decided = _decisions.Count;
+        LogBatchFailed(_logger, batchFailure, _requests.Count - decided);
+        for (var r = 0; r < decided; r++)
+        {
+            _requestOfDecision.Add(r);
+        }
+
+        for (var r = decided; r < _requests.Count; r++)
+        {
+            try
+            {
+                _decisions.Add(await _policy.DecideAsync(_requests[r], cancellationToken));
+                _requestOfDecision.Add(r);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                poisoned.Add(new PoisonedWindow(_windowOfRequest[r], exception));
             }
         }
     }
@@ -161,6 +219,9 @@ public sealed partial class DecisionStage
             OccurredAt = now,
         };
     }
+
+    [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Deciding a batch of windows failed; deciding its {Count} remaining window(s) one at a time")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 
     /// <summary>One line per decision at Debug (off by default): which window of which asset, and the model batch that scored it (empty for the rules).</summary>
     [LoggerMessage(EventId = 1111, Level = LogLevel.Debug, Message = "Decided {AssetId} window ending {WindowEnd:O} by {Path} in model batch {BatchId}")]

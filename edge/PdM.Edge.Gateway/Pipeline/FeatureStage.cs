@@ -132,9 +132,16 @@ public sealed class FeatureStage
         _message++;
     }
 
+    /// <summary>
+    /// Test seam: called with each reading before its engine computes with it. A test makes it throw for one asset, as a
+    /// bug in a feature function would, to show that the pipeline isolates that message (issue #16); null in production.
+    /// </summary>
+    internal Action<Reading>? BeforeAdd { get; set; }
+
     /// <summary>Adds one validated live reading; sensors no feature of the asset's spec reads are skipped.</summary>
     public void Add(in Reading reading)
     {
+        BeforeAdd?.Invoke(reading);
         var key = reading.SensorKey;
         var sensorIndex = _featureIndexBySensorKey[key];
         if (sensorIndex >= 0)

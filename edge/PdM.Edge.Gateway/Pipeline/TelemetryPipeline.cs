@@ -33,6 +33,15 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// gateway killed with a window half full loses that partial window (its readings were acknowledged once added), and
 /// the asset's next window starts from the next reading.
 /// </para>
+/// <para>
+/// One message cannot stop the pipeline: an exception while decoding it, computing its features, deciding a window it
+/// closed or journaling what it caused poisons that message only. It is dead-lettered like a rejected one (reason
+/// <c>poisoned</c>, detail <c>{stage}: {exception type}: {message}</c>), counted (<c>pdm.pipeline.poisoned</c> by stage
+/// and exception, and <c>pdm.ingest.rejected{reason=poisoned}</c>), logged, and acknowledged with the others, so the
+/// broker does not hand it back at the next start; every other message of the batch is processed as usual. What the
+/// poisoned message caused before the failure stands (a window it closed before a feature computation threw is
+/// decided, a decision already made is journaled).
+/// </para>
 /// </summary>
 public sealed partial class TelemetryPipeline : BackgroundService
 {
@@ -57,6 +66,10 @@ public sealed partial class TelemetryPipeline : BackgroundService
     private readonly List<string> _windowSources = [];
     private readonly List<DecisionEvents> _decided = [];
     private readonly List<FeatureWindowsCollected> _uploadBatches = [];
+
+    // Per message of the batch: the first stage that threw on it, or null.
+    private readonly Poison?[] _poisoned;
+    private readonly List<PoisonedWindow> _poisonedWindows = [];
 
     public TelemetryPipeline(
         IngestChannel channel,
@@ -95,6 +108,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
         }
 
         _windowsEnd = new int[size];
+        _poisoned = new Poison?[size];
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -146,15 +160,29 @@ public sealed partial class TelemetryPipeline : BackgroundService
         _features.ClearClosed();
         _windowSources.Clear();
         _decided.Clear();
+        _poisonedWindows.Clear();
+        Array.Clear(_poisoned, 0, count);
         var traced = GatewayTelemetry.ActivitySource.HasListeners();
         for (var i = 0; i < count; i++)
         {
-            Ingest(_batch[i]!, _sinks[i], traced);
+            _poisoned[i] = Ingest(_batch[i]!, _sinks[i], traced);
             _windowsEnd[i] = _features.Closed.Count;
         }
 
-        // Every window the batch closed, decided together: one model batch per asset class, in window order.
-        await _decisions.DecideAsync(_features.Closed, _windowSources, _decided, cancellationToken);
+        // Every window the batch closed, decided together: one model batch per asset class, in window order. A window
+        // whose decision threw poisons the message that closed it.
+        await _decisions.DecideAsync(_features.Closed, _windowSources, _decided, _poisonedWindows, cancellationToken);
+        foreach (var failed in _poisonedWindows)
+        {
+            var i = 0;
+            while (_windowsEnd[i] <= failed.Window)
+            {
+                i++;
+            }
+
+            _poisoned[i] ??= new Poison("decide", failed.Exception, _features.Closed[failed.Window].AssetId);
+        }
+
         var decidedAt = _clock.GetUtcNow();
 
         // Feature batches are journaled before the acknowledgements like every other effect of the messages.
@@ -183,10 +211,28 @@ public sealed partial class TelemetryPipeline : BackgroundService
                 _telemetry.DecisionLatency.Record(latency);
             }
 
-            await Publish(message, _sinks[i], cancellationToken);
-            for (; decided < _decided.Count && _decided[decided].Window < _windowsEnd[i]; decided++)
+            try
             {
-                await Journal(_decided[decided], cancellationToken);
+                await Publish(message, _sinks[i], cancellationToken);
+                for (; decided < _decided.Count && _decided[decided].Window < _windowsEnd[i]; decided++)
+                {
+                    await Journal(_decided[decided], cancellationToken);
+                }
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // The message's remaining events are not journaled: the next message starts with its own.
+                while (decided < _decided.Count && _decided[decided].Window < _windowsEnd[i])
+                {
+                    decided++;
+                }
+
+                _poisoned[i] ??= new Poison("journal", exception, null);
+            }
+
+            if (_poisoned[i] is { } poison)
+            {
+                await DeadLetter(message, _sinks[i], poison, cancellationToken);
             }
         }
 
@@ -201,11 +247,24 @@ public sealed partial class TelemetryPipeline : BackgroundService
         }
     }
 
-    /// <summary>Decodes one message into its sink and feeds its live readings to the feature engines.</summary>
-    private void Ingest(InboundMessage message, CollectingIngestSink sink, bool traced)
+    /// <summary>
+    /// Decodes one message into its sink and feeds its live readings to the feature engines; returns the stage that
+    /// threw on it, if one did (the windows its readings closed before that stay closed and are decided).
+    /// </summary>
+    private Poison? Ingest(InboundMessage message, CollectingIngestSink sink, bool traced)
     {
         sink.Clear();
-        _ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, sink, message.Client);
+        try
+        {
+            _ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, sink, message.Client);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // What the ingestor collected before it threw is not used: the message is dead-lettered whole.
+            sink.Clear();
+            return new Poison("decode", exception, null);
+        }
+
         foreach (var rejection in sink.Rejections)
         {
             if (rejection.WholeMessage)
@@ -228,19 +287,52 @@ public sealed partial class TelemetryPipeline : BackgroundService
         }
 
         _features.BeginMessage(traced, in context);
-        foreach (var reading in sink.Readings)
+        Poison? poison = null;
+        string? assetId = null;
+        try
         {
-            // Store-and-forward data from the device belongs to the record, not to a live decision. A sharded site's
-            // sessions each receive every reading; each keeps its own shard's assets.
-            if (!reading.IsHistorical && _shards.Accepts(message.Shard, reading.AssetId))
+            foreach (var reading in sink.Readings)
             {
-                _features.Add(reading);
+                // Store-and-forward data from the device belongs to the record, not to a live decision. A sharded site's
+                // sessions each receive every reading; each keeps its own shard's assets.
+                if (!reading.IsHistorical && _shards.Accepts(message.Shard, reading.AssetId))
+                {
+                    assetId = reading.AssetId;
+                    _features.Add(reading);
+                }
             }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            poison = new Poison("features", exception, assetId);
         }
 
         for (var w = closedBefore; w < _features.Closed.Count; w++)
         {
             _windowSources.Add(message.Topic);
+        }
+
+        return poison;
+    }
+
+    /// <summary>
+    /// Dead-letters a poisoned message through the ingestor's rejection path (counted as <c>poisoned</c>, sampled to the
+    /// dead-letter topic with the stage and the exception), counts it by stage and exception type, and logs it. It is
+    /// acknowledged with the rest of its batch afterwards.
+    /// </summary>
+    private async Task DeadLetter(InboundMessage message, CollectingIngestSink sink, Poison poison, CancellationToken cancellationToken)
+    {
+        var exceptionType = poison.Exception.GetType().Name;
+        _telemetry.PipelinePoisoned.Add(1, new KeyValuePair<string, object?>("stage", poison.Stage), new KeyValuePair<string, object?>("exception", exceptionType));
+        LogPoisoned(_logger, poison.Exception, message.Topic, poison.Stage, exceptionType, poison.AssetId);
+        var samples = sink.DeadLetters.Count;
+        _ingestor.Poisoned(message.Topic, poison.AssetId, $"{poison.Stage}: {poison.Exception.GetType().FullName}: {poison.Exception.Message}",
+            message.Payload, message.ReceivedAt, sink);
+
+        // Published by the session that processed it, sharded or not: the failure is this shard's.
+        for (var s = samples; s < sink.DeadLetters.Count; s++)
+        {
+            await _mqtt.TryPublish(sink.DeadLetters[s].Topic, sink.DeadLetters[s].Payload, MQTTnet.Protocol.MqttQualityOfServiceLevel.AtMostOnce, cancellationToken);
         }
     }
 
@@ -305,6 +397,12 @@ public sealed partial class TelemetryPipeline : BackgroundService
             LogAcknowledgeFailed(_logger, message.Topic, exception);
         }
     }
+
+    /// <summary>The first stage that threw on a message: <c>decode</c>, <c>features</c>, <c>decide</c> or <c>journal</c>.</summary>
+    private sealed record Poison(string Stage, Exception Exception, string? AssetId);
+
+    [LoggerMessage(EventId = 1108, Level = LogLevel.Error, Message = "Poisoned message on {Topic}: the {Stage} stage threw {ExceptionType} (asset {AssetId}); dead-lettered and acknowledged, the pipeline goes on")]
+    private static partial void LogPoisoned(ILogger logger, Exception exception, string topic, string stage, string exceptionType, string? assetId);
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Rejected telemetry on {Topic}: {Reason} ({Detail})")]
     private static partial void LogRejectedMessage(ILogger logger, string topic, string reason, string detail);

@@ -9,8 +9,15 @@ namespace PdM.Edge.Gateway.Uplink;
 /// publishes each entry with its stable message id (RabbitMQ publisher confirms: a publish completes when the broker
 /// has it), and acknowledges exactly the confirmed entries; the rest are released and retried with the same id, so a
 /// consumer's inbox recognises any duplicate. Replayed entries carry <c>pdm-replay</c> and their original time.
+/// <para>
+/// Every publish is mandatory: the broker confirms a message it could not route to any queue (nobody ever bound one to
+/// its type's exchange) and discards it, unless asked to return it. A returned entry is therefore not delivered: it
+/// stays in the journal, is counted (<c>pdm.uplink.unroutable</c>, by message type), logged, and retried after a
+/// per-type wait (<see cref="UnroutableBackoff"/>), until a queue appears or its class's TTL ends it.
+/// </para>
 /// </summary>
-public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, TimeProvider clock, ILogger<JournalUplinkService> logger) : BackgroundService
+public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, GatewayTelemetry telemetry, TimeProvider clock,
+    ILogger<JournalUplinkService> logger) : BackgroundService
 {
     public const string ReplayHeader = "pdm-replay";
     public const string OriginalTimeHeader = "pdm-original-time";
@@ -21,10 +28,15 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     // nor paced behind live entries. A batch not confirmed within this is treated as failed (released, same ids).
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
+    private readonly UnroutableBackoff _unroutable = new();
+    private readonly Dictionary<string, List<long>> _byType = new(StringComparer.Ordinal);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
+        var sending = new List<JournalEntry>(LeaseSize);
         var confirmed = new List<long>(LeaseSize);
+        var returned = new List<JournalEntry>();
         var failed = new List<long>();
         try
         {
@@ -39,33 +51,44 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     continue;
                 }
 
+                HoldWaiting(batch, sending);
                 confirmed.Clear();
+                returned.Clear();
                 failed.Clear();
-                var publishes = new Task[batch.Count];
+                var publishes = new Task[sending.Count];
                 using var timeout = new CancellationTokenSource(PublishTimeout, clock);
                 using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-                for (var i = 0; i < batch.Count; i++)
+                for (var i = 0; i < sending.Count; i++)
                 {
-                    publishes[i] = batch[i].TraceParent is null ? Publish(batch[i], publishing.Token) : PublishTraced(batch[i], publishing.Token);
+                    publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], publishing.Token) : PublishTraced(sending[i], publishing.Token);
                 }
 
                 string? error = null;
-                for (var i = 0; i < batch.Count; i++)
+                for (var i = 0; i < sending.Count; i++)
                 {
                     try
                     {
                         await publishes[i];
-                        confirmed.Add(batch[i].Id);
+                        confirmed.Add(sending[i].Id);
+                        if (_unroutable.Delivered(sending[i].MessageType))
+                        {
+                            LogRoutable(logger, sending[i].MessageType);
+                        }
+                    }
+                    catch (MessageReturnedException) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        returned.Add(sending[i]);
                     }
                     catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                     {
-                        failed.Add(batch[i].Id);
+                        failed.Add(sending[i].Id);
                         error ??= exception.Message;
                     }
                 }
 
                 // Acknowledge what the broker confirmed before reporting the link down: an acknowledgement reports it up.
                 await journal.AcknowledgeAsync(confirmed, stoppingToken);
+                KeepReturned(returned);
                 if (failed.Count == 0)
                 {
                     backoff = TimeSpan.FromMilliseconds(200);
@@ -84,6 +107,65 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         }
     }
 
+    /// <summary>
+    /// Puts into <paramref name="sending"/> the entries of <paramref name="batch"/> to publish now; those of a type still
+    /// waiting after a return go back to the journal, unpublished, until its wait ends.
+    /// </summary>
+    private void HoldWaiting(IReadOnlyList<JournalEntry> batch, List<JournalEntry> sending)
+    {
+        sending.Clear();
+        var now = clock.GetUtcNow();
+        foreach (var entry in batch)
+        {
+            if (_unroutable.IsWaiting(entry.MessageType, now, out var remaining))
+            {
+                journal.Defer([entry.Id], remaining);
+            }
+            else
+            {
+                sending.Add(entry);
+            }
+        }
+    }
+
+    /// <summary>Returned entries stay in the journal, counted and logged per type, and wait before their next attempt.</summary>
+    private void KeepReturned(List<JournalEntry> returned)
+    {
+        if (returned.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var ids in _byType.Values)
+        {
+            ids.Clear();
+        }
+
+        foreach (var entry in returned)
+        {
+            if (!_byType.TryGetValue(entry.MessageType, out var ids))
+            {
+                _byType[entry.MessageType] = ids = [];
+            }
+
+            ids.Add(entry.Id);
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var (messageType, ids) in _byType)
+        {
+            if (ids.Count == 0)
+            {
+                continue;
+            }
+
+            var delay = _unroutable.Returned(messageType, now);
+            journal.Defer(ids, delay);
+            telemetry.UplinkUnroutable.Add(ids.Count, new KeyValuePair<string, object?>("message_type", messageType));
+            LogUnroutable(logger, ids.Count, messageType, delay.TotalSeconds);
+        }
+    }
+
     private Task Publish(JournalEntry entry, CancellationToken cancellationToken)
     {
         var message = UplinkMessages.FromJournal(entry);
@@ -96,6 +178,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         return bus.Publish(message, context =>
         {
             context.MessageId = entry.MessageId;
+
+            // Returned by the broker (MessageReturnedException) when no queue receives it, instead of confirmed and dropped.
+            context.Mandatory = true;
             if (entry.IsReplay)
             {
                 context.Headers.Set(ReplayHeader, "true");
@@ -147,6 +232,12 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
 
         return activity;
     }
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Warning, Message = "Uplink: RabbitMQ returned {Count} {MessageType} event(s) as unroutable (no queue is bound to its exchange: is its consumer running?); kept in the journal, retrying in {DelaySeconds:0.0} s")]
+    private static partial void LogUnroutable(ILogger logger, int count, string messageType, double delaySeconds);
+
+    [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Uplink: {MessageType} events are routed again")]
+    private static partial void LogRoutable(ILogger logger, string messageType);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Uplink down: {Count} event(s) kept in the journal, retrying in {DelaySeconds:0.0} s: {Reason}")]
     private static partial void LogUplinkDown(ILogger logger, int count, double delaySeconds, string? reason);

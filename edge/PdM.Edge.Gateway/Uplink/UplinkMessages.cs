@@ -35,6 +35,9 @@ public static class UplinkMessages
 
     private static readonly Dictionary<string, Kind> ByName = ByType.Values.ToDictionary(k => k.Name, StringComparer.Ordinal);
 
+    /// <summary>The message type names the uplink sends (a metric's tag values).</summary>
+    public static IEnumerable<string> Names => ByName.Keys;
+
     /// <summary>
     /// The journal entry for <paramref name="message"/>. A caller that knows the event's type (the pipeline's stages)
     /// finds its row once per type, not per event; one holding an <c>object</c> is looked up by the runtime type.

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using MQTTnet;
+using MQTTnet.Protocol;
+using PdM.Contracts.Decisions;
+using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway.Pipeline;
+using PdM.Edge.Rules;
+using PdM.Testing;
+
+namespace PdM.Edge.Gateway.Tests;
+
+/// <summary>
+/// One poisoned message cannot stop the gateway (issue #16 item 4), on the real Mosquitto and RabbitMQ: a feature
+/// computation that throws on one message of one asset and a rule that throws on one window of another asset each
+/// poison only the message concerned. The gateway stays up, every other asset (and every other message of those two)
+/// is still decided, each poisoned message is dead-lettered with its stage and exception type, counted, and
+/// acknowledged: the gateway started again on the same MQTT session is not handed it back.
+/// </summary>
+public sealed class PipelineIsolationTests
+{
+    private const double FeatureBomb = 6.5;
+
+    [Fact]
+    public async Task A_throwing_feature_and_a_throwing_rule_poison_only_their_message_and_it_is_not_redelivered_after_a_restart()
+    {
+        var site = LocalDependencies.UniqueName("poison").Replace('_', '-');
+        var settings = Settings(site);
+
+        // Dead letters as an operator's subscriber sees them, on the real broker.
+        var deadLetters = new ConcurrentQueue<JsonDocument>();
+        using var watcher = await GatewayUnderTest.ConnectClient($"dl-{site}", LocalDependencies.MqttPort);
+        watcher.ApplicationMessageReceivedAsync += e =>
+        {
+            deadLetters.Enqueue(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()));
+            return Task.CompletedTask;
+        };
+        await watcher.SubscribeAsync(TelemetryTopics.DeadLetter(site), MqttQualityOfServiceLevel.AtLeastOnce);
+
+        var gateway = await GatewayUnderTest.StartAsync(site, settings, builder =>
+            builder.Services.AddSingleton<IRulesEvaluator>(sp => new RuleThatThrowsFor("P1", 8.0, sp.GetRequiredService<RulesEvaluator>())));
+        var lifetime = gateway.Services.GetRequiredService<IHostApplicationLifetime>();
+        gateway.Services.GetRequiredService<FeatureStage>().BeforeAdd = reading =>
+        {
+            if (reading.AssetId == "P2" && reading.Value == FeatureBomb)
+            {
+                throw new ArithmeticException("feature function failed on " + reading.Value.ToString(CultureInfo.InvariantCulture));
+            }
+        };
+
+        // Per asset, readings in turn (so the assets' messages share the pipeline's batches). P0 is healthy code; P1's
+        // 8.0 window makes the rule throw (blaming the message that closes it, the next one); P2's 6.5 reading makes
+        // the feature computation throw. Each asset raises a prediction on its 8.0 window unless that window was lost.
+        double[][] series = [[2.0, 8.0, 2.0, 2.0], [2.0, 8.0, 2.0, 2.0], [2.0, FeatureBomb, 8.0, 2.0, 2.0]];
+        using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
+        var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var published = 0;
+        for (var k = 0; k < series.Max(s => s.Length); k++)
+        {
+            for (var a = 0; a < series.Length; a++)
+            {
+                if (k < series[a].Length)
+                {
+                    clock = clock.AddMilliseconds(10);
+                    await Publish(device, site, "P" + a, clock, series[a][k]);
+                    published++;
+                }
+            }
+        }
+
+        try
+        {
+            await Eventually.Until(() => Task.FromResult(gateway.Metrics.Total("pdm.ingest.processed")), n => n >= published, TimeSpan.FromSeconds(60),
+                "every message processed and acknowledged");
+
+            // The host is up, and the assets without a fault and the one whose feature failed on another message decided.
+            Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the gateway kept running");
+            await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>().Select(p => p.AssetId).Order().ToList()),
+                assets => assets.SequenceEqual(["P0", "P2"]), TimeSpan.FromSeconds(60), "the predictions of P0 and P2 delivered");
+            var board = gateway.Services.GetRequiredService<DecisionBoard>();
+            Assert.True(board.TryGet("P1", out _), "P1's windows other than the poisoned one were decided");
+
+            // Each poisoned message counted once by stage and exception type, and dead-lettered with them.
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "stage", "features"));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "stage", "decide"));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "exception", nameof(ArithmeticException)));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "exception", nameof(InvalidOperationException)));
+            Assert.Equal(2, gateway.Metrics.Total("pdm.ingest.rejected", "reason", "poisoned"));
+            var letters = await Eventually.Until(() => Task.FromResult(deadLetters.Where(d => d.RootElement.GetProperty("reason").GetString() == "poisoned").ToList()),
+                found => found.Count >= 2, TimeSpan.FromSeconds(30), "both poisoned messages dead-lettered");
+            var feature = Assert.Single(letters, d => d.RootElement.GetProperty("asset").GetString() == "P2");
+            Assert.StartsWith("features: System.ArithmeticException: feature function failed on 6.5", feature.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Contains("\"vibration_rms_mm_s\":6.5", feature.RootElement.GetProperty("payloadUtf8").GetString(), StringComparison.Ordinal);
+            var rule = Assert.Single(letters, d => d.RootElement.GetProperty("asset").GetString() == "P1");
+            Assert.StartsWith("decide: System.InvalidOperationException: rule failed", rule.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+
+        // Started again on the same session (client id, journal) with healthy code: whatever the broker still held for
+        // the gateway would be handed over before a message published now, so when that one is processed, nothing else
+        // has been received.
+        var restarted = await GatewayUnderTest.StartAsync(site, settings);
+        try
+        {
+            await Publish(device, site, "P0", DateTimeOffset.UtcNow.AddSeconds(-1), 2.0);
+            await Eventually.Until(() => Task.FromResult(restarted.Metrics.Total("pdm.ingest.processed")), n => n >= 1, TimeSpan.FromSeconds(60),
+                "the marker processed after the restart");
+            Assert.Equal(1, restarted.Metrics.Total("pdm.ingest.messages"));
+            Assert.Equal(0, restarted.Metrics.Total("pdm.pipeline.poisoned"));
+        }
+        finally
+        {
+            await restarted.DisposeAsync();
+        }
+    }
+
+    private static List<string> Settings(string site)
+    {
+        List<string> settings =
+        [
+            $"--Gateway:Mqtt:TopicFilters:0=pdm/{site}/+/telemetry",
+            "--Gateway:SparkplugHost=false",
+            $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
+            // Every dead letter sampled: this test reads each one.
+            "--Ingestion:DeadLetterSamplesPerReasonPerSecond=100",
+        ];
+        for (var a = 0; a < 3; a++)
+        {
+            settings.AddRange(
+            [
+                $"--AssetModel:Assets:{a}:Id=P{a}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
+                $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
+                $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
+            ]);
+        }
+
+        return settings;
+    }
+
+    private static Task<MqttClientPublishResult> Publish(IMqttClient device, string site, string asset, DateTimeOffset deviceTime, double value)
+    {
+        var json = string.Create(CultureInfo.InvariantCulture,
+            $$$"""{"schemaVersion":1,"deviceTime":"{{{deviceTime:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
+        return device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, asset))
+            .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+    }
+
+    /// <summary>The shipped rules, except that evaluating <paramref name="assetId"/>'s window of <paramref name="vibration"/> throws, as a buggy rule would.</summary>
+    private sealed class RuleThatThrowsFor(string assetId, double vibration, IRulesEvaluator rules) : IRulesEvaluator
+    {
+        public RulesDecision Evaluate(RulesInput input)
+        {
+            if (input.AssetId == assetId && input.Facts.TryGetValue("vibration_rms_mm_s", out var value) && value == vibration)
+            {
+                throw new InvalidOperationException("rule failed for " + assetId);
+            }
+
+            return rules.Evaluate(input);
+        }
+    }
+}
