@@ -79,6 +79,9 @@ public static class GatewayModule
         AddModelDeployment(services);
         services.AddHostedService<TelemetryPipeline>();
         services.AddHostedService<FeatureUploadService>();
+        services.AddSingleton<Heartbeat.NvidiaSmi>();
+        services.AddSingleton<Heartbeat.HeartbeatService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Heartbeat.HeartbeatService>());
         services.AddSingleton(sp =>
         {
             var gateway = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;

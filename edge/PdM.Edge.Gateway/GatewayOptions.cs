@@ -46,6 +46,10 @@ public sealed class GatewayOptions
     [Range(1, 86_400)]
     public int HealthAssessmentIntervalSeconds { get; set; } = 60;
 
+    /// <summary>How often the gateway journals a <c>GatewayHeartbeat</c> (machine, journal, uplink, models, assets) for the cloud.</summary>
+    [Range(1, 86_400)]
+    public int HeartbeatSeconds { get; set; } = 30;
+
     public string EffectiveGatewayId => !string.IsNullOrWhiteSpace(GatewayId) ? GatewayId
         : Sharding.Enabled ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"gw-{SiteId}-{Sharding.Index}") : $"gw-{SiteId}";
 }

@@ -88,6 +88,70 @@ public sealed class GatewayTelemetry : IDisposable
 
     public Counter<long> PipelinePoisoned { get; }
 
+    /// <summary>
+    /// The machine gauges, read from the latest heartbeat (<paramref name="latest"/>): the same figures the cloud keeps.
+    /// A figure the heartbeat lacks (no /proc, no GPU) is not reported at all rather than as 0.
+    /// </summary>
+    public void ObserveMachine(Func<PdM.Contracts.Edge.GatewayHeartbeat?> latest)
+    {
+        ArgumentNullException.ThrowIfNull(latest);
+        _meter.CreateObservableGauge("pdm.gateway.cpu", () => Cpu(latest()), "%", "CPU used over the last heartbeat interval, by scope (process: the gateway; host: the machine), 0-100 % of all cores.");
+        _meter.CreateObservableGauge("pdm.gateway.memory", () => Memory(latest()), "By", "Memory by kind: process_working_set, host_total, host_available.");
+        _meter.CreateObservableGauge("pdm.gateway.disk_free", () => Disks(latest()), "By", "Free space of the file system holding the journal and the model store, by purpose.");
+        _meter.CreateObservableGauge("pdm.gpu.utilization", () => Gpus(latest(), g => g.UtilizationPercent), "%", "NVIDIA GPU utilisation (nvidia-smi), by gpu; absent without a GPU.");
+        _meter.CreateObservableGauge("pdm.gpu.memory_used", () => Gpus(latest(), g => g.MemoryUsedBytes), "By", "NVIDIA GPU memory used, by gpu.");
+        _meter.CreateObservableGauge("pdm.gpu.temperature", () => Gpus(latest(), g => g.TemperatureC), "Cel", "NVIDIA GPU temperature, by gpu.");
+        _meter.CreateObservableGauge("pdm.gpu.power_draw", () => Gpus(latest(), g => g.PowerDrawWatts), "W", "NVIDIA GPU power draw, by gpu (read against pdm.gpu.power_limit).");
+        _meter.CreateObservableGauge("pdm.gpu.power_limit", () => Gpus(latest(), g => g.PowerLimitWatts), "W", "NVIDIA GPU enforced power cap, by gpu.");
+    }
+
+    private static IEnumerable<Measurement<double>> Cpu(PdM.Contracts.Edge.GatewayHeartbeat? heartbeat)
+    {
+        if (heartbeat is null)
+        {
+            yield break;
+        }
+
+        yield return new(heartbeat.Host.ProcessCpuPercent, new KeyValuePair<string, object?>("scope", "process"));
+        if (heartbeat.Host.HostCpuPercent is { } host)
+        {
+            yield return new(host, new KeyValuePair<string, object?>("scope", "host"));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Memory(PdM.Contracts.Edge.GatewayHeartbeat? heartbeat)
+    {
+        if (heartbeat is null)
+        {
+            yield break;
+        }
+
+        yield return new(heartbeat.Host.ProcessWorkingSetBytes, new KeyValuePair<string, object?>("kind", "process_working_set"));
+        if (heartbeat.Host.HostMemoryTotalBytes is { } total)
+        {
+            yield return new(total, new KeyValuePair<string, object?>("kind", "host_total"));
+        }
+
+        if (heartbeat.Host.HostMemoryAvailableBytes is { } available)
+        {
+            yield return new(available, new KeyValuePair<string, object?>("kind", "host_available"));
+        }
+    }
+
+    private static IEnumerable<Measurement<long>> Disks(PdM.Contracts.Edge.GatewayHeartbeat? heartbeat) =>
+        heartbeat is null ? [] : heartbeat.Disks.Select(d => new Measurement<long>(d.FreeBytes, new KeyValuePair<string, object?>("purpose", d.Purpose)));
+
+    private static IEnumerable<Measurement<double>> Gpus(PdM.Contracts.Edge.GatewayHeartbeat? heartbeat, Func<PdM.Contracts.Edge.GatewayGpuStatus, double?> figure)
+    {
+        foreach (var gpu in heartbeat?.Gpus ?? [])
+        {
+            if (figure(gpu) is { } value)
+            {
+                yield return new(value, new KeyValuePair<string, object?>("gpu", gpu.Index), new KeyValuePair<string, object?>("name", gpu.Name));
+            }
+        }
+    }
+
     public void Deployment(string outcome, string reason) =>
         Deployments.Add(1, new KeyValuePair<string, object?>("outcome", outcome), new KeyValuePair<string, object?>("reason", reason));
 

@@ -185,6 +185,23 @@ public sealed class EdgeJournal : IAsyncDisposable
 
     public JournalStatistics GetStatistics() => _index.GetStatistics();
 
+    /// <summary>When the oldest entry still waiting for delivery (any class) was appended; null when nothing waits.</summary>
+    public DateTimeOffset? OldestUnsentAppendedAt()
+    {
+        Span<long> appended = stackalloc long[MessageClasses.Count];
+        _index.CopyOldestAppended(appended);
+        long oldest = 0;
+        foreach (var ticks in appended)
+        {
+            if (ticks != 0 && (oldest == 0 || ticks < oldest))
+            {
+                oldest = ticks;
+            }
+        }
+
+        return oldest == 0 ? null : new DateTimeOffset(oldest, TimeSpan.Zero);
+    }
+
     /// <summary>Finishes what is queued, closes the database (checkpointing the WAL) and releases the lock file.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -58,12 +58,14 @@ public static class RegistryModule
         bus.AddConsumer<ShadowEvaluationConsumer>().Endpoint(e => e.Name = "registry-shadow-evaluations");
         bus.AddConsumer<RegisterTrainedModelConsumer>().Endpoint(e => e.Name = "registry-register-trained-model");
         bus.AddConsumer<MaintenanceOutcomeConsumer>().Endpoint(e => e.Name = "registry-maintenance-outcomes");
+        bus.AddConsumer<GatewayHeartbeatConsumer>().Endpoint(e => e.Name = "registry-gateway-heartbeats");
     }
 
     public static void MapRegistry(IEndpointRouteBuilder endpoints)
     {
         ModelEndpoints.Map(endpoints);
         ArtifactEndpoints.Map(endpoints);
+        GatewayEndpoints.Map(endpoints);
     }
 }
 

@@ -23,4 +23,5 @@ namespace PdM.Contracts;
 [JsonSerializable(typeof(ShadowEvaluationReported))]
 [JsonSerializable(typeof(AssetHealthAssessed))]
 [JsonSerializable(typeof(AssetWentOffline))]
+[JsonSerializable(typeof(GatewayHeartbeat))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

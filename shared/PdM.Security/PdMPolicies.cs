@@ -20,6 +20,7 @@ public static class PdMPolicies
     public const string MaintenanceWrite = nameof(MaintenanceWrite);
     public const string LineageRead = nameof(LineageRead);
     public const string AuditRead = nameof(AuditRead);
+    public const string GatewaysRead = nameof(GatewaysRead);
 
     /// <summary>Policy → the roles it admits (besides <see cref="PdMRoles.Admin"/>). Documented in docs/security.md.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Roles { get; } = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
@@ -34,6 +35,7 @@ public static class PdMPolicies
         [MaintenanceWrite] = [PdMRoles.Planner],
         [LineageRead] = [PdMRoles.DataScientist, PdMRoles.Approver, PdMRoles.Planner],
         [AuditRead] = [PdMRoles.Approver],
+        [GatewaysRead] = [PdMRoles.Planner],
     };
 
     /// <summary>The roles that satisfy <paramref name="policy"/>, admin included.</summary>

@@ -29,6 +29,8 @@ public static class UplinkMessages
         // The registry's record of what runs where depends on these: never dropped for quota, like predictions.
         [typeof(ModelDeploymentSucceeded)] = new(nameof(ModelDeploymentSucceeded), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentSucceeded),
         [typeof(ModelDeploymentFailed)] = new(nameof(ModelDeploymentFailed), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentFailed),
+        // The gateway's state: stale once a newer one exists, so evicted before health assessments and short-lived (Journal:Ttl:Heartbeat).
+        [typeof(GatewayHeartbeat)] = new(nameof(GatewayHeartbeat), MessageClass.Heartbeat, ContractsJsonContext.Default.GatewayHeartbeat),
         // Feature windows only feed training: the lowest class, the first the quota evicts.
         [typeof(FeatureWindowsCollected)] = new(nameof(FeatureWindowsCollected), MessageClass.FeatureBatch, FeatureStoreJsonContext.Default.FeatureWindowsCollected),
     };

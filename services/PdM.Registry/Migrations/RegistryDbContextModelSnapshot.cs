@@ -230,6 +230,58 @@ namespace PdM.Registry.Migrations
                     b.ToTable("decision_outcomes", "registry");
                 });
 
+            modelBuilder.Entity("PdM.Registry.Persistence.GatewayStatus", b =>
+                {
+                    b.Property<string>("GatewayId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<double?>("ClockOffsetMs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("clock_offset_ms");
+
+                    b.Property<string>("EgressPolicyVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("egress_policy_version");
+
+                    b.Property<string>("GatewayVersion")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("gateway_version");
+
+                    b.Property<string>("Heartbeat")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("heartbeat");
+
+                    b.Property<DateTimeOffset>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<int>("IntervalSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("interval_seconds");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("SiteId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("site_id");
+
+                    b.HasKey("GatewayId");
+
+                    b.HasIndex("SiteId");
+
+                    b.ToTable("gateways", "registry");
+                });
+
             modelBuilder.Entity("PdM.Registry.Persistence.ModelVersionRecord", b =>
                 {
                     b.Property<Guid>("Id")

@@ -187,3 +187,29 @@ public sealed class DecisionOutcome
 
     public DateTimeOffset ReceivedAt { get; set; }
 }
+
+/// <summary>The latest heartbeat of one gateway (<c>GatewayHeartbeat</c>): what <c>GET /api/gateways</c> lists.</summary>
+public sealed class GatewayStatus
+{
+    public required string GatewayId { get; set; }
+
+    public required string SiteId { get; set; }
+
+    /// <summary>When the gateway took the heartbeat (its clock).</summary>
+    public DateTimeOffset HeartbeatAt { get; set; }
+
+    /// <summary>When the registry received it (its clock).</summary>
+    public DateTimeOffset ReceivedAt { get; set; }
+
+    public int IntervalSeconds { get; set; }
+
+    /// <summary>Registry receipt minus the gateway's send time of the heartbeat (its publish, not its journal time); null when the message carried no send time.</summary>
+    public double? ClockOffsetMs { get; set; }
+
+    public required string GatewayVersion { get; set; }
+
+    public string? EgressPolicyVersion { get; set; }
+
+    /// <summary>The whole heartbeat as the gateway sent it (jsonb).</summary>
+    public required string Heartbeat { get; set; }
+}

@@ -24,6 +24,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<DecisionOutcome> Outcomes => Set<DecisionOutcome>();
 
+    public DbSet<GatewayStatus> Gateways => Set<GatewayStatus>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -84,6 +86,18 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             shadow.Property(e => e.SiteId).HasMaxLength(64);
             shadow.Property(e => e.AssetClass).HasMaxLength(128);
             shadow.HasIndex(e => e.CandidateDigest);
+        });
+
+        modelBuilder.Entity<GatewayStatus>(gateway =>
+        {
+            gateway.ToTable("gateways");
+            gateway.HasKey(g => g.GatewayId);
+            gateway.Property(g => g.GatewayId).HasMaxLength(128);
+            gateway.Property(g => g.SiteId).HasMaxLength(64);
+            gateway.Property(g => g.GatewayVersion).HasMaxLength(200);
+            gateway.Property(g => g.EgressPolicyVersion).HasMaxLength(64);
+            gateway.Property(g => g.Heartbeat).HasColumnType("jsonb");
+            gateway.HasIndex(g => g.SiteId);
         });
 
         modelBuilder.Entity<TrainedModelRejection>(rejection =>
