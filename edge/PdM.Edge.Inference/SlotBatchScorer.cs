@@ -209,7 +209,15 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
         if (packed > 0)
         {
             var started = _time.GetTimestamp();
-            ran = RunGuarded(scorer, packed, _scores, _runOptions, out var timedOut, out error);
+            ran = RunGuarded(scorer, _staging, packed, _scores, _runOptions, out var timedOut, out error);
+            if (!ran && !timedOut && packed > 1)
+            {
+                // ONNX Runtime fails a whole call for one row the graph cannot take (an index out of range, say): the
+                // rows are scored again one at a time, so only such a row falls back to the rules and the rest of the
+                // batch keeps the model's answer.
+                ran = ScoreRowByRow(scorer, packed, features);
+            }
+
             milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
             if (!ran && timedOut)
             {
@@ -233,7 +241,7 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
             var score = _rowIndex[i] >= 0 ? _scores[_rowIndex[i]] : ModelScore.Of(_rowOutcome[i]);
             version.Monitor.Record(score.Outcome, milliseconds);
             var mode = score.FailureModeIndex >= 0 ? scorer.FailureModeName(score.FailureModeIndex) : scorer.DefaultFailureMode;
-            batch[i].Complete(new ScoreResult(score, scorer.Identity, mode, scorer.RulUnit, batchId, error));
+            batch[i].Complete(new ScoreResult(score, scorer.Identity, mode, scorer.RulUnit, batchId, score.Outcome == ScoreOutcome.Ok ? null : error));
         }
 
         // The shadow is compared with production only: the canary's rows are another version's answers.
@@ -268,7 +276,7 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
             }
 
             var started = _time.GetTimestamp();
-            if (!RunGuarded(candidate, packed, _shadowScores, _shadowRunOptions, out _, out _))
+            if (!RunGuarded(candidate, _staging, packed, _shadowScores, _shadowRunOptions, out _, out _))
             {
                 _shadowScores.AsSpan(0, packed).Fill(ModelScore.Of(ScoreOutcome.RunFailed));
             }
@@ -281,8 +289,31 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// After a failed batch run: each packed row scored alone (under its own timeout) into its place in <c>_scores</c>.
+    /// True when every row now scored; a row that fails alone keeps <see cref="ScoreOutcome.RunFailed"/> (or
+    /// <see cref="ScoreOutcome.Timeout"/>).
+    /// </summary>
+    private bool ScoreRowByRow(OnnxScorer scorer, int packed, int features)
+    {
+        var all = true;
+        for (var r = 0; r < packed; r++)
+        {
+            if (!RunGuarded(scorer, _staging.AsSpan(r * features, features), 1, _scores.AsSpan(r, 1), _runOptions, out var timedOut, out _))
+            {
+                all = false;
+                if (timedOut)
+                {
+                    _scores[r] = ModelScore.Of(ScoreOutcome.Timeout);
+                }
+            }
+        }
+
+        return all;
+    }
+
     /// <summary>Runs one batch under the per-batch timeout: the timer sets RunOptions.Terminate, which ONNX Runtime honours between nodes.</summary>
-    private bool RunGuarded(OnnxScorer scorer, int rows, ModelScore[] results, RunOptions runOptions, out bool timedOut, out string? error)
+    private bool RunGuarded(OnnxScorer scorer, ReadOnlySpan<float> input, int rows, Span<ModelScore> results, RunOptions runOptions, out bool timedOut, out string? error)
     {
         runOptions.Terminate = false;
         lock (_timeoutGate)
@@ -292,7 +323,7 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
         }
 
         _timeoutTimer.Change(_batchTimeout, Timeout.InfiniteTimeSpan);
-        var ok = scorer.ScoreBatch(_staging, rows, results, runOptions, out error);
+        var ok = scorer.ScoreBatch(input, rows, results, runOptions, out error);
         _timeoutTimer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         lock (_timeoutGate)
         {

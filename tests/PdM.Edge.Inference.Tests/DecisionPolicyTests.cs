@@ -133,6 +133,29 @@ public sealed class DecisionPolicyTests
     }
 
     [Fact]
+    public async Task A_row_that_fails_inside_onnx_runtime_falls_back_alone_and_the_rest_of_its_batch_keeps_the_model()
+    {
+        await using var h = new InferenceHarness();
+        Assert.True(h.Deploy("broken_run_fails").Succeeded);
+
+        // Four assets' windows decided together; the third has the tool wear (251 min) that breaks the model's Gather,
+        // which makes ONNX Runtime fail the whole call.
+        List<DecisionRequest> requests =
+        [
+            .. Enumerable.Range(0, 4).Select(i => InferenceHarness.Request(
+                i == 2 ? [300.0f, 310.0f, 1500.0f, 40.0f, 251.0f] : [300.0f, 310.0f, 1500.0f, 40.0f, 100.0f], assetId: "mill-" + i)),
+        ];
+        var decisions = new List<Decision>();
+        await h.Policy.DecideAllAsync(requests, decisions);
+
+        Assert.Equal(["mill-0", "mill-1", "mill-2", "mill-3"], decisions.Select(d => d.AssetId));
+        AssertFallback(decisions[2], FallbackReason.RunFailed, "run_failed");
+        var others = decisions.Where(d => d.AssetId != "mill-2").ToList();
+        Assert.All(others, d => Assert.Equal(DecisionPath.Model, d.Provenance.Path));
+        Assert.Single(others.Select(d => d.BatchId).Distinct());
+    }
+
+    [Fact]
     public async Task A_nan_output_falls_back_with_invalid_output()
     {
         await using var h = new InferenceHarness();
