@@ -28,7 +28,11 @@ public sealed partial class DemoApprover(IOptions<DemoApprovalOptions> options, 
             return;
         }
 
-        using var approver = api.As(settings.Approver, PdMRoles.Approver);
+        // A first Production model at a site needs the site's shadow evidence, which a one-minute demo does not have (the
+        // plant has no Production model to shadow it against): the demo's approver is also an admin and waives it with
+        // a reason, which the registry logs and the audit log keeps, as a real admin would have to.
+        var waiver = settings.Stage == ModelStage.Production ? ShadowWaiver : null;
+        using var approver = waiver is null ? api.As(settings.Approver, PdMRoles.Approver) : api.As(settings.Approver, PdMRoles.Approver, PdMRoles.Admin);
         var path = string.Create(CultureInfo.InvariantCulture,
             $"api/models/{Uri.EscapeDataString(version.ModelName)}/versions/{Uri.EscapeDataString(version.ModelVersion)}/promote");
         var sites = new JsonArray();
@@ -37,7 +41,7 @@ public sealed partial class DemoApprover(IOptions<DemoApprovalOptions> options, 
             sites.Add(site);
         }
 
-        using var response = await approver.PostAsJsonAsync(path, new JsonObject { ["stage"] = settings.Stage.ToString(), ["siteIds"] = sites }, context.CancellationToken);
+        using var response = await approver.PostAsJsonAsync(path, new JsonObject { ["stage"] = settings.Stage.ToString(), ["siteIds"] = sites, ["shadowOverrideReason"] = waiver }, context.CancellationToken);
         if (response.IsSuccessStatusCode)
         {
             LogApproved(logger, version.ModelName, version.ModelVersion, runId, settings.Stage, settings.SiteIds, settings.Approver);
@@ -52,6 +56,8 @@ public sealed partial class DemoApprover(IOptions<DemoApprovalOptions> options, 
 
         LogRefused(logger, version.ModelName, version.ModelVersion, (int)response.StatusCode, body);
     }
+
+    internal const string ShadowWaiver = "PdM.Demo: first model at the demo plant, approved without a shadow period (demo only)";
 
     [LoggerMessage(EventId = 9111, Level = LogLevel.Warning,
         Message = "DEMO AUTO-APPROVAL: {ModelName}@{ModelVersion} (training run {RunId}) promoted to {Stage} at {Sites} by '{Approver}' without a person's review (PdM.Demo's approver, through the registry's promotion API)")]

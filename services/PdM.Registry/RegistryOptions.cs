@@ -31,8 +31,8 @@ public sealed class RegistryOptions
 }
 
 /// <summary>
-/// Section <c>Registry:PromotionGates</c>: the gateways' shadow statistics a version needs before Canary or Production
-/// at sites where another version of its asset class is in Production (so a shadow comparison was possible).
+/// Section <c>Registry:PromotionGates</c>: the gateways' shadow statistics a version needs at a site before Canary or
+/// Production there, the first Production model of its asset class at the site included (an admin may waive them).
 /// </summary>
 public sealed class PromotionGateOptions
 {

@@ -33,7 +33,7 @@ public sealed class CliTests(CliFixture fixture) : IClassFixture<CliFixture>
     }
 
     [Fact]
-    public async Task The_uploader_cannot_approve_their_own_model_and_a_second_person_can_which_signs_it()
+    public async Task The_uploader_cannot_approve_their_own_model_and_a_second_person_can_with_the_sites_evidence_or_an_admins_waiver_which_signs_it()
     {
         var alice = new CliUser(fixture.Server);
         await alice.SignIn("alice", "data-scientist", "approver");
@@ -46,11 +46,21 @@ public sealed class CliTests(CliFixture fixture) : IClassFixture<CliFixture>
         Assert.Equal(ExitCodes.NotAllowed, own.ExitCode);
         Assert.Contains("four_eyes", own.Error, StringComparison.Ordinal);
 
-        var approved = await bob.Run("model", "promote", name, "1.0.0", "--stage", "Production", "--site", "plant-cli");
+        // A first Production model at a site needs that site's shadow evidence, even from a second person...
+        var unshadowed = await bob.Run("model", "promote", name, "1.0.0", "--stage", "Production", "--site", "plant-cli");
+        Assert.Equal(ExitCodes.Rejected, unshadowed.ExitCode);
+        Assert.Contains("shadow_evidence_missing", unshadowed.Error, StringComparison.Ordinal);
+        Assert.Contains("first Production model", unshadowed.Error, StringComparison.Ordinal);
+
+        // ...or an admin's waiver with a reason (audited with the promotion).
+        var root = new CliUser(fixture.Server);
+        await root.SignIn("root", "admin");
+        var approved = await root.Run("model", "promote", name, "1.0.0", "--stage", "Production", "--site", "plant-cli",
+            "--shadow-override-reason", "first model at plant-cli; no Production model to shadow against");
         Assert.True(approved.ExitCode == ExitCodes.Success, approved.ToString());
 
         var show = (await bob.Run("model", "show", name, "1.0.0", "--json")).Json;
-        Assert.Equal("bob", show["approvedBy"]!.GetValue<string>());
+        Assert.Equal("root", show["approvedBy"]!.GetValue<string>());
         Assert.False(string.IsNullOrEmpty(show["signature"]!.GetValue<string>()));
         Assert.Equal("Production", show["sites"]![0]!["stage"]!.GetValue<string>());
     }

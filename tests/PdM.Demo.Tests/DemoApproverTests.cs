@@ -74,6 +74,8 @@ public sealed class DemoApproverTests
             var promotion = await Eventually.Until(() => Task.FromResult(promoted.FirstOrDefault(p => p.ModelName == command.ModelName)),
                 p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted of the approved model");
             Assert.Equal(("demo-auto-approver", "dora"), (promotion!.PromotedBy, promotion.UploadedBy));
+            // A first Production model needs the site's shadow evidence: the demo waives it as an admin would, on the audited record.
+            Assert.StartsWith("PdM.Demo: first model at the demo plant", promotion.ShadowGateOverride, StringComparison.Ordinal);
             // The approver logs once the registry answered; the registry's events may be out before that.
             await Eventually.Until(() => Task.FromResult(logs.Lines.Any(l => l.Contains($"DEMO AUTO-APPROVAL: {command.ModelName}@1.0.0", StringComparison.Ordinal))),
                 seen => seen, TimeSpan.FromSeconds(30), "the approver's warning");

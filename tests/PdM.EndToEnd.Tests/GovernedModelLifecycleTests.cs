@@ -161,9 +161,15 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
         var paula = new CliUser(_server);
         await paula.SignIn("paula", PdMRoles.Planner);
 
-        // Version 1 is the plant's production model (a first model at a site has nothing to be compared with).
+        // Version 1 is the plant's first production model: the site has no Production model to shadow it against, so
+        // an admin waives the shadow evidence with a reason (audited); an approver alone is refused.
         await alice.Ok("model", "push", Package("1.0.0"));
-        await bob.Ok("model", "deploy", Model, "1.0.0", "--stage", "Production", "--site", _site, "--wait-seconds", "60");
+        var unshadowed = await bob.Run("model", "promote", Model, "1.0.0", "--stage", "Production", "--site", _site);
+        Assert.Contains("shadow_evidence_missing", unshadowed.Error, StringComparison.Ordinal);
+        var root = new CliUser(_server);
+        await root.SignIn("root", PdMRoles.Admin);
+        await root.Ok("model", "deploy", Model, "1.0.0", "--stage", "Production", "--site", _site, "--wait-seconds", "60",
+            "--shadow-override-reason", "first model at the plant; the rules decide until now");
 
         // Version 2 is pushed with the CLI and runs in shadow beside version 1 on live telemetry.
         var pushed = await alice.Ok("model", "push", Package("2.0.0"), "--json");

@@ -44,6 +44,7 @@ public sealed class PromotionTests(RegistryFixture fixture)
             "four_eyes", "cannot approve");
         Assert.Null((await fixture.Version(name, "1.0.0")).Signature);
 
+        await fixture.ReportShadow(name, "1.0.0", "plant-a", compared: 1000, agreed: 1000);
         using var production = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "bob", Approver);
         Assert.Equal(HttpStatusCode.OK, production.StatusCode);
         var approved = (await production.Content.ReadFromJsonAsync<ModelVersionResponse>(RegistryFixture.Json))!;
@@ -77,6 +78,8 @@ public sealed class PromotionTests(RegistryFixture fixture)
         (await fixture.Push(name, v2Model, v2Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
         var sites = new[] { "north", "south" };
 
+        await fixture.ReportShadow(name, "1.0.0", "north", compared: 500, agreed: 500);
+        await fixture.ReportShadow(name, "1.0.0", "south", compared: 500, agreed: 500);
         (await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = sites }, "bob", Approver)).EnsureSuccessStatusCode();
         var v1 = await Requested(name, ModelStage.Production, "1.0.0");
         await Succeeded(v1, "north", "gw-north");
@@ -131,7 +134,7 @@ public sealed class PromotionTests(RegistryFixture fixture)
         (await fixture.Push(name, v2Model, v2Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
         string[] site = ["gated"];
 
-        // The first model at a site has nothing to be shadowed against: no gate.
+        await fixture.ReportShadow(name, "1.0.0", "gated", compared: 1000, agreed: 1000);
         (await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Production, SiteIds = site }, "bob", Approver)).EnsureSuccessStatusCode();
         (await fixture.Promote(name, "1.1.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = site }, "alice", DataScientist)).EnsureSuccessStatusCode();
 
@@ -155,6 +158,48 @@ public sealed class PromotionTests(RegistryFixture fixture)
         Assert.Equal((4, 7000L, 6970L, 100L), (evidence.Reports, evidence.ComparedRows, evidence.AgreedRows, evidence.CandidateFailedRows));
         using var promoted = await fixture.Promote(name, "1.1.0", canary, "bob", Approver);
         Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_first_production_model_at_a_site_needs_that_sites_shadow_evidence_or_an_admins_audited_waiver()
+    {
+        var name = TestPackages.UniqueName("first");
+        var (v1Model, v1Manifest) = TestPackages.Load("logreg_failure", name, "1.0.0");
+        var (v2Model, v2Manifest) = TestPackages.Load("logreg_failure", name, "2.0.0");
+        (await fixture.Push(name, v1Model, v1Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        (await fixture.Push(name, v2Model, v2Manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        var site = TestPackages.UniqueName("fresh-site");
+        var first = new PromotionRequest { Stage = ModelStage.Production, SiteIds = [site] };
+
+        // No model of the asset class has ever decided at this site, and the version was never shadowed there.
+        await AssertRefused(await fixture.Promote(name, "1.0.0", first, "bob", Approver),
+            "shadow_evidence_missing", $"as the first Production model of milling-machine at {site}: the site's gateways compared 0 rows", HttpStatusCode.Conflict);
+        Assert.Null((await fixture.Version(name, "1.0.0")).Signature);
+        Assert.DoesNotContain(fixture.Events.Of<ModelDeploymentRequested>(), r => r.ModelName == name && r.Stage == ModelStage.Production);
+
+        // Evidence from another site does not count; the site's own does.
+        await fixture.ReportShadow(name, "1.0.0", "elsewhere", compared: 5000, agreed: 5000);
+        await AssertRefused(await fixture.Promote(name, "1.0.0", first, "bob", Approver), "shadow_evidence_missing", $"at {site}", HttpStatusCode.Conflict);
+        await fixture.ReportShadow(name, "1.0.0", site, compared: 1000, agreed: 990);
+        using (var promoted = await fixture.Promote(name, "1.0.0", first, "bob", Approver))
+        {
+            Assert.Equal(HttpStatusCode.OK, promoted.StatusCode);
+        }
+
+        // Another site, no evidence: an approver cannot waive it, an admin can with a reason, and the audit record says so.
+        var other = TestPackages.UniqueName("fresh-site");
+        var waived = new PromotionRequest { Stage = ModelStage.Production, SiteIds = [other], ShadowOverrideReason = "first model at the new line; rules miss HDF, CR-815" };
+        await AssertRefused(await fixture.Promote(name, "2.0.0", waived, "bob", Approver), "role_required", "waiving the shadow evidence needs the role 'admin'");
+        using (var admin = await fixture.Promote(name, "2.0.0", waived, "root", "admin"))
+        {
+            Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+        }
+
+        var audited = await Eventually.Until(
+            () => Task.FromResult(fixture.Events.Of<ModelPromoted>().FirstOrDefault(p => p.ModelName == name && p.ModelVersion == "2.0.0" && p.ToStage == ModelStage.Production)),
+            p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted of the waived first Production");
+        Assert.Equal(("root", "first model at the new line; rules miss HDF, CR-815"), (audited!.PromotedBy, audited.ShadowGateOverride));
+        Assert.NotNull(audited.Signature);
     }
 
     [Fact]

@@ -31,8 +31,9 @@ public sealed class AccessRuleTests(SecurityFixture fixture)
 
         Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
         Assert.Equal("four_eyes", (await own.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reason").GetString());
-        using var second = await fixture.CreateClient("bob", PdMRoles.Approver).PostAsJsonAsync($"/api/models/{name}/versions/1.0.0/promote",
-            new PromotionRequest { Stage = ModelStage.Production, SiteIds = ["plant-a"] }, Json);
+        // A second person can (an admin, who also waives the first model's shadow evidence at the site, audited).
+        using var second = await fixture.CreateClient("bob", PdMRoles.Approver, PdMRoles.Admin).PostAsJsonAsync($"/api/models/{name}/versions/1.0.0/promote",
+            new PromotionRequest { Stage = ModelStage.Production, SiteIds = ["plant-a"], ShadowOverrideReason = "first model at plant-a in this test" }, Json);
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal("bob", (await second.Content.ReadFromJsonAsync<ModelVersionResponse>(Json))!.ApprovedBy);
     }

@@ -198,10 +198,10 @@ public sealed partial class Promotions(
     }
 
     /// <summary>
-    /// The gateways' shadow evidence, per target site (the same site's gateways, scoring its own assets' data): a Canary
-    /// needs it at every target site, a Production promotion wherever another version of the asset class is in
-    /// Production there (where there is none, the first model at a site has nothing to be compared with, and four
-    /// eyes plus the signature still apply). An admin may waive it with a reason (the caller checks that).
+    /// The gateways' shadow evidence, per target site (the same site's gateways, scoring its own assets' data): Canary
+    /// and Production both need it at every target site, a first Production model of the asset class at a site
+    /// included (it is about to replace the rules there, and nobody has seen it on that site's data yet). An admin may
+    /// waive it with a reason (the caller checks that; the waiver is logged and audited with the promotion).
     /// </summary>
     private async Task<PromotionOutcome?> GateAsync(ModelStage stage, ModelVersionRecord record, List<string> sites, CancellationToken cancellationToken)
     {
@@ -211,18 +211,20 @@ public sealed partial class Promotions(
             return null;
         }
 
-        var gatedSites = stage == ModelStage.Canary
-            ? sites
+        var withProduction = stage == ModelStage.Canary
+            ? []
             : await (from d in db.Deployments
                      join v in db.Versions on d.VersionId equals v.Id
                      where v.AssetClass == record.AssetClass && v.Id != record.Id && d.Stage == ModelStage.Production && sites.Contains(d.SiteId)
                      select d.SiteId).Distinct().ToListAsync(cancellationToken);
-        foreach (var site in gatedSites.Order(StringComparer.Ordinal))
+        foreach (var site in sites.Order(StringComparer.Ordinal))
         {
             var evidence = await ShadowEvidence.ForAsync(db, record.PackageDigest, site, cancellationToken);
             var where = stage == ModelStage.Canary
                 ? $"{record.ModelName}@{record.Version} as a canary at {site}"
-                : $"{record.ModelName}@{record.Version} replaces a Production model at {site}";
+                : withProduction.Contains(site)
+                    ? $"{record.ModelName}@{record.Version} replaces a Production model at {site}"
+                    : $"{record.ModelName}@{record.Version} as the first Production model of {record.AssetClass} at {site}";
             if (evidence.ComparedRows < gates.MinComparedRows)
             {
                 return Refused(OutcomeKind.Conflict, "shadow_evidence_missing", string.Create(CultureInfo.InvariantCulture,
