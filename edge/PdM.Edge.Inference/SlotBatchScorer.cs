@@ -210,12 +210,15 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
         {
             var started = _time.GetTimestamp();
             ran = RunGuarded(scorer, _staging, packed, _scores, _runOptions, out var timedOut, out error);
+            var works = ran;
             if (!ran && !timedOut && packed > 1)
             {
                 // ONNX Runtime fails a whole call for one row the graph cannot take (an index out of range, say): the
                 // rows are scored again one at a time, so only such a row falls back to the rules and the rest of the
                 // batch keeps the model's answer.
-                ran = ScoreRowByRow(scorer, packed, features);
+                var scored = ScoreRowByRow(scorer, packed, features);
+                ran = scored == packed;
+                works = scored > 0;
             }
 
             milliseconds = _time.GetElapsedTime(started).TotalMilliseconds;
@@ -225,13 +228,19 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
             }
 
             _telemetry.Batch(milliseconds, packed, scorer.Provider, scorer.Identity.Name, scorer.Identity.Version);
-            if (ran)
+            // The breaker guards against a model that cannot run, not against the one input it cannot take: a batch whose
+            // other rows scored alone proves the model works, so one asset's bad row cannot open it for every asset.
+            if (works)
             {
                 version.Breaker.RecordSuccess();
             }
             else
             {
                 version.Breaker.RecordFailure();
+            }
+
+            if (!ran)
+            {
                 LogRunFailed(_logger, _slot.AssetClass, scorer.Identity, packed, error ?? string.Empty);
             }
         }
@@ -291,25 +300,25 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
 
     /// <summary>
     /// After a failed batch run: each packed row scored alone (under its own timeout) into its place in <c>_scores</c>.
-    /// True when every row now scored; a row that fails alone keeps <see cref="ScoreOutcome.RunFailed"/> (or
+    /// Returns how many rows scored; a row that fails alone keeps <see cref="ScoreOutcome.RunFailed"/> (or
     /// <see cref="ScoreOutcome.Timeout"/>).
     /// </summary>
-    private bool ScoreRowByRow(OnnxScorer scorer, int packed, int features)
+    private int ScoreRowByRow(OnnxScorer scorer, int packed, int features)
     {
-        var all = true;
+        var scored = 0;
         for (var r = 0; r < packed; r++)
         {
-            if (!RunGuarded(scorer, _staging.AsSpan(r * features, features), 1, _scores.AsSpan(r, 1), _runOptions, out var timedOut, out _))
+            if (RunGuarded(scorer, _staging.AsSpan(r * features, features), 1, _scores.AsSpan(r, 1), _runOptions, out var timedOut, out _))
             {
-                all = false;
-                if (timedOut)
-                {
-                    _scores[r] = ModelScore.Of(ScoreOutcome.Timeout);
-                }
+                scored++;
+            }
+            else if (timedOut)
+            {
+                _scores[r] = ModelScore.Of(ScoreOutcome.Timeout);
             }
         }
 
-        return all;
+        return scored;
     }
 
     /// <summary>Runs one batch under the per-batch timeout: the timer sets RunOptions.Terminate, which ONNX Runtime honours between nodes.</summary>

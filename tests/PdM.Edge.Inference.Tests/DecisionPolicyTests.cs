@@ -156,6 +156,31 @@ public sealed class DecisionPolicyTests
     }
 
     [Fact]
+    public async Task One_assets_row_failing_in_every_batch_does_not_open_the_breaker_for_the_others()
+    {
+        var options = new InferenceOptions { MaxBatchWaitMs = 0, BreakerFailureThreshold = 2, BreakerCooldownSeconds = 3600 };
+        await using var h = new InferenceHarness(options);
+        Assert.True(h.Deploy("broken_run_fails").Succeeded);
+        List<DecisionRequest> requests =
+        [
+            InferenceHarness.Request([300.0f, 310.0f, 1500.0f, 40.0f, 100.0f], assetId: "mill-0"),
+            InferenceHarness.Request([300.0f, 310.0f, 1500.0f, 40.0f, 251.0f], assetId: "mill-1"),
+        ];
+
+        // Twice the breaker's threshold of batches, each failing in ONNX Runtime because of mill-1's row.
+        for (var round = 0; round < 4; round++)
+        {
+            var decisions = new List<Decision>();
+            await h.Policy.DecideAllAsync(requests, decisions);
+
+            Assert.Equal(DecisionPath.Model, decisions[0].Provenance.Path);
+            AssertFallback(decisions[1], FallbackReason.RunFailed, "run_failed");
+        }
+
+        Assert.Equal(BreakerState.Closed, h.Slots.Find(InferenceHarness.Milling)!.BreakerState);
+    }
+
+    [Fact]
     public async Task A_nan_output_falls_back_with_invalid_output()
     {
         await using var h = new InferenceHarness();
