@@ -51,6 +51,9 @@ public sealed record ModelManifest
     public required GoldenVectorSet GoldenVectors { get; init; }
 
     public required ModelProvenance Provenance { get; init; }
+
+    /// <summary>manifest.json as the loader reads it (camelCase, nulls omitted, indented).</summary>
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, ModelManifestJsonContext.Default.ModelManifest);
 }
 
 /// <summary>The single float input: <c>shape</c> is <c>[-1, F]</c> (dynamic batch, F = feature count).</summary>

@@ -1,10 +1,11 @@
 using System.Text.Json.Nodes;
 using PdM.Registry;
+using PdM.Telemetry;
 using PdM.Testing;
 
 namespace PdM.Cli.Tests;
 
-/// <summary>A Registry host in Development (so the development issuer is on) with its own database, vhost and folders.</summary>
+/// <summary>A Registry and Telemetry (feature store) host in Development (so the development issuer is on) with its own database, vhost and folders.</summary>
 public sealed class CliFixture : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-cli-test-" + Guid.NewGuid().ToString("N"));
@@ -14,6 +15,9 @@ public sealed class CliFixture : IAsyncLifetime
     public string Server { get; private set; } = null!;
 
     public LogCapture Logs { get; } = new();
+
+    /// <summary>The host's API as <c>test-admin</c>: for setting up what a test's user works with (specs, imports).</summary>
+    public HttpClient Admin => _host!.Api;
 
     public async Task InitializeAsync()
     {
@@ -27,8 +31,9 @@ public sealed class CliFixture : IAsyncLifetime
             ["Registry:StateDirectory"] = Path.Combine(_state, "registry"),
             ["Auth:DevelopmentIssuer:KeyPath"] = Path.Combine(_state, "auth", "dev-issuer.pem"),
             ["Registry:OutboxPollInterval"] = "00:00:00.200",
+            ["Training:ModelStorePath"] = Path.Combine(_state, "model-store"),
         };
-        _host = await ModuleTestHost.StartAsync(RegistryModule.Descriptor, settings, Logs, environment: "Development");
+        _host = await ModuleTestHost.StartAsync([RegistryModule.Descriptor, TelemetryModule.Descriptor], settings, Logs, environment: "Development");
         Server = _host.Api.BaseAddress!.ToString();
     }
 

@@ -7,7 +7,7 @@ using System.Text.Json.Nodes;
 
 namespace PdM.Cli;
 
-/// <summary><c>pdm model push | list | show | promote | deploy</c> over the registry's <c>/api/models</c>.</summary>
+/// <summary><c>pdm model package | push | list | show | promote | deploy</c> over the registry's <c>/api/models</c>.</summary>
 internal static class ModelCommands
 {
     private static readonly string[] Stages = ["Shadow", "Canary", "Production", "Archived"];
@@ -15,6 +15,7 @@ internal static class ModelCommands
     public static Command Create(GlobalOptions global, CliEnvironment environment)
     {
         var model = new Command("model", "Model versions in the registry");
+        model.Subcommands.Add(PackageCommand.Create(global, environment));
         model.Subcommands.Add(Push(global, environment));
         model.Subcommands.Add(List(global, environment));
         model.Subcommands.Add(Show(global, environment));

@@ -45,6 +45,16 @@ internal static class SnapshotEndpoints
             // A spec is a few KiB of JSON read whole into memory: anything near the limit is abuse, refused with 413.
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(MaxSpecBytes));
 
+        // The spec registered last under a name: what `pdm model package --spec NAME` packages a model with.
+        endpoints.MapGet("/api/feature-store/specs/{name}", async (string name, TelemetryDbContext db, CancellationToken cancellationToken) =>
+        {
+            var record = await db.FeatureSpecs.AsNoTracking().Where(s => s.Name == name).OrderByDescending(s => s.RegisteredAt)
+                .FirstOrDefaultAsync(cancellationToken);
+            return record is null
+                ? Results.Problem($"no feature spec is registered under the name '{name}'", statusCode: StatusCodes.Status404NotFound)
+                : Results.Text(record.SpecJson, "application/json; charset=utf-8");
+        }).WithTags("Feature store").RequireAuthorization(PdMPolicies.TrainingRead);
+
         var snapshots = endpoints.MapGroup("/api/feature-store/snapshots").WithTags("Feature store");
 
         snapshots.MapPost("/", async (CreateSnapshotRequest request, SnapshotService service, CancellationToken cancellationToken) =>
@@ -76,6 +86,20 @@ internal static class SnapshotEndpoints
         {
             var snapshot = await db.Snapshots.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken);
             return snapshot is null ? Results.NotFound() : Results.Json(SnapshotResponse.Of(snapshot), TelemetryJsonContext.Default.SnapshotResponse);
+        }).RequireAuthorization(PdMPolicies.TrainingRead);
+
+        // A snapshot's rows as CSV (group, time index, the spec's features in order, label, target), read through the
+        // recorded query and refused (409) when they no longer hash to the snapshot's digest: a model packaged from
+        // them (`pdm model package --data SNAPSHOT`) carries that digest as its dataset provenance.
+        snapshots.MapGet("/{id:guid}/rows", async (Guid id, SnapshotService service, CancellationToken cancellationToken) =>
+        {
+            var (data, problem) = await service.ReadAsync(id, cancellationToken);
+            if (data is null)
+            {
+                return Results.Problem(problem, statusCode: problem!.Contains("does not exist", StringComparison.Ordinal) ? StatusCodes.Status404NotFound : StatusCodes.Status409Conflict);
+            }
+
+            return Results.Text(SnapshotCsv.Write(data.Set), "text/csv; charset=utf-8");
         }).RequireAuthorization(PdMPolicies.TrainingRead);
     }
 }
