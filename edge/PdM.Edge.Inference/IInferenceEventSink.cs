@@ -11,6 +11,9 @@ public interface IInferenceEventSink
     void ModelRolledBack(ModelRolledBack rolledBack);
 
     void ShadowEvaluationReported(ShadowEvaluationReported report);
+
+    /// <summary>A model's scored rows crossed the drift threshold (once per crossing).</summary>
+    void ModelDriftDetected(ModelDriftDetected drift);
 }
 
 /// <summary>Drops events: for hosts that only want decisions.</summary>
@@ -23,6 +26,10 @@ public sealed class NullInferenceEventSink : IInferenceEventSink
     }
 
     public void ShadowEvaluationReported(ShadowEvaluationReported report)
+    {
+    }
+
+    public void ModelDriftDetected(ModelDriftDetected drift)
     {
     }
 }

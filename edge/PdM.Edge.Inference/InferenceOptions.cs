@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace PdM.Edge.Inference;
 
 /// <summary>The <c>Inference</c> configuration section. Defaults suit a 2-core edge box (FIELD-NOTES.md).</summary>
-public sealed class InferenceOptions
+public sealed class InferenceOptions : IValidatableObject
 {
     public const string SectionName = "Inference";
 
@@ -85,4 +85,44 @@ public sealed class InferenceOptions
 
     [Required]
     public string GatewayId { get; set; } = "gateway";
+
+    /// <summary>
+    /// Scored rows per model version in the sliding window the drift monitor compares with the package's training
+    /// distribution (manifest <c>trainingDistribution</c>; a package without it is not monitored).
+    /// </summary>
+    [Range(10, 1_000_000)]
+    public int DriftWindowSize { get; set; } = 1000;
+
+    /// <summary>No drift is computed, exported or raised before the window holds this many rows: PSI over a few rows is noise.</summary>
+    [Range(10, 1_000_000)]
+    public int DriftMinRows { get; set; } = 300;
+
+    /// <summary>
+    /// Population stability index of a feature above which <c>ModelDriftDetected</c> is raised (0.2 is the usual
+    /// "significant shift"; a window of N rows over 10 bins reads about 9/N for undrifted data).
+    /// </summary>
+    [Range(0.001, 100)]
+    public double DriftPsiThreshold { get; set; } = 0.2;
+
+    /// <summary>
+    /// Hysteresis: after a crossing, drift is raised again only once every feature has fallen below this PSI, so a
+    /// PSI hovering at the threshold does not raise an event per batch.
+    /// </summary>
+    [Range(0, 100)]
+    public double DriftPsiClearBelow { get; set; } = 0.1;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!(DriftPsiClearBelow < DriftPsiThreshold))
+        {
+            yield return new ValidationResult($"Inference:DriftPsiClearBelow ({DriftPsiClearBelow}) must be below Inference:DriftPsiThreshold ({DriftPsiThreshold})",
+                [nameof(DriftPsiClearBelow), nameof(DriftPsiThreshold)]);
+        }
+
+        if (DriftMinRows > DriftWindowSize)
+        {
+            yield return new ValidationResult($"Inference:DriftMinRows ({DriftMinRows}) must not exceed Inference:DriftWindowSize ({DriftWindowSize})",
+                [nameof(DriftMinRows), nameof(DriftWindowSize)]);
+        }
+    }
 }

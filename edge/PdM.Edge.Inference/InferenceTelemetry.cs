@@ -57,5 +57,38 @@ public sealed class InferenceTelemetry : IDisposable
 
     public void Load(string result) => _loads.Add(1, new KeyValuePair<string, object?>("result", result));
 
+    /// <summary>
+    /// Exports the drift of every deciding version of <paramref name="slots"/> (once its window holds enough rows) as
+    /// <c>pdm.models.drift.psi</c> per asset class, model, version and feature; a replaced version's series go with it.
+    /// </summary>
+    internal void Observe(ModelSlots slots) =>
+        _meter.CreateObservableGauge("pdm.models.drift.psi", () => DriftMeasurements(slots),
+            description: "Population stability index of each feature over the last scored rows against the package's training distribution.");
+
+    private static IEnumerable<Measurement<double>> DriftMeasurements(ModelSlots slots)
+    {
+        foreach (var slot in slots.All)
+        {
+            foreach (var (model, drift) in slot.DriftMonitors())
+            {
+                if (!drift.Ready)
+                {
+                    continue;
+                }
+
+                for (var f = 0; f < drift.FeatureNames.Count; f++)
+                {
+                    yield return new Measurement<double>(drift.Psi(f), new TagList
+                    {
+                        { "asset_class", slot.AssetClass },
+                        { "model", model.Name },
+                        { "model.version", model.Version },
+                        { "feature", drift.FeatureNames[f] },
+                    });
+                }
+            }
+        }
+    }
+
     public void Dispose() => _meter.Dispose();
 }

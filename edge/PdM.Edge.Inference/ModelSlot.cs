@@ -395,6 +395,49 @@ public sealed partial class ModelSlot : IAsyncDisposable
         }
     }
 
+    /// <summary>Scoring saw <paramref name="version"/>'s rows cross the drift threshold, worst at <paramref name="feature"/>.</summary>
+    internal void OnDrift(SlotVersion version, int feature)
+    {
+        var drift = version.Drift!;
+        var identity = version.Handle.Scorer.Identity;
+        var psi = new Dictionary<string, double>(drift.FeatureNames.Count, StringComparer.Ordinal);
+        for (var f = 0; f < drift.FeatureNames.Count; f++)
+        {
+            psi[drift.FeatureNames[f]] = drift.Psi(f);
+        }
+
+        LogDrift(_logger, AssetClass, identity, drift.FeatureNames[feature], drift.Psi(feature), _options.DriftPsiThreshold, drift.Count);
+        _events.ModelDriftDetected(new ModelDriftDetected
+        {
+            EventId = Guid.NewGuid(),
+            GatewayId = _options.GatewayId,
+            AssetClass = AssetClass,
+            ModelName = identity.Name,
+            ModelVersion = identity.Version,
+            ModelDigest = identity.Digest,
+            Feature = drift.FeatureNames[feature],
+            Psi = drift.Psi(feature),
+            Threshold = _options.DriftPsiThreshold,
+            FeaturePsi = psi,
+            WindowRows = drift.Count,
+            OccurredAt = _time.GetUtcNow(),
+        });
+    }
+
+    /// <summary>The versions that decide (production, canary) with their drift monitors, for the drift gauge.</summary>
+    internal IEnumerable<(ModelIdentity Model, DriftMonitor Drift)> DriftMonitors()
+    {
+        if (Volatile.Read(ref _current) is { Drift: { } current } production)
+        {
+            yield return (production.Handle.Scorer.Identity, current);
+        }
+
+        if (Volatile.Read(ref _canary) is { Drift: { } drift } canary)
+        {
+            yield return (canary.Handle.Scorer.Identity, drift);
+        }
+    }
+
     /// <summary>Sends the shadow report when its interval has passed (called after each batch).</summary>
     internal void ReportShadowIfDue()
     {
@@ -494,6 +537,9 @@ public sealed partial class ModelSlot : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Asset class {AssetClass}: deployed {Model} ({Digest}) on {Provider}")]
     private static partial void LogDeployed(ILogger logger, string assetClass, ModelIdentity model, string digest, string provider);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Asset class {AssetClass}: {Model} has drifted from its training data: PSI of {Feature} is {Psi:0.###} > {Threshold} over the last {Rows} rows")]
+    private static partial void LogDrift(ILogger logger, string assetClass, ModelIdentity model, string feature, double psi, double threshold, int rows);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Asset class {AssetClass}: shadow candidate {Model}")]
     private static partial void LogShadow(ILogger logger, string assetClass, ModelIdentity model);

@@ -25,6 +25,7 @@ public sealed partial class ModelSlots : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
+        ArgumentNullException.ThrowIfNull(telemetry);
         _options = options.Value;
         _time = time;
         _telemetry = telemetry;
@@ -32,7 +33,7 @@ public sealed partial class ModelSlots : IAsyncDisposable
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger<ModelSlots>();
         _providers = new ExecutionProviderSelector(_options, _logger);
-        StoreState = new ModelStoreState(this, _options, loggerFactory.CreateLogger<ModelStoreState>());
+        StoreState = new ModelStoreState(this, _options, loggerFactory.CreateLogger<ModelStoreState>());        telemetry.Observe(this);
     }
 
     /// <summary>The local model store's record of the roles each class runs (what <see cref="LoadFromStore"/> restores).</summary>

@@ -6,7 +6,7 @@ namespace PdM.Edge.Inference;
 
 /// <summary>
 /// The scoring half of a <see cref="ModelSlot"/>: the micro-batcher that gathers rows for all assets of the class, and
-/// the batch run itself (feature and distribution checks, one ONNX run per version under the batch timeout, the
+/// the batch run itself (feature and distribution checks, the drift window, one ONNX run per version under the batch timeout, the
 /// breaker and rollback window, the shadow comparison). From the lifecycle half it takes only a lease on each version
 /// it runs (<see cref="ModelSlot.AcquireCurrent"/> and siblings) and it reports back what scoring saw
 /// (<see cref="ModelSlot.OnMisbehaving"/>, <see cref="ModelSlot.ReportShadowIfDue"/>).
@@ -193,6 +193,9 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
             }
 
             var row = request.Values.Span;
+
+            // Drift counts every row the model is asked to score, out-of-distribution ones too: they are its extreme.
+            version.Drift?.Record(row);
             if (!scorer.IsInDistribution(row))
             {
                 _rowOutcome[i] = ScoreOutcome.OutOfDistribution;
@@ -257,6 +260,11 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
         if (packed > 0 && ran && !isCanary)
         {
             ScoreShadow(packed, features, milliseconds);
+        }
+
+        if (version.Drift?.Evaluate() is >= 0 and var drifted)
+        {
+            _slot.OnDrift(version, drifted);
         }
 
         if (version.Monitor.Evaluate() is { } reason)

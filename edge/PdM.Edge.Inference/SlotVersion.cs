@@ -13,4 +13,7 @@ internal sealed class SlotVersion(ScorerHandle handle, InferenceOptions options,
     public CircuitBreaker Breaker { get; } = new(options.BreakerFailureThreshold, TimeSpan.FromSeconds(options.BreakerCooldownSeconds), time);
 
     public RollbackMonitor Monitor { get; } = new(options);
+
+    /// <summary>Null for a package without a training distribution (written before manifests carried one).</summary>
+    public DriftMonitor? Drift { get; } = handle.Scorer.Package.Manifest.TrainingDistribution is { } distribution ? new DriftMonitor(distribution, options) : null;
 }

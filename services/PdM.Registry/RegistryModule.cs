@@ -56,6 +56,7 @@ public static class RegistryModule
         ArgumentNullException.ThrowIfNull(bus);
         bus.AddConsumer<DeploymentResultConsumer>().Endpoint(e => e.Name = "registry-deployment-results");
         bus.AddConsumer<ShadowEvaluationConsumer>().Endpoint(e => e.Name = "registry-shadow-evaluations");
+        bus.AddConsumer<ModelDriftConsumer>().Endpoint(e => e.Name = "registry-model-drift");
         bus.AddConsumer<RegisterTrainedModelConsumer>().Endpoint(e => e.Name = "registry-register-trained-model");
         bus.AddConsumer<MaintenanceOutcomeConsumer>().Endpoint(e => e.Name = "registry-maintenance-outcomes");
         bus.AddConsumer<GatewayHeartbeatConsumer>().Endpoint(e => e.Name = "registry-gateway-heartbeats");

@@ -20,6 +20,8 @@ namespace PdM.Contracts;
 [JsonSerializable(typeof(WorkOrderRaised))]
 [JsonSerializable(typeof(ModelRolledBack))]
 [JsonSerializable(typeof(ModelIntegrityViolation))]
+[JsonSerializable(typeof(ModelDriftDetected))]
+[JsonSerializable(typeof(IReadOnlyDictionary<string, double>))]
 [JsonSerializable(typeof(ShadowEvaluationReported))]
 [JsonSerializable(typeof(AssetHealthAssessed))]
 [JsonSerializable(typeof(AssetWentOffline))]

@@ -9,6 +9,10 @@ public sealed class CollectingEventSink : IInferenceEventSink
 
     public ConcurrentQueue<ShadowEvaluationReported> ShadowReports { get; } = new();
 
+    public ConcurrentQueue<ModelDriftDetected> Drift { get; } = new();
+
+    public void ModelDriftDetected(ModelDriftDetected drift) => Drift.Enqueue(drift);
+
     public void ModelRolledBack(ModelRolledBack rolledBack) => RolledBack.Enqueue(rolledBack);
 
     public void ShadowEvaluationReported(ShadowEvaluationReported report) => ShadowReports.Enqueue(report);

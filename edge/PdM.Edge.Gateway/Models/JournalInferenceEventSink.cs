@@ -7,7 +7,7 @@ using PdM.Edge.Inference;
 namespace PdM.Edge.Gateway.Models;
 
 /// <summary>
-/// Carries the inference library's lifecycle events (automatic rollback, shadow statistics) into the journal, and
+/// Carries the inference library's lifecycle events (automatic rollback, drift, shadow statistics) into the journal, and
 /// from there to the bus. The library raises them synchronously from its scoring path, so they are queued here and
 /// appended by a background loop, never on the caller's thread. (The model store's record of a rollback is the
 /// library's own business: <see cref="ModelStoreState"/>.)
@@ -21,6 +21,12 @@ public sealed class JournalInferenceEventSink(EventJournal journal, IOptions<Gat
     {
         ArgumentNullException.ThrowIfNull(rolledBack);
         _queue.Writer.TryWrite((rolledBack, rolledBack.EventId, rolledBack.OccurredAt));
+    }
+
+    public void ModelDriftDetected(ModelDriftDetected drift)
+    {
+        ArgumentNullException.ThrowIfNull(drift);
+        _queue.Writer.TryWrite((drift with { SiteId = gateway.Value.SiteId }, drift.EventId, drift.OccurredAt));
     }
 
     public void ShadowEvaluationReported(ShadowEvaluationReported report)

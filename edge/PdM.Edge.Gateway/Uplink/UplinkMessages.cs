@@ -25,6 +25,7 @@ public static class UplinkMessages
         [typeof(ModelRolledBack)] = new(nameof(ModelRolledBack), MessageClass.HealthAssessment, ContractsJsonContext.Default.ModelRolledBack),
         // A tampered package on a gateway's disk is a security event: never dropped for quota.
         [typeof(ModelIntegrityViolation)] = new(nameof(ModelIntegrityViolation), MessageClass.FailurePrediction, ContractsJsonContext.Default.ModelIntegrityViolation),
+        [typeof(ModelDriftDetected)] = new(nameof(ModelDriftDetected), MessageClass.HealthAssessment, ContractsJsonContext.Default.ModelDriftDetected),
         [typeof(ShadowEvaluationReported)] = new(nameof(ShadowEvaluationReported), MessageClass.HealthAssessment, ContractsJsonContext.Default.ShadowEvaluationReported),
         // The registry's record of what runs where depends on these: never dropped for quota, like predictions.
         [typeof(ModelDeploymentSucceeded)] = new(nameof(ModelDeploymentSucceeded), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentSucceeded),

@@ -23,6 +23,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     IConsumer<ModelDeploymentSucceeded>,
     IConsumer<ModelDeploymentFailed>,
     IConsumer<ModelRolledBack>,
+    IConsumer<ModelDriftDetected>,
     IConsumer<ModelIntegrityViolation>,
     IConsumer<WorkOrderRaised>,
     IConsumer<MaintenanceOutcomeRecorded>
@@ -81,6 +82,14 @@ public sealed class AuditConsumer(AuditLog audit) :
         var m = context.Message;
         return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.rolled-back", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
             m.FromModelDigest, m.ToModelDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelRolledBack), m.OccurredAt));
+    }
+
+    public Task Consume(ConsumeContext<ModelDriftDetected> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.drift-detected", ModelSubject(m.ModelName, m.ModelVersion),
+            null, m.ModelDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelDriftDetected), m.OccurredAt));
     }
 
     public Task Consume(ConsumeContext<ModelIntegrityViolation> context)

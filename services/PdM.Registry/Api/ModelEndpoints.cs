@@ -54,6 +54,7 @@ internal static class ModelEndpoints
             {
                 Shadow = await ShadowEvidence.ForAsync(db, record.PackageDigest, cancellationToken),
                 Live = await LivePerformance.ForAsync(db, LivePerformance.ModelPath, name, version, cancellationToken),
+                Drift = await DriftReport.LatestAsync(db, record.PackageDigest, cancellationToken),
             });
         }).RequireAuthorization(PdMPolicies.ModelsRead);
 

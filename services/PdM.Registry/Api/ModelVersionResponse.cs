@@ -35,6 +35,9 @@ public sealed record ModelVersionResponse(
     /// <summary>The gateways' shadow statistics for this version, summed over every report.</summary>
     public ShadowEvidence? Shadow { get; init; }
 
+    /// <summary>The latest drift a gateway reported for this version (ModelDriftDetected); null while none has.</summary>
+    public DriftReport? Drift { get; init; }
+
     /// <summary>The planners' outcomes of the work orders this version raised: its live precision.</summary>
     public LivePerformance? Live { get; init; }
 

@@ -282,6 +282,74 @@ namespace PdM.Registry.Migrations
                     b.ToTable("gateways", "registry");
                 });
 
+            modelBuilder.Entity("PdM.Registry.Persistence.ModelDrift", b =>
+                {
+                    b.Property<Guid>("EventId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<string>("AssetClass")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("asset_class");
+
+                    b.Property<string>("Feature")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("feature");
+
+                    b.Property<string>("FeaturePsi")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("feature_psi");
+
+                    b.Property<string>("GatewayId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("gateway_id");
+
+                    b.Property<string>("ModelDigest")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("model_digest");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<double>("Psi")
+                        .HasColumnType("double precision")
+                        .HasColumnName("psi");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("SiteId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("site_id");
+
+                    b.Property<double>("Threshold")
+                        .HasColumnType("double precision")
+                        .HasColumnName("threshold");
+
+                    b.Property<int>("WindowRows")
+                        .HasColumnType("integer")
+                        .HasColumnName("window_rows");
+
+                    b.HasKey("EventId");
+
+                    b.HasIndex("ModelDigest", "OccurredAt");
+
+                    b.ToTable("model_drift", "registry");
+                });
+
             modelBuilder.Entity("PdM.Registry.Persistence.ModelVersionRecord", b =>
                 {
                     b.Property<Guid>("Id")

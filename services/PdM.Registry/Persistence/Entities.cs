@@ -125,6 +125,36 @@ public sealed class ShadowEvaluation
     public DateTimeOffset ReceivedAt { get; set; }
 }
 
+/// <summary>A gateway's report that a version's scored rows drifted from its training distribution (ModelDriftDetected).</summary>
+public sealed class ModelDrift
+{
+    public Guid EventId { get; set; }
+
+    public required string ModelDigest { get; set; }
+
+    public required string GatewayId { get; set; }
+
+    public string? SiteId { get; set; }
+
+    public required string AssetClass { get; set; }
+
+    /// <summary>The feature with the highest PSI.</summary>
+    public required string Feature { get; set; }
+
+    public double Psi { get; set; }
+
+    public double Threshold { get; set; }
+
+    /// <summary>Every feature's PSI at the crossing, as the JSON object the gateway sent.</summary>
+    public required string FeaturePsi { get; set; }
+
+    public int WindowRows { get; set; }
+
+    public DateTimeOffset OccurredAt { get; set; }
+
+    public DateTimeOffset ReceivedAt { get; set; }
+}
+
 /// <summary>
 /// A trained package the registry refused (<c>RegisterTrainedModel</c> that failed validation or conflicted), kept so
 /// the refusal is visible and a redelivered command is answered from here instead of validated again.

@@ -20,6 +20,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<ShadowEvaluation> ShadowEvaluations => Set<ShadowEvaluation>();
 
+    public DbSet<ModelDrift> Drift => Set<ModelDrift>();
+
     public DbSet<TrainedModelRejection> TrainedModelRejections => Set<TrainedModelRejection>();
 
     public DbSet<DecisionOutcome> Outcomes => Set<DecisionOutcome>();
@@ -98,6 +100,19 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             gateway.Property(g => g.EgressPolicyVersion).HasMaxLength(64);
             gateway.Property(g => g.Heartbeat).HasColumnType("jsonb");
             gateway.HasIndex(g => g.SiteId);
+        });
+
+        modelBuilder.Entity<ModelDrift>(drift =>
+        {
+            drift.ToTable("model_drift");
+            drift.HasKey(e => e.EventId);
+            drift.Property(e => e.ModelDigest).HasMaxLength(64);
+            drift.Property(e => e.GatewayId).HasMaxLength(128);
+            drift.Property(e => e.SiteId).HasMaxLength(64);
+            drift.Property(e => e.AssetClass).HasMaxLength(128);
+            drift.Property(e => e.Feature).HasMaxLength(128);
+            drift.Property(e => e.FeaturePsi).HasColumnType("jsonb");
+            drift.HasIndex(e => new { e.ModelDigest, e.OccurredAt });
         });
 
         modelBuilder.Entity<TrainedModelRejection>(rejection =>
