@@ -8,6 +8,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway.Mqtt;
 using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Rules;
 using PdM.Testing;
@@ -118,6 +119,91 @@ public sealed class PipelineIsolationTests
         finally
         {
             await restarted.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_model_run_failing_on_one_assets_row_leaves_the_rest_of_the_batch_to_the_model()
+    {
+        const int assets = 4;
+        const int messagesPerAsset = 10;
+        var site = LocalDependencies.UniqueName("poison-model").Replace('_', '-');
+        var work = Path.Combine(Path.GetTempPath(), "pdm-tests", site);
+        var store = Path.Combine(work, "store");
+        Assert.NotNull(new PdM.Edge.Inference.LocalModelStore(store).Install(
+            Path.Combine(LocalDependencies.RepositoryRoot, "tests", "models", "generated", "broken_run_fails")).Package);
+        var spec = Path.Combine(work, "spec.json");
+        await File.WriteAllTextAsync(spec, """
+            {"specVersion":1,"window":{"kind":"count","size":2,"hop":1,"watermarkMs":0},
+             "features":[{"name":"air_temperature_k","sensor":"air_temperature_k","function":"mean"},
+                         {"name":"process_temperature_k","sensor":"process_temperature_k","function":"mean"},
+                         {"name":"rotational_speed_rpm","sensor":"rotational_speed_rpm","function":"mean"},
+                         {"name":"torque_nm","sensor":"torque_nm","function":"mean"},
+                         {"name":"tool_wear_min","sensor":"tool_wear_min","function":"mean"}]}
+            """);
+        List<string> settings =
+        [
+            "--Urls=http://127.0.0.1:0", "--Messaging:Transport=InMemory", $"--Gateway:SiteId={site}",
+            $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
+            $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:Mqtt:TopicFilters:0=pdm/{site}/+/telemetry", "--Gateway:SparkplugHost=false",
+            $"--Gateway:FeatureSpecPath={spec}", $"--Journal:Path={Path.Combine(work, "journal.db")}", "--Ingestion:MaxPastAge=1.00:00:00",
+            $"--Inference:ModelStorePath={store}", "--Inference:BreakerFailureThreshold=1",
+        ];
+        string[] sensors = ["air_temperature_k", "process_temperature_k", "rotational_speed_rpm", "torque_nm", "tool_wear_min"];
+        for (var a = 0; a < assets; a++)
+        {
+            settings.Add($"--AssetModel:Assets:{a}:Id=MILL-{a}");
+            settings.Add($"--AssetModel:Assets:{a}:AssetClass=milling-machine");
+            for (var s = 0; s < sensors.Length; s++)
+            {
+                settings.AddRange([$"--AssetModel:Assets:{a}:Sensors:{s}:Id={sensors[s]}", $"--AssetModel:Assets:{a}:Sensors:{s}:Unit=1",
+                    $"--AssetModel:Assets:{a}:Sensors:{s}:ValidMin=-1000", $"--AssetModel:Assets:{a}:Sensors:{s}:ValidMax=100000"]);
+            }
+        }
+
+        var app = GatewayApplication.Build([.. settings]);
+        using var metrics = new MetricRecorder(app.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            PdM.Edge.Inference.InferenceTelemetry.MeterName, GatewayTelemetry.Name);
+
+        // The burst waits in the channel before the pipeline starts, so windows of all four assets share model runs.
+        // MILL-2's tool wear of 251 min makes the model's Gather fail, and ONNX Runtime fails the whole run with it.
+        var acknowledged = 0;
+        var channel = app.Services.GetRequiredService<IngestChannel>();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-10);
+        for (var i = 0; i < assets * messagesPerAsset; i++)
+        {
+            var (asset, k) = (i % assets, i / assets);
+            var payload = Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+                $"{{\"schemaVersion\":1,\"deviceTime\":\"{start.AddMilliseconds(k * 100):yyyy-MM-ddTHH:mm:ss.fffZ}\",\"readings\":{{"
+                + $"\"air_temperature_k\":300,\"process_temperature_k\":310,\"rotational_speed_rpm\":1500,\"torque_nm\":40,\"tool_wear_min\":{(asset == 2 ? 251 : 100)}}}}}"));
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(payload.Length);
+            payload.CopyTo(buffer, 0);
+            Assert.True(channel.Writer.TryWrite(new InboundMessage($"pdm/{site}/MILL-{asset}/telemetry", buffer, payload.Length, DateTimeOffset.UtcNow, default,
+                _ =>
+                {
+                    Interlocked.Increment(ref acknowledged);
+                    return Task.CompletedTask;
+                })));
+        }
+
+        await app.StartAsync();
+        try
+        {
+            await Eventually.Until(() => Task.FromResult(Volatile.Read(ref acknowledged)), n => n >= assets * messagesPerAsset, TimeSpan.FromSeconds(60),
+                "the burst acknowledged");
+
+            // A window per message after an asset's second: MILL-2's all fell back alone, every other asset's kept the
+            // model, in shared runs, and the breaker (opened by one failing run) stayed closed.
+            const int windowsPerAsset = messagesPerAsset - 2;
+            Assert.Equal(windowsPerAsset, metrics.Total("pdm.decisions", "reason", "run_failed"));
+            Assert.Equal((assets - 1) * windowsPerAsset, metrics.Total("pdm.decisions", "path", "model"));
+            Assert.True(metrics.Count("pdm.inference.batch.size") < assets * windowsPerAsset, "windows of several assets shared model runs");
+            Assert.Equal(0, metrics.Total("pdm.pipeline.poisoned"));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
         }
     }
 
