@@ -72,6 +72,8 @@ public static class GatewayModule
 
         // Store and forward: events are journaled (SQLite, fsynced) before the MQTT acknowledgement, then sent.
         services.AddEdgeJournal();
+        services.AddOptionsValidatedBy<Egress.EgressOptions>(Egress.EgressOptions.Section, Egress.EgressPolicy.Validate);
+        services.AddSingleton<Egress.EgressPolicy>();
         services.AddSingleton<EventJournal>();
         services.AddHostedService<JournalUplinkService>();
         services.AddHostedService<ModelStoreLoader>();

@@ -50,6 +50,13 @@ public sealed class GatewayTelemetry : IDisposable
             description: "Messages a pipeline stage threw on, dead-lettered and acknowledged so the rest go on, by stage (decode, features, decide, journal) and exception type.");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
             description: "Processed messages whose PUBACK could not be sent (connection gone); the broker redelivers them.");
+        EgressBlockedCounter = _meter.CreateCounter<long>("pdm.egress.blocked",
+            description: "Events the site's data-egress policy (Gateway:Egress) kept on site instead of journaling them for the cloud, by class.");
+        foreach (var egressClass in Enum.GetValues<Egress.EgressClass>())
+        {
+            EgressBlockedCounter.Add(0, new KeyValuePair<string, object?>("class", Egress.EgressPolicy.Tag(egressClass)));
+        }
+
         PubAckFlushesFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
             description: "Flushes of held PUBACKs that failed with the connection; the broker redelivers those messages.");
     }
@@ -83,6 +90,11 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> AcknowledgementsFailed { get; }
 
     public Counter<long> IntegrityViolations { get; }
+
+    public Counter<long> EgressBlockedCounter { get; }
+
+    public void EgressBlocked(Egress.EgressClass egressClass) =>
+        EgressBlockedCounter.Add(1, new KeyValuePair<string, object?>("class", Egress.EgressPolicy.Tag(egressClass)));
 
     public Counter<long> UplinkUnroutable { get; }
 

@@ -23,6 +23,9 @@ public static class MessagingExtensions
 
         builder.Services.AddMassTransit(bus =>
         {
+            // MassTransit 8.4+ reports usage to its vendor over HTTPS (usage-tracking.masstransit.io) unless told not to:
+            // a plant gateway or a cloud module must open no connection but to the servers it is configured with.
+            bus.DisableUsageTelemetry();
             bus.SetKebabCaseEndpointNameFormatter();
             configureConsumers?.Invoke(bus);
             if (options.Transport == MessageTransport.RabbitMq)

@@ -11,7 +11,7 @@ namespace PdM.Edge.Gateway.Heartbeat;
 
 /// <summary>
 /// Every <c>Gateway:HeartbeatSeconds</c> takes the gateway's figures (machine, journal, uplink, models, assets, GPUs)
-/// and journals them as a <see cref="GatewayHeartbeat"/> (journal class <c>heartbeat</c>: evicted before health
+/// and the data-egress policy in force, and journals them as a <see cref="GatewayHeartbeat"/> (journal class <c>heartbeat</c>: evicted before health
 /// assessments, expired after its TTL, because a newer one always follows). The latest one also feeds the gateway's
 /// machine gauges, so /metrics and the cloud see the same figures.
 /// </summary>
@@ -25,6 +25,7 @@ public sealed partial class HeartbeatService : BackgroundService
     private readonly ModelSlots _models;
     private readonly AssetModel _assets;
     private readonly NvidiaSmi _gpus;
+    private readonly GatewayEgressPolicyStatus _egress;
     private readonly TimeProvider _clock;
     private readonly ILogger<HeartbeatService> _logger;
     private readonly MachineSampler _machine = new();
@@ -40,6 +41,7 @@ public sealed partial class HeartbeatService : BackgroundService
         ModelSlots models,
         AssetModel assets,
         NvidiaSmi gpus,
+        Egress.EgressPolicy egress,
         GatewayTelemetry telemetry,
         TimeProvider clock,
         ILogger<HeartbeatService> logger)
@@ -52,6 +54,7 @@ public sealed partial class HeartbeatService : BackgroundService
         _models = models;
         _assets = assets;
         _gpus = gpus;
+        _egress = egress.Status;
         _clock = clock;
         _logger = logger;
         _software = Software();
@@ -106,6 +109,7 @@ public sealed partial class HeartbeatService : BackgroundService
             Models = Models(),
             Inventory = Inventory(),
             Gpus = gpus is { Count: > 0 } ? gpus : null,
+            Egress = _egress,
         };
     }
 

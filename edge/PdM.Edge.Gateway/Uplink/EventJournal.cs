@@ -6,8 +6,10 @@ namespace PdM.Edge.Gateway.Uplink;
 /// <summary>
 /// Where the gateway's events go first: the durable journal. An append returns once the entry is fsynced; from then
 /// on the event survives a crash, a reboot or a cloud outage and is sent by <see cref="JournalUplinkService"/>.
+/// Every event passes the site's data-egress policy here, before it is stored: a class the policy forbids is counted
+/// and never journaled (so never sent), and the fields it names are hashed or emptied in what is journaled.
 /// </summary>
-public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock, ILogger<EventJournal> logger) : IDisposable
+public sealed partial class EventJournal(EdgeJournal journal, Egress.EgressPolicy egress, GatewayTelemetry telemetry, TimeProvider clock, ILogger<EventJournal> logger) : IDisposable
 {
     private readonly SemaphoreSlim _appended = new(0, 1);
 
@@ -26,6 +28,14 @@ public sealed partial class EventJournal(EdgeJournal journal, TimeProvider clock
         where T : class
     {
         var append = UplinkMessages.ToJournal(message, messageId, originalTime);
+        var egressClass = UplinkMessages.EgressClassOf(append.MessageType);
+        if (!egress.Allows(egressClass))
+        {
+            telemetry.EgressBlocked(egressClass);
+            return;
+        }
+
+        append = egress.Shape(append);
         using var activity = trace == default ? null : GatewayTelemetry.ActivitySource.StartActivity("journal append", ActivityKind.Internal, trace);
         if (trace != default)
         {

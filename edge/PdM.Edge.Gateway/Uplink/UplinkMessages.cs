@@ -6,34 +6,35 @@ using PdM.Contracts.Edge;
 using PdM.Contracts.Models;
 using PdM.Contracts.Registry;
 using PdM.Contracts.Telemetry;
+using PdM.Edge.Gateway.Egress;
 using PdM.Edge.Journal;
 
 namespace PdM.Edge.Gateway.Uplink;
 
 /// <summary>
 /// The events a gateway sends to the cloud, each with its journal class (which sets its priority, TTL and drop
-/// policy) and its JSON shape in the journal. One table, so a new event type cannot be journaled and then not sent.
+/// policy), its data-egress class (what the site's policy allows by) and its JSON shape in the journal. One table, so a new event type cannot be journaled and then not sent.
 /// </summary>
 public static class UplinkMessages
 {
     private static readonly Dictionary<Type, Kind> ByType = new()
     {
-        [typeof(FailurePredicted)] = new(nameof(FailurePredicted), MessageClass.FailurePrediction, ContractsJsonContext.Default.FailurePredicted),
+        [typeof(FailurePredicted)] = new(nameof(FailurePredicted), MessageClass.FailurePrediction, EgressClass.Decisions, ContractsJsonContext.Default.FailurePredicted),
         // An asset going offline is as urgent as a prediction and must never be dropped for quota.
-        [typeof(AssetWentOffline)] = new(nameof(AssetWentOffline), MessageClass.FailurePrediction, ContractsJsonContext.Default.AssetWentOffline),
-        [typeof(AssetHealthAssessed)] = new(nameof(AssetHealthAssessed), MessageClass.HealthAssessment, ContractsJsonContext.Default.AssetHealthAssessed),
-        [typeof(ModelRolledBack)] = new(nameof(ModelRolledBack), MessageClass.HealthAssessment, ContractsJsonContext.Default.ModelRolledBack),
+        [typeof(AssetWentOffline)] = new(nameof(AssetWentOffline), MessageClass.FailurePrediction, EgressClass.Health, ContractsJsonContext.Default.AssetWentOffline),
+        [typeof(AssetHealthAssessed)] = new(nameof(AssetHealthAssessed), MessageClass.HealthAssessment, EgressClass.Health, ContractsJsonContext.Default.AssetHealthAssessed),
+        [typeof(ModelRolledBack)] = new(nameof(ModelRolledBack), MessageClass.HealthAssessment, EgressClass.ModelOperations, ContractsJsonContext.Default.ModelRolledBack),
         // A tampered package on a gateway's disk is a security event: never dropped for quota.
-        [typeof(ModelIntegrityViolation)] = new(nameof(ModelIntegrityViolation), MessageClass.FailurePrediction, ContractsJsonContext.Default.ModelIntegrityViolation),
-        [typeof(ModelDriftDetected)] = new(nameof(ModelDriftDetected), MessageClass.HealthAssessment, ContractsJsonContext.Default.ModelDriftDetected),
-        [typeof(ShadowEvaluationReported)] = new(nameof(ShadowEvaluationReported), MessageClass.HealthAssessment, ContractsJsonContext.Default.ShadowEvaluationReported),
+        [typeof(ModelIntegrityViolation)] = new(nameof(ModelIntegrityViolation), MessageClass.FailurePrediction, EgressClass.ModelOperations, ContractsJsonContext.Default.ModelIntegrityViolation),
+        [typeof(ModelDriftDetected)] = new(nameof(ModelDriftDetected), MessageClass.HealthAssessment, EgressClass.ModelOperations, ContractsJsonContext.Default.ModelDriftDetected),
+        [typeof(ShadowEvaluationReported)] = new(nameof(ShadowEvaluationReported), MessageClass.HealthAssessment, EgressClass.ModelOperations, ContractsJsonContext.Default.ShadowEvaluationReported),
         // The registry's record of what runs where depends on these: never dropped for quota, like predictions.
-        [typeof(ModelDeploymentSucceeded)] = new(nameof(ModelDeploymentSucceeded), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentSucceeded),
-        [typeof(ModelDeploymentFailed)] = new(nameof(ModelDeploymentFailed), MessageClass.FailurePrediction, RegistryJsonContext.Default.ModelDeploymentFailed),
+        [typeof(ModelDeploymentSucceeded)] = new(nameof(ModelDeploymentSucceeded), MessageClass.FailurePrediction, EgressClass.ModelOperations, RegistryJsonContext.Default.ModelDeploymentSucceeded),
+        [typeof(ModelDeploymentFailed)] = new(nameof(ModelDeploymentFailed), MessageClass.FailurePrediction, EgressClass.ModelOperations, RegistryJsonContext.Default.ModelDeploymentFailed),
         // The gateway's state: stale once a newer one exists, so evicted before health assessments and short-lived (Journal:Ttl:Heartbeat).
-        [typeof(GatewayHeartbeat)] = new(nameof(GatewayHeartbeat), MessageClass.Heartbeat, ContractsJsonContext.Default.GatewayHeartbeat),
+        [typeof(GatewayHeartbeat)] = new(nameof(GatewayHeartbeat), MessageClass.Heartbeat, EgressClass.Heartbeat, ContractsJsonContext.Default.GatewayHeartbeat),
         // Feature windows only feed training: the lowest class, the first the quota evicts.
-        [typeof(FeatureWindowsCollected)] = new(nameof(FeatureWindowsCollected), MessageClass.FeatureBatch, FeatureStoreJsonContext.Default.FeatureWindowsCollected),
+        [typeof(FeatureWindowsCollected)] = new(nameof(FeatureWindowsCollected), MessageClass.FeatureBatch, EgressClass.FeatureBatches, FeatureStoreJsonContext.Default.FeatureWindowsCollected),
     };
 
     private static readonly Dictionary<string, Kind> ByName = ByType.Values.ToDictionary(k => k.Name, StringComparer.Ordinal);
@@ -64,7 +65,11 @@ public static class UplinkMessages
         return ByName.TryGetValue(entry.MessageType, out var kind) ? JsonSerializer.Deserialize(entry.Payload.Span, kind.TypeInfo) : null;
     }
 
-    private sealed record Kind(string Name, MessageClass Class, JsonTypeInfo TypeInfo);
+    /// <summary>The egress class of a journaled message type (<see cref="JournalAppend.MessageType"/>).</summary>
+    public static EgressClass EgressClassOf(string messageType) =>
+        ByName.TryGetValue(messageType, out var kind) ? kind.Egress : throw new ArgumentException($"{messageType} is not an uplink message", nameof(messageType));
+
+    private sealed record Kind(string Name, MessageClass Class, EgressClass Egress, JsonTypeInfo TypeInfo);
 
     /// <summary>The row of <typeparamref name="T"/>, resolved on first use; null for a type not in the table (e.g. <c>object</c>).</summary>
     private static class KindOf<T>

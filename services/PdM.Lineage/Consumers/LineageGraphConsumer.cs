@@ -1,5 +1,6 @@
 using System.Globalization;
 using MassTransit;
+using PdM.Contracts.Edge;
 using PdM.Contracts.Maintenance;
 using PdM.Contracts.Registry;
 using PdM.Lineage.Graph;
@@ -8,7 +9,8 @@ namespace PdM.Lineage.Consumers;
 
 /// <summary>
 /// Builds the lineage graph from the lifecycle events: dataset → training run → model version (uploaded by, promoted /
-/// approved by) → deployment → site; model version → decision → case → work order → outcome.
+/// approved by) → deployment → site → the site's data-egress policy (from the gateways' heartbeats); model version →
+/// decision → case → work order → outcome.
 /// </summary>
 public sealed class LineageGraphConsumer(LineageGraph graph) :
     IConsumer<ModelVersionRegistered>,
@@ -16,7 +18,8 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
     IConsumer<ModelPromoted>,
     IConsumer<ModelDeploymentSucceeded>,
     IConsumer<WorkOrderRaised>,
-    IConsumer<MaintenanceOutcomeRecorded>
+    IConsumer<MaintenanceOutcomeRecorded>,
+    IConsumer<GatewayHeartbeat>
 {
     public static string ModelId(string name, string version) => $"model:{name}@{version}";
 
@@ -100,6 +103,27 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
         var deployment = new GraphNode("deployment:" + m.DeploymentId.ToString("D"), "deployment", $"{m.ModelName}@{m.ModelVersion} → {m.Stage}", Props());
         var site = new GraphNode("site:" + m.SiteId, "site", m.SiteId, Props(("gateway", m.GatewayId)));
         return graph.AddAsync([deployment, site], [new(deployment.Id, site.Id, "running-at")], context.CancellationToken);
+    }
+
+    /// <summary>
+    /// The data-egress policy a site's gateway enforces, by version: what of that site's data could reach the cloud (and
+    /// train there). One node per site and version, so a change of policy is a new node beside the old one.
+    /// </summary>
+    public Task Consume(ConsumeContext<GatewayHeartbeat> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        if (m.Egress is not { } egress)
+        {
+            return Task.CompletedTask;
+        }
+
+        var site = new GraphNode("site:" + m.SiteId, "site", m.SiteId, Props(("gateway", m.GatewayId)));
+        var policy = new GraphNode($"egress-policy:{m.SiteId}@{egress.Version}", "egress-policy", egress.Version,
+            Props(("allowedClasses", string.Join(",", egress.AllowedClasses)), ("hashedFields", string.Join(",", egress.HashedFields)),
+                ("droppedFields", string.Join(",", egress.DroppedFields)), ("cloudTrainingAllowed", egress.CloudTrainingAllowed ? "true" : "false"),
+                ("reportedBy", m.GatewayId)));
+        return graph.AddAsync([site, policy], [new(site.Id, policy.Id, "governed-by")], context.CancellationToken);
     }
 
     public Task Consume(ConsumeContext<WorkOrderRaised> context)
