@@ -89,6 +89,18 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
 
             var decisions = await api.GetFromJsonAsync<JsonElement>("/api/edge/decisions/latest");
             Assert.Contains(decisions.EnumerateArray(), d => d.GetProperty("assetClass").GetString() == "turbofan" && d.GetProperty("modelName").GetString() == "fd001-rul");
+
+            // The demo gateway in GET /api/gateways (what the README's curl shows): fresh, and its heartbeat names the
+            // model it loaded with the execution provider it runs on.
+            var gateways = await Eventually.Until(
+                () => api.GetFromJsonAsync<JsonElement>("/api/gateways"),
+                list => list.EnumerateArray().Any(g => !g.GetProperty("stale").GetBoolean()
+                    && g.GetProperty("heartbeat").GetProperty("models").EnumerateArray().Any(m => m.GetProperty("modelName").GetString() == "fd001-rul")),
+                TimeSpan.FromSeconds(90),
+                "the demo gateway's heartbeat with the deployed model");
+            var model = gateways.EnumerateArray().SelectMany(g => g.GetProperty("heartbeat").GetProperty("models").EnumerateArray())
+                .First(m => m.GetProperty("modelName").GetString() == "fd001-rul");
+            Assert.Equal("cpu", model.GetProperty("executionProvider").GetString());
         }
         finally
         {
