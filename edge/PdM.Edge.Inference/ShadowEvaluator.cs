@@ -44,9 +44,13 @@ public sealed class ShadowEvaluator(ScorerHandle candidate, DateTimeOffset perio
         }
     }
 
-    /// <summary>Records one batch: <paramref name="production"/> and <paramref name="shadow"/> are the same rows in the same order.</summary>
-    public void Record(ReadOnlySpan<ModelScore> production, ReadOnlySpan<ModelScore> shadow, double productionMs, double candidateMs)
+    /// <summary>
+    /// Records one batch: <paramref name="production"/> and <paramref name="shadow"/> are the same rows in the same
+    /// order. Returns the batch's compared and agreeing rows (the report period's totals reset; the metrics do not).
+    /// </summary>
+    public (int Compared, int Agreed) Record(ReadOnlySpan<ModelScore> production, ReadOnlySpan<ModelScore> shadow, double productionMs, double candidateMs)
     {
+        int compared = 0, agreed = 0;
         lock (_gate)
         {
             _productionBatches++;
@@ -67,10 +71,15 @@ public sealed class ShadowEvaluator(ScorerHandle candidate, DateTimeOffset perio
                     continue;
                 }
 
-                _compared++;
-                _agreed += production[i].HealthState == shadow[i].HealthState ? 1 : 0;
+                compared++;
+                agreed += production[i].HealthState == shadow[i].HealthState ? 1 : 0;
             }
+
+            _compared += compared;
+            _agreed += agreed;
         }
+
+        return (compared, agreed);
     }
 
     public ShadowStatistics Snapshot()

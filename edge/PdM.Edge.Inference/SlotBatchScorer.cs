@@ -298,7 +298,8 @@ internal sealed partial class SlotBatchScorer : IAsyncDisposable
                 _shadowScores.AsSpan(0, packed).Fill(ModelScore.Of(ScoreOutcome.RunFailed));
             }
 
-            shadow.Record(_scores.AsSpan(0, packed), _shadowScores.AsSpan(0, packed), productionMilliseconds, _time.GetElapsedTime(started).TotalMilliseconds);
+            var (compared, agreed) = shadow.Record(_scores.AsSpan(0, packed), _shadowScores.AsSpan(0, packed), productionMilliseconds, _time.GetElapsedTime(started).TotalMilliseconds);
+            _telemetry.Shadow(_slot.AssetClass, candidate.Identity, compared, agreed);
         }
         finally
         {
