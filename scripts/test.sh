@@ -45,5 +45,11 @@ if [ "$assemblies" -lt "$expected" ]; then
   echo "only $assemblies of $expected test projects reported results" >&2
   [ "$failed" -eq 0 ] && failed=1
 fi
+# Name the failures again at the very end: a CI log is often read from its tail only.
+if [ "$failed" -ne 0 ]; then
+  echo "failed tests:" >&2
+  grep -E '^\s+Failed [A-Za-z_]' "$log" | sed -E 's/^\s+/  /' | sort -u >&2 || true
+  grep -E '^Failed! ' "$log" | sed -E 's/^/  /' >&2 || true
+fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -624,14 +624,30 @@ rmqc_await() {
 # The nodes node N sees running with it (one per line).
 rmqc_running_nodes() { rmqcctl "$1" -q eval 'io:format("~s~n", [string:join([atom_to_list(N) || N <- rabbit_nodes:all_running()], "\n")]).' 2>/dev/null | grep '@' || true; }
 
+# True when every node has booted before (its Mnesia directory exists): the cluster was formed on an earlier start.
+rmqc_formed() {
+    local n
+    for ((n = 1; n <= CLUSTER_SIZE; n++)); do
+        [[ -d $RMQC_DIR/n$n/mnesia/$(rmqc_node "$n") ]] || return 1
+    done
+}
+
 rmqc_start() {
     local n i running
     rmqc_write_config
     rmqc_epmd_start
-    rmqc_launch 1
-    rmqc_await 1
-    for ((n = 2; n <= CLUSTER_SIZE; n++)); do rmqc_launch "$n"; done
-    for ((n = 2; n <= CLUSTER_SIZE; n++)); do rmqc_await "$n"; done
+    if rmqc_formed; then
+        # A cluster that has run before boots all at once: a node's Mnesia may hold a transaction whose outcome only
+        # its peers know (a node stopped mid-commit), and it waits for them before it finishes starting; node 1 alone
+        # would wait forever.
+        for ((n = 1; n <= CLUSTER_SIZE; n++)); do rmqc_launch "$n"; done
+        for ((n = 1; n <= CLUSTER_SIZE; n++)); do rmqc_await "$n"; done
+    else
+        rmqc_launch 1
+        rmqc_await 1
+        for ((n = 2; n <= CLUSTER_SIZE; n++)); do rmqc_launch "$n"; done
+        for ((n = 2; n <= CLUSTER_SIZE; n++)); do rmqc_await "$n"; done
+    fi
     # Peer discovery only runs on a node's first boot; a node that came up alone (node 1 slow to answer) is joined
     # by hand. A restarted member rejoins by itself.
     for ((n = 2; n <= CLUSTER_SIZE; n++)); do
