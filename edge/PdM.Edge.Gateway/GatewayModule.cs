@@ -75,6 +75,8 @@ public static class GatewayModule
         services.AddOptionsValidatedBy<Egress.EgressOptions>(Egress.EgressOptions.Section, Egress.EgressPolicy.Validate);
         services.AddSingleton<Egress.EgressPolicy>();
         services.AddSingleton<EventJournal>();
+        services.AddOptionsValidatedBy<UplinkOptions>(UplinkOptions.Section, UplinkOptions.Validate);
+        services.AddSingleton<UplinkCeiling>();
         services.AddHostedService<JournalUplinkService>();
         services.AddHostedService<ModelStoreLoader>();
         // Model deployments from the registry; after ModelStoreLoader, so a deployment is never overwritten by the store's start-up load.

@@ -46,6 +46,18 @@ public sealed class GatewayTelemetry : IDisposable
             UplinkUnroutable.Add(0, new KeyValuePair<string, object?>("message_type", messageType));
         }
 
+        UplinkBytes = _meter.CreateCounter<long>("pdm.uplink.bytes", unit: "By",
+            description: "Bytes the uplink published to RabbitMQ (serialized messages as sent, envelope included; confirmed or returned), by journal class and replay (true for backlog).");
+        UplinkThrottled = _meter.CreateCounter<double>("pdm.uplink.throttled", unit: "s",
+            description: "Time the uplink waited for its bandwidth ceiling (Gateway:Uplink:MaxBytesPerSecond), by the journal class of the entry next in line.");
+        foreach (var messageClass in Enum.GetValues<Journal.MessageClass>())
+        {
+            var tag = new KeyValuePair<string, object?>("class", Journal.MessageClassTag.Of(messageClass));
+            UplinkBytes.Add(0, tag, new KeyValuePair<string, object?>("replay", "false"));
+            UplinkBytes.Add(0, tag, new KeyValuePair<string, object?>("replay", "true"));
+            UplinkThrottled.Add(0, tag);
+        }
+
         PipelinePoisoned = _meter.CreateCounter<long>("pdm.pipeline.poisoned", unit: "{message}",
             description: "Messages a pipeline stage threw on, dead-lettered and acknowledged so the rest go on, by stage (decode, features, decide, journal) and exception type.");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
@@ -99,6 +111,30 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> UplinkUnroutable { get; }
 
     public Counter<long> PipelinePoisoned { get; }
+
+    public Counter<long> UplinkBytes { get; }
+
+    public Counter<double> UplinkThrottled { get; }
+
+    public void UplinkSent(Journal.MessageClass messageClass, bool replay, long bytes) =>
+        UplinkBytes.Add(bytes, new KeyValuePair<string, object?>("class", Journal.MessageClassTag.Of(messageClass)),
+            new KeyValuePair<string, object?>("replay", replay ? "true" : "false"));
+
+    public void UplinkWaited(Journal.MessageClass messageClass, TimeSpan waited) =>
+        UplinkThrottled.Add(waited.TotalSeconds, new KeyValuePair<string, object?>("class", Journal.MessageClassTag.Of(messageClass)));
+
+    /// <summary>The configured ceiling (<c>Gateway:Uplink</c>), to read <c>pdm.uplink.bytes</c> against; no series without one.</summary>
+    public void ObserveUplinkCeiling(Uplink.UplinkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.IsLimited)
+        {
+            _meter.CreateObservableGauge("pdm.uplink.ceiling", () => options.MaxBytesPerSecond, "By/s",
+                "The uplink's bandwidth ceiling (Gateway:Uplink:MaxBytesPerSecond); absent when there is none.");
+            _meter.CreateObservableGauge("pdm.uplink.ceiling_burst", () => options.BurstBytes, "By",
+                "What the uplink may send at once after a quiet spell (Gateway:Uplink:BurstBytes); absent without a ceiling.");
+        }
+    }
 
     /// <summary>
     /// The machine gauges, read from the latest heartbeat (<paramref name="latest"/>): the same figures the cloud keeps.

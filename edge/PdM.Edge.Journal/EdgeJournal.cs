@@ -128,7 +128,23 @@ public sealed class EdgeJournal : IAsyncDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(max, _options.MaxLeaseBatch);
-        return await _writer.SubmitAsync(new LeaseOperation(max), cancellationToken);
+        return (await _writer.SubmitAsync(new LeaseOperation(max), cancellationToken)).Entries;
+    }
+
+    /// <summary>
+    /// Leases like <see cref="LeaseNextAsync"/>, but only what fits in <paramref name="budget"/> (the uplink's bandwidth
+    /// ceiling), in a stricter order: feature batches are the first to wait, behind every other class, live and backlog
+    /// alike (they only feed training and are the bulk of the bytes); within that, live before backlog and by class
+    /// priority as usual. The first entry that does not fit ends the lease (nothing cheaper behind it overtakes it) and
+    /// is reported as <see cref="BudgetedLease.Waiting"/> with its cost. Entries left out stay in the journal, unleased:
+    /// a budget never drops anything (the quota and the TTLs apply as always).
+    /// </summary>
+    public async Task<BudgetedLease> LeaseWithinAsync(int max, LeaseBudget budget, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(max, _options.MaxLeaseBatch);
+        ArgumentOutOfRangeException.ThrowIfNegative(budget.OverheadBytesPerEntry);
+        return await _writer.SubmitAsync(new LeaseOperation(max, budget), cancellationToken);
     }
 
     /// <summary>

@@ -133,3 +133,17 @@ public sealed class JournalStorageException : Exception
     {
     }
 }
+
+/// <summary>
+/// What a lease may cost (<see cref="EdgeJournal.LeaseWithinAsync"/>): the uplink's bandwidth ceiling turned into
+/// bytes. An entry costs its payload plus <paramref name="OverheadBytesPerEntry"/> (what the transport adds around it:
+/// the envelope, the headers). With <paramref name="FirstAlways"/>, the first entry goes whatever it costs (the caller's
+/// bucket is full and the entry is larger than it: without this it could never go).
+/// </summary>
+public readonly record struct LeaseBudget(long Bytes, int OverheadBytesPerEntry, bool FirstAlways);
+
+/// <summary>
+/// The entries leased within a <see cref="LeaseBudget"/>, and the first entry that did not fit: its class and cost, so
+/// the caller knows how long to wait and for what. <see cref="Waiting"/> is null when nothing sendable was left out.
+/// </summary>
+public sealed record BudgetedLease(IReadOnlyList<JournalEntry> Entries, MessageClass? Waiting, long WaitingBytes);

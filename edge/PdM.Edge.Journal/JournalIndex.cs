@@ -10,7 +10,7 @@ internal sealed class JournalIndex
 {
     private readonly JournalOptions _options;
     private readonly TimeProvider _time;
-    private readonly ReplayThrottle _throttle;
+    private readonly TokenBucket _throttle;
     private readonly TimeSpan?[] _ttls = new TimeSpan?[MessageClasses.Count];
 
     private readonly Dictionary<long, JournalSlot> _slots = [];
@@ -36,7 +36,7 @@ internal sealed class JournalIndex
     {
         _options = options;
         _time = time;
-        _throttle = new ReplayThrottle(time, options.ReplayRatePerSecond, options.ReplayBurst);
+        _throttle = new TokenBucket(time, options.ReplayRatePerSecond, options.ReplayBurst);
         for (var i = 0; i < MessageClasses.Count; i++)
         {
             _byClass[i] = [];
@@ -279,14 +279,20 @@ internal sealed class JournalIndex
 
     public void ApplyRejected(MessageClass messageClass) => _rejected[(int)messageClass]++;
 
-    /// <summary>Leases up to <paramref name="max"/> entries (see <see cref="EdgeJournal.LeaseNextAsync"/>) and counts an attempt on each.</summary>
-    public void PlanLeases(int max, List<(JournalSlot Slot, bool IsReplay)> selected)
+    /// <summary>
+    /// Leases up to <paramref name="max"/> entries (see <see cref="EdgeJournal.LeaseNextAsync"/>), within
+    /// <paramref name="budget"/> when given (see <see cref="EdgeJournal.LeaseWithinAsync"/>), and counts an attempt on
+    /// each. Returns the first sendable entry the budget left out (its class and cost), if any.
+    /// </summary>
+    public (MessageClass Class, long Cost)? PlanLeases(int max, LeaseBudget? budget, List<(JournalSlot Slot, bool IsReplay)> selected)
     {
-        SelectLeases(max, selected);
+        var waiting = SelectLeases(max, budget, selected);
         foreach (var (slot, _) in selected)
         {
             slot.Attempts++;
         }
+
+        return waiting;
     }
 
     public static void UndoLeases(List<(JournalSlot Slot, bool IsReplay)> selected)
@@ -440,44 +446,66 @@ internal sealed class JournalIndex
         }
     }
 
-    private void SelectLeases(int max, List<(JournalSlot Slot, bool IsReplay)> selected)
+    private (MessageClass Class, long Cost)? SelectLeases(int max, LeaseBudget? budget, List<(JournalSlot Slot, bool IsReplay)> selected)
     {
         var now = _time.GetTimestamp();
         var nowUtc = _time.GetUtcNow().UtcTicks;
         var expires = now + (long)(_options.LeaseTimeout.TotalSeconds * _time.TimestampFrequency);
+        var groups = budget is null ? MessageClasses.SendGroups : MessageClasses.BudgetedSendGroups;
+        var remaining = budget?.Bytes ?? long.MaxValue;
+        (MessageClass Class, long Cost)? waiting = null;
+
+        // Under a budget the order is strict: once a sendable entry is left out (no bytes left, or the backlog's rate
+        // reached), nothing after it in the order goes, so what is cheap but less urgent cannot overtake it.
+        var held = false;
         if (!_uplinkUp)
         {
-            for (var c = 0; c < MessageClasses.Count && selected.Count < max; c++)
+            foreach (var group in groups)
             {
-                Take(_byClass[c], max, isReplay: false);
+                foreach (var c in group)
+                {
+                    Take(_byClass[(int)c], max, isReplay: false);
+                }
             }
 
-            return;
+            return waiting;
         }
 
-        for (var c = 0; c < MessageClasses.Count && selected.Count < max; c++)
+        var replayAllowance = -1;
+        var replayed = 0;
+        foreach (var group in groups)
         {
-            Take(_byClass[c].GetViewBetween(_replayBoundary, long.MaxValue), max, isReplay: false);
-        }
-
-        if (selected.Count < max && _replayBoundary > 1)
-        {
-            var allowance = Math.Min(max - selected.Count, _throttle.Available());
-            var limit = selected.Count + allowance;
-            var before = selected.Count;
-            for (var c = 0; c < MessageClasses.Count && selected.Count < limit; c++)
+            foreach (var c in group)
             {
-                Take(_byClass[c].GetViewBetween(long.MinValue, _replayBoundary - 1), limit, isReplay: true);
+                Take(_byClass[(int)c].GetViewBetween(_replayBoundary, long.MaxValue), max, isReplay: false);
             }
 
-            _throttle.Take(selected.Count - before);
+            if (selected.Count < max && !held && _replayBoundary > 1)
+            {
+                if (replayAllowance < 0)
+                {
+                    replayAllowance = (int)Math.Max(0, Math.Floor(_throttle.Available()));
+                }
+
+                var limit = selected.Count + Math.Min(max - selected.Count, replayAllowance - replayed);
+                var before = selected.Count;
+                foreach (var c in group)
+                {
+                    Take(_byClass[(int)c].GetViewBetween(long.MinValue, _replayBoundary - 1), limit, isReplay: true);
+                }
+
+                replayed += selected.Count - before;
+            }
         }
+
+        _throttle.Take(replayed);
+        return waiting;
 
         void Take(SortedSet<long> ids, int limit, bool isReplay)
         {
             foreach (var id in ids)
             {
-                if (selected.Count >= limit)
+                if (held || (budget is null && selected.Count >= limit))
                 {
                     return;
                 }
@@ -486,6 +514,25 @@ internal sealed class JournalIndex
                 if (slot.Dropping || slot.IsLeased(now) || IsExpired(slot, nowUtc))
                 {
                     continue;
+                }
+
+                if (budget is { } b)
+                {
+                    if (selected.Count >= limit)
+                    {
+                        held = true;
+                        return;
+                    }
+
+                    var cost = (long)slot.PayloadBytes + b.OverheadBytesPerEntry;
+                    if (cost > remaining && !(b.FirstAlways && selected.Count == 0))
+                    {
+                        waiting = (slot.Class, cost);
+                        held = true;
+                        return;
+                    }
+
+                    remaining -= cost;
                 }
 
                 slot.PreviousLease = slot.LeaseExpires;

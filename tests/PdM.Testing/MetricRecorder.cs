@@ -10,6 +10,7 @@ public sealed class MetricRecorder : IDisposable
     private readonly ConcurrentDictionary<string, long> _totals = new();
     private readonly ConcurrentDictionary<string, long> _maxima = new();
     private readonly ConcurrentDictionary<string, long> _counts = new();
+    private readonly ConcurrentDictionary<string, double> _sums = new();
 
     public MetricRecorder(params string[] meterNames)
         : this(scope: null, meterNames)
@@ -31,12 +32,17 @@ public sealed class MetricRecorder : IDisposable
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
         _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => RecordDouble(instrument.Name, value, tags));
         _listener.Start();
     }
 
     /// <summary>Total of a counter, optionally for one tag value: <c>Total("pdm.ingest.rejected", "reason", "malformed")</c>.</summary>
     public long Total(string instrument, string? tagKey = null, string? tagValue = null) =>
         _totals.TryGetValue(tagKey is null ? instrument : $"{instrument}{{{tagKey}={tagValue}}}", out var total) ? total : 0;
+
+    /// <summary>Total of a counter of fractional values (e.g. seconds), optionally for one tag value.</summary>
+    public double Sum(string instrument, string? tagKey = null, string? tagValue = null) =>
+        _sums.TryGetValue(tagKey is null ? instrument : $"{instrument}{{{tagKey}={tagValue}}}", out var sum) ? sum : 0;
 
     /// <summary>The largest single measurement of an instrument (a histogram's max bucket, as a dashboard shows it).</summary>
     public long Max(string instrument) => _maxima.TryGetValue(instrument, out var max) ? max : 0;
@@ -53,6 +59,15 @@ public sealed class MetricRecorder : IDisposable
         {
             var key = $"{instrument}{{{tag.Key}={tag.Value}}}";
             _totals.AddOrUpdate(key, value, (_, total) => total + value);
+        }
+    }
+
+    private void RecordDouble(string instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        _sums.AddOrUpdate(instrument, value, (_, total) => total + value);
+        foreach (var tag in tags)
+        {
+            _sums.AddOrUpdate($"{instrument}{{{tag.Key}={tag.Value}}}", value, (_, total) => total + value);
         }
     }
 

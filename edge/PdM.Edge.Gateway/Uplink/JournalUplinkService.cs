@@ -15,9 +15,15 @@ namespace PdM.Edge.Gateway.Uplink;
 /// stays in the journal, is counted (<c>pdm.uplink.unroutable</c>, by message type), logged, and retried after a
 /// per-type wait (<see cref="UnroutableBackoff"/>), until a queue appears or its class's TTL ends it.
 /// </para>
+/// <para>
+/// With a bandwidth ceiling (<see cref="UplinkOptions"/>), each lease holds only what the ceiling's bucket allows, in the
+/// journal's budgeted order (live before backlog, feature batches behind everything else), and every publish is charged
+/// its serialized size as MassTransit sent it. What does not fit waits in the journal, unleased; the loop waits for the
+/// bucket, or for an append (a live alert may fit in what the bucket already holds).
+/// </para>
 /// </summary>
 public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, GatewayTelemetry telemetry, TimeProvider clock,
-    ILogger<JournalUplinkService> logger) : BackgroundService
+    UplinkCeiling ceiling, ILogger<JournalUplinkService> logger) : BackgroundService
 {
     public const string ReplayHeader = "pdm-replay";
     public const string OriginalTimeHeader = "pdm-original-time";
@@ -28,7 +34,14 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     // nor paced behind live entries. A batch not confirmed within this is treated as failed (released, same ids).
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
 
+    // The least a wait for the ceiling lasts, even when an append ends it early: under steady ingest every append would
+    // otherwise cost a lease that finds nothing fitting.
+    private static readonly TimeSpan MinThrottledWait = TimeSpan.FromMilliseconds(10);
+
     private readonly UnroutableBackoff _unroutable = new();
+
+    // The serialized size of each publish of the batch, by its index in it (0 when nothing was serialized).
+    private readonly long[] _sizes = new long[LeaseSize];
     private readonly Dictionary<string, List<long>> _byType = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,12 +55,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var batch = await journal.LeaseNextAsync(LeaseSize, stoppingToken);
-                if (batch.Count == 0)
+                var batch = await LeaseAsync(stoppingToken);
+                if (batch is null)
                 {
-                    // Sleep until the next append (or a second, for released or expired leases): an idle gateway
-                    // must not spend its CPU asking SQLite for nothing.
-                    await appends.WaitForAppendAsync(TimeSpan.FromSeconds(1), stoppingToken);
                     continue;
                 }
 
@@ -60,7 +70,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
                 for (var i = 0; i < sending.Count; i++)
                 {
-                    publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], publishing.Token) : PublishTraced(sending[i], publishing.Token);
+                    publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], i, publishing.Token) : PublishTraced(sending[i], i, publishing.Token);
                 }
 
                 string? error = null;
@@ -69,6 +79,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     try
                     {
                         await publishes[i];
+                        Sent(sending[i], _sizes[i]);
                         confirmed.Add(sending[i].Id);
                         if (_unroutable.Delivered(sending[i].MessageType))
                         {
@@ -77,6 +88,8 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     }
                     catch (MessageReturnedException) when (!stoppingToken.IsCancellationRequested)
                     {
+                        // Not delivered, but it crossed the link to the broker and back.
+                        Sent(sending[i], _sizes[i]);
                         returned.Add(sending[i]);
                     }
                     catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
@@ -105,6 +118,57 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// The next batch to publish, or null after a wait: for an append when nothing is sendable (or a second, for released
+    /// or expired leases: an idle gateway must not spend its CPU asking SQLite for nothing), or for the ceiling's bucket.
+    /// </summary>
+    private async Task<IReadOnlyList<JournalEntry>?> LeaseAsync(CancellationToken cancellationToken)
+    {
+        if (!ceiling.IsLimited)
+        {
+            var batch = await journal.LeaseNextAsync(LeaseSize, cancellationToken);
+            if (batch.Count > 0)
+            {
+                return batch;
+            }
+
+            await appends.WaitForAppendAsync(TimeSpan.FromSeconds(1), cancellationToken);
+            return null;
+        }
+
+        var lease = await journal.LeaseWithinAsync(LeaseSize, ceiling.Budget(), cancellationToken);
+        if (lease.Entries.Count > 0)
+        {
+            return lease.Entries;
+        }
+
+        if (lease.Waiting is not { } waiting)
+        {
+            await appends.WaitForAppendAsync(TimeSpan.FromSeconds(1), cancellationToken);
+            return null;
+        }
+
+        // The ceiling holds the next entry back: wait until the bucket has its bytes, or for an append (a live alert
+        // may fit in what the bucket holds already, ahead of the entry waiting).
+        var started = clock.GetTimestamp();
+        await appends.WaitForAppendAsync(ceiling.TimeUntil(lease.WaitingBytes) + TimeSpan.FromMilliseconds(1), cancellationToken);
+        var waited = clock.GetElapsedTime(started);
+        if (waited < MinThrottledWait)
+        {
+            await Task.Delay(MinThrottledWait - waited, clock, cancellationToken);
+        }
+
+        telemetry.UplinkWaited(waiting, clock.GetElapsedTime(started));
+        return null;
+    }
+
+    /// <summary>A publish reached the broker: its bytes are counted and charged to the ceiling.</summary>
+    private void Sent(JournalEntry entry, long bytes)
+    {
+        telemetry.UplinkSent(entry.Class, entry.IsReplay, bytes);
+        ceiling.Sent(bytes, entry.Payload.Length);
     }
 
     /// <summary>
@@ -166,8 +230,10 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         }
     }
 
-    private Task Publish(JournalEntry entry, CancellationToken cancellationToken)
+    /// <summary>Publishes <paramref name="entry"/>, number <paramref name="index"/> of its batch, and leaves its serialized size in <see cref="_sizes"/>.</summary>
+    private async Task Publish(JournalEntry entry, int index, CancellationToken cancellationToken)
     {
+        _sizes[index] = 0;
         var message = UplinkMessages.FromJournal(entry);
         if (message is null)
         {
@@ -175,27 +241,42 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
             throw new InvalidOperationException($"unknown message type {entry.MessageType} in journal entry {entry.Id}");
         }
 
-        return bus.Publish(message, context =>
+        PublishContext? sent = null;
+        try
         {
-            context.MessageId = entry.MessageId;
-
-            // Returned by the broker (MessageReturnedException) when no queue receives it, instead of confirmed and dropped.
-            context.Mandatory = true;
-            if (entry.IsReplay)
+            await bus.Publish(message, context =>
             {
-                context.Headers.Set(ReplayHeader, "true");
-                context.Headers.Set(OriginalTimeHeader, entry.OriginalTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
-            }
-        }, cancellationToken);
+                sent = context;
+                PrepareContext(context, entry);
+            }, cancellationToken);
+        }
+        finally
+        {
+            // The body MassTransit serialized for RabbitMQ (the envelope around the message): what crosses the link.
+            _sizes[index] = sent?.BodyLength ?? 0;
+        }
+    }
+
+    private static void PrepareContext(PublishContext context, JournalEntry entry)
+    {
+        context.MessageId = entry.MessageId;
+
+        // Returned by the broker (MessageReturnedException) when no queue receives it, instead of confirmed and dropped.
+        context.Mandatory = true;
+        if (entry.IsReplay)
+        {
+            context.Headers.Set(ReplayHeader, "true");
+            context.Headers.Set(OriginalTimeHeader, entry.OriginalTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     /// <summary>Publishes inside the entry's span, current while MassTransit sends: its send span and the traceparent header the consumers continue belong to it.</summary>
-    private async Task PublishTraced(JournalEntry entry, CancellationToken cancellationToken)
+    private async Task PublishTraced(JournalEntry entry, int index, CancellationToken cancellationToken)
     {
         using var activity = StartPublishSpan(entry);
         try
         {
-            await Publish(entry, cancellationToken);
+            await Publish(entry, index, cancellationToken);
         }
         catch (Exception exception) when (activity is not null)
         {

@@ -1,15 +1,16 @@
 namespace PdM.Edge.Journal.Operations;
 
-/// <summary>Leases the next entries to deliver and counts an attempt on each, durably.</summary>
-internal sealed class LeaseOperation(int max) : JournalOperation<IReadOnlyList<JournalEntry>>
+/// <summary>Leases the next entries to deliver (within a byte budget when given) and counts an attempt on each, durably.</summary>
+internal sealed class LeaseOperation(int max, LeaseBudget? budget = null) : JournalOperation<BudgetedLease>
 {
     private readonly List<(JournalSlot Slot, bool IsReplay)> _selected = [];
     private readonly List<JournalEntry> _entries = [];
+    private (MessageClass Class, long Cost)? _waiting;
 
     public override void Plan(JournalIndex index)
     {
         _selected.Clear();
-        index.PlanLeases(max, _selected);
+        _waiting = index.PlanLeases(max, budget, _selected);
     }
 
     public override void Execute(JournalStore store)
@@ -36,6 +37,6 @@ internal sealed class LeaseOperation(int max) : JournalOperation<IReadOnlyList<J
             }
         }
 
-        Completion.TrySetResult(_entries);
+        Completion.TrySetResult(new BudgetedLease(_entries, _waiting?.Class, _waiting?.Cost ?? 0));
     }
 }
