@@ -27,7 +27,7 @@ bench-inference: ## Scoring stage vs bare ONNX Runtime, end-to-end ingest with a
 	@dotnet build tests/PdM.Benchmarks.Inference -c Release -nologo -v quiet
 	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Inference/bin/Release/net10.0/PdM.Benchmarks.Inference.dll
 
-bench-delivery: ## Backlog drain vs steady ingest after a bus outage, live-alert p99 during the drain, lost/duplicated (about 1 minute)
+bench-delivery: ## Backlog drain vs steady ingest after a bus outage, live-alert p99 during the drain, lost/duplicated; the same under the uplink bandwidth ceiling (about 2 minutes)
 	@bash infra/local/deps.sh start >&2
 	@dotnet build tests/PdM.Benchmarks.Delivery -c Release -nologo -v quiet
 	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Delivery/bin/Release/net10.0/PdM.Benchmarks.Delivery.dll
