@@ -26,14 +26,17 @@
 # three RabbitMQ nodes clustered with each other (independent of the single node `rabbitmq`), for the scale-out
 # tests and benchmarks; a node killed with -9 is started again (and rejoins) by the next `start rabbitmq-cluster`.
 # prometheus (only when named): a Prometheus server that scrapes `make run` (PDM_PROMETHEUS_TARGETS, default
-# 127.0.0.1:5080) with the shipped alert rules (infra/prometheus/alerts.yml) loaded. Its package is always installed:
+# 127.0.0.1:5080), RabbitMQ's own Prometheus plugin (always on for the single node) and Debian's PostgreSQL exporter
+# (started beside it against the local PostgreSQL), with the shipped alert rules (infra/prometheus/alerts.yml) loaded.
+# Its packages are always installed:
 # tests/PdM.Observability.Tests start their own Prometheus from it against the host they run.
 # Progress goes to stderr, results to stdout.
 # PDM_PORT_OFFSET (default 0) shifts every port, so several checkouts (each with its own PDM_STATE_DIR) can run
 # their own servers side by side on one machine. Offsets in use are multiples of 100 up to 900; every port below
 # is BASE + offset, and no two bases differ by a multiple of 100 (checked by `deps.sh ports`), so the servers of two
 # offsets never share a port:
-#   postgres 55432 (plain and TLS) | rabbitmq amqp 55672, amqps 55671, dist 55673, epmd 54369 | prometheus 59090
+#   postgres 55432 (plain and TLS) | rabbitmq amqp 55672, amqps 55671, dist 55673, epmd 54369, metrics 55669
+#   prometheus 59090 | postgres exporter 59187 (started with prometheus)
 #   mosquitto 51883 (plain, anonymous, loopback) and 58883 (TLS, client certificate + password + ACL)
 # TLS: a local CA and a server certificate for localhost/127.0.0.1 are generated once under <state>/pki (openssl);
 # PostgreSQL, RabbitMQ (amqps) and Mosquitto's TLS listener present that certificate; PDM_TLS_CA names the CA file.
@@ -74,8 +77,11 @@ rmqc_dist_port() { echo $((55673 + 10 * $1 + PORT_OFFSET)); }
 if ((PORT_OFFSET == 0)); then RMQC_PREFIX=pdm-c; else RMQC_PREFIX=pdm$PORT_OFFSET-c; fi
 rmqc_node() { echo "$RMQC_PREFIX$1@localhost"; }
 PROM_PORT=$((59090 + PORT_OFFSET))
+# RabbitMQ's Prometheus plugin on the single node, and the PostgreSQL exporter that runs beside Prometheus.
+RMQ_PROM_PORT=$((55669 + PORT_OFFSET))
+PGEXP_PORT=$((59187 + PORT_OFFSET))
 # Every port base above, for `deps.sh ports` (the no-collision check across offsets).
-PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399 58883 55671 59090)
+PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399 58883 55671 59090 55669 59187)
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -94,6 +100,7 @@ PKI_DIR=$STATE_DIR/pki
 RMQ_LIB=/usr/lib/rabbitmq/bin
 PROM_DIR=$STATE_DIR/prometheus
 PROM_PID_FILE=$PROM_DIR/prometheus.pid
+PGEXP_PID_FILE=$PROM_DIR/postgres-exporter.pid
 PROM_RULES=$REPO_ROOT/infra/prometheus/alerts.yml
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -119,7 +126,8 @@ pg_bindir() {
 
 ensure_packages() {
     local missing=() pkg
-    for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose prometheus; do
+    for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose prometheus \
+        prometheus-postgres-exporter; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     [[ -n $(pg_bindir) ]] || missing+=(postgresql)
@@ -133,8 +141,8 @@ ensure_packages() {
     # postgres on 5432). They are left alone: nothing here uses those ports, users or data folders.
     # --no-install-recommends keeps docker-compose from pulling in a Docker engine.
     apt-get update >&2
-    # Debian's prometheus package would start a system-wide server on :9090 (with its TSDB under /var/lib): a
-    # policy-rc.d that refuses it keeps the install from starting it; one already there (containers have one) is kept.
+    # Debian's prometheus packages would start system-wide servers on :9090 and :9187 (the PostgreSQL exporter): a
+    # policy-rc.d that refuses them keeps the install from starting them; one already there (containers have one) is kept.
     local policy=/usr/sbin/policy-rc.d own_policy=0
     if [[ ! -e $policy ]]; then
         printf '#!/bin/sh\n# Written by infra/local/deps.sh for the length of one apt-get install.\ncase "$1" in prometheus*) exit 101 ;; esac\nexit 0\n' >"$policy"
@@ -147,10 +155,13 @@ ensure_packages() {
     fi
     ((own_policy == 0)) || rm -f "$policy"
     # A systemd machine whose own policy allowed the start: stop that server and keep it off.
-    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-        log "stopping the system-wide prometheus service the package started on :9090"
-        systemctl disable --now prometheus >&2 || true
-    fi
+    local unit
+    for unit in prometheus prometheus-postgres-exporter; do
+        if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+            log "stopping the system-wide $unit service the package started"
+            systemctl disable --now "$unit" >&2 || true
+        fi
+    done
     return 0
 }
 
@@ -385,6 +396,10 @@ log.console = false
 log.file.level = info
 # A busy dev machine's disk is often nearly full; the default 50MB alarm stays, so publishers block visibly.
 disk_free_limit.absolute = 50MB
+# RabbitMQ's own Prometheus endpoint (the Platform dashboard's queue panels): /metrics aggregated, /metrics/detailed
+# per queue. Loopback only.
+prometheus.tcp.ip = 127.0.0.1
+prometheus.tcp.port = $RMQ_PROM_PORT
 # AMQP over TLS beside the plain port, with the local CA's server certificate (clients are not asked for one).
 listeners.ssl.default = 127.0.0.1:$AMQPS_PORT
 ssl_options.cacertfile = $RMQ_DIR/tls/ca.crt
@@ -393,8 +408,8 @@ ssl_options.keyfile = $RMQ_DIR/tls/server.key
 ssl_options.verify = verify_none
 ssl_options.fail_if_no_peer_cert = false
 EOF
-    # No plugins: the node starts in seconds and the tests only need AMQP.
-    echo '[].' >"$RMQ_DIR/enabled_plugins"
+    # One plugin only, its metrics endpoint: the node still starts in seconds (no management UI).
+    echo '[rabbitmq_prometheus].' >"$RMQ_DIR/enabled_plugins"
     echo '[].' >"$RMQ_DIR/advanced.config"
     : >"$RMQ_DIR/rabbitmq-env.conf"
     # Debian's wrapper runs the broker as user rabbitmq: it must own its state, or it dies with
@@ -942,12 +957,52 @@ scrape_configs:
   - job_name: pdm
     static_configs:
       - targets: [$list]
+  # RabbitMQ's plugin: node totals (connections, publish/deliver rates, alarms) and, per queue, depth and consumers.
+  - job_name: rabbitmq
+    static_configs:
+      - targets: ['127.0.0.1:$RMQ_PROM_PORT']
+  - job_name: rabbitmq-queues
+    metrics_path: /metrics/detailed
+    params:
+      family: [queue_coarse_metrics, queue_consumer_count]
+    static_configs:
+      - targets: ['127.0.0.1:$RMQ_PROM_PORT']
+  - job_name: postgres
+    static_configs:
+      - targets: ['127.0.0.1:$PGEXP_PORT']
 EOF
+}
+
+pgexp_pid() {
+    local pid
+    pid=$(live_pid_from "$PGEXP_PID_FILE" prometheus-pos) || return 1
+    echo "$pid"
+}
+
+# Debian's PostgreSQL exporter against the local cluster, as the platform's user (it reads pg_stat_* of every
+# database); when PostgreSQL is down it serves pg_up 0, which is what the dashboard should show.
+pgexp_start() {
+    pgexp_pid >/dev/null && return 0
+    log "prometheus: PostgreSQL exporter on 127.0.0.1:$PGEXP_PORT"
+    DATA_SOURCE_NAME="postgresql://pdm:pdm@127.0.0.1:$PG_PORT/postgres?sslmode=disable" \
+        setsid prometheus-postgres-exporter --web.listen-address="127.0.0.1:$PGEXP_PORT" --disable-settings-metrics \
+        </dev/null >>"$PROM_DIR/postgres-exporter.log" 2>&1 9>&- &
+    echo $! >"$PGEXP_PID_FILE"
+}
+
+pgexp_stop() {
+    local pid
+    if pid=$(pgexp_pid); then
+        log "prometheus: stopping the PostgreSQL exporter (pid $pid)"
+        terminate "$pid" 10
+    fi
+    rm -f "$PGEXP_PID_FILE"
 }
 
 prom_start() {
     local i pid
     prom_write_config
+    pgexp_start
     if pid=$(prom_pid); then
         kill -HUP "$pid" # running already: reread the rewritten configuration and rules
     else
@@ -975,6 +1030,7 @@ prom_stop() {
         terminate "$pid" 30
     fi
     rm -f "$PROM_PID_FILE"
+    pgexp_stop
 }
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -1005,6 +1061,7 @@ Simulator__Mqtt__Port=$MQTT_PORT
 PDM_RABBITMQ_CLUSTER_URI=amqp://pdm:pdm@127.0.0.1:$(rmqc_amqp_port 1)/
 PDM_RABBITMQ_CLUSTER_NODES=$(rmqc_nodes_list)
 PDM_PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT
+PDM_RABBITMQ_PROMETHEUS=127.0.0.1:$RMQ_PROM_PORT
 EOF
 }
 

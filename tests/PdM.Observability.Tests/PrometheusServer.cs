@@ -14,8 +14,29 @@ public sealed record QueryResult(string? Error, int Series)
 }
 
 /// <summary>
+/// One scrape job of the test's Prometheus: what the shipped scrape configurations (infra/prometheus/prometheus.yml,
+/// infra/local/deps.sh) scrape, pointed at this test's processes. <paramref name="Families"/> are the <c>family</c>
+/// parameters of RabbitMQ's <c>/metrics/detailed</c>.
+/// </summary>
+public sealed record ScrapeJob(string Name, IReadOnlyList<string> Targets, string MetricsPath = "/metrics", IReadOnlyList<string>? Families = null)
+{
+    public string ToYaml()
+    {
+        var yaml = new StringBuilder()
+            .Append(CultureInfo.InvariantCulture, $"  - job_name: {Name}\n")
+            .Append(CultureInfo.InvariantCulture, $"    metrics_path: {MetricsPath}\n");
+        if (Families is { Count: > 0 })
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"    params:\n      family: [{string.Join(", ", Families)}]\n");
+        }
+
+        return yaml.Append(CultureInfo.InvariantCulture, $"    static_configs:\n      - targets: [{string.Join(", ", Targets.Select(t => $"'{t}'"))}]\n").ToString();
+    }
+}
+
+/// <summary>
 /// A real Prometheus (Debian's package, installed by infra/local/deps.sh) run by a test: its own configuration under a
-/// temporary folder (scraping the given targets every second, evaluating the shipped rules every second), its own
+/// temporary folder (scraping the given jobs every second, evaluating the shipped rules every second), its own
 /// TSDB there, its own port. Stopped and deleted on dispose.
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
@@ -48,11 +69,14 @@ public sealed class PrometheusServer : IAsyncDisposable
     }
 
     /// <summary>The prometheus executable; a missing one fails the test with instructions (never a skip, see LocalDependencies).</summary>
-    public static string Executable()
+    public static string Executable() => Executable("prometheus");
+
+    /// <summary>A Debian-packaged executable on the PATH (prometheus, prometheus-postgres-exporter); missing fails with instructions.</summary>
+    public static string Executable(string name)
     {
         foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
-            var candidate = Path.Combine(folder, "prometheus");
+            var candidate = Path.Combine(folder, name);
             if (File.Exists(candidate))
             {
                 return candidate;
@@ -60,10 +84,10 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
 
         throw new InvalidOperationException(
-            "prometheus is not installed: run `bash infra/local/deps.sh start` (it installs Debian's prometheus package), as make test does.");
+            $"{name} is not installed: run `bash infra/local/deps.sh start` (it installs Debian's {name} package), as make test does.");
     }
 
-    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<string> targets, string rulesFile)
+    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<ScrapeJob> jobs, string rulesFile)
     {
         var folder = Path.Combine(Path.GetTempPath(), "pdm-tests", LocalDependencies.UniqueName("prometheus"));
         Directory.CreateDirectory(folder);
@@ -78,10 +102,8 @@ public sealed class PrometheusServer : IAsyncDisposable
             rule_files:
               - {rulesFile}
             scrape_configs:
-              - job_name: pdm
-                static_configs:
-                  - targets: [{string.Join(", ", targets.Select(t => $"'{t}'"))}]
-            """));
+
+            """) + string.Concat(jobs.Select(j => j.ToYaml())));
 
         var port = DemoProcess.FreePort();
         var start = new ProcessStartInfo(Executable()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

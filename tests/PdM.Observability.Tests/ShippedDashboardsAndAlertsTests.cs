@@ -7,7 +7,9 @@ namespace PdM.Observability.Tests;
 /// <summary>
 /// What an IT team installs: the Grafana dashboards and the Prometheus alert rules in this repository, checked against
 /// a real Prometheus scraping the running platform (the demo: gateway, simulator, Maintenance and the CMMS stubs in one
-/// process), so a panel or an alert can never silently refer to a metric that was renamed or never existed.
+/// process, its bus on the real RabbitMQ), RabbitMQ's own Prometheus plugin and Debian's PostgreSQL exporter on the
+/// database the platform uses, so a panel or an alert can never silently refer to a metric that was renamed or never
+/// existed.
 /// </summary>
 public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
 {
@@ -50,6 +52,9 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
         Assert.NotEmpty(rules);
 
         await using var database = await TestDatabase.CreateAsync("observability");
+        // The bus on the real RabbitMQ, as deployed: the Platform dashboard's queue panels show the platform's queues.
+        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("observability"));
+        await using var postgresExporter = await PostgresExporter.StartAsync(database.ConnectionString);
         var state = Path.Combine(Path.GetTempPath(), "pdm-tests", database.Name);
         var httpPort = DemoProcess.FreePort();
         var mqttPort = DemoProcess.FreePort();
@@ -60,6 +65,8 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}",
             $"--Urls=http://127.0.0.1:{httpPort}",
+            "--Messaging:Transport=RabbitMq",
+            $"--Messaging:RabbitMq:Uri={vhost}",
             $"--Demo:Edge:EmbeddedBrokerPort={mqttPort}",
             $"--Gateway:Mqtt:Port={mqttPort}",
             $"--Simulator:Mqtt:Port={mqttPort}",
@@ -79,7 +86,15 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
         Assert.True(migrateExit == 0, migrateOutput);
 
         using var demo = DemoProcess.Start(settings);
-        await using var prometheus = await PrometheusServer.StartAsync([$"127.0.0.1:{httpPort}"], ShippedObservability.AlertsFile);
+        // The scrape jobs of infra/prometheus/prometheus.yml (and deps.sh's local Prometheus), on this test's processes.
+        ScrapeJob[] jobs =
+        [
+            new("pdm", [$"127.0.0.1:{httpPort}"]),
+            new("rabbitmq", [LocalDependencies.RabbitMqPrometheus]),
+            new("rabbitmq-queues", [LocalDependencies.RabbitMqPrometheus], "/metrics/detailed", ["queue_coarse_metrics", "queue_consumer_count"]),
+            new("postgres", [postgresExporter.Target]),
+        ];
+        await using var prometheus = await PrometheusServer.StartAsync(jobs, ShippedObservability.AlertsFile);
         try
         {
             // Every panel: the expression as Grafana sends it must evaluate and return series once the platform has run

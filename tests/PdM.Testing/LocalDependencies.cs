@@ -26,6 +26,9 @@ public static class LocalDependencies
     /// <summary>Mosquitto's TLS listener: client certificate of the local CA, password and ACL (<see cref="MqttIdentity"/>).</summary>
     public static int MqttTlsPort => int.Parse(Require("PDM_MQTT_TLS_PORT"), CultureInfo.InvariantCulture);
 
+    /// <summary>host:port of the single RabbitMQ node's Prometheus plugin (/metrics, /metrics/detailed).</summary>
+    public static string RabbitMqPrometheus => Require("PDM_RABBITMQ_PROMETHEUS");
+
     /// <summary>RabbitMQ's AMQP-over-TLS port, presenting the local CA's server certificate.</summary>
     public static int RabbitMqTlsPort => int.Parse(Require("PDM_RABBITMQ_TLS_PORT"), CultureInfo.InvariantCulture);
 
