@@ -215,13 +215,14 @@ internal sealed class DeliveryRig : IAsyncDisposable
     {
         var expected = Assets * rounds;
         await WaitDeliveredAsync(expected, $"all {expected} predictions delivered");
-        var workOrders = await Eventually.Until(
-            () => TryGetWorkOrdersAsync(), list => list?.Sum(w => w.PredictionCount) >= expected, TimeSpan.FromSeconds(90),
-            "every delivered prediction to take effect");
+        // The probe's value is the folded count (-1: the API did not answer), so a timeout says how far it got.
+        await Eventually.Until(
+            async () => (await TryGetWorkOrdersAsync())?.Sum(w => w.PredictionCount) ?? -1, folded => folded >= expected, TimeSpan.FromSeconds(90),
+            $"every delivered prediction to take effect ({expected} folds into work orders; inbox {await CountInboxAsync()} before waiting)");
 
         // Give a late duplicate the chance to show itself before counting.
         await Task.Delay(TimeSpan.FromSeconds(1));
-        workOrders = await Eventually.Until(() => TryGetWorkOrdersAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
+        var workOrders = await Eventually.Until(() => TryGetWorkOrdersAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
         var stored = await CountInboxAsync();
         var deliveries = Delivered.Values.Sum();
 

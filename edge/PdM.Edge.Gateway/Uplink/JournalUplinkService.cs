@@ -38,6 +38,11 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     // otherwise cost a lease that finds nothing fitting.
     private static readonly TimeSpan MinThrottledWait = TimeSpan.FromMilliseconds(10);
 
+    // MassTransit does not always honour that cancellation: with a RabbitMQ cluster node killed under it, a publish it
+    // retries internally on the new connection has been seen never to complete, and the loop waited on it forever
+    // (entries journaled after it were never sent). The loop waits this long at most, then treats the rest as failed.
+    private static readonly TimeSpan PublishAbandonAfter = PublishTimeout + TimeSpan.FromSeconds(5);
+
     private readonly UnroutableBackoff _unroutable = new();
 
     // The serialized size of each publish of the batch, by its index in it (0 when nothing was serialized).
@@ -74,11 +79,12 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 }
 
                 string? error = null;
+                var abandonAt = clock.GetUtcNow() + PublishAbandonAfter;
                 for (var i = 0; i < sending.Count; i++)
                 {
                     try
                     {
-                        await publishes[i];
+                        await WithinDeadline(publishes[i], abandonAt, stoppingToken);
                         Sent(sending[i], _sizes[i]);
                         confirmed.Add(sending[i].Id);
                         if (_unroutable.Delivered(sending[i].MessageType))
@@ -169,6 +175,25 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     {
         telemetry.UplinkSent(entry.Class, entry.IsReplay, bytes);
         ceiling.Sent(bytes, entry.Payload.Length);
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="publish"/> until <paramref name="abandonAt"/>; past it, the publish is abandoned (its entry
+    /// is released and sent again with the same message id, so a late confirm of the first attempt is a duplicate the
+    /// consumers' inboxes recognise) and its eventual fault observed, never left unobserved.
+    /// </summary>
+    private async Task WithinDeadline(Task publish, DateTimeOffset abandonAt, CancellationToken stoppingToken)
+    {
+        var remaining = abandonAt - clock.GetUtcNow();
+        try
+        {
+            await publish.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, clock, stoppingToken);
+        }
+        catch (TimeoutException)
+        {
+            _ = publish.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw new TimeoutException($"the broker did not confirm within {PublishAbandonAfter.TotalSeconds:0} s (publish abandoned, retried with the same id)");
+        }
     }
 
     /// <summary>
