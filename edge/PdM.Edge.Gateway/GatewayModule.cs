@@ -69,6 +69,9 @@ public static class GatewayModule
         services.AddPdmInference();
         services.AddOptions<InferenceOptions>().Configure<IOptions<GatewayOptions>>((inference, gateway) => inference.GatewayId = gateway.Value.EffectiveGatewayId);
         services.AddSingleton<DecisionStage>();
+        // The inference budget: measures the pipeline's lag and deciding time, sheds healthy assets' model work when behind.
+        services.AddSingleton<Shedding.InferenceBudget>();
+        services.AddHostedService(sp => sp.GetRequiredService<Shedding.InferenceBudget>());
 
         // Store and forward: events are journaled (SQLite, fsynced) before the MQTT acknowledgement, then sent.
         services.AddEdgeJournal();

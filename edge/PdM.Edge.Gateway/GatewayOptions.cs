@@ -25,6 +25,9 @@ public sealed class GatewayOptions
 
     public PipelineOptions Pipeline { get; set; } = new();
 
+    /// <summary>Section <c>Gateway:Shedding</c>: the inference budget and what the gateway sheds when it falls behind.</summary>
+    public Shedding.SheddingOptions Shedding { get; set; } = new();
+
     /// <summary>A FeatureSpec JSON file; unset means the built-in pump spec (<c>DefaultFeatureSpec</c>).</summary>
     public string? FeatureSpecPath { get; set; }
 

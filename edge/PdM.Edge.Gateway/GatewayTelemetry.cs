@@ -69,6 +69,13 @@ public sealed class GatewayTelemetry : IDisposable
             EgressBlockedCounter.Add(0, new KeyValuePair<string, object?>("class", Egress.EgressPolicy.Tag(egressClass)));
         }
 
+        DecisionsShed = _meter.CreateCounter<long>("pdm.decisions.shed", unit: "{decision}",
+            description: "Windows the inference budget left to the rules while the gateway was behind (Gateway:Shedding), by reason: every_kth_window (level 1), healthy_to_rules (level 2).");
+        foreach (var reason in Enum.GetValues<Shedding.ShedReason>())
+        {
+            DecisionsShed.Add(0, new KeyValuePair<string, object?>("reason", Shedding.InferenceBudget.Tag(reason)));
+        }
+
         PubAckFlushesFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_flush_failed",
             description: "Flushes of held PUBACKs that failed with the connection; the broker redelivers those messages.");
     }
@@ -107,6 +114,25 @@ public sealed class GatewayTelemetry : IDisposable
 
     public void EgressBlocked(Egress.EgressClass egressClass) =>
         EgressBlockedCounter.Add(1, new KeyValuePair<string, object?>("class", Egress.EgressPolicy.Tag(egressClass)));
+
+    public Counter<long> DecisionsShed { get; }
+
+    public void DecisionShed(Shedding.ShedReason reason) =>
+        DecisionsShed.Add(1, new KeyValuePair<string, object?>("reason", Shedding.InferenceBudget.Tag(reason)));
+
+    /// <summary>The inference budget's gauges: shedding level, pipeline lag and the share of time spent deciding.</summary>
+    public void ObserveShedding(Func<int> level, Func<double> lagMs, Func<double> scoringShare)
+    {
+        ArgumentNullException.ThrowIfNull(level);
+        ArgumentNullException.ThrowIfNull(lagMs);
+        ArgumentNullException.ThrowIfNull(scoringShare);
+        _meter.CreateObservableGauge("pdm.shedding.level", level, null,
+            "The inference budget's shedding level: 0 none, 1 healthy assets scored every k-th window, 2 healthy assets left to the rules.");
+        _meter.CreateObservableGauge("pdm.pipeline.lag", lagMs, "ms",
+            "Age of the oldest MQTT message the pipeline has not finished with, at the last evaluation of the inference budget.");
+        _meter.CreateObservableGauge("pdm.shedding.scoring_share", scoringShare, null,
+            "Share of the last evaluation interval the pipeline spent deciding windows (model runs and rules), against Gateway:Shedding:ScoringBudget; a decision call longer than the interval counts whole in the interval it ended in, so it can read above 1.");
+    }
 
     public Counter<long> UplinkUnroutable { get; }
 

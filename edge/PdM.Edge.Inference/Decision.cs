@@ -33,6 +33,13 @@ public readonly record struct DecisionRequest
 
     /// <summary>Where the data came from (e.g. the MQTT topic); copied into evidence.</summary>
     public string? Source { get; init; }
+
+    /// <summary>
+    /// Shed by the gateway's inference budget: the rules decide instead of the class's model (reason <c>shed</c>), unless
+    /// the rules judge the window Alert or Danger, which sends it to the model after all. Ignored when the model could
+    /// not decide anyway (no model, breaker open): those keep their own reason.
+    /// </summary>
+    public bool Shed { get; init; }
 }
 
 /// <summary>
@@ -137,6 +144,9 @@ public enum FallbackReason
 
     /// <summary>The request's features are not the deployed model's feature spec (names or count differ).</summary>
     FeatureMismatch,
+
+    /// <summary>The gateway fell behind and its inference budget moved this healthy asset's window to the rules.</summary>
+    Shed,
 }
 
 public static class FallbackReasons
@@ -152,6 +162,7 @@ public static class FallbackReasons
         FallbackReason.InvalidOutput => "invalid_output",
         FallbackReason.Timeout => "timeout",
         FallbackReason.FeatureMismatch => "feature_mismatch",
+        FallbackReason.Shed => "shed",
         _ => "unknown",
     };
 }

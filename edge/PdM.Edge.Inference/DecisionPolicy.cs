@@ -7,7 +7,8 @@ namespace PdM.Edge.Inference;
 /// <summary>
 /// Who decides for an asset: the model, unless (a) the class has no model, (b) it failed to load or run,
 /// (c) its breaker is open, (d) the input is out of distribution, (e) its output is invalid, or the batch
-/// timed out — then the rules fallback decides, and the decision says why. Never throws for a bad input or a
+/// timed out, or (f) the gateway shed the window to stay within its inference budget (<see cref="DecisionRequest.Shed"/>)
+/// — then the rules fallback decides, and the decision says why. Never throws for a bad input or a
 /// bad model; only the fallback's own exceptions propagate.
 /// </summary>
 public sealed partial class DecisionPolicy
@@ -111,11 +112,21 @@ public sealed partial class DecisionPolicy
             return new Submitted(null, default, FallbackReason.BreakerOpen);
         }
 
+        if (request.Shed)
+        {
+            return new Submitted(null, default, FallbackReason.Shed);
+        }
+
         return new Submitted(slot, slot.ScoreAsync(request.FeatureNames, request.FeatureValues, bucket, deferRun), null);
     }
 
     private async ValueTask<Decision> CompleteAsync(DecisionRequest request, Submitted submitted, CancellationToken cancellationToken)
     {
+        if (submitted.Before is FallbackReason.Shed)
+        {
+            return await ShedAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
         if (submitted.Before is { } before)
         {
             return await FallbackAsync(request, before, cancellationToken).ConfigureAwait(false);
@@ -202,7 +213,31 @@ public sealed partial class DecisionPolicy
         return facts;
     }
 
+    /// <summary>
+    /// A shed window: the rules decide, as a triage. When they judge it Alert or Danger the asset is in trouble and its
+    /// window goes to the model after all (scored alone, now), so shedding never decides a troubled window differently
+    /// than an unloaded gateway would; only the decision that stays with the rules counts as <c>shed</c>.
+    /// </summary>
+    private async ValueTask<Decision> ShedAsync(DecisionRequest request, CancellationToken cancellationToken)
+    {
+        var triage = await RulesAsync(request, FallbackReason.Shed, cancellationToken).ConfigureAwait(false);
+        if (triage.HealthState < HealthState.Alert)
+        {
+            _telemetry.Decision("rules", FallbackReason.Shed.ToCode());
+            return triage;
+        }
+
+        return await CompleteAsync(request, Submit(request with { Shed = false }, deferRun: false), cancellationToken).ConfigureAwait(false);
+    }
+
     private async ValueTask<Decision> FallbackAsync(DecisionRequest request, FallbackReason reason, CancellationToken cancellationToken)
+    {
+        var decision = await RulesAsync(request, reason, cancellationToken).ConfigureAwait(false);
+        _telemetry.Decision("rules", reason.ToCode());
+        return decision;
+    }
+
+    private async ValueTask<Decision> RulesAsync(DecisionRequest request, FallbackReason reason, CancellationToken cancellationToken)
     {
         var code = reason.ToCode();
         var decision = await _fallback.DecideAsync(
@@ -220,7 +255,6 @@ public sealed partial class DecisionPolicy
                 GatewayId = _options.GatewayId,
             },
             cancellationToken).ConfigureAwait(false);
-        _telemetry.Decision("rules", code);
         LogFallback(_logger, request.AssetId, request.AssetClass, code);
 
         // The policy, not the ruleset, owns path, reason and window: stamp them so no implementation can get them wrong.

@@ -26,4 +26,5 @@ namespace PdM.Contracts;
 [JsonSerializable(typeof(AssetHealthAssessed))]
 [JsonSerializable(typeof(AssetWentOffline))]
 [JsonSerializable(typeof(GatewayHeartbeat))]
+[JsonSerializable(typeof(GatewaySheddingChanged))]
 public sealed partial class ContractsJsonContext : JsonSerializerContext;

@@ -119,7 +119,9 @@ static async Task<List<string>> GatewaySettings(string work, string name, BenchS
 {
     var specFile = Path.Combine(work, name + "-spec.json");
     await File.WriteAllTextAsync(specFile, scenario.Spec.ToJson());
-    return [$"--Inference:ModelStorePath={store}", $"--Gateway:FeatureSpecPath={specFile}", .. stream.AssetModelSettings(BenchModel.AssetClass)];
+    // The drain measures what the model path takes: the inference budget must not move windows to the rules meanwhile.
+    return [$"--Inference:ModelStorePath={store}", $"--Gateway:FeatureSpecPath={specFile}", "--Gateway:Shedding:Enabled=false",
+        .. stream.AssetModelSettings(BenchModel.AssetClass)];
 }
 
 static double BareOrt(string modelPath, float[][] rows, int features, int batch, double seconds)

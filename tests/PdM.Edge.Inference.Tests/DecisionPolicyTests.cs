@@ -285,6 +285,43 @@ public sealed class DecisionPolicyTests
         AssertFallback(await h.Decide(failing), FallbackReason.BreakerOpen, "breaker_open");
     }
 
+    [Fact]
+    public async Task A_shed_window_is_decided_by_the_rules_with_reason_shed()
+    {
+        await using var h = new InferenceHarness();
+        h.Deploy("logreg_failure");
+
+        var decision = await h.Policy.DecideAsync(InferenceHarness.Request(Typical) with { Shed = true });
+
+        AssertFallback(decision, FallbackReason.Shed, "shed");
+        Assert.Equal(1, h.Fallback.Calls);
+    }
+
+    [Fact]
+    public async Task A_shed_window_the_rules_judge_alert_goes_to_the_model_after_all()
+    {
+        await using var h = new InferenceHarness();
+        h.Deploy("logreg_failure");
+
+        // 70 N·m: the test rules say Alert, so the window is not left to them.
+        var decision = await h.Policy.DecideAsync(InferenceHarness.Request([303.0f, 311.5f, 1290.0f, 70.0f, 240.0f]) with { Shed = true });
+
+        Assert.Equal(DecisionPath.Model, decision.Provenance.Path);
+        Assert.Null(decision.FallbackReason);
+        Assert.Equal("ai4i-failure-logreg", decision.Provenance.ModelName);
+        Assert.Equal(1, h.Fallback.Calls);
+    }
+
+    [Fact]
+    public async Task Shedding_a_window_the_model_could_not_decide_anyway_keeps_the_real_reason()
+    {
+        await using var h = new InferenceHarness();
+
+        var decision = await h.Policy.DecideAsync(InferenceHarness.Request(Typical, "conveyor") with { Shed = true });
+
+        AssertFallback(decision, FallbackReason.NoModel, "no_model");
+    }
+
     private static void AssertFallback(Decision decision, FallbackReason reason, string code)
     {
         Assert.Equal(DecisionPath.Rules, decision.Provenance.Path);

@@ -34,6 +34,10 @@ AI4I_COLUMNS = [
     ("tool_wear_min", "Tool wear [min]", "tool_wear_min"),
 ]
 
+SLOW_WIDTH = 256
+SLOW_LAYERS = 600
+SLOW_COPIES = 64
+
 CMAPSS_SENSORS = [("t30_mean", 7), ("p30_mean", 11), ("t50_mean", 8)]  # column index in train_FD001.txt
 
 
@@ -398,6 +402,36 @@ def main():
     m["name"] = "ai4i-slow"
     m["goldenVectors"] = {"tolerance": 1e-4, "cases": []}
     write_package("slow_loop", model.SerializeToString(), m)
+
+    # Deliberately slow but correct: the logistic regression plus a chain of SLOW_LAYERS MatMuls by one 256x256
+    # orthogonal matrix (values keep their size: no overflow, no denormals) over SLOW_COPIES copies of each row (Expand:
+    # the cost grows without a bigger file), summed, multiplied by 0 and added to the logit. ONNX Runtime does not fold a
+    # product with an input, so every row costs SLOW_COPIES x SLOW_LAYERS x 2 x 256^2 FLOP (~5 GFLOP) and the outputs
+    # (and golden vectors) are the logistic regression's. For the inference budget's test of a gateway starved of CPU.
+    rng = np.random.default_rng(20261204)
+    q, _ = np.linalg.qr(rng.standard_normal((SLOW_WIDTH, SLOW_WIDTH)))
+    spread = (rng.standard_normal((5, SLOW_WIDTH)) / AI4I_STD[:, None] / math.sqrt(SLOW_WIDTH)).astype(np.float32)
+    chain = [helper.make_node("MatMul", ["features", "SPREAD"], ["row"]),
+             helper.make_node("Unsqueeze", ["row", "AXIS1"], ["row1"]),
+             helper.make_node("Expand", ["row1", "COPIES"], ["h0"])]
+    for i in range(SLOW_LAYERS):
+        chain.append(helper.make_node("MatMul", ["h%d" % i, "Q"], ["h%d" % (i + 1)]))
+    chain += [helper.make_node("ReduceSum", ["h%d" % SLOW_LAYERS, "AXIS2"], ["hs2"], keepdims=0),
+              helper.make_node("ReduceSum", ["hs2", "AXIS1"], ["hs"], keepdims=1),
+              helper.make_node("Mul", ["hs", "ZERO"], ["hz"]),
+              helper.make_node("Add", ["z", "hz"], ["zz"])]
+    extra = (chain, [numpy_helper.from_array(spread, "SPREAD"), numpy_helper.from_array(q.astype(np.float32), "Q"),
+                     numpy_helper.from_array(np.array([1], np.int64), "AXIS1"),
+                     numpy_helper.from_array(np.array([2], np.int64), "AXIS2"),
+                     numpy_helper.from_array(np.array([1, SLOW_COPIES, 1], np.int64), "COPIES"),
+                     numpy_helper.from_array(np.array([0.0], np.float32), "ZERO")])
+    model = make_model(logreg_graph("slow_matmul", 5, w, b, extra, prob_input="zz"), OPSET)
+    onnx.checker.check_model(model)
+    m = json.loads(json.dumps(logreg_manifest))
+    m["name"] = "ai4i-slow-matmul"
+    m["provenance"]["trainingRun"] = "tests/slow-matmul-1"
+    m["failureMode"] = "PWF"  # so a Danger it scores raises a FailurePredicted
+    write_package("slow_matmul", model.SerializeToString(), m)
 
     # Truncated: the logistic-regression file cut inside its graph message.
     write_package("broken_truncated", logreg_bytes[: len(logreg_bytes) * 3 // 5], logreg_manifest)

@@ -19,21 +19,25 @@ public sealed partial class DecisionStage
     private readonly GatewayOptions _options;
     private readonly TimeProvider _clock;
     private readonly DecisionBoard _board;
+    private readonly Shedding.InferenceBudget _budget;
     private readonly Dictionary<string, HealthState> _alerted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastAssessed = new(StringComparer.Ordinal);
     private readonly ILogger<DecisionStage> _logger;
     private readonly List<DecisionRequest> _requests = [];
     private readonly List<int> _windowOfRequest = [];
+    private readonly List<Shedding.ShedReason?> _shedOfRequest = [];
     private readonly List<ClassFeatureSpec> _specs = [];
     private readonly List<Decision> _decisions = [];
     private readonly List<int> _requestOfDecision = [];
 
-    public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, IOptions<GatewayOptions> options, TimeProvider clock, ILogger<DecisionStage> logger)
+    public DecisionStage(DecisionPolicy policy, AssetModel assets, DecisionBoard board, Shedding.InferenceBudget budget, IOptions<GatewayOptions> options,
+        TimeProvider clock, ILogger<DecisionStage> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _policy = policy;
         _assets = assets;
         _board = board;
+        _budget = budget;
         _options = options.Value;
         _clock = clock;
         _logger = logger;
@@ -65,11 +69,16 @@ public sealed partial class DecisionStage
         _requests.Clear();
         _specs.Clear();
         _windowOfRequest.Clear();
+        _shedOfRequest.Clear();
+        var now = _clock.GetUtcNow();
         for (var w = 0; w < windows.Count; w++)
         {
             var window = windows[w];
             if (_assets.TryGetAsset(window.AssetId, out var asset))
             {
+                // The inference budget's triage (Gateway:Shedding): while the gateway is behind, a healthy asset's window
+                // may go to the rules; an asset in trouble, or not decided yet, is always scored.
+                var shed = _budget.ShedFor(asset.Id, now);
                 // Each window carries its class's feature names: the deployed model of that class checks them.
                 _requests.Add(new DecisionRequest
                 {
@@ -81,9 +90,11 @@ public sealed partial class DecisionStage
                     WindowStart = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowStartUnixMs),
                     WindowEnd = DateTimeOffset.FromUnixTimeMilliseconds(window.WindowEndUnixMs),
                     Source = sources[w],
+                    Shed = shed is not null,
                 });
                 _specs.Add(window.Features);
                 _windowOfRequest.Add(w);
+                _shedOfRequest.Add(shed);
             }
         }
 
@@ -91,7 +102,7 @@ public sealed partial class DecisionStage
         _requestOfDecision.Clear();
         var traced = GatewayTelemetry.ActivitySource.HasListeners();
         var started = traced ? _clock.GetUtcNow() : default;
-        var startedTicks = traced ? Stopwatch.GetTimestamp() : 0;
+        var startedTicks = Stopwatch.GetTimestamp();
         try
         {
             await _policy.DecideAllAsync(_requests, _decisions, cancellationToken);
@@ -99,6 +110,10 @@ public sealed partial class DecisionStage
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             await DecideOneByOneAsync(exception, poisoned, cancellationToken);
+        }
+        finally
+        {
+            _budget.AddDeciding(Stopwatch.GetTimestamp() - startedTicks);
         }
 
         for (var r = _requestOfDecision.Count; r < _decisions.Count; r++)
@@ -114,6 +129,12 @@ public sealed partial class DecisionStage
             try
             {
                 var decision = _decisions[i];
+                _budget.Decided(decision.AssetId, decision.HealthState, now);
+                if (decision.FallbackReason == FallbackReason.Shed && _shedOfRequest[request] is { } shedReason)
+                {
+                    _budget.CountShed(shedReason);
+                }
+
                 var trace = traced ? DecisionTracing.Record(in decision, windows[window], started, batchMilliseconds) : default;
                 _board.Record(in decision, _specs[request]);
                 LogDecided(_logger, decision.AssetId, decision.WindowEnd, decision.Provenance.Path, decision.BatchId);

@@ -54,6 +54,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
     private readonly EventJournal _journal;
     private readonly MqttPublisher _mqtt;
     private readonly PubAckCoalescer _pubAcks;
+    private readonly Shedding.InferenceBudget _budget;
     private readonly GatewayTelemetry _telemetry;
     private readonly TimeProvider _clock;
     private readonly ILogger<TelemetryPipeline> _logger;
@@ -81,6 +82,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
         EventJournal journal,
         MqttPublisher mqtt,
         PubAckCoalescer pubAcks,
+        Shedding.InferenceBudget budget,
         GatewayTelemetry telemetry,
         TimeProvider clock,
         IOptions<GatewayOptions> options,
@@ -96,6 +98,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
         _journal = journal;
         _mqtt = mqtt;
         _pubAcks = pubAcks;
+        _budget = budget;
         _telemetry = telemetry;
         _clock = clock;
         _logger = logger;
@@ -134,10 +137,14 @@ public sealed partial class TelemetryPipeline : BackgroundService
 
                     try
                     {
+                        // The batch's first message is the oldest the pipeline has not finished with: the inference
+                        // budget's lag until the batch is acknowledged.
+                        _budget.BatchStarted(_batch[0]!.ReceivedAt);
                         await ProcessBatch(count, stoppingToken);
                     }
                     finally
                     {
+                        _budget.BatchFinished();
                         for (var i = 0; i < count; i++)
                         {
                             _batch[i]!.Release();

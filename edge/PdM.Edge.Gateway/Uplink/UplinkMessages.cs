@@ -31,6 +31,8 @@ public static class UplinkMessages
         // The registry's record of what runs where depends on these: never dropped for quota, like predictions.
         [typeof(ModelDeploymentSucceeded)] = new(nameof(ModelDeploymentSucceeded), MessageClass.FailurePrediction, EgressClass.ModelOperations, RegistryJsonContext.Default.ModelDeploymentSucceeded),
         [typeof(ModelDeploymentFailed)] = new(nameof(ModelDeploymentFailed), MessageClass.FailurePrediction, EgressClass.ModelOperations, RegistryJsonContext.Default.ModelDeploymentFailed),
+        // An operations event like a rollback: health traffic, evictable only after feature batches and heartbeats.
+        [typeof(GatewaySheddingChanged)] = new(nameof(GatewaySheddingChanged), MessageClass.HealthAssessment, EgressClass.Health, ContractsJsonContext.Default.GatewaySheddingChanged),
         // The gateway's state: stale once a newer one exists, so evicted before health assessments and short-lived (Journal:Ttl:Heartbeat).
         [typeof(GatewayHeartbeat)] = new(nameof(GatewayHeartbeat), MessageClass.Heartbeat, EgressClass.Heartbeat, ContractsJsonContext.Default.GatewayHeartbeat),
         // Feature windows only feed training: the lowest class, the first the quota evicts.

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MassTransit;
 using PdM.Contracts;
+using PdM.Contracts.Edge;
 using PdM.Contracts.Maintenance;
 using PdM.Contracts.Models;
 using PdM.Contracts.Registry;
@@ -11,8 +12,8 @@ using PdM.Lineage.Audit;
 namespace PdM.Lineage.Consumers;
 
 /// <summary>
-/// Records every state-changing event of the registry, the gateways' deployment answers, rollbacks and refused
-/// (tampered) packages, and the
+/// Records every state-changing event of the registry, the gateways' deployment answers, rollbacks, refused
+/// (tampered) packages and inference-budget shedding (started, changed, stopped), and the
 /// Maintenance work orders and outcomes in the audit log. The bus message id makes a redelivery a no-op.
 /// </summary>
 public sealed class AuditConsumer(AuditLog audit) :
@@ -25,6 +26,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     IConsumer<ModelRolledBack>,
     IConsumer<ModelDriftDetected>,
     IConsumer<ModelIntegrityViolation>,
+    IConsumer<GatewaySheddingChanged>,
     IConsumer<WorkOrderRaised>,
     IConsumer<MaintenanceOutcomeRecorded>
 {
@@ -98,6 +100,17 @@ public sealed class AuditConsumer(AuditLog audit) :
         var m = context.Message;
         return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.integrity-violation", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
             m.ExpectedDigest, m.ActualDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelIntegrityViolation), m.OccurredAt));
+    }
+
+    /// <summary>A gateway fell behind and shed model work, shed more or less, or stopped: when its plant's decisions were not all the model's.</summary>
+    public Task Consume(ConsumeContext<GatewaySheddingChanged> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var m = context.Message;
+        var change = m.PreviousLevel == 0 ? "started" : m.Level == 0 ? "stopped" : m.Level > m.PreviousLevel ? "escalated" : "eased";
+        var detail = JsonSerializer.Serialize(m, ContractsJsonContext.Default.GatewaySheddingChanged);
+        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "gateway.shedding." + change, $"gateway:{m.GatewayId}@{m.SiteId}",
+            null, Sha256(detail), detail, m.OccurredAt));
     }
 
     public Task Consume(ConsumeContext<WorkOrderRaised> context)
