@@ -124,6 +124,7 @@ public static class GatewayModule
         services.AddSingleton<Models.StoredPackageVerifier>();
         services.AddSingleton<DeploymentLedger>();
         services.AddSingleton<DeploymentInbox>();
+        services.AddSingleton<FeatureCoverage>();
         services.AddSingleton<ArtifactDownloader>();
         services.AddHostedService<DeploymentWorker>();
     }

@@ -126,8 +126,9 @@ pg_bindir() {
 
 ensure_packages() {
     local missing=() pkg
+    # chromium renders the registry's HTML model card headless in tests/PdM.Cli.Tests (ModelCardTests).
     for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose prometheus \
-        prometheus-postgres-exporter; do
+        prometheus-postgres-exporter chromium; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     [[ -n $(pg_bindir) ]] || missing+=(postgresql)

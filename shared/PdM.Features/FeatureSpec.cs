@@ -59,6 +59,18 @@ public sealed record FeatureSpec
         }
     }
 
+    /// <summary>
+    /// The sensors this spec reads that <paramref name="available"/> lacks, in first-use order: an asset that misses
+    /// any cannot feed a model with this spec, and its windows keep the rules. The registry checks it against the
+    /// gateways' asset inventories before a deployment, the gateway against its asset model when it loads the model.
+    /// </summary>
+    public IReadOnlyList<string> MissingSensors(IEnumerable<string> available)
+    {
+        ArgumentNullException.ThrowIfNull(available);
+        var have = available as IReadOnlySet<string> ?? new HashSet<string>(available, StringComparer.Ordinal);
+        return [.. Sensors.Where(s => !have.Contains(s))];
+    }
+
     /// <summary>Parses and validates a spec.</summary>
     /// <exception cref="FeatureSpecException">The JSON is malformed or the spec is invalid; the message says what and where.</exception>
     public static FeatureSpec Parse(string json) => FeatureSpecJson.Parse(json);

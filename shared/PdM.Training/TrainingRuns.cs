@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using PdM.ModelPackage;
+using PdM.ModelPackage.Cards;
 
 namespace PdM.Training;
 
@@ -135,6 +136,7 @@ public static class TrainingRuns
             TrainingRunId = runId,
             CreatedAt = created,
         });
+        ModelCardFigures.WriteInto(packageDir, TrainingCards.Build(manifest, set, model, cv, null, "PdM training run " + runId));
 
         Dictionary<int, double>? predictions = null;
         var notes = new List<string>();
@@ -209,6 +211,7 @@ public static class TrainingRuns
             TrainingRunId = runId,
             CreatedAt = created,
         });
+        ModelCardFigures.WriteInto(packageDir, TrainingCards.Build(manifest, set, model, null, cv, "PdM training run " + runId));
 
         var cardPath = Path.Combine(runDir, "model-card.md");
         File.WriteAllText(cardPath, ModelCardWriter.Render(new ModelCard

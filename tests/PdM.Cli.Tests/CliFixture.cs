@@ -19,6 +19,9 @@ public sealed class CliFixture : IAsyncLifetime
     /// <summary>The host's API as <c>test-admin</c>: for setting up what a test's user works with (specs, imports).</summary>
     public HttpClient Admin => _host!.Api;
 
+    /// <summary>The host's bus on the real RabbitMQ: what a gateway's uplink publishes into (heartbeats).</summary>
+    public MassTransit.IBus Bus => _host!.Bus;
+
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync("cli");

@@ -66,6 +66,30 @@ public sealed class CliTests(CliFixture fixture) : IClassFixture<CliFixture>
     }
 
     [Fact]
+    public async Task Deploy_is_refused_naming_the_sensors_the_sites_assets_lack_and_allow_partial_names_who_decides()
+    {
+        var alice = new CliUser(fixture.Server);
+        await alice.SignIn("alice", "data-scientist");
+        var name = Unique("cli-compat");
+        Assert.Equal(ExitCodes.Success, (await alice.Run("model", "push", CliFixture.Package("logreg_failure", name))).ExitCode);
+        var site = Unique("mill-plant");
+        await GatewayInventories.ReportAsync(fixture.Bus, fixture.Admin, site, "milling-machine",
+            ("MILL-1", ["air_temperature_k", "process_temperature_k", "rotational_speed_rpm", "torque_nm", "tool_wear_min"]),
+            ("MILL-2", ["air_temperature_k", "rotational_speed_rpm"]));
+
+        var refused = await alice.Run("model", "deploy", name, "1.0.0", "--stage", "Shadow", "--site", site, "--wait-seconds", "2");
+        Assert.True(refused.ExitCode == ExitCodes.Rejected, refused.ToString());
+        Assert.Contains("feature_mismatch", refused.Error, StringComparison.Ordinal);
+        Assert.Contains($"keeps the rules: {site}/MILL-2 (missing sensors: process_temperature_k, torque_nm, tool_wear_min)", refused.Error, StringComparison.Ordinal);
+        Assert.Empty((await alice.Run("model", "show", name, "1.0.0", "--json")).Json["sites"]!.AsArray());
+
+        var partial = await alice.Run("model", "promote", name, "1.0.0", "--stage", "Shadow", "--site", site, "--allow-partial");
+        Assert.True(partial.ExitCode == ExitCodes.Success, partial.ToString());
+        Assert.Contains($"decides: {site}/MILL-1", partial.Output, StringComparison.Ordinal);
+        Assert.Contains($"keeps the rules: {site}/MILL-2 (missing sensors: process_temperature_k, torque_nm, tool_wear_min)", partial.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Deploy_follows_the_gateways_answer_and_says_so_when_none_comes()
     {
         var alice = new CliUser(fixture.Server);

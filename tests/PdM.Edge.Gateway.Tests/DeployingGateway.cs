@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -121,6 +122,11 @@ public sealed class DeployingGateway : IAsyncDisposable
                 "--AssetModel:Assets:0:Sensors:0:Unit=mm/s",
                 "--AssetModel:Assets:0:Sensors:0:ValidMin=0",
                 "--AssetModel:Assets:0:Sensors:0:ValidMax=100",
+
+                // Two mills computing the test packages' own AI4I spec: MILL-A reports every sensor it reads, MILL-B two.
+                $"--Gateway:FeatureSpecs:{MillClass}={WriteMillSpec(root)}",
+                .. MillAsset(1, "MILL-A", Ai4iFeatures),
+                .. MillAsset(2, "MILL-B", ["air_temperature_k", "rotational_speed_rpm"]),
                 $"--Inference:ModelStorePath={storePath}",
                 "--Inference:MaxBatchWaitMs=0",
                 "--Inference:ShadowReportIntervalSeconds=1",
@@ -137,6 +143,30 @@ public sealed class DeployingGateway : IAsyncDisposable
         var health = await app.Services.GetRequiredService<IBusControl>().WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(60));
         Assert.Equal(BusHealthStatus.Healthy, health);
         return app;
+    }
+
+    /// <summary>The asset class whose assets (MILL-A with every AI4I sensor, MILL-B with two) compute the test packages' spec.</summary>
+    public const string MillClass = "milling-machine";
+
+    private static string WriteMillSpec(string root)
+    {
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(LocalDependencies.RepositoryRoot, "tests", "models", "generated", "logreg_failure", "manifest.json")))!;
+        var path = Path.Combine(root, "ai4i-spec.json");
+        File.WriteAllText(path, manifest["featureSpec"]!.ToJsonString());
+        return path;
+    }
+
+    private static IEnumerable<string> MillAsset(int index, string id, string[] sensors)
+    {
+        yield return $"--AssetModel:Assets:{index}:Id={id}";
+        yield return $"--AssetModel:Assets:{index}:AssetClass={MillClass}";
+        for (var s = 0; s < sensors.Length; s++)
+        {
+            yield return $"--AssetModel:Assets:{index}:Sensors:{s}:Id={sensors[s]}";
+            yield return $"--AssetModel:Assets:{index}:Sensors:{s}:Unit=1";
+            yield return $"--AssetModel:Assets:{index}:Sensors:{s}:ValidMin=0";
+            yield return $"--AssetModel:Assets:{index}:Sensors:{s}:ValidMax=5000";
+        }
     }
 
     /// <summary>A deployment request for <paramref name="package"/> served at <paramref name="url"/>, signed unless told otherwise.</summary>

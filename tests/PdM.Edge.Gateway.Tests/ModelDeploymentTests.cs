@@ -55,6 +55,40 @@ public sealed class ModelDeploymentTests(DeploymentFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_model_none_of_the_classes_assets_can_feed_is_answered_Failed_with_feature_mismatch_and_never_loaded()
+    {
+        // PUMP-1 reports vibration only and computes the default pump spec; the package reads five AI4I sensors.
+        var package = TestPackage.Create("logreg_failure", "centrifugal-pump", "1.0.0");
+
+        var outcome = await Gateway.DeployAsync(Gateway.Request(package, Gateway.Artifacts.Add(package.Zip), ModelStage.Production));
+
+        var failed = Assert.IsType<ModelDeploymentFailed>(outcome);
+        Assert.Equal("feature_mismatch", failed.Reason);
+        Assert.Contains("PUMP-1 lacks air_temperature_k, process_temperature_k, rotational_speed_rpm, torque_nm, tool_wear_min", failed.Detail, StringComparison.Ordinal);
+        Assert.Contains("computes the features of spec 'default' for centrifugal-pump", failed.Detail, StringComparison.Ordinal);
+        Assert.Equal("PUMP-1", Assert.Single(failed.FallbackAssets!).AssetId);
+        var decision = await Gateway.DecideAsync("centrifugal-pump", "PUMP-1");
+        Assert.NotEqual(DecisionPath.Model, decision.Provenance.Path);
+        Assert.False(Directory.Exists(Path.Combine(Gateway.StorePath, "centrifugal-pump")) && Directory.EnumerateFiles(Path.Combine(Gateway.StorePath, "centrifugal-pump"), "*.zip").Any());
+        Assert.True(Gateway.Metrics.Total("pdm.gateway.deployments", "reason", "feature_mismatch") >= 1);
+    }
+
+    [Fact]
+    public async Task A_model_some_of_the_classes_assets_can_feed_succeeds_naming_the_assets_that_keep_the_rules()
+    {
+        var package = TestPackage.Create("logreg_failure", DeployingGateway.MillClass, "1.0.0");
+
+        var outcome = await Gateway.DeployAsync(Gateway.Request(package, Gateway.Artifacts.Add(package.Zip), ModelStage.Production));
+
+        var succeeded = Assert.IsType<ModelDeploymentSucceeded>(outcome);
+        Assert.Equal(1, succeeded.DecidingAssets);
+        var fallback = Assert.Single(succeeded.FallbackAssets!);
+        Assert.Equal("MILL-B", fallback.AssetId);
+        Assert.Equal(new[] { "process_temperature_k", "torque_nm", "tool_wear_min" }, fallback.MissingSensors);
+        Assert.Equal(DecisionPath.Model, (await Gateway.DecideAsync(DeployingGateway.MillClass, "MILL-A")).Provenance.Path);
+    }
+
+    [Fact]
     public async Task One_modified_byte_of_the_artifact_is_refused_with_artifact_sha_mismatch()
     {
         var assetClass = NewClass();

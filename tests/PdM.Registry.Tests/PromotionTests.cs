@@ -203,6 +203,63 @@ public sealed class PromotionTests(RegistryFixture fixture)
     }
 
     [Fact]
+    public async Task A_deployment_the_sites_assets_cannot_feed_is_refused_naming_the_missing_sensors_unless_partial_is_allowed_and_audited()
+    {
+        var name = TestPackages.UniqueName("compat");
+        var (model, manifest) = TestPackages.Load("logreg_failure", name);
+        (await fixture.Push(name, model, manifest, "alice", DataScientist)).EnsureSuccessStatusCode();
+        string[] all = ["air_temperature_k", "process_temperature_k", "rotational_speed_rpm", "torque_nm", "tool_wear_min"];
+        var site = TestPackages.UniqueName("mill-site");
+        await GatewayInventories.ReportAsync(fixture.Bus, fixture.Api, site, "milling-machine", ("MILL-1", all), ("MILL-2", ["air_temperature_k", "rotational_speed_rpm"]));
+
+        // The package reads five AI4I sensors; MILL-2 reports two of them. Refused before any gateway is asked.
+        var shadow = new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = [site] };
+        using (var refused = await fixture.Promote(name, "1.0.0", shadow, "alice", DataScientist))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("feature_mismatch", problem.GetProperty("reason").GetString());
+            Assert.Contains($"{site}/MILL-2 lacks process_temperature_k, torque_nm, tool_wear_min", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            var fallback = Assert.Single(problem.GetProperty("compatibility").GetProperty("fallbackAssets").EnumerateArray());
+            Assert.Equal("MILL-2", fallback.GetProperty("assetId").GetString());
+            Assert.Equal(new[] { "process_temperature_k", "torque_nm", "tool_wear_min" }, fallback.GetProperty("missingSensors").EnumerateArray().Select(e => e.GetString()!));
+        }
+
+        Assert.DoesNotContain(fixture.Events.Of<ModelDeploymentRequested>(), r => r.ModelName == name);
+
+        // Accepted with allowPartial: the answer names who decides and who keeps the rules, and so does the audit record.
+        using (var partial = await fixture.Promote(name, "1.0.0", shadow with { AllowPartial = true }, "alice", DataScientist))
+        {
+            Assert.Equal(HttpStatusCode.OK, partial.StatusCode);
+            var body = await partial.Content.ReadFromJsonAsync<JsonElement>();
+            var compatibility = body.GetProperty("compatibility");
+            Assert.Equal("MILL-1", Assert.Single(compatibility.GetProperty("decidingAssets").EnumerateArray()).GetProperty("assetId").GetString());
+            Assert.Equal("MILL-2", Assert.Single(compatibility.GetProperty("fallbackAssets").EnumerateArray()).GetProperty("assetId").GetString());
+        }
+
+        var audited = await Eventually.Until(
+            () => Task.FromResult(fixture.Events.Of<ModelPromoted>().FirstOrDefault(p => p.ModelName == name && p.ToStage == ModelStage.Shadow)),
+            p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted of the partial shadow");
+        Assert.True(audited!.Compatibility!.AllowPartial);
+        Assert.Equal(new[] { "MILL-1", "MILL-2" }, audited.Compatibility.Assets.Select(a => a.AssetId));
+        Assert.Equal(new[] { "process_temperature_k", "torque_nm", "tool_wear_min" }, audited.Compatibility.Assets.Single(a => a.AssetId == "MILL-2").MissingSensors);
+
+        // A site where no asset could decide is refused even with allowPartial; a site no gateway reported from yet is
+        // accepted and named as unchecked (its gateway checks when it loads the version).
+        var lacking = TestPackages.UniqueName("mill-site");
+        await GatewayInventories.ReportAsync(fixture.Bus, fixture.Api, lacking, "milling-machine", ("MILL-9", ["torque_nm"]));
+        await AssertRefused(await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = [lacking], AllowPartial = true }, "alice", DataScientist),
+            "feature_mismatch", "0 of 1 assets could decide with it: nothing at the target sites would decide with it", HttpStatusCode.Conflict);
+        var unknown = TestPackages.UniqueName("new-site");
+        using (var unreported = await fixture.Promote(name, "1.0.0", new PromotionRequest { Stage = ModelStage.Shadow, SiteIds = [unknown] }, "alice", DataScientist))
+        {
+            Assert.Equal(HttpStatusCode.OK, unreported.StatusCode);
+            var body = await unreported.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(unknown, Assert.Single(body.GetProperty("compatibility").GetProperty("uncheckedSites").EnumerateArray()).GetString());
+        }
+    }
+
+    [Fact]
     public async Task Canary_needs_a_share_and_Candidate_is_not_a_promotion_target()
     {
         var name = TestPackages.UniqueName("can");

@@ -63,6 +63,14 @@ public sealed class TrainingRunTests(TelemetryFixture fixture)
         Assert.Contains(snapshot.Digest, markdown, StringComparison.Ordinal);
         Assert.Contains(package.Digest, markdown, StringComparison.Ordinal);
 
+        // The card the registry keeps goes into the package: held-out figures (2-fold CV over 10 engines), feature importance.
+        var modelCard = PdM.ModelPackage.Cards.ModelCardDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(packagePath, "model-card.json"))).Card!;
+        Assert.Equal(("cmapss-http-rul", 10), (modelCard.ModelName, modelCard.Regression!.Rows));
+        Assert.NotEmpty(modelCard.Regression.Bands);
+        Assert.NotEmpty(modelCard.FeatureImportance!);
+        Assert.True(File.Exists(Path.Combine(packagePath, "card", "predicted-vs-actual.svg")));
+        Assert.True(File.Exists(Path.Combine(packagePath, "card", "feature-importance.svg")));
+
         var stages = await Eventually.Until(
             // In the order the run reached them (event time): the collector consumes concurrently, so arrival order
             // is not publication order.

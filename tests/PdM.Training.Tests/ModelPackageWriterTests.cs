@@ -112,6 +112,14 @@ public sealed class ModelPackageWriterTests : IDisposable
         Assert.Contains("963b5e22825b34d8b21c69e1aeb4af3e647050eb672ee8834ba4b5d91d2de0f8", card, StringComparison.Ordinal);
         Assert.Contains("min(125, T_fail − t)", card, StringComparison.Ordinal);
 
+        // The package carries the card the registry serves: the same 100 held-out engines, bands and importance.
+        var document = PdM.ModelPackage.Cards.ModelCardDocument.Parse(File.ReadAllBytes(Path.Combine(run.PackageDirectory, "model-card.json"))).Card!;
+        Assert.Equal(100, document.Regression!.Rows);
+        Assert.Equal(100, document.Regression.Bands.Sum(b => b.Rows));
+        Assert.Equal(run.Cv!.Rmse, document.Regression.Rmse, 6);
+        Assert.Equal(1.0, document.FeatureImportance![0].Importance);
+        Assert.Equal(100, System.Text.RegularExpressions.Regex.Count(File.ReadAllText(Path.Combine(run.PackageDirectory, "card", "predicted-vs-actual.svg")), "<circle class=\"mark\""));
+
         var csv = File.ReadAllLines(Path.Combine(run.RunDirectory, "rul_predictions_FD001.csv"));
         Assert.Equal("unit,rul", csv[0]);
         Assert.Equal(101, csv.Length);

@@ -65,6 +65,15 @@ internal static class ModelCommands
             manifest.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             form.Add(manifest, "manifest", "manifest.json");
 
+            // The model card (training and `pdm model package --label` write one) travels with the package.
+            var cardFile = Path.Combine(dir.FullName, "model-card.json");
+            if (File.Exists(cardFile))
+            {
+                var card = new ByteArrayContent(await File.ReadAllBytesAsync(cardFile, cancellationToken).ConfigureAwait(false));
+                card.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                form.Add(card, "card", "model-card.json");
+            }
+
             using var api = session.Api();
             var result = await api.PostAsync($"api/models/{Uri.EscapeDataString(modelName)}/versions", form, cancellationToken).ConfigureAwait(false);
             if (!result.IsSuccess)
@@ -80,6 +89,10 @@ internal static class ModelCommands
             {
                 var v = result.Body;
                 session.Line($"Registered {v.Str("modelName")} {v.Str("version")} (Candidate) for {v.Str("assetClass")}, digest {v.Str("packageDigest")}, uploaded by {v.Str("uploadedBy")}");
+                if (v.Str("cardUrl").Length > 0)
+                {
+                    session.Line($"Model card: {v.Str("cardUrl")}");
+                }
             }
 
             return ExitCodes.Success;
@@ -147,6 +160,7 @@ internal static class ModelCommands
             session.Line($"  uploaded    {v.Str("uploadedBy")} at {v.Str("uploadedAt")}");
             session.Line($"  approved    {Or(v.Str("approvedBy"), "-")}");
             session.Line($"  signed      {(v.Str("signature").Length > 0 ? "yes (key " + v.Str("signingKeyId") + ")" : "no")}");
+            session.Line($"  card        {(v.Str("cardUrl").Length > 0 ? v.Str("cardUrl") + " (HTML with Accept: text/html, else JSON; bearer token as for the API)" : "none: push the package with its model-card.json (training and `pdm model package --label` write one)")}");
             foreach (var s in v.Arr("sites").Items())
             {
                 session.Line($"  site {s.Str("siteId")}: {s.Str("stage")} {s.Str("status")}{Suffix(s.Str("detail"))}");
@@ -175,9 +189,13 @@ internal static class ModelCommands
         var sites = new Option<string[]>("--site") { Description = "Site id (repeatable)", Required = true, AllowMultipleArgumentsPerToken = true };
         var share = new Option<double?>("--canary-share") { Description = "Share of the site's assets the canary drives, in (0, 1]" };
         var waiver = new Option<string?>("--shadow-override-reason") { Description = "Admin only: why the version may decide (Canary, Production) without the sites' shadow evidence; audited" };
+        var partial = new Option<bool>("--allow-partial")
+        {
+            Description = "Deploy although some assets of the sites lack sensors the model's features read (they keep the rules; the audit lists them). Without it such a deployment is refused (feature_mismatch)",
+        };
         var command = wait
-            ? new Command("deploy", "Promote to a stage at sites and wait for the gateways to load it (or refuse it)") { name, version, stage, sites, share, waiver }
-            : new Command("promote", "Move a version to a stage at sites (Canary and Production need an approver who is not the uploader)") { name, version, stage, sites, share, waiver };
+            ? new Command("deploy", "Promote to a stage at sites and wait for the gateways to load it (or refuse it)") { name, version, stage, sites, share, waiver, partial }
+            : new Command("promote", "Move a version to a stage at sites (Canary and Production need an approver who is not the uploader)") { name, version, stage, sites, share, waiver, partial };
         var waitSeconds = new Option<int>("--wait-seconds") { Description = "How long to follow the deployment", DefaultValueFactory = _ => 120 };
         if (wait)
         {
@@ -195,13 +213,21 @@ internal static class ModelCommands
                 ["siteIds"] = new JsonArray([.. siteIds.Select(s => (JsonNode)JsonValue.Create(s))]),
                 ["canaryShare"] = parse.GetValue(share),
                 ["shadowOverrideReason"] = parse.GetValue(waiver),
+                ["allowPartial"] = parse.GetValue(partial),
             };
 
             using var api = session.Api();
             var result = await api.PostJsonAsync($"api/models/{Uri.EscapeDataString(modelName)}/versions/{Uri.EscapeDataString(modelVersion)}/promote", body, cancellationToken).ConfigureAwait(false);
             if (!result.IsSuccess)
             {
-                return session.Fail(result);
+                var code = session.Fail(result);
+                WriteFallbackAssets(session.Error, result.Body?["compatibility"]);
+                return code;
+            }
+
+            if (!session.Json)
+            {
+                WriteCompatibility(session, result.Body?["compatibility"]);
             }
 
             if (!wait)
@@ -267,6 +293,45 @@ internal static class ModelCommands
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>What the registry found about the sites' assets: who decides with the version, who keeps the rules, what it could not check.</summary>
+    private static void WriteCompatibility(CliSession session, JsonNode? compatibility)
+    {
+        if (compatibility is null)
+        {
+            return;
+        }
+
+        var deciding = compatibility.Arr("decidingAssets").Items().Select(a => $"{a.Str("siteId")}/{a.Str("assetId")}").ToList();
+        if (deciding.Count > 0)
+        {
+            session.Line($"decides: {string.Join(", ", deciding)}");
+        }
+
+        WriteFallbackAssets(session.Output, compatibility);
+        foreach (var site in compatibility.Arr("uncheckedSites").Items())
+        {
+            session.Line($"not checked at {site.GetValue<string>()}: no gateway there has reported its assets yet (the gateway checks when it loads the model)");
+        }
+    }
+
+    private static void WriteFallbackAssets(TextWriter writer, JsonNode? compatibility)
+    {
+        if (compatibility is null)
+        {
+            return;
+        }
+
+        foreach (var a in compatibility.Arr("fallbackAssets").Items())
+        {
+            writer.WriteLine($"keeps the rules: {a.Str("siteId")}/{a.Str("assetId")} (missing sensors: {string.Join(", ", a.Arr("missingSensors").Items().Select(s => s.GetValue<string>()))})");
+        }
+
+        foreach (var site in compatibility.Arr("sitesWithoutAssets").Items())
+        {
+            writer.WriteLine($"keeps the rules: {site.GetValue<string>()} (no asset of the model's class reported there)");
         }
     }
 

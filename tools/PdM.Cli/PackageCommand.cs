@@ -4,6 +4,7 @@ using System.Text;
 using PdM.Cli.Packaging;
 using PdM.Features;
 using PdM.ModelPackage;
+using PdM.ModelPackage.Cards;
 
 namespace PdM.Cli;
 
@@ -94,7 +95,10 @@ internal static class PackageCommand
 
             using (package)
             {
-                Print(session, package, directory, specSource, dataSource, table);
+                // With labels, the approver gets figures: the card goes beside the manifest and is pushed with it.
+                var card = PackageCard.Build(package, table, dataSource);
+                var cardFiles = card is null ? [] : ModelCardFigures.WriteInto(directory, card);
+                Print(session, package, directory, specSource, dataSource, table, cardFiles);
             }
 
             return ExitCodes.Success;
@@ -102,7 +106,7 @@ internal static class PackageCommand
         return command;
     }
 
-    private static void Print(CliSession session, LoadedModelPackage package, string directory, string specSource, string dataSource, FeatureTable table)
+    private static void Print(CliSession session, LoadedModelPackage package, string directory, string specSource, string dataSource, FeatureTable table, IReadOnlyList<string> cardFiles)
     {
         var m = package.Manifest;
         if (session.Json)
@@ -129,6 +133,10 @@ internal static class PackageCommand
         session.Line($"  golden      {m.GoldenVectors.Cases.Count} vectors computed with ONNX Runtime {Microsoft.ML.OnnxRuntime.OrtEnv.Instance().GetVersionString()}, tolerance {m.GoldenVectors.Tolerance}");
         session.Line($"  provenance  dataset {m.Provenance.DatasetDigest}, by {m.Provenance.CreatedBy} at {m.Provenance.CreatedAt:yyyy-MM-ddTHH:mm:ssZ}");
         session.Line($"  validated   loads as the gateways load it; package digest {package.Digest}");
+        var card = cardFiles.Count == 0
+            ? "none: pass --label COLUMN (the true RUL or 0/1) for a model card with figures"
+            : string.Join(", ", cardFiles.Select(f => Path.GetRelativePath(directory, f)));
+        session.Line($"  card        {card}");
         session.Line($"Next: pdm model push {directory}");
     }
 

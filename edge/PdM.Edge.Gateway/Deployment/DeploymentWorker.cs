@@ -10,7 +10,14 @@ using PdM.ModelPackage;
 namespace PdM.Edge.Gateway.Deployment;
 
 /// <summary>How one deployment ended: a success code (<c>deployed</c>, <c>archived</c>, <c>not_deployed</c>) or the refusal reason.</summary>
-public sealed record DeploymentOutcome(bool Succeeded, string Reason, string Detail);
+public sealed record DeploymentOutcome(bool Succeeded, string Reason, string Detail)
+{
+    /// <summary>Assets of the class that cannot feed the model's features (they keep the rules); null when none.</summary>
+    public IReadOnlyList<AssetSensorCoverage>? FallbackAssets { get; init; }
+
+    /// <summary>Assets of the class that decide with the model; null when the gateway holds none of the class.</summary>
+    public int? DecidingAssets { get; init; }
+}
 
 /// <summary>
 /// The gateway's one deployment worker: takes requests one at a time and downloads (resuming), checks the artifact's
@@ -27,6 +34,7 @@ public sealed partial class DeploymentWorker(
     TrustedRegistryKeys keys,
     ModelSlots slots,
     ModelStoreState storeState,
+    FeatureCoverage coverage,
     EventJournal journal,
     IOptions<GatewayOptions> gateway,
     IOptions<InferenceOptions> inference,
@@ -96,6 +104,8 @@ public sealed partial class DeploymentWorker(
                 PackageDigest = request.PackageDigest,
                 Stage = request.Stage,
                 CanaryShare = request.Stage == ModelStage.Canary ? request.CanaryShare : null,
+                FallbackAssets = outcome.FallbackAssets,
+                DecidingAssets = outcome.DecidingAssets,
                 OccurredAt = now,
             }
             : new ModelDeploymentFailed
@@ -110,6 +120,7 @@ public sealed partial class DeploymentWorker(
                 Stage = request.Stage,
                 Reason = outcome.Reason,
                 Detail = outcome.Detail,
+                FallbackAssets = outcome.FallbackAssets,
                 OccurredAt = now,
             };
         await journal.AppendAsync(message, eventId, now, cancellationToken);
@@ -195,6 +206,17 @@ public sealed partial class DeploymentWorker(
                 return Failed("digest_mismatch", $"the package content hashes to {digest ?? "(unreadable manifest)"}, but the deployment names {request.PackageDigest}");
             }
 
+            // A model none of this gateway's assets of the class can feed would only ever fall back: refused, not
+            // reported as a success. Some that can: it loads, and the answer names the assets that keep the rules.
+            var modelSpec = ManifestFeatureSpec.Read(files.Manifest);
+            var covered = modelSpec is null ? null : coverage.Check(request.AssetClass, modelSpec);
+            if (covered is { Assets: > 0, Deciding: 0 })
+            {
+                return Failed("feature_mismatch", string.Create(CultureInfo.InvariantCulture,
+                    $"none of the {covered.Assets} {request.AssetClass} asset(s) on this gateway can feed {request.ModelName}@{request.ModelVersion}: {covered.Describe(request.AssetClass, modelSpec!.Features.Count)}; nothing was loaded, the rules keep deciding"))
+                    with { FallbackAssets = covered.Fallback };
+            }
+
             // The bytes just verified are the ones loaded: never read back from disk, where they could have changed since.
             var result = request.Stage switch
             {
@@ -208,7 +230,16 @@ public sealed partial class DeploymentWorker(
             }
 
             Persist(store, request, part, limits);
-            return new DeploymentOutcome(true, "deployed", result.Model?.ToString() ?? request.ModelName);
+            var loaded = result.Model?.ToString() ?? request.ModelName;
+            return covered is { Assets: > 0 }
+                ? new DeploymentOutcome(true, "deployed", covered.Fallback.Count == 0
+                    ? loaded
+                    : string.Create(CultureInfo.InvariantCulture, $"{loaded}; {covered.Deciding} asset(s) decide with it, {covered.Fallback.Count} keep the rules: {covered.Describe(request.AssetClass, modelSpec!.Features.Count)}"))
+                {
+                    FallbackAssets = covered.Fallback.Count == 0 ? null : covered.Fallback,
+                    DecidingAssets = covered.Deciding,
+                }
+                : new DeploymentOutcome(true, "deployed", loaded);
         }
         finally
         {

@@ -55,8 +55,11 @@ internal static class ModelEndpoints
                 Shadow = await ShadowEvidence.ForAsync(db, record.PackageDigest, cancellationToken),
                 Live = await LivePerformance.ForAsync(db, LivePerformance.ModelPath, name, version, cancellationToken),
                 Drift = await DriftReport.LatestAsync(db, record.PackageDigest, cancellationToken),
+                CardUrl = await db.Cards.AnyAsync(c => c.VersionId == record.Id, cancellationToken) ? links.CardFor(request, name, version) : null,
             });
         }).RequireAuthorization(PdMPolicies.ModelsRead);
+
+        ModelCardEndpoints.Map(group);
 
         group.MapPost("/{name}/versions", async (string name, HttpContext context, ModelUploads uploads) =>
         {
@@ -82,7 +85,7 @@ internal static class ModelEndpoints
                 return RegistryProblems.Unauthenticated();
             }
 
-            var order = new PromotionOrder(name, version, body.Stage, body.SiteIds, body.CanaryShare, body.ShadowOverrideReason);
+            var order = new PromotionOrder(name, version, body.Stage, body.SiteIds, body.CanaryShare, body.ShadowOverrideReason, body.AllowPartial);
             var outcome = await promotions.PromoteAsync(order, caller, sha256 => links.For(context.Request, sha256), context.RequestAborted);
             return outcome.ToResult();
         }).RequireAuthorization(PdMPolicies.ModelsPromote);

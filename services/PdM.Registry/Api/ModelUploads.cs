@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using PdM.ModelPackage;
+using PdM.ModelPackage.Cards;
 using PdM.Registry.Application;
 using PdM.Registry.Identity;
 
@@ -13,7 +14,7 @@ namespace PdM.Registry.Api;
 /// </summary>
 public sealed class ModelUploads(ModelRegistrations registrations, ArtifactLinks links, IOptions<RegistryOptions> options)
 {
-    public long MaxRequestBytes => options.Value.MaxModelBytes + options.Value.MaxManifestBytes + (64 * 1024);
+    public long MaxRequestBytes => options.Value.MaxModelBytes + options.Value.MaxManifestBytes + ModelCardDocument.MaxBytes + (64 * 1024);
 
     public async Task<IResult> UploadAsync(string name, Caller caller, HttpRequest request, CancellationToken cancellationToken)
     {
@@ -46,10 +47,24 @@ public sealed class ModelUploads(ModelRegistrations registrations, ArtifactLinks
             return registrations.Refuse("missing_entry", $"{(model is null ? ModelPackageFiles.ModelFileName : ModelPackageFiles.ManifestFileName)} is missing from the upload (form fields 'model' and 'manifest', or files of those names)").ToResult();
         }
 
+        // Optional: the model card (model-card.json) training and `pdm model package --label` write beside the manifest.
+        byte[]? card = null;
+        if (FindFile(form, "card", ModelCardDocument.FileName) is { } cardFile)
+        {
+            if (cardFile.Length > ModelCardDocument.MaxBytes)
+            {
+                return registrations.Refuse("invalid_card", $"model-card.json is {cardFile.Length} bytes; at most {ModelCardDocument.MaxBytes} are kept").ToResult();
+            }
+
+            using var buffer = new MemoryStream();
+            await cardFile.CopyToAsync(buffer, cancellationToken);
+            card = buffer.ToArray();
+        }
+
         await using var modelStream = model.OpenReadStream();
         await using var manifestStream = manifest.OpenReadStream();
-        var outcome = await registrations.RegisterAsync(new PackageSubmission(name, caller.User, sha256 => links.For(request, sha256)), modelStream, manifestStream, cancellationToken);
-        return outcome.ToResult();
+        var outcome = await registrations.RegisterAsync(new PackageSubmission(name, caller.User, sha256 => links.For(request, sha256), Card: card), modelStream, manifestStream, cancellationToken);
+        return outcome.ToResult(card is not null && outcome.Version is { } v ? links.CardFor(request, v.ModelName, v.Version) : null);
     }
 
     private static IFormFile? FindFile(IFormCollection form, string field, string fileName) =>

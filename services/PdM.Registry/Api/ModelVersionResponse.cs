@@ -41,6 +41,12 @@ public sealed record ModelVersionResponse(
     /// <summary>The planners' outcomes of the work orders this version raised: its live precision.</summary>
     public LivePerformance? Live { get; init; }
 
+    /// <summary>Where the version's model card is served; null when it was pushed without one.</summary>
+    public string? CardUrl { get; init; }
+
+    /// <summary>A promotion's answer: which assets of the target sites will decide with the version and which keep the rules.</summary>
+    public CompatibilityResponse? Compatibility { get; init; }
+
     /// <summary>Candidate until promoted anywhere; otherwise the stages at the sites are in <see cref="Sites"/>.</summary>
     [JsonConverter(typeof(JsonStringEnumConverter<ModelStage>))]
     public ModelStage HighestStage => Sites.Count == 0 ? ModelStage.Candidate : Sites.Where(s => s.Stage != ModelStage.Archived).Select(s => s.Stage).DefaultIfEmpty(ModelStage.Archived).Max();
@@ -71,4 +77,26 @@ public sealed record PromotionRequest
     /// target sites. Recorded with the promotion (<c>ModelPromoted.ShadowGateOverride</c>) in the audit log.
     /// </summary>
     public string? ShadowOverrideReason { get; init; }
+
+    /// <summary>
+    /// Deploy although some assets of the target sites lack sensors the version's features read (they keep the rules,
+    /// and the promotion's audit record lists them). Without it such a promotion is refused with <c>feature_mismatch</c>.
+    /// </summary>
+    public bool AllowPartial { get; init; }
+}
+
+/// <summary>The feature-compatibility check of a promotion as the API shows it.</summary>
+public sealed record CompatibilityResponse(
+    IReadOnlyList<AssetSensorCoverage> DecidingAssets,
+    IReadOnlyList<AssetSensorCoverage> FallbackAssets,
+    IReadOnlyList<string> UncheckedSites,
+    IReadOnlyList<string> SitesWithoutAssets,
+    bool AllowPartial)
+{
+    internal static CompatibilityResponse From(FeatureCompatibility c) => new(
+        [.. c.Assets.Where(a => a.MissingSensors.Count == 0)],
+        [.. c.Assets.Where(a => a.MissingSensors.Count > 0)],
+        c.UncheckedSites,
+        c.SitesWithoutAssets,
+        c.AllowPartial);
 }

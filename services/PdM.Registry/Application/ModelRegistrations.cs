@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using PdM.Contracts.Registry;
 using PdM.ModelPackage;
+using PdM.ModelPackage.Cards;
 using PdM.Persistence;
 using PdM.Registry.Artifacts;
 using PdM.Registry.Outbox;
@@ -88,6 +89,20 @@ public sealed partial class ModelRegistrations(
             return Refuse("name_mismatch", $"the manifest names the model '{parsed.Name}', but it was pushed as '{submission.Name}'");
         }
 
+        if (submission.Card is { } cardBytes)
+        {
+            var (card, cardProblem) = ModelCardDocument.Parse(cardBytes);
+            if (card is null)
+            {
+                return Refuse("invalid_card", cardProblem!);
+            }
+
+            if (card.ModelName != parsed.Name || card.ModelVersion != parsed.Version)
+            {
+                return Refuse("invalid_card", $"model-card.json describes {card.ModelName} {card.ModelVersion}, not the package's {parsed.Name} {parsed.Version}");
+            }
+        }
+
         var zip = Path.Combine(Path.GetTempPath(), "pdm-registry-zip-" + Guid.NewGuid().ToString("N") + ".zip");
         ArtifactInfo artifact;
         try
@@ -145,6 +160,10 @@ public sealed partial class ModelRegistrations(
             DatasetDigest = trained?.DatasetDigest ?? manifest.Provenance.DatasetDigest,
         };
         db.Versions.Add(record);
+        if (submission.Card is { } card)
+        {
+            db.Cards.Add(new ModelCardRecord { VersionId = record.Id, CardJson = System.Text.Encoding.UTF8.GetString(card) });
+        }
         var url = submission.ArtifactUrl(artifact.Sha256);
         RegistryOutbox.Enqueue(db, new ModelVersionRegistered
         {
@@ -213,7 +232,8 @@ public sealed partial class ModelRegistrations(
 /// <param name="UploadedBy">The uploader on record (four eyes: they cannot approve it for Production).</param>
 /// <param name="ArtifactUrl">The artifact's URL from its SHA-256.</param>
 /// <param name="Trained">Set when a training run of the platform produced the package.</param>
-public sealed record PackageSubmission(string Name, string UploadedBy, Func<string, string> ArtifactUrl, TrainedPackageProvenance? Trained = null);
+/// <param name="Card">The package's <c>model-card.json</c>, when it came with one.</param>
+public sealed record PackageSubmission(string Name, string UploadedBy, Func<string, string> ArtifactUrl, TrainedPackageProvenance? Trained = null, byte[]? Card = null);
 
 /// <summary>Where a trained package came from: the run and the feature-store snapshot it learned from.</summary>
 public sealed record TrainedPackageProvenance(Guid TrainingRunId, Guid DatasetSnapshotId, string? DatasetDigest);

@@ -83,6 +83,17 @@ public sealed partial class Promotions(
                 $"waiving the shadow evidence needs the role '{RegistryRoles.Admin}'; '{caller.User}' has: {string.Join(", ", caller.Roles)}");
         }
 
+        // Before anything reaches a gateway: can the sites' assets feed the version's features at all?
+        FeatureCompatibility? compatibility = null;
+        if (order.Stage != ModelStage.Archived)
+        {
+            compatibility = await FeatureCompatibilityCheck.ForAsync(db, record, sites, order.AllowPartial, cancellationToken);
+            if (compatibility is not null && FeatureCompatibilityCheck.Refusal(compatibility, record) is { } mismatch)
+            {
+                return Refused(OutcomeKind.Conflict, "feature_mismatch", mismatch) with { Compatibility = compatibility };
+            }
+        }
+
         var now = clock.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Database.ExecuteSqlInterpolatedAsync($"SELECT pg_advisory_xact_lock(hashtext({"pdm.registry.class:" + record.AssetClass}))", cancellationToken);
@@ -184,6 +195,7 @@ public sealed partial class Promotions(
             ReplacedDigests = replaced.Distinct(StringComparer.Ordinal).ToList(),
             Signature = record.Signature,
             ShadowGateOverride = overrideReason,
+            Compatibility = compatibility,
             OccurredAt = now,
         }, now);
 
@@ -192,9 +204,19 @@ public sealed partial class Promotions(
         signal.Wake();
         telemetry.Promotions.Add(1, new KeyValuePair<string, object?>("stage", order.Stage.ToString()));
         LogPromoted(logger, record.ModelName, record.Version, order.Stage, sites, caller.User);
+        if (compatibility is { } checkedSites && (checkedSites.Assets.Any(a => a.MissingSensors.Count > 0) || checkedSites.SitesWithoutAssets.Count > 0))
+        {
+            LogPartial(logger, record.ModelName, record.Version, order.Stage, caller.User,
+                string.Join(", ", checkedSites.Assets.Where(a => a.MissingSensors.Count > 0).Select(a => $"{a.SiteId}/{a.AssetId}").Concat(checkedSites.SitesWithoutAssets)));
+        }
+
+        if (compatibility is { UncheckedSites.Count: > 0 } unreported)
+        {
+            LogUnchecked(logger, record.ModelName, record.Version, order.Stage, unreported.UncheckedSites);
+        }
 
         var rows = await db.Deployments.AsNoTracking().Where(d => d.VersionId == record.Id).ToListAsync(cancellationToken);
-        return new PromotionOutcome(OutcomeKind.Done, record, rows, url, null, null);
+        return new PromotionOutcome(OutcomeKind.Done, record, rows, url, null, null) { Compatibility = compatibility };
     }
 
     /// <summary>
@@ -299,20 +321,30 @@ public sealed partial class Promotions(
     [LoggerMessage(EventId = 3144, Level = LogLevel.Warning, Message = "{ModelName}@{ModelVersion} to {Stage} at {Sites}: shadow evidence waived by admin {User}: {OverrideReason}")]
     private static partial void LogGateOverridden(ILogger logger, string modelName, string modelVersion, ModelStage stage, IReadOnlyList<string> sites, string user, string overrideReason);
 
+    [LoggerMessage(EventId = 3145, Level = LogLevel.Warning, Message = "{ModelName}@{ModelVersion} to {Stage} deployed partially by {User} (allowPartial): these keep the rules, their sensors cannot feed its features: {FallbackAssets}")]
+    private static partial void LogPartial(ILogger logger, string modelName, string modelVersion, ModelStage stage, string user, string fallbackAssets);
+
+    [LoggerMessage(EventId = 3146, Level = LogLevel.Information, Message = "{ModelName}@{ModelVersion} to {Stage}: feature compatibility not checked at {Sites}: no gateway there has reported its assets yet (its gateway checks when it loads the version)")]
+    private static partial void LogUnchecked(ILogger logger, string modelName, string modelVersion, ModelStage stage, IReadOnlyList<string> sites);
+
     [LoggerMessage(EventId = 3143, Level = LogLevel.Warning, Message = "Promotion refused: {Reason}: {Detail}")]
     private static partial void LogRefused(ILogger logger, string reason, string detail);
 }
 
 /// <summary>
 /// Which version goes to which stage at which sites (<paramref name="CanaryShare"/>: the share of each site's assets,
-/// Canary only; <paramref name="ShadowOverrideReason"/>: an admin's reason to waive the shadow evidence).
+/// Canary only; <paramref name="ShadowOverrideReason"/>: an admin's reason to waive the shadow evidence;
+/// <paramref name="AllowPartial"/>: deploy even though some assets' sensors cannot feed the version's features, which keep the rules).
 /// </summary>
-public sealed record PromotionOrder(string ModelName, string Version, ModelStage Stage, IReadOnlyList<string>? SiteIds, double? CanaryShare, string? ShadowOverrideReason = null);
+public sealed record PromotionOrder(string ModelName, string Version, ModelStage Stage, IReadOnlyList<string>? SiteIds, double? CanaryShare, string? ShadowOverrideReason = null, bool AllowPartial = false);
 
 /// <summary>A promotion's result: the version and its site rows, or the refusal's kind, reason code and detail.</summary>
 public sealed record PromotionOutcome(OutcomeKind Kind, ModelVersionRecord? Version, IReadOnlyList<SiteDeployment> Sites, string? ArtifactUrl, string? Reason, string? Detail)
 {
     public bool Promoted => Reason is null;
+
+    /// <summary>The feature-compatibility check of the target sites (null for Archived): on success and on a <c>feature_mismatch</c> refusal.</summary>
+    public FeatureCompatibility? Compatibility { get; init; }
 
     public static PromotionOutcome Refused(OutcomeKind kind, string reason, string detail) => new(kind, null, [], null, reason, detail);
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using PdM.ModelPackage.Cards;
 using PdM.Registry.Persistence;
 
 namespace PdM.Registry.Application;
@@ -18,6 +19,11 @@ public sealed record ShadowEvidence(int Reports, long ComparedRows, long AgreedR
     internal static async Task<ShadowEvidence> ForAsync(RegistryDbContext db, string digest, string siteId, CancellationToken cancellationToken) =>
         Sum(await db.ShadowEvaluations.Where(e => e.CandidateDigest == digest && e.SiteId == siteId)
             .Select(e => new Row(e.ComparedRows, e.AgreedRows, e.CandidateFailedRows)).ToListAsync(cancellationToken));
+
+    /// <summary>Every report about the digest, oldest first: the model card's agreement over time.</summary>
+    internal static async Task<IReadOnlyList<ShadowAgreementPoint>> OverTimeAsync(RegistryDbContext db, string digest, CancellationToken cancellationToken) =>
+        await db.ShadowEvaluations.AsNoTracking().Where(e => e.CandidateDigest == digest).OrderBy(e => e.PeriodEnd)
+            .Select(e => new ShadowAgreementPoint(e.PeriodEnd, e.SiteId, e.ComparedRows, e.AgreedRows)).ToListAsync(cancellationToken);
 
     private sealed record Row(long ComparedRows, long AgreedRows, long CandidateFailedRows);
 

@@ -32,7 +32,12 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
 
             row.Status = DeploymentStatus.Succeeded;
             row.GatewayId = m.GatewayId;
-            row.Detail = null;
+
+            // Loaded, but some of the gateway's assets cannot feed it: who keeps the rules is part of the answer.
+            row.Detail = m.FallbackAssets is { Count: > 0 } fallback
+                ? Clip($"{m.DecidingAssets?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "some"} asset(s) decide with it; {fallback.Count} keep the rules (missing sensors): "
+                    + string.Join("; ", fallback.Select(a => $"{a.AssetId} lacks {string.Join(", ", a.MissingSensors)}")))
+                : null;
             row.UpdatedAt = now;
         });
     }

@@ -49,7 +49,7 @@ public sealed partial class RegisterTrainedModelConsumer(
         using var manifest = new MemoryStream(command.ManifestJson, writable: false);
         var outcome = await registrations.RegisterAsync(
             new PackageSubmission(command.ModelName, uploader, addresses.For,
-                new TrainedPackageProvenance(command.TrainingRunId, command.DatasetSnapshotId, command.DatasetDigest)),
+                new TrainedPackageProvenance(command.TrainingRunId, command.DatasetSnapshotId, command.DatasetDigest), command.ModelCardJson),
             model, manifest, ct);
 
         if (outcome.Version is not null)

@@ -282,6 +282,23 @@ namespace PdM.Registry.Migrations
                     b.ToTable("gateways", "registry");
                 });
 
+            modelBuilder.Entity("PdM.Registry.Persistence.ModelCardRecord", b =>
+                {
+                    b.Property<Guid>("VersionId")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("version_id");
+
+                    b.Property<string>("CardJson")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("card_json");
+
+                    b.HasKey("VersionId");
+
+                    b.ToTable("model_cards", "registry");
+                });
+
             modelBuilder.Entity("PdM.Registry.Persistence.ModelDrift", b =>
                 {
                     b.Property<Guid>("EventId")

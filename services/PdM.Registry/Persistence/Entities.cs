@@ -243,3 +243,15 @@ public sealed class GatewayStatus
     /// <summary>The whole heartbeat as the gateway sent it (jsonb).</summary>
     public required string Heartbeat { get; set; }
 }
+
+/// <summary>
+/// The model card a version was pushed with (<c>model-card.json</c>: its evaluation figures), kept apart from the
+/// version row so listings never carry it. <c>GET …/card</c> renders it with the gateways' shadow agreement.
+/// </summary>
+public sealed class ModelCardRecord
+{
+    public Guid VersionId { get; set; }
+
+    /// <summary>The card exactly as uploaded (text: served back as sent).</summary>
+    public required string CardJson { get; set; }
+}

@@ -28,6 +28,8 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
 
     public DbSet<GatewayStatus> Gateways => Set<GatewayStatus>();
 
+    public DbSet<ModelCardRecord> Cards => Set<ModelCardRecord>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         ArgumentNullException.ThrowIfNull(modelBuilder);
@@ -100,6 +102,12 @@ public sealed class RegistryDbContext(DbContextOptions<RegistryDbContext> option
             gateway.Property(g => g.EgressPolicyVersion).HasMaxLength(64);
             gateway.Property(g => g.Heartbeat).HasColumnType("jsonb");
             gateway.HasIndex(g => g.SiteId);
+        });
+
+        modelBuilder.Entity<ModelCardRecord>(card =>
+        {
+            card.ToTable("model_cards");
+            card.HasKey(c => c.VersionId);
         });
 
         modelBuilder.Entity<ModelDrift>(drift =>

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Options;
 using PdM.Contracts.Registry;
 using PdM.Contracts.Training;
 using PdM.ModelPackage;
+using PdM.ModelPackage.Cards;
 using PdM.Telemetry.Outbox;
 using PdM.Telemetry.Persistence;
 using PdM.Telemetry.Store;
@@ -138,6 +139,11 @@ public sealed partial class TrainingRunner(
                 CreatedAt = clock.GetUtcNow(),
                 CreatedBy = "PdM.Telemetry training runner" + (command.RequestedBy is { Length: > 0 } who ? " for " + who : string.Empty),
             });
+            // The card an approver reads (held-out figures, feature importance) goes into the package and to the registry.
+            var modelCard = TrainingCards.Build(manifest, data.Set, model, rulCv, classificationCv,
+                "PdM training run " + run.Id.ToString("D") + (command.RequestedBy is { Length: > 0 } requester ? " for " + requester : string.Empty));
+            ModelCardFigures.WriteInto(packageDir, modelCard);
+            var cardBytes = modelCard.ToUtf8Json();
             var modelBytes = await File.ReadAllBytesAsync(Path.Combine(packageDir, ModelPackageFiles.ModelFileName), cancellationToken);
             var manifestBytes = await File.ReadAllBytesAsync(Path.Combine(packageDir, ModelPackageFiles.ManifestFileName), cancellationToken);
             var digest = PackageDigest.Compute(modelBytes, manifestBytes);
@@ -210,6 +216,7 @@ public sealed partial class TrainingRunner(
                 PackageDigest = digest,
                 ModelOnnx = modelBytes,
                 ManifestJson = manifestBytes,
+                ModelCardJson = cardBytes,
                 OccurredAt = now,
             }, RegistryJsonContext.Default.RegisterTrainedModel, now);
             await db.SaveChangesAsync(cancellationToken);

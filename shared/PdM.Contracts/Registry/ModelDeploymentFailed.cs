@@ -19,10 +19,13 @@ public sealed record ModelDeploymentFailed
 
     public required ModelStage Stage { get; init; }
 
-    /// <summary>Stable code: a signature refusal (<c>unsigned</c>, <c>bad_signature</c>, <c>digest_mismatch</c>), a package rejection code, or <c>download_failed</c>.</summary>
+    /// <summary>Stable code: a signature refusal (<c>unsigned</c>, <c>bad_signature</c>, <c>digest_mismatch</c>), a package rejection code, <c>download_failed</c>, or <c>feature_mismatch</c> (no asset of the class on the gateway can feed the model's features).</summary>
     public required string Reason { get; init; }
 
     public required string Detail { get; init; }
+
+    /// <summary>With <c>feature_mismatch</c>: every asset of the class on the gateway and the sensors it lacks.</summary>
+    public IReadOnlyList<AssetSensorCoverage>? FallbackAssets { get; init; }
 
     public required DateTimeOffset OccurredAt { get; init; }
 }

@@ -21,5 +21,15 @@ public sealed record ModelDeploymentSucceeded
 
     public double? CanaryShare { get; init; }
 
+    /// <summary>
+    /// Assets of the asset class on this gateway whose sensors cannot feed the model's features: they keep the rules.
+    /// Null or empty when every asset can use it. (When none can, the gateway answers <see cref="ModelDeploymentFailed"/>
+    /// with reason <c>feature_mismatch</c> instead.)
+    /// </summary>
+    public IReadOnlyList<AssetSensorCoverage>? FallbackAssets { get; init; }
+
+    /// <summary>How many assets of the asset class on this gateway decide with the model; null from gateways that predate it.</summary>
+    public int? DecidingAssets { get; init; }
+
     public required DateTimeOffset OccurredAt { get; init; }
 }

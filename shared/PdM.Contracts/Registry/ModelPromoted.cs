@@ -40,5 +40,12 @@ public sealed record ModelPromoted
     /// </summary>
     public string? ShadowGateOverride { get; init; }
 
+    /// <summary>
+    /// The feature-compatibility check against the target sites' asset inventories (Shadow, Canary, Production): which
+    /// assets will decide with the version and which fall back, and sites that could not be checked. Null for Archived
+    /// and for records written before the check existed.
+    /// </summary>
+    public FeatureCompatibility? Compatibility { get; init; }
+
     public required DateTimeOffset OccurredAt { get; init; }
 }

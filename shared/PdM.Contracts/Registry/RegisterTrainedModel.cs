@@ -35,5 +35,8 @@ public sealed record RegisterTrainedModel
     /// <summary>The bytes of <c>manifest.json</c>, exactly as written.</summary>
     public required byte[] ManifestJson { get; init; }
 
+    /// <summary>The run's <c>model-card.json</c> (its evaluation figures), when it wrote one; kept with the version.</summary>
+    public byte[]? ModelCardJson { get; init; }
+
     public required DateTimeOffset OccurredAt { get; init; }
 }
