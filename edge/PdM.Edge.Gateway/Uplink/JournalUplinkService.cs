@@ -45,8 +45,6 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
 
     private readonly UnroutableBackoff _unroutable = new();
 
-    // The serialized size of each publish of the batch, by its index in it (0 when nothing was serialized).
-    private readonly long[] _sizes = new long[LeaseSize];
     private readonly Dictionary<string, List<long>> _byType = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -71,11 +69,15 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 returned.Clear();
                 failed.Clear();
                 var publishes = new Task[sending.Count];
+
+                // The serialized size of each publish, by its index in the batch (0 when nothing was serialized). One
+                // array per batch: a publish abandoned past its deadline may still finish later, into its own batch's.
+                var sizes = new long[sending.Count];
                 using var timeout = new CancellationTokenSource(PublishTimeout, clock);
                 using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
                 for (var i = 0; i < sending.Count; i++)
                 {
-                    publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], i, publishing.Token) : PublishTraced(sending[i], i, publishing.Token);
+                    publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], sizes, i, publishing.Token) : PublishTraced(sending[i], sizes, i, publishing.Token);
                 }
 
                 string? error = null;
@@ -85,7 +87,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     try
                     {
                         await WithinDeadline(publishes[i], abandonAt, stoppingToken);
-                        Sent(sending[i], _sizes[i]);
+                        Sent(sending[i], sizes[i]);
                         confirmed.Add(sending[i].Id);
                         if (_unroutable.Delivered(sending[i].MessageType))
                         {
@@ -95,7 +97,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     catch (MessageReturnedException) when (!stoppingToken.IsCancellationRequested)
                     {
                         // Not delivered, but it crossed the link to the broker and back.
-                        Sent(sending[i], _sizes[i]);
+                        Sent(sending[i], sizes[i]);
                         returned.Add(sending[i]);
                     }
                     catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
@@ -255,10 +257,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         }
     }
 
-    /// <summary>Publishes <paramref name="entry"/>, number <paramref name="index"/> of its batch, and leaves its serialized size in <see cref="_sizes"/>.</summary>
-    private async Task Publish(JournalEntry entry, int index, CancellationToken cancellationToken)
+    /// <summary>Publishes <paramref name="entry"/>, number <paramref name="index"/> of its batch, and leaves its serialized size in <paramref name="sizes"/>.</summary>
+    private async Task Publish(JournalEntry entry, long[] sizes, int index, CancellationToken cancellationToken)
     {
-        _sizes[index] = 0;
         var message = UplinkMessages.FromJournal(entry);
         if (message is null)
         {
@@ -278,7 +279,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         finally
         {
             // The body MassTransit serialized for RabbitMQ (the envelope around the message): what crosses the link.
-            _sizes[index] = sent?.BodyLength ?? 0;
+            sizes[index] = sent?.BodyLength ?? 0;
         }
     }
 
@@ -296,12 +297,12 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     }
 
     /// <summary>Publishes inside the entry's span, current while MassTransit sends: its send span and the traceparent header the consumers continue belong to it.</summary>
-    private async Task PublishTraced(JournalEntry entry, int index, CancellationToken cancellationToken)
+    private async Task PublishTraced(JournalEntry entry, long[] sizes, int index, CancellationToken cancellationToken)
     {
         using var activity = StartPublishSpan(entry);
         try
         {
-            await Publish(entry, index, cancellationToken);
+            await Publish(entry, sizes, index, cancellationToken);
         }
         catch (Exception exception) when (activity is not null)
         {
