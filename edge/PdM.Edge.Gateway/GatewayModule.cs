@@ -62,7 +62,7 @@ public static class GatewayModule
         services.AddSingleton<MqttPublisher>();
         services.AddSingleton<PubAckCoalescer>();
 
-        // Deciding: the deployed model, else the rules (PdM.Edge.Inference + PdM.Edge.Rules).
+        // Deciding: the deployed model, else the rules (PdM.Edge.Inference + PdM.Rules).
         services.AddSingleton<JournalInferenceEventSink>();
         services.AddSingleton<IInferenceEventSink>(sp => sp.GetRequiredService<JournalInferenceEventSink>());
         services.AddHostedService(sp => sp.GetRequiredService<JournalInferenceEventSink>());

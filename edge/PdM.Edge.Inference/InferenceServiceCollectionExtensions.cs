@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using PdM.Edge.Rules;
+using PdM.Rules;
 
 namespace PdM.Edge.Inference;
 
@@ -8,7 +8,7 @@ public static class InferenceServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the slots and decision policy, with <see cref="InferenceOptions"/> bound from the <c>Inference</c>
-    /// section and validated at start, and the rules fallback (<see cref="RulesFallbackDecider"/> over PdM.Edge.Rules,
+    /// section and validated at start, and the rules fallback (<see cref="RulesFallbackDecider"/> over PdM.Rules,
     /// whose <c>AddEdgeRules</c> is called here too). Register an <see cref="IInferenceEventSink"/> first to journal
     /// lifecycle events; an <see cref="IFallbackDecider"/> registered first replaces the rules.
     /// </summary>

@@ -1,10 +1,10 @@
 using PdM.Contracts.Decisions;
-using PdM.Edge.Rules;
+using PdM.Rules;
 
 namespace PdM.Edge.Inference;
 
 /// <summary>
-/// The production fallback: asks PdM.Edge.Rules' evaluator. Its facts are the window features and the latest
+/// The production fallback: asks PdM.Rules' evaluator. Its facts are the window features and the latest
 /// raw sensor values; where a name is both, the raw value wins, because rulesets state limits on readings.
 /// </summary>
 public sealed class RulesFallbackDecider(IRulesEvaluator rules, TimeProvider time) : IFallbackDecider

@@ -32,7 +32,7 @@ internal static class Product
 
     /// <summary>
     /// The assemblies a project's compiled code references, followed through every product assembly it references,
-    /// each with the product assembly whose code holds the reference ("PdM.Edge.Rules -> RulesEngine").
+    /// each with the product assembly whose code holds the reference ("PdM.Rules -> RulesEngine").
     /// </summary>
     public static IReadOnlyList<(string From, string To)> CompiledReferencesReachable(ProductProject project)
     {

@@ -10,7 +10,7 @@ using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway.Mqtt;
 using PdM.Edge.Gateway.Pipeline;
-using PdM.Edge.Rules;
+using PdM.Rules;
 using PdM.Testing;
 
 namespace PdM.Edge.Gateway.Tests;

@@ -16,7 +16,7 @@ public sealed class InferenceServiceCollectionExtensionsTests
             ["Inference:ExecutionProvider"] = "auto",
             ["Inference:MaxBatchSize"] = "32",
             ["Inference:GatewayId"] = "gw-di",
-            ["Rules:Directory"] = Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Rules", "rulesets"),
+            ["Rules:Directory"] = Path.Combine(LocalDependencies.RepositoryRoot, "shared", "PdM.Rules", "rulesets"),
             ["Rules:WatchForChanges"] = "false",
         }).Build();
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging();

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PdM.Contracts.Decisions;
-using PdM.Edge.Rules;
+using PdM.Rules;
 using PdM.Testing;
 
 namespace PdM.Edge.Inference.Tests;
@@ -9,7 +9,7 @@ namespace PdM.Edge.Inference.Tests;
 /// <summary>The policy with the real rules fallback: the shipped AI4I ruleset decides when the model cannot.</summary>
 public sealed class RulesFallbackDeciderTests : IAsyncDisposable
 {
-    private readonly RulesetStore _rulesets = RulesetStore.Open(Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Rules", "rulesets"));
+    private readonly RulesetStore _rulesets = RulesetStore.Open(Path.Combine(LocalDependencies.RepositoryRoot, "shared", "PdM.Rules", "rulesets"));
     private readonly InferenceOptions _options = new() { MaxBatchWaitMs = 0, GatewayId = "gw-test" };
     private readonly InferenceTelemetry _telemetry = new();
     private readonly ModelSlots _slots;

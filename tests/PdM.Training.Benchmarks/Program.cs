@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using PdM.Contracts.Decisions;
-using PdM.Edge.Rules;
+using PdM.Rules;
 using PdM.Training;
 
 // make bench-models: C-MAPSS FD001 grouped 5-fold CV and test predictions, AI4I 2020 model vs the physics ruleset,

@@ -43,7 +43,7 @@ public sealed class ClassificationMetricsTests
     [Fact]
     public void Precision_recall_f1_from_counts()
     {
-        // The physics ruleset's AI4I figures (edge/PdM.Edge.Rules/README.md): TP 302, FP 107, FN 37, TN 9554.
+        // The physics ruleset's AI4I figures (shared/PdM.Rules/README.md): TP 302, FP 107, FN 37, TN 9554.
         var m = ClassificationMetrics.FromCounts(302, 107, 37, 9554);
         Assert.Equal(0.7384, m.Precision, 4);
         Assert.Equal(0.8909, m.Recall, 4);
