@@ -45,11 +45,20 @@ public sealed partial class ModelCardTests(CliFixture fixture) : IClassFixture<C
         Assert.True(regression.GetProperty("bands").GetArrayLength() >= 2);
         Assert.Equal(0, json.GetProperty("shadowComparedRows").GetInt64());
 
+        // The rules on the same rows: the turbofan ruleset reads s4_mean, s11_mean and s12_mean; this CSV's columns are
+        // s00_mean..s15_mean, so s11_mean and s12_mean are there but s4_mean is not. The card has no rules figures and
+        // says exactly why, naming the one missing fact, instead of an empty section.
+        var card = json.GetProperty("card");
+        Assert.False(card.TryGetProperty("rules", out _));
+        const string rulesNote = "Rules could not be evaluated on any of the 400 rows: ruleset turbofan-hpc-degradation@1.0.0 reads s4_mean, s11_mean, s12_mean, and the rows lack s4_mean.";
+        Assert.StartsWith(rulesNote, card.GetProperty("rulesNote").GetString(), StringComparison.Ordinal);
+
         // HTML, as a browser renders it: Chromium's DOM has the plots with their marks.
         var dom = await RenderAsync(api, cardUrl);
         Assert.Equal(400, Marks(dom, "predicted-vs-actual", "circle"));
         Assert.True(Marks(dom, "error-by-rul-band", "rect") >= 2, "error-by-rul-band has no bars");
         Assert.Contains("No gateway has reported shadow statistics for this version yet", dom, StringComparison.Ordinal);
+        Assert.Contains(rulesNote, dom, StringComparison.Ordinal);
 
         // A gateway's shadow report arrives: the card grows its agreement-over-time plot.
         var digest = (await alice.Run("model", "show", name, "1.0.0", "--json")).Json["packageDigest"]!.GetValue<string>();

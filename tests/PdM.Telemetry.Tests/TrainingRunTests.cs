@@ -71,6 +71,11 @@ public sealed class TrainingRunTests(TelemetryFixture fixture)
         Assert.True(File.Exists(Path.Combine(packagePath, "card", "predicted-vs-actual.svg")));
         Assert.True(File.Exists(Path.Combine(packagePath, "card", "feature-importance.svg")));
 
+        // Beside them, the turbofan rules on the same 10 held-out engines (the snapshot's spec carries the 30-cycle means
+        // they read), at the manifest's RUL Alert horizon: the rulesets travel with the module into the host's output.
+        Assert.Equal(("turbofan-hpc-degradation@1.0.0", 10, 30.0), (modelCard.Rules!.Ruleset, modelCard.Rules.Rows, modelCard.Rules.HorizonRul));
+        Assert.True(File.Exists(Path.Combine(packagePath, "card", "rules-flagged-by-rul-band.svg")));
+
         var stages = await Eventually.Until(
             // In the order the run reached them (event time): the collector consumes concurrently, so arrival order
             // is not publication order.

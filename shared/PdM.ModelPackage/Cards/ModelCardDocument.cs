@@ -40,7 +40,10 @@ public sealed record ModelCardDocument
     /// <summary>A failure classifier's figures; null for a RUL model or without labels.</summary>
     public ClassificationEvaluation? Classification { get; init; }
 
-    /// <summary>Why the rules' figures on the same rows are absent, when they are.</summary>
+    /// <summary>The rules fallback's figures on the same rows as the model's; null with <see cref="RulesNote"/> saying why.</summary>
+    public RulesEvaluation? Rules { get; init; }
+
+    /// <summary>Why the rules' figures on the same rows are absent, or which rows they leave out.</summary>
     public string? RulesNote { get; init; }
 
     /// <summary>Per feature, largest first, normalised to the largest; null when the model does not expose it.</summary>
@@ -148,6 +151,97 @@ public sealed record ClassificationEvaluation
 public sealed record PrecisionRecallPoint(double Threshold, double Precision, double Recall);
 
 public sealed record FeatureImportance(string Feature, double Importance);
+
+/// <summary>
+/// The rules fallback (the asset class's ruleset) on the rows the model's figures come from, judged against the same
+/// truth as the model and beside the model on exactly the rows the rules could be evaluated on: what the approver
+/// weighs is "is the model better than what decides without it".
+/// </summary>
+public sealed record RulesEvaluation
+{
+    /// <summary><c>name@version</c> of the ruleset evaluated.</summary>
+    public required string Ruleset { get; init; }
+
+    /// <summary>When a row counts as flagged by the rules (e.g. "health state Alert or worse").</summary>
+    public required string RulesFlagWhen { get; init; }
+
+    /// <summary>When a row counts as flagged by the model (e.g. "failure probability ≥ 0.5").</summary>
+    public required string ModelFlagWhen { get; init; }
+
+    /// <summary>What a row's truth is (e.g. "labelled failure", "actual RUL ≤ 30 cycles").</summary>
+    public required string Truth { get; init; }
+
+    /// <summary>Rows the rules were evaluated on (every fact the ruleset reads present and finite).</summary>
+    public required int Rows { get; init; }
+
+    /// <summary>Rows of the model's figures the rules could not be evaluated on (a fact missing).</summary>
+    public required int RowsNotEvaluated { get; init; }
+
+    /// <summary>The facts missing on those rows.</summary>
+    public IReadOnlyList<string> MissingFacts { get; init; } = [];
+
+    public required ConfusionCounts RulesCounts { get; init; }
+
+    /// <summary>The model on the same <see cref="Rows"/>, flagged as <see cref="ModelFlagWhen"/> says.</summary>
+    public required ConfusionCounts ModelCounts { get; init; }
+
+    /// <summary>RUL models: the remaining life at or under which a row is due, and where that number comes from.</summary>
+    public double? HorizonRul { get; init; }
+
+    public string? HorizonSource { get; init; }
+
+    /// <summary>RUL models: share of rows each flags per band of actual remaining life (the bands of the error figure).</summary>
+    public IReadOnlyList<RulesBand>? Bands { get; init; }
+}
+
+/// <summary>A confusion matrix against the truth, with its precision, recall and F1 (0 when undefined).</summary>
+public sealed record ConfusionCounts
+{
+    public required int TruePositives { get; init; }
+
+    public required int FalsePositives { get; init; }
+
+    public required int FalseNegatives { get; init; }
+
+    public required int TrueNegatives { get; init; }
+
+    public required double Precision { get; init; }
+
+    public required double Recall { get; init; }
+
+    public required double F1 { get; init; }
+
+    public static ConfusionCounts Of(int truePositives, int falsePositives, int falseNegatives, int trueNegatives)
+    {
+        var precision = truePositives + falsePositives == 0 ? 0 : (double)truePositives / (truePositives + falsePositives);
+        var recall = truePositives + falseNegatives == 0 ? 0 : (double)truePositives / (truePositives + falseNegatives);
+        return new ConfusionCounts
+        {
+            TruePositives = truePositives,
+            FalsePositives = falsePositives,
+            FalseNegatives = falseNegatives,
+            TrueNegatives = trueNegatives,
+            Precision = precision,
+            Recall = recall,
+            F1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall),
+        };
+    }
+}
+
+/// <summary>Rows whose actual remaining life is in [<see cref="From"/>, <see cref="To"/>) and how many each side flags.</summary>
+public sealed record RulesBand
+{
+    public required double From { get; init; }
+
+    /// <summary>Null: open-ended.</summary>
+    public double? To { get; init; }
+
+    public required int Rows { get; init; }
+
+    public required int RulesFlagged { get; init; }
+
+    public required int ModelFlagged { get; init; }
+}
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

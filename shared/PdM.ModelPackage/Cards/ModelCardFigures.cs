@@ -25,13 +25,23 @@ public static class ModelCardFigures
             figures.Add(new CardFigure("error-by-rul-band", "Mean absolute error per band of actual remaining life: the bands near failure are the ones that raise work orders",
                 SvgPlot.Bars("error-by-rul-band", "Error by remaining-life band", $"actual RUL ({r.Unit})", $"MAE ({r.Unit})",
                     [.. r.Bands.Select(b => (Band(b), b.Mae, string.Create(C, $"{Band(b)}: {b.Rows} rows, MAE {SvgPlot.Number(b.Mae)}, RMSE {SvgPlot.Number(b.Rmse)}, bias {SvgPlot.Number(b.Bias)}")))])));
+            if (card.Rules is { Bands: { Count: > 0 } rulesBands } rules)
+            {
+                figures.Add(new CardFigure("rules-flagged-by-rul-band", string.Create(C, $"Share of rows the rules flag ({rules.RulesFlagWhen}) per band of actual remaining life, on the same rows as the error figure; due = {rules.Truth}"),
+                    SvgPlot.Bars("rules-flagged-by-rul-band", "Rules: share flagged by remaining-life band", $"actual RUL ({r.Unit})", "share of rows flagged",
+                        [.. rulesBands.Select(b => (Band(b.From, b.To), b.Rows == 0 ? 0 : (double)b.RulesFlagged / b.Rows,
+                            string.Create(C, $"{Band(b.From, b.To)}: rules flag {b.RulesFlagged} of {b.Rows} rows, the model {b.ModelFlagged}")))])));
+            }
         }
 
         if (card.Classification is { } c)
         {
             figures.Add(new CardFigure("precision-recall", string.Create(C, $"Precision against recall of the failure class as the threshold falls ({c.Positives} failures in {c.Rows} rows; average precision {c.AveragePrecision:0.###})"),
                 SvgPlot.Lines("precision-recall", "Precision–recall curve", "recall", "precision",
-                    [("model", c.Curve.Select(p => (X: p.Recall, Y: p.Precision)).ToList())], yMin: 0, yMax: 1)));
+                    [("model", c.Curve.Select(p => (X: p.Recall, Y: p.Precision)).ToList())], yMin: 0, yMax: 1,
+                    marked: card.Rules is { } rules
+                        ? [(string.Create(C, $"model at {c.Threshold:0.###}"), c.Recall, c.Precision), ("rules", rules.RulesCounts.Recall, rules.RulesCounts.Precision)]
+                        : null)));
         }
 
         if (card.FeatureImportance is { Count: > 0 } importance)
@@ -86,7 +96,10 @@ public static class ModelCardFigures
         return written;
     }
 
-    private static string Band(ErrorBand band) => band.To is { } to
-        ? string.Create(C, $"{SvgPlot.Number(band.From)}–{SvgPlot.Number(to)}")
-        : string.Create(C, $"≥ {SvgPlot.Number(band.From)}");
+    private static string Band(ErrorBand band) => Band(band.From, band.To);
+
+    /// <summary>A band of remaining life as the figures and the page label it.</summary>
+    public static string Band(double from, double? to) => to is { } end
+        ? string.Create(C, $"{SvgPlot.Number(from)}–{SvgPlot.Number(end)}")
+        : string.Create(C, $"≥ {SvgPlot.Number(from)}");
 }

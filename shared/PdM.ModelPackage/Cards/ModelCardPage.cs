@@ -6,8 +6,8 @@ namespace PdM.ModelPackage.Cards;
 
 /// <summary>
 /// A card as one self-contained HTML page for an approver: the facts, the numbers, every figure inline (SVG), the
-/// rules' note, and the gateways' shadow agreement over time. No script and nothing fetched: it renders the same
-/// from the registry, from a saved file, or printed.
+/// rules' figures on the same rows (or why there are none), and the gateways' shadow agreement over time. No script
+/// and nothing fetched: it renders the same from the registry, from a saved file, or printed.
 /// </summary>
 public static class ModelCardPage
 {
@@ -70,7 +70,16 @@ public static class ModelCardPage
         }
 
         html.Append("<h2>The rules on the same rows</h2>");
-        html.Append(C, $"<p class=\"note\">{E(card.RulesNote ?? "Not evaluated.")}</p>");
+        if (card.Rules is { } rules)
+        {
+            Rules(html, rules);
+        }
+
+        if (card.RulesNote is not null || card.Rules is null)
+        {
+            html.Append(C, $"<p class=\"note\">{E(card.RulesNote ?? "Not evaluated.")}</p>");
+        }
+
         if (card.FeatureImportance is null)
         {
             html.Append("<h2>Feature importance</h2>");
@@ -93,6 +102,37 @@ public static class ModelCardPage
         html.Append("</body></html>\n");
         return html.ToString();
     }
+
+    /// <summary>The rules beside the model on the rows the rules could be evaluated on, and per band for a RUL model.</summary>
+    private static void Rules(StringBuilder html, RulesEvaluation rules)
+    {
+        html.Append(C, $"<p>Ruleset <code>{E(rules.Ruleset)}</code> evaluated on {rules.Rows} row(s); truth: {E(rules.Truth)}.");
+        if (rules.HorizonRul is { } horizon)
+        {
+            html.Append(C, $" Horizon {horizon:0.##}: {E(rules.HorizonSource ?? string.Empty)}.");
+        }
+
+        html.Append("</p>");
+        html.Append("<table class=\"rules\"><tr><th></th><th>flags a row when</th><th>precision</th><th>recall</th><th>F1</th><th>TP</th><th>FP</th><th>FN</th><th>TN</th></tr>");
+        Counts(html, "model", rules.ModelFlagWhen, rules.ModelCounts);
+        Counts(html, "rules", rules.RulesFlagWhen, rules.RulesCounts);
+        html.Append("</table>");
+        if (rules.Bands is { Count: > 0 } bands)
+        {
+            html.Append("<table class=\"rules-bands\"><tr><th>actual RUL</th><th>rows</th><th>rules flag</th><th>model flags</th></tr>");
+            foreach (var b in bands)
+            {
+                html.Append(C, $"<tr><td>{E(ModelCardFigures.Band(b.From, b.To))}</td><td>{b.Rows}</td><td>{b.RulesFlagged} ({Share(b.RulesFlagged, b.Rows)})</td><td>{b.ModelFlagged} ({Share(b.ModelFlagged, b.Rows)})</td></tr>");
+            }
+
+            html.Append("</table>");
+        }
+    }
+
+    private static void Counts(StringBuilder html, string who, string when, ConfusionCounts counts) =>
+        html.Append(C, $"<tr><th>{E(who)}</th><td>{E(when)}</td><td>{counts.Precision:0.###}</td><td>{counts.Recall:0.###}</td><td>{counts.F1:0.###}</td><td>{counts.TruePositives}</td><td>{counts.FalsePositives}</td><td>{counts.FalseNegatives}</td><td>{counts.TrueNegatives}</td></tr>");
+
+    private static string Share(int part, int whole) => whole == 0 ? "–" : ((double)part / whole).ToString("0%", C);
 
     private static void Row(StringBuilder html, string label, string value) =>
         html.Append(C, $"<tr><th>{E(label)}</th><td>{E(value)}</td></tr>");

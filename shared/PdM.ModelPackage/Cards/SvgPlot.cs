@@ -40,13 +40,18 @@ public static class SvgPlot
         return End(svg);
     }
 
-    /// <summary>One line per series over a shared x axis (a precision–recall curve, agreement over time).</summary>
+    /// <summary>
+    /// One line per series over a shared x axis (a precision–recall curve, agreement over time), and single labelled
+    /// points (<paramref name="marked"/>) drawn over them (the rules' operating point on the model's curve): each a square with
+    /// <c>data-point</c> (its label) and a legend entry.
+    /// </summary>
     public static string Lines(
         string name, string title, string xLabel, string yLabel, IReadOnlyList<(string Series, IReadOnlyList<(double X, double Y)> Points)> series,
-        double? yMin = null, double? yMax = null, Func<double, string>? xTick = null)
+        double? yMin = null, double? yMax = null, Func<double, string>? xTick = null, IReadOnlyList<(string Label, double X, double Y)>? marked = null)
     {
         ArgumentNullException.ThrowIfNull(series);
-        var all = series.SelectMany(s => s.Points).ToList();
+        marked ??= [];
+        var all = series.SelectMany(s => s.Points).Concat(marked.Select(p => (p.X, p.Y))).ToList();
         var x = new Axis(all.Count == 0 ? 0 : all.Min(p => p.X), all.Count == 0 ? 1 : all.Max(p => p.X));
         var y = new Axis(yMin ?? (all.Count == 0 ? 0 : all.Min(p => p.Y)), yMax ?? (all.Count == 0 ? 1 : all.Max(p => p.Y)));
         var svg = Begin(name, title, all.Count);
@@ -63,10 +68,19 @@ public static class SvgPlot
                 svg.Append(C, $"<circle cx=\"{X(x, px):F1}\" cy=\"{Y(y, py):F1}\" r=\"2\" fill=\"{colour}\"><title>{Escape(series[s].Series)}: {Escape((xTick ?? Number)(px))}, {Number(py)}</title></circle>");
             }
 
-            if (series.Count > 1)
+            if (series.Count + marked.Count > 1)
             {
                 svg.Append(C, $"<rect x=\"{Left + 10:F1}\" y=\"{Top + 8 + (s * 16):F1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{Left + 26:F1}\" y=\"{Top + 17 + (s * 16):F1}\">{Escape(series[s].Series)}</text>");
             }
+        }
+
+        for (var p = 0; p < marked.Count; p++)
+        {
+            var colour = Palette[(series.Count + p) % Palette.Length];
+            var (label, px, py) = marked[p];
+            svg.Append(C, $"<rect class=\"point\" data-point=\"{Escape(label)}\" x=\"{X(x, px) - 5:F1}\" y=\"{Y(y, py) - 5:F1}\" width=\"10\" height=\"10\" fill=\"{colour}\" stroke=\"#222\"><title>{Escape(label)}: {Escape((xTick ?? Number)(px))}, {Number(py)}</title></rect>");
+            var row = series.Count + p;
+            svg.Append(C, $"<rect x=\"{Left + 10:F1}\" y=\"{Top + 8 + (row * 16):F1}\" width=\"10\" height=\"10\" fill=\"{colour}\" stroke=\"#222\"/><text x=\"{Left + 26:F1}\" y=\"{Top + 17 + (row * 16):F1}\">{Escape(label)}</text>");
         }
 
         return End(svg);

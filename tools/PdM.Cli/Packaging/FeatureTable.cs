@@ -8,12 +8,17 @@ namespace PdM.Cli.Packaging;
 /// <summary>
 /// The rows a model is packaged with: one float column per feature of the spec, in spec order, and the label column
 /// when there is one. Read from comma-separated text whose header names the columns (a data scientist's CSV, or a
-/// feature-store snapshot as the Telemetry API serves it); other columns are ignored.
+/// feature-store snapshot as the Telemetry API serves it). Other columns are kept as numbers where they are numbers
+/// (<see cref="OtherColumns"/>): the model never sees them, but the rules on the card may read them as facts.
 /// </summary>
 internal sealed class FeatureTable
 {
-    private FeatureTable(IReadOnlyList<string> names, IReadOnlyList<float[]> rows, IReadOnlyList<double>? labels, string sha256Hex)
+    private FeatureTable(
+        IReadOnlyList<string> names, IReadOnlyList<float[]> rows, IReadOnlyList<double>? labels, string sha256Hex,
+        IReadOnlyList<string> otherNames, IReadOnlyList<double[]> otherRows)
     {
+        OtherColumns = otherNames;
+        OtherRows = otherRows;
         FeatureNames = names;
         Rows = rows;
         Labels = labels;
@@ -26,6 +31,12 @@ internal sealed class FeatureTable
     public IReadOnlyList<float[]> Rows { get; }
 
     public IReadOnlyList<double>? Labels { get; }
+
+    /// <summary>The columns that are neither a feature nor the label, in file order.</summary>
+    public IReadOnlyList<string> OtherColumns { get; }
+
+    /// <summary>Per row, the <see cref="OtherColumns"/>' values; a cell that is empty or not a number is NaN.</summary>
+    public IReadOnlyList<double[]> OtherRows { get; }
 
     /// <summary>SHA-256 of the exact bytes read: the dataset digest in the package's provenance.</summary>
     public string Sha256Hex { get; }
@@ -62,6 +73,9 @@ internal sealed class FeatureTable
         }
 
         var columns = names.Select(n => index[n]).ToArray();
+        var used = new HashSet<int>(columns) { label };
+        var others = Enumerable.Range(0, header.Length).Where(i => !used.Contains(i) && index[header[i]] == i).ToArray();
+        var otherRows = new List<double[]>(lines.Length);
         var rows = new List<float[]>(lines.Length);
         var labels = label >= 0 ? new List<double>(lines.Length) : null;
         for (var l = 1; l < lines.Length; l++)
@@ -94,6 +108,13 @@ internal sealed class FeatureTable
             }
 
             rows.Add(row);
+            var other = new double[others.Length];
+            for (var o = 0; o < others.Length; o++)
+            {
+                other[o] = TryNumber(cells, others[o], out var value) ? value : double.NaN;
+            }
+
+            otherRows.Add(other);
         }
 
         if (rows.Count == 0)
@@ -101,7 +122,7 @@ internal sealed class FeatureTable
             return (null, $"{source} has a header but no rows");
         }
 
-        return (new FeatureTable(names, rows, labels, Convert.ToHexStringLower(SHA256.HashData(csv))), null);
+        return (new FeatureTable(names, rows, labels, Convert.ToHexStringLower(SHA256.HashData(csv)), [.. others.Select(i => header[i])], otherRows), null);
     }
 
     private static string Bad(string source, int line, string column, string[] cells, int index) =>

@@ -2,20 +2,24 @@ using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using PdM.ModelPackage;
 using PdM.ModelPackage.Cards;
+using PdM.Training;
 
 namespace PdM.Cli.Packaging;
 
 /// <summary>
 /// The model card of a package built from a model made elsewhere, when the data has labels: the loaded model (the
 /// platform's ONNX Runtime, the session the gateway would use) scores every labelled row, and the card holds
-/// predicted against actual remaining life or the precision–recall of the failure class.
+/// predicted against actual remaining life or the precision–recall of the failure class, and the rules fallback of the
+/// asset class on the same rows (<see cref="CardRules"/>, shared with training's cards), its facts read from the CSV's
+/// columns by name.
 /// </summary>
 internal static class PackageCard
 {
     private const int BatchRows = 1024;
 
     /// <summary>The card, or null when the data has no labels or the model has no output a card can judge.</summary>
-    public static ModelCardDocument? Build(LoadedModelPackage package, FeatureTable data, string dataSource)
+    /// <param name="rulesetDirectory">The rulesets to compare with; null: those shipped beside <c>pdm</c>.</param>
+    public static ModelCardDocument? Build(LoadedModelPackage package, FeatureTable data, string dataSource, string? rulesetDirectory = null)
     {
         ArgumentNullException.ThrowIfNull(package);
         ArgumentNullException.ThrowIfNull(data);
@@ -35,6 +39,12 @@ internal static class PackageCard
         var scores = Score(package.Session, m, output, [.. rows.Select(i => data.Rows[i])]);
         var actual = rows.Select(i => labels[i]).ToList();
         var regression = output.Meaning is OutputMeaning.RulCycles or OutputMeaning.RulHours;
+        var unit = output.Meaning == OutputMeaning.RulHours ? "hours" : "cycles";
+        var threshold = m.Thresholds.FailureProbabilityAlert ?? 0.5;
+        var facts = rows.Select(i => Facts(data, i)).ToList();
+        var rules = regression
+            ? CardRules.ForRemainingLife(m.AssetClass, facts, actual, scores, m.Thresholds, unit, rulesetDirectory)
+            : CardRules.ForClassifier(m.AssetClass, facts, [.. actual.Select(a => a >= 0.5)], scores, threshold, rulesetDirectory);
         return new ModelCardDocument
         {
             ModelName = m.Name,
@@ -44,11 +54,29 @@ internal static class PackageCard
             Source = "pdm model package (a model made outside the platform; " + m.Provenance.CreatedBy + ")",
             EvaluatedOn = string.Create(CultureInfo.InvariantCulture,
                 $"{rows.Count} labelled rows of {dataSource}, scored by the packaged model with the platform's ONNX Runtime. Whether the model saw these rows while it learned is not known to the platform: figures on training rows flatter it."),
-            Regression = regression ? ModelCardBuilder.Regression(actual, scores, output.Meaning == OutputMeaning.RulHours ? "hours" : "cycles") : null,
-            Classification = regression ? null : ModelCardBuilder.Classification([.. actual.Select(a => a >= 0.5)], scores, m.Thresholds.FailureProbabilityAlert ?? 0.5),
-            RulesNote = "Not evaluated on these rows: the rules run on the gateway over its live feature windows and sensor readings, which a CSV of model features does not carry. Their record at the sites is the live precision (GET /api/live-precision), and in shadow the gateway compares this model with whatever decides there.",
+            Regression = regression ? ModelCardBuilder.Regression(actual, scores, unit) : null,
+            Classification = regression ? null : ModelCardBuilder.Classification([.. actual.Select(a => a >= 0.5)], scores, threshold),
+            Rules = rules.Evaluation,
+            RulesNote = rules.Note,
             FeatureImportanceNote = "Not exposed: an ONNX graph made elsewhere carries no importance the platform can read.",
         };
+    }
+
+    /// <summary>A row's facts for the rules: its features, then its other numeric columns, by column name.</summary>
+    private static Dictionary<string, double> Facts(FeatureTable data, int row)
+    {
+        var facts = new Dictionary<string, double>(data.FeatureNames.Count + data.OtherColumns.Count, StringComparer.Ordinal);
+        for (var f = 0; f < data.FeatureNames.Count; f++)
+        {
+            facts[data.FeatureNames[f]] = data.Rows[row][f];
+        }
+
+        for (var o = 0; o < data.OtherColumns.Count; o++)
+        {
+            facts.TryAdd(data.OtherColumns[o], data.OtherRows[row][o]);
+        }
+
+        return facts;
     }
 
     /// <summary>The output per row: the remaining life, or the failure probability (1 − the normal class's for class outputs).</summary>
