@@ -17,6 +17,10 @@ public sealed class DemoApprovalOptions
     [MinLength(1)]
     public List<string> SiteIds { get; set; } = [];
 
+    /// <summary>
+    /// The stage of a version while the sites have no Production model of its asset class. Once they have, a newly
+    /// registered version is a challenger and goes to Shadow whatever this says (never Production, never with a waiver).
+    /// </summary>
     [AllowedValues(ModelStage.Shadow, ModelStage.Production)]
     public ModelStage Stage { get; set; } = ModelStage.Production;
 

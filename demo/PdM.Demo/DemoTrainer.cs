@@ -12,7 +12,9 @@ namespace PdM.Demo;
 /// The demo's data scientist: after a spell of rules-only decisions it registers the gateway's turbofan feature spec
 /// with the feature store, imports C-MAPSS FD001 with it, snapshots the rows and asks for a training run
 /// (<c>POST /api/training/runs</c>, what <c>pdm train</c> sends). The rest is the platform's ordinary path: the run
-/// registers its package as a Candidate, the demo approver promotes it, the in-process gateway loads it.
+/// registers its package as a Candidate, the demo approver promotes it, the in-process gateway loads it. Once that
+/// version decides in Production, it trains a challenger on the same snapshot (<see cref="DemoChallengerOptions"/>),
+/// which the demo approver puts in Shadow.
 /// </summary>
 public sealed partial class DemoTrainer(
     IOptions<DemoTrainingOptions> options,
@@ -74,26 +76,81 @@ public sealed partial class DemoTrainer(
                 return;
             }
 
-            if (Parse(await CallAsync("training run", scientist.PostAsJsonAsync("api/training/runs", new JsonObject
-            {
-                ["snapshotId"] = snapshot["id"]!.GetValue<Guid>(),
-                ["task"] = "RulRegression",
-                ["algorithm"] = "FastTree",
-                ["modelName"] = settings.ModelName,
-                ["modelVersion"] = settings.ModelVersion,
-                ["assetClass"] = settings.AssetClass,
-                ["hyperparameters"] = new JsonObject { ["numberOfTrees"] = settings.NumberOfTrees },
-            }, stoppingToken))) is not { } run)
+            var snapshotId = snapshot["id"]!.GetValue<Guid>();
+            var rows = snapshot["rowCount"]!.GetValue<int>();
+            if (await QueueRunAsync(scientist, snapshotId, settings.ModelVersion, settings.NumberOfTrees, settings.Seed, stoppingToken) is not { } runId)
             {
                 return;
             }
 
-            var runId = run["runId"]!.GetValue<Guid>();
-            var rows = snapshot["rowCount"]!.GetValue<int>();
             LogQueued(logger, runId, rows, settings.ModelName, settings.ModelVersion);
+            if (!settings.Challenger.Enabled)
+            {
+                return;
+            }
+
+            // A plant's next model is trained while the current one decides, and goes to Shadow first. Only once the
+            // first version decides does the challenger's run start, so the two trainings never share the demo's cores.
+            var challenger = settings.Challenger;
+            var production = await UntilDecidingInProductionAsync(settings.ModelName, settings.ModelVersion, TimeSpan.FromSeconds(challenger.PollSeconds), stoppingToken);
+            using var challengerScientist = api.As(settings.RequestedBy, PdMRoles.DataScientist);
+            if (await QueueRunAsync(challengerScientist, snapshotId, challenger.ModelVersion, challenger.NumberOfTrees, challenger.Seed, stoppingToken) is not { } challengerRunId)
+            {
+                return;
+            }
+
+            LogChallengerQueued(logger, challengerRunId, settings.ModelName, challenger.ModelVersion, challenger.NumberOfTrees, challenger.Seed,
+                settings.ModelVersion, settings.NumberOfTrees, settings.Seed, production);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Asks for a training run of the configured model on the snapshot (what <c>pdm train</c> sends); its id, or null (logged).</summary>
+    private async Task<Guid?> QueueRunAsync(HttpClient scientist, Guid snapshotId, string version, int trees, int seed, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        return Parse(await CallAsync("training run " + version, scientist.PostAsJsonAsync("api/training/runs", new JsonObject
+        {
+            ["snapshotId"] = snapshotId,
+            ["task"] = "RulRegression",
+            ["algorithm"] = "FastTree",
+            ["modelName"] = settings.ModelName,
+            ["modelVersion"] = version,
+            ["assetClass"] = settings.AssetClass,
+            ["hyperparameters"] = new JsonObject { ["numberOfTrees"] = trees },
+            ["seed"] = seed,
+        }, cancellationToken))) is { } run ? run["runId"]!.GetValue<Guid>() : null;
+    }
+
+    /// <summary>
+    /// Waits until the registry shows the version in Production at a site whose gateway loaded it (what
+    /// <c>GET /api/models/{name}/versions/{version}</c> shows a user); the site, once it does. Asks as the demo's data
+    /// scientist, every poll with a fresh token (the wait can outlast one).
+    /// </summary>
+    private async Task<string> UntilDecidingInProductionAsync(string modelName, string version, TimeSpan poll, CancellationToken cancellationToken)
+    {
+        var path = new Uri(string.Create(CultureInfo.InvariantCulture, $"api/models/{Uri.EscapeDataString(modelName)}/versions/{Uri.EscapeDataString(version)}"), UriKind.Relative);
+        while (true)
+        {
+            try
+            {
+                using var scientist = api.As(options.Value.RequestedBy, PdMRoles.DataScientist);
+                using var response = await scientist.GetAsync(path, cancellationToken);
+                if (response.IsSuccessStatusCode
+                    && JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))?["sites"] is JsonArray sites
+                    && sites.FirstOrDefault(s => s?["stage"]?.GetValue<string>() == "Production" && s["status"]?.GetValue<string>() == "Succeeded") is { } site)
+                {
+                    return site["siteId"]!.GetValue<string>();
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The host is still starting or stopping: ask again.
+            }
+
+            await Task.Delay(poll, clock, cancellationToken);
         }
     }
 
@@ -134,6 +191,11 @@ public sealed partial class DemoTrainer(
     [LoggerMessage(EventId = 9102, Level = LogLevel.Information,
         Message = "Demo: training run {RunId} queued on {Rows} feature rows for {ModelName}@{ModelVersion}; the gateway switches to it once it is registered, approved and deployed")]
     private static partial void LogQueued(ILogger logger, Guid runId, int rows, string modelName, string modelVersion);
+
+    [LoggerMessage(EventId = 9105, Level = LogLevel.Information,
+        Message = "Demo: {ModelName}@{ProductionVersion} decides in Production at {Site}; training run {RunId} queued for the challenger {ChallengerVersion} on the same rows ({ChallengerTrees} trees, seed {ChallengerSeed}; the first has {ProductionTrees} trees, seed {ProductionSeed}); once registered it goes to Shadow beside it")]
+    private static partial void LogChallengerQueued(ILogger logger, Guid runId, string modelName, string challengerVersion, int challengerTrees, int challengerSeed,
+        string productionVersion, int productionTrees, int productionSeed, string site);
 
     [LoggerMessage(EventId = 9103, Level = LogLevel.Warning, Message = "Demo: training stopped at the {Step} step: {Problem}; the demo stays on the rules")]
     private static partial void LogRefused(ILogger logger, string step, string problem);

@@ -16,7 +16,8 @@ namespace PdM.Demo.Tests;
 /// <summary>
 /// The demo's approver on the demo's own composition (the Registry module, the in-memory bus the demo runs, the real
 /// PostgreSQL): a version registered from a training run is promoted through the registry's promotion API by the
-/// demo's own identity, signed with the key the demo set up for its gateway; the demo refuses a real environment.
+/// demo's own identity, signed with the key the demo set up for its gateway; the next version of the class goes to
+/// Shadow beside it, without a waiver; the demo refuses a real environment.
 /// </summary>
 public sealed class DemoApproverTests
 {
@@ -57,6 +58,15 @@ public sealed class DemoApproverTests
             });
             await probe.Ready;
 
+            // Four eyes still holds: a run the approver itself asked for is refused by the registry, and nothing is deployed.
+            var own = TrainedPackage("demo-own", requestedBy: "demo-auto-approver");
+            await bus.Publish(own);
+            var refusal = await Eventually.Until(
+                () => Task.FromResult(logs.Lines.FirstOrDefault(l => l.Contains($"Demo auto-approval of {own.ModelName}@1.0.0 refused", StringComparison.Ordinal))),
+                line => line is not null, TimeSpan.FromSeconds(60), "the registry's refusal of a self-approval");
+            Assert.Contains("four_eyes", refusal, StringComparison.Ordinal);
+            Assert.DoesNotContain(requested, r => r.ModelName == own.ModelName);
+
             var command = TrainedPackage("demo-approved", requestedBy: "dora");
             await bus.Publish(command);
 
@@ -80,14 +90,25 @@ public sealed class DemoApproverTests
             await Eventually.Until(() => Task.FromResult(logs.Lines.Any(l => l.Contains($"DEMO AUTO-APPROVAL: {command.ModelName}@1.0.0", StringComparison.Ordinal))),
                 seen => seen, TimeSpan.FromSeconds(30), "the approver's warning");
 
-            // Four eyes still holds: a run the approver itself asked for is refused by the registry, and nothing is deployed.
-            var own = TrainedPackage("demo-own", requestedBy: "demo-auto-approver");
-            await bus.Publish(own);
-            var refusal = await Eventually.Until(
-                () => Task.FromResult(logs.Lines.FirstOrDefault(l => l.Contains($"Demo auto-approval of {own.ModelName}@1.0.0 refused", StringComparison.Ordinal))),
-                line => line is not null, TimeSpan.FromSeconds(60), "the registry's refusal of a self-approval");
-            Assert.Contains("four_eyes", refusal, StringComparison.Ordinal);
-            Assert.DoesNotContain(requested, r => r.ModelName == own.ModelName);
+            // A challenger: the next version, once the plant has a Production model of its class, goes to Shadow with no
+            // waiver (the registry wants its shadow evidence before it may decide), and nothing is signed for it.
+            var challenger = TrainedPackage("demo-approved", requestedBy: "dora", name: command.ModelName, version: "1.1.0");
+            await bus.Publish(challenger);
+            var shadowDeployment = await Eventually.Until(
+                () => Task.FromResult(requested.FirstOrDefault(r => r.ModelName == command.ModelName && r.ModelVersion == "1.1.0")),
+                r => r is not null, TimeSpan.FromSeconds(60), "the deployment request of the challenger");
+            Assert.Equal((ModelStage.Shadow, "demo-auto-approver", (string?)null), (shadowDeployment!.Stage, shadowDeployment.RequestedBy, shadowDeployment.Signature));
+            Assert.Equal(["plant-a"], shadowDeployment.SiteIds);
+            var shadowPromotion = await Eventually.Until(
+                () => Task.FromResult(promoted.FirstOrDefault(p => p.ModelName == command.ModelName && p.ModelVersion == "1.1.0")),
+                p => p is not null, TimeSpan.FromSeconds(30), "ModelPromoted of the challenger");
+            Assert.Equal((ModelStage.Shadow, (string?)null), (shadowPromotion!.ToStage, shadowPromotion.ShadowGateOverride));
+            Assert.Empty(shadowPromotion.ReplacedDigests);
+            await Eventually.Until(
+                () => Task.FromResult(logs.Lines.Any(l => l.Contains($"Demo: challenger {command.ModelName}@1.1.0", StringComparison.Ordinal)
+                    && l.Contains($"beside {command.ModelName}@1.0.0", StringComparison.Ordinal))),
+                seen => seen, TimeSpan.FromSeconds(30), "the approver's line about the challenger in shadow");
+            Assert.DoesNotContain(logs.Lines, l => l.Contains($"DEMO AUTO-APPROVAL: {command.ModelName}@1.1.0", StringComparison.Ordinal));
 
             await probe.StopAsync();
             await app.StopAsync();
@@ -123,13 +144,14 @@ public sealed class DemoApproverTests
         return Task.CompletedTask;
     }
 
-    /// <summary>A training run's registration command carrying the committed rul_trees package under a name of its own.</summary>
-    private static RegisterTrainedModel TrainedPackage(string prefix, string requestedBy)
+    /// <summary>A training run's registration command carrying the committed rul_trees package under a name of its own (or <paramref name="name"/>) and version.</summary>
+    private static RegisterTrainedModel TrainedPackage(string prefix, string requestedBy, string? name = null, string version = "1.0.0")
     {
-        var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
+        name ??= $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
         var directory = Path.Combine(LocalDependencies.RepositoryRoot, "tests", "models", "generated", "rul_trees");
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(directory, ModelPackageFiles.ManifestFileName)))!.AsObject();
         manifest["name"] = name;
+        manifest["version"] = version;
         var manifestBytes = Encoding.UTF8.GetBytes(manifest.ToJsonString());
         var model = File.ReadAllBytes(Path.Combine(directory, ModelPackageFiles.ModelFileName));
         return new RegisterTrainedModel
@@ -140,7 +162,7 @@ public sealed class DemoApproverTests
             DatasetDigest = "sha256:" + new string('b', 64),
             RequestedBy = requestedBy,
             ModelName = name,
-            ModelVersion = "1.0.0",
+            ModelVersion = version,
             AssetClass = manifest["assetClass"]!.GetValue<string>(),
             PackageDigest = PackageDigest.Compute(model, manifestBytes),
             ModelOnnx = model,

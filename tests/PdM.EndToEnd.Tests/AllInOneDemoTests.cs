@@ -101,6 +101,28 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             var model = gateways.EnumerateArray().SelectMany(g => g.GetProperty("heartbeat").GetProperty("models").EnumerateArray())
                 .First(m => m.GetProperty("modelName").GetString() == "fd001-rul");
             Assert.Equal("cpu", model.GetProperty("executionProvider").GetString());
+
+            // The lifecycle goes on: once 1.0.0 decides, the demo's data scientist trains a challenger and the demo's
+            // approver puts it in Shadow (not Production: the registry wants shadow evidence for that, and the demo waives
+            // none for it). The registry shows it loaded by the gateway in Shadow beside 1.0.0, still in Production, and
+            // the gateway's shadow comparisons reach the registry as evidence.
+            var challenger = await Eventually.Until(
+                () => TryGetVersion(api, "fd001-rul", "1.1.0"),
+                v => v.ValueKind == JsonValueKind.Object && v.GetProperty("sites").EnumerateArray().Any(s => s.GetProperty("siteId").GetString() == "demo-plant"
+                    && s.GetProperty("stage").GetString() == "Shadow" && s.GetProperty("status").GetString() == "Succeeded"),
+                TimeSpan.FromSeconds(180),
+                "the challenger fd001-rul@1.1.0 loaded in Shadow at the demo plant");
+            // Shadow never decides, so nothing approved or signed it.
+            Assert.True(!challenger.TryGetProperty("signature", out var signature) || signature.ValueKind == JsonValueKind.Null, "a shadow version is not signed");
+            Assert.Contains("Demo: challenger fd001-rul@1.1.0", host.Console, StringComparison.Ordinal);
+            Assert.DoesNotContain("DEMO AUTO-APPROVAL: fd001-rul@1.1.0", host.Console, StringComparison.Ordinal);
+            var incumbent = await TryGetVersion(api, "fd001-rul", "1.0.0");
+            Assert.Contains(incumbent.GetProperty("sites").EnumerateArray(), s => s.GetProperty("siteId").GetString() == "demo-plant" && s.GetProperty("stage").GetString() == "Production");
+            await Eventually.Until(
+                () => TryGetVersion(api, "fd001-rul", "1.1.0"),
+                v => v.ValueKind == JsonValueKind.Object && v.GetProperty("shadow").ValueKind == JsonValueKind.Object && v.GetProperty("shadow").GetProperty("comparedRows").GetInt64() > 0,
+                TimeSpan.FromSeconds(90),
+                "the gateway's shadow evidence for the challenger in the registry");
         }
         finally
         {
@@ -115,6 +137,20 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
     private static bool DecidedByModel(JsonElement workOrder) =>
         workOrder.GetProperty("provenance").GetProperty("path") is var path
         && (path.ValueKind == JsonValueKind.Number ? path.GetInt32() == (int)PdM.Contracts.Decisions.DecisionPath.Model : path.GetString() == nameof(PdM.Contracts.Decisions.DecisionPath.Model));
+
+    /// <summary>The registry's view of a version (what a user reads with <c>GET /api/models/{name}/versions/{version}</c>); undefined while it is not registered.</summary>
+    private static async Task<JsonElement> TryGetVersion(HttpClient api, string name, string version)
+    {
+        try
+        {
+            using var response = await api.GetAsync($"/api/models/{name}/versions/{version}");
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
+        }
+        catch (HttpRequestException)
+        {
+            return default;
+        }
+    }
 
     private static async Task<JsonElement> TryGetWorkOrders(HttpClient api)
     {

@@ -98,20 +98,19 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
         try
         {
             // Every panel: the expression as Grafana sends it must evaluate and return series once the platform has run
-            // long enough for the demo's model to be trained and deciding (its inference metrics exist from then on).
+            // long enough for the demo's model to be trained and deciding (its inference metrics exist from then on) and
+            // for its challenger to be trained and scored in shadow beside it (the shadow agreement metrics).
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
             List<(string What, string Expression, QueryResult Result)> failedPanels;
             do
             {
                 await Task.Delay(TimeSpan.FromSeconds(2));
                 var results = await EvaluateAsync(prometheus, panels.Select(p => ($"{p.Dashboard} / {p.Panel}", p.Expression)));
-                failedPanels = [.. results.Where(r => r.Result.Error is not null
-                    || (r.Result.Series == 0 && !ShippedObservability.PanelsNeedingAShadowCandidate.Contains(r.What[(r.What.LastIndexOf(" / ", StringComparison.Ordinal) + 3)..])))];
+                failedPanels = [.. results.Where(r => r.Result.Error is not null || r.Result.Series == 0)];
             }
             while (failedPanels.Count > 0 && !demo.HasExited && DateTime.UtcNow < deadline);
             Assert.False(demo.HasExited, "the demo exited early");
             Assert.True(failedPanels.Count == 0, "panels without data after 5 minutes of traffic:\n" + string.Join('\n', failedPanels.Select(r => $"{r.What}: {r.Expression} -> {r.Result}")));
-            Assert.All(ShippedObservability.PanelsNeedingAShadowCandidate, title => Assert.Contains(panels, p => p.Panel == title));
             output.WriteLine($"{panels.Count} panel queries of {panels.Select(p => p.Dashboard).Distinct().Count()} dashboards return series");
 
             // Every alert: its whole expression must evaluate without error (a quiet alert returns nothing, so that is all

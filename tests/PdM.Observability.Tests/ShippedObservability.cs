@@ -16,14 +16,6 @@ public static partial class ShippedObservability
 {
     public static string DashboardsFolder { get; } = Path.Combine(LocalDependencies.RepositoryRoot, "infra", "grafana", "dashboards");
 
-    /// <summary>
-    /// Panels whose metrics exist only while a gateway scores a shadow candidate (<c>pdm_models_shadow_*</c>): the
-    /// demo deploys its trained model straight to production, so under the test's traffic they must evaluate without
-    /// error but cannot return series. PdM.Edge.Inference.Tests' ShadowAndCanaryMetricsTests produce those metrics under
-    /// a real shadow.
-    /// </summary>
-    public static IReadOnlySet<string> PanelsNeedingAShadowCandidate { get; } = new HashSet<string>(StringComparer.Ordinal) { "Shadow agreement" };
-
     public static string AlertsFile { get; } = Path.Combine(LocalDependencies.RepositoryRoot, "infra", "prometheus", "alerts.yml");
 
     /// <summary>
