@@ -104,8 +104,10 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
 
             // The lifecycle goes on: once 1.0.0 decides, the demo's data scientist trains a challenger and the demo's
             // approver puts it in Shadow (not Production: the registry wants shadow evidence for that, and the demo waives
-            // none for it). The registry shows it loaded by the gateway in Shadow beside 1.0.0, still in Production, and
-            // the gateway's shadow comparisons reach the registry as evidence.
+            // none for it). The registry shows it loaded by the gateway in Shadow beside 1.0.0, still in Production. (The
+            // shadow comparisons themselves are not awaited here: on an overloaded machine the gateway may shed healthy
+            // turbofans to the rules for a while, and the shadow only sees what the model scores; ShippedDashboardsAndAlertsTests
+            // waits for them as the "Shadow agreement" panel's series.)
             var challenger = await Eventually.Until(
                 () => TryGetVersion(api, "fd001-rul", "1.1.0"),
                 v => v.ValueKind == JsonValueKind.Object && v.GetProperty("sites").EnumerateArray().Any(s => s.GetProperty("siteId").GetString() == "demo-plant"
@@ -118,11 +120,6 @@ public sealed class AllInOneDemoTests(ITestOutputHelper output)
             Assert.DoesNotContain("DEMO AUTO-APPROVAL: fd001-rul@1.1.0", host.Console, StringComparison.Ordinal);
             var incumbent = await TryGetVersion(api, "fd001-rul", "1.0.0");
             Assert.Contains(incumbent.GetProperty("sites").EnumerateArray(), s => s.GetProperty("siteId").GetString() == "demo-plant" && s.GetProperty("stage").GetString() == "Production");
-            await Eventually.Until(
-                () => TryGetVersion(api, "fd001-rul", "1.1.0"),
-                v => v.ValueKind == JsonValueKind.Object && v.GetProperty("shadow").ValueKind == JsonValueKind.Object && v.GetProperty("shadow").GetProperty("comparedRows").GetInt64() > 0,
-                TimeSpan.FromSeconds(90),
-                "the gateway's shadow evidence for the challenger in the registry");
         }
         finally
         {
