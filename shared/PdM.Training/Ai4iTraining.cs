@@ -53,7 +53,7 @@ public static class Ai4iTraining
         {
             var udi = Ai4iDataset.UdiOf(v);
             var label = failures[udi] ? 1f : 0f;
-            examples.Add(new TrainingExample(udi.ToString(System.Globalization.CultureInfo.InvariantCulture), udi, v.Values, label, label));
+            examples.Add(new TrainingExample(udi.ToString(System.Globalization.CultureInfo.InvariantCulture), udi, v.Values, label, label) { ExactFeatures = v.ExactValues });
         }
 
         return new TrainingSet(spec, examples, "ai4i2020", dataset.Sha256, withDerived ? DerivedFeatures : []);

@@ -67,7 +67,7 @@ public static class CmapssTraining
             var unit = CmapssDataset.UnitOf(v.AssetId);
             var cycle = CmapssDataset.CycleOf(v);
             var rul = dataset.LastCycle(unit) - cycle;
-            examples.Add(new TrainingExample(v.AssetId, cycle, v.Values, Math.Min(rulCap, rul), rul));
+            examples.Add(new TrainingExample(v.AssetId, cycle, v.Values, Math.Min(rulCap, rul), rul) { ExactFeatures = v.ExactValues });
         }
 
         return new TrainingSet(spec, examples, dataset.Name, dataset.Sha256);

@@ -70,13 +70,13 @@ public static class TrainingCards
         return new CardRulesResult(null, "Rules not evaluated: with no held-out rows there is nothing to compare the model and the rules on.");
     }
 
-    /// <summary>A row's facts: its features by the spec's names (the names the rulesets read).</summary>
+    /// <summary>A row's facts: its features by the spec's names (the names the rulesets read), exact where known.</summary>
     private static Dictionary<string, double> Facts(TrainingSet set, TrainingExample example)
     {
         var facts = new Dictionary<string, double>(set.FeatureCount, StringComparer.Ordinal);
         for (var i = 0; i < set.FeatureCount; i++)
         {
-            facts[set.FeatureNames[i]] = example.Features[i];
+            facts[set.FeatureNames[i]] = example.ExactFeatures is { } exact ? exact[i] : example.Features[i];
         }
 
         return facts;

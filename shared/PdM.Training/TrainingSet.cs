@@ -7,7 +7,15 @@ namespace PdM.Training;
 /// split across a cross-validation fold), its time (cycle or process number), the label the trainer fits, and the
 /// uncapped target the evaluation compares with (true RUL, or 0/1).
 /// </summary>
-public sealed record TrainingExample(string Group, int Time, float[] Features, float Label, double Target);
+public sealed record TrainingExample(string Group, int Time, float[] Features, float Label, double Target)
+{
+    /// <summary>
+    /// The features before the float32 rounding (<see cref="FeatureVector.ExactValues"/>) when the importer computed
+    /// them: what the gateway gives the rules, so a card's rules figures decide limits like "ΔT &lt; 8.6 K" the same way
+    /// (AI4I's 0.1 K grid puts many rows on such a limit, where float32 and double disagree). Null: use the features.
+    /// </summary>
+    public double[]? ExactFeatures { get; init; }
+}
 
 /// <summary>Examples with the feature spec that produced them (and that the model package will carry).</summary>
 public sealed class TrainingSet
