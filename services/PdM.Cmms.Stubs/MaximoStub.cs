@@ -13,7 +13,7 @@ using PdM.Cmms.Stubs.Contracts;
 namespace PdM.Cmms.Stubs;
 
 /// <summary>One Maximo record as the stub stores it.</summary>
-public sealed class MaximoRecord
+public sealed class MaximoRecord : StubRecord
 {
     public required string ObjectStructure { get; init; }
 
@@ -22,10 +22,6 @@ public sealed class MaximoRecord
 
     /// <summary>The resource path below the Maximo root: <c>api/os/mxapisr/_…</c>.</summary>
     public required string Path { get; init; }
-
-    public required JsonObject Fields { get; init; }
-
-    public int UpdateCount { get; set; }
 
     public string? Field(string name)
     {
@@ -214,20 +210,11 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
         }
 
         var schema = Schemas[os];
-        var body = await StubJson.ReadObjectAsync(context);
-        if (body is null)
+        if (await ReadBodyAsync(context, tenant, schema, creating: true) is not { } body)
         {
-            await RejectAsync(context, tenant, schema, new MaximoProblem("BMXAA1460E", "The request body is not a JSON object."));
             return;
         }
 
-        if (schema.Validate(body, creating: true) is { } problem)
-        {
-            await RejectAsync(context, tenant, schema, problem);
-            return;
-        }
-
-        schema.Normalise(body);
         var workOrder = os.Equals(WorkOrderStructure, StringComparison.OrdinalIgnoreCase);
         var id = tenant.NextId(workOrder);
         var siteId = StubJson.Text(body["siteid"])!;
@@ -245,10 +232,9 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
         var (assetNum, reference, description) = (record.Field("assetnum"), record.Field(workOrder ? "externalrefid" : "externalrecid"), record.Field("description"));
         LogCreated(logger, workOrder ? "work order" : "service request", id, siteId, assetNum, reference, description);
 
-        if (fault?.Kind == StubFaultKind.DropAfterAccept)
+        // A drop leaves the record in place: the client's retry must find it by its external reference.
+        if (StubFaults.DropAfterAccept(context, fault))
         {
-            // The record exists; the client never hears so. Its retry must find it by its external reference.
-            context.Abort();
             return;
         }
 
@@ -284,37 +270,15 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
-        var schema = Schemas[os];
-        var body = await StubJson.ReadObjectAsync(context);
-        if (body is null)
+        if (await ReadBodyAsync(context, tenant, Schemas[os], creating: false) is not { } body)
         {
-            await RejectAsync(context, tenant, schema, new MaximoProblem("BMXAA1460E", "The request body is not a JSON object."));
             return;
         }
 
-        if (schema.Validate(body, creating: false) is { } problem)
-        {
-            await RejectAsync(context, tenant, schema, problem);
-            return;
-        }
-
-        schema.Normalise(body);
-        lock (record)
-        {
-            foreach (var (name, value) in body)
-            {
-                record.Fields[name] = value?.DeepClone();
-            }
-
-            record.UpdateCount++;
-        }
-
-        var changed = string.Join(",", body.Select(p => p.Key));
+        var changed = record.ApplyUpdate(body);
         LogUpdated(logger, record.Id, changed);
-
-        if (fault?.Kind == StubFaultKind.DropAfterAccept)
+        if (StubFaults.DropAfterAccept(context, fault))
         {
-            context.Abort();
             return;
         }
 
@@ -373,20 +337,26 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
         return tenant;
     }
 
-    private static async Task<bool> ApplyFaultAsync(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault)
+    private static Task<bool> ApplyFaultAsync(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault) =>
+        StubFaults.AnswerAsync(
+            context,
+            fault,
+            tooManyRequests: () => ErrorAsync(context, 429, "BMXAA0024E", "Too many requests: the API rate limit for this API key was exceeded."),
+            unavailable: () => ErrorAsync(context, 503, "BMXAA6713E", "The MBO fetch operation failed: the database is unavailable."));
+
+    /// <summary>The request body, normalised, when it is a JSON object <paramref name="schema"/> accepts; otherwise answers the rejection and returns null.</summary>
+    private async Task<JsonObject?> ReadBodyAsync(HttpContext context, MaximoTenant tenant, MaximoObjectSchema schema, bool creating)
     {
-        switch (fault?.Kind)
+        var body = await StubJson.ReadObjectAsync(context);
+        var problem = body is null ? new MaximoProblem("BMXAA1460E", "The request body is not a JSON object.") : schema.Validate(body, creating);
+        if (problem is not null)
         {
-            case StubFaultKind.TooManyRequests:
-                context.Response.Headers.RetryAfter = Math.Max(0, (int)Math.Ceiling(fault.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await ErrorAsync(context, 429, "BMXAA0024E", "Too many requests: the API rate limit for this API key was exceeded.");
-                return true;
-            case StubFaultKind.ServiceUnavailable:
-                await ErrorAsync(context, 503, "BMXAA6713E", "The MBO fetch operation failed: the database is unavailable.");
-                return true;
-            default:
-                return false;
+            await RejectAsync(context, tenant, schema, problem);
+            return null;
         }
+
+        schema.Normalise(body!);
+        return body;
     }
 
     private Task RejectAsync(HttpContext context, MaximoTenant tenant, MaximoObjectSchema schema, MaximoProblem problem)

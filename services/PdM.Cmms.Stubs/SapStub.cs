@@ -14,13 +14,9 @@ using PdM.Cmms.Stubs.Contracts;
 namespace PdM.Cmms.Stubs;
 
 /// <summary>One SAP maintenance notification as the stub stores it.</summary>
-public sealed class SapNotification
+public sealed class SapNotification : StubRecord
 {
     public required string Number { get; init; }
-
-    public required JsonObject Fields { get; init; }
-
-    public int UpdateCount { get; set; }
 
     public string? Field(string name)
     {
@@ -278,20 +274,11 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        var body = await StubJson.ReadObjectAsync(context);
-        if (body is null)
+        if (await ReadBodyAsync(context, tenant, creating: true) is not { } body)
         {
-            await RejectAsync(context, tenant, new ODataProblem("/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object."));
             return;
         }
 
-        if ((Metadata.ValidateCreate(EntitySet, body) ?? Customizing(tenant, body)) is { } problem)
-        {
-            await RejectAsync(context, tenant, problem);
-            return;
-        }
-
-        Metadata.Normalise(EntitySet, body);
         body.Remove("__metadata");
         var number = tenant.NextNumber();
         body["MaintenanceNotification"] = number;
@@ -304,9 +291,8 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         var (reference, text) = (notification.Field("MaintNotifExtReferenceNumber"), notification.Field("NotificationText"));
         LogCreated(logger, number, type, technicalObject, reference, text);
 
-        if (fault?.Kind == StubFaultKind.DropAfterAccept)
+        if (StubFaults.DropAfterAccept(context, fault))
         {
-            context.Abort();
             return;
         }
 
@@ -341,36 +327,15 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        var body = await StubJson.ReadObjectAsync(context);
-        if (body is null)
+        if (await ReadBodyAsync(context, tenant, creating: false) is not { } body)
         {
-            await RejectAsync(context, tenant, new ODataProblem("/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object."));
             return;
         }
 
-        if ((Metadata.ValidateUpdate(EntitySet, body) ?? Customizing(tenant, body)) is { } problem)
-        {
-            await RejectAsync(context, tenant, problem);
-            return;
-        }
-
-        Metadata.Normalise(EntitySet, body);
-        lock (notification)
-        {
-            foreach (var (name, value) in body)
-            {
-                notification.Fields[name] = value?.DeepClone();
-            }
-
-            notification.UpdateCount++;
-        }
-
-        var changed = string.Join(",", body.Select(p => p.Key));
+        var changed = notification.ApplyUpdate(body);
         LogUpdated(logger, notification.Number, changed);
-
-        if (fault?.Kind == StubFaultKind.DropAfterAccept)
+        if (StubFaults.DropAfterAccept(context, fault))
         {
-            context.Abort();
             return;
         }
 
@@ -441,20 +406,31 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         return tenant;
     }
 
-    private static async Task<bool> ApplyFaultAsync(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault)
+    private static Task<bool> ApplyFaultAsync(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault) =>
+        StubFaults.AnswerAsync(
+            context,
+            fault,
+            tooManyRequests: () => ErrorAsync(context, 429, "/IWFND/CM_BEC/429", "Too many requests; the API quota is exhausted."),
+            unavailable: () => ErrorAsync(context, 503, "/IWFND/CM_BEC/503", "Service unavailable: the back-end system is not reachable."));
+
+    /// <summary>
+    /// The request body, normalised, when it is a JSON object the metadata and the tenant's customizing accept; otherwise
+    /// answers the rejection and returns null.
+    /// </summary>
+    private async Task<JsonObject?> ReadBodyAsync(HttpContext context, SapTenant tenant, bool creating)
     {
-        switch (fault?.Kind)
+        var body = await StubJson.ReadObjectAsync(context);
+        var problem = body is null
+            ? new ODataProblem("/IWBEP/CM_MGW_RT/020", "The request body is not a JSON object.")
+            : (creating ? Metadata.ValidateCreate(EntitySet, body) : Metadata.ValidateUpdate(EntitySet, body)) ?? Customizing(tenant, body);
+        if (problem is not null)
         {
-            case StubFaultKind.TooManyRequests:
-                context.Response.Headers.RetryAfter = Math.Max(0, (int)Math.Ceiling(fault.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                await ErrorAsync(context, 429, "/IWFND/CM_BEC/429", "Too many requests; the API quota is exhausted.");
-                return true;
-            case StubFaultKind.ServiceUnavailable:
-                await ErrorAsync(context, 503, "/IWFND/CM_BEC/503", "Service unavailable: the back-end system is not reachable.");
-                return true;
-            default:
-                return false;
+            await RejectAsync(context, tenant, problem);
+            return null;
         }
+
+        Metadata.Normalise(EntitySet, body!);
+        return body;
     }
 
     /// <summary>

@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+
 namespace PdM.Cmms.Stubs;
 
 public enum StubFaultKind
@@ -58,6 +61,42 @@ public sealed class StubFaults
 
             return _queue.Dequeue();
         }
+    }
+
+    /// <summary>
+    /// Answers a 429 (with <c>Retry-After</c>) or 503 fault with the stub's own error body; false when <paramref name="fault"/>
+    /// is none of those (no fault, or a drop that waits for the write to be carried out).
+    /// </summary>
+    internal static async Task<bool> AnswerAsync(
+        HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault, Func<Task> tooManyRequests, Func<Task> unavailable)
+    {
+        switch (fault?.Kind)
+        {
+            case StubFaultKind.TooManyRequests:
+                context.Response.Headers.RetryAfter = Math.Max(0, (int)Math.Ceiling(fault.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await tooManyRequests();
+                return true;
+            case StubFaultKind.ServiceUnavailable:
+                await unavailable();
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>
+    /// After a write was carried out: a <see cref="StubFaultKind.DropAfterAccept"/> fault drops the connection before any
+    /// response (the record exists, the client never hears so). True when it did.
+    /// </summary>
+    internal static bool DropAfterAccept(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault)
+    {
+        if (fault?.Kind != StubFaultKind.DropAfterAccept)
+        {
+            return false;
+        }
+
+        context.Abort();
+        return true;
     }
 }
 

@@ -114,9 +114,8 @@ public sealed partial class WebhookStub(IOptions<CmmsStubOptions> options, ILogg
         tenant.Deliveries.Enqueue(new WebhookDelivery(body, signature, key, DateTimeOffset.UtcNow));
         LogReceived(logger, key);
 
-        if (tenant.Faults.Take(isWrite: true)?.Kind == StubFaultKind.DropAfterAccept)
+        if (StubFaults.DropAfterAccept(context, tenant.Faults.Take(isWrite: true)))
         {
-            context.Abort();
             return;
         }
 

@@ -1,10 +1,8 @@
 using MassTransit;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using PdM.Hosting;
 using PdM.Lineage.Api;
 using PdM.Lineage.Audit;
@@ -25,12 +23,8 @@ public static class LineageModule
     public static void AddLineage(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddPdMPostgres();
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddPdMModuleDbContext<LineageDbContext>(LineageDbContext.Schema);
         builder.Services.TryAddSingleton<LineageTelemetry>();
-        builder.Services.AddDbContext<LineageDbContext>((services, options) =>
-            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
-                npgsql.MigrationsHistoryTable("__ef_migrations_history", LineageDbContext.Schema)));
         builder.Services.AddValidatedOptions<LineageOptions>(LineageOptions.Section);
         builder.Services.TryAddScoped<AuditLog>();
         builder.Services.TryAddScoped<LineageGraph>();

@@ -1,11 +1,9 @@
 using MassTransit;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using PdM.Hosting;
 using PdM.Maintenance.Api;
 using PdM.Maintenance.Cmms;
@@ -28,12 +26,8 @@ public static class MaintenanceModule
     public static void AddMaintenance(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddPdMPostgres();
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddPdMModuleDbContext<MaintenanceDbContext>(MaintenanceDbContext.Schema);
         builder.Services.TryAddSingleton<MaintenanceTelemetry>();
-        builder.Services.AddDbContext<MaintenanceDbContext>((services, options) =>
-            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
-                npgsql.MigrationsHistoryTable("__ef_migrations_history", MaintenanceDbContext.Schema)));
 
         builder.Services.AddValidatedOptions<MaintenanceOptions>(MaintenanceOptions.Section);
         builder.Services.TryAddSingleton<SiteDirectory>();

@@ -1,13 +1,11 @@
 using MassTransit;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using PdM.Hosting;
 using PdM.Persistence;
 using PdM.Registry.Api;
@@ -30,12 +28,8 @@ public static class RegistryModule
     public static void AddRegistry(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddPdMPostgres();
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddPdMModuleDbContext<RegistryDbContext>(RegistryDbContext.Schema);
         builder.Services.TryAddSingleton<RegistryTelemetry>();
-        builder.Services.AddDbContext<RegistryDbContext>((services, options) =>
-            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
-                npgsql.MigrationsHistoryTable("__ef_migrations_history", RegistryDbContext.Schema)));
         builder.Services.AddValidatedOptions<RegistryOptions>(RegistryOptions.Section);
         builder.Services.TryAddSingleton<RegistryPaths>();
         builder.Services.TryAddSingleton<IArtifactStore>(services => new FileSystemArtifactStore(services.GetRequiredService<RegistryPaths>().ArtifactsDirectory));

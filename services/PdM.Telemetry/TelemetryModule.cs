@@ -1,10 +1,8 @@
 using MassTransit;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Npgsql;
 using PdM.Hosting;
 using PdM.Persistence;
 using PdM.Telemetry.Api;
@@ -30,12 +28,8 @@ public static class TelemetryModule
     public static void AddTelemetry(IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.AddPdMPostgres();
-        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.AddPdMModuleDbContext<TelemetryDbContext>(TelemetryDbContext.Schema);
         builder.Services.TryAddSingleton<FeatureStoreTelemetry>();
-        builder.Services.AddDbContext<TelemetryDbContext>((services, options) =>
-            options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>(), npgsql =>
-                npgsql.MigrationsHistoryTable("__ef_migrations_history", TelemetryDbContext.Schema)));
         builder.Services.AddValidatedOptions<FeatureStoreOptions>(FeatureStoreOptions.Section);
         builder.Services.AddValidatedOptions<TrainingOptions>(TrainingOptions.Section);
         builder.Services.AddPdMOutbox<TelemetryDbContext>(TelemetryDbContext.Schema, TelemetryOutbox.Routes)

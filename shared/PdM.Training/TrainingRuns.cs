@@ -119,15 +119,10 @@ public static class TrainingRuns
         var runDir = Path.Combine(options.OutputDirectory, runId);
         var spec = CmapssTraining.DefaultSpec(options.WindowSize, options.IncludeCycle, options.LongWindow);
 
-        var stopwatch = Stopwatch.StartNew();
-        var set = CmapssTraining.BuildTrainingSet(train, spec, options.RulCap);
-        var model = TreeModelTrainer.Train(set, options.Training);
-        var trainingTime = stopwatch.Elapsed;
-        telemetry?.RunCompleted(options.Training, trainingTime);
-
+        var run = Fit(runId, runDir, created, () => CmapssTraining.BuildTrainingSet(train, spec, options.RulCap), options.Training, telemetry);
+        var (set, model) = (run.Set, run.Model);
         var cv = crossValidate ? CrossValidation.Rul(set, options.Training, options.Folds, options.RulCap) : null;
-        var packageDir = Path.Combine(runDir, "package");
-        var manifest = ModelPackageWriter.Write(packageDir, model, set, new PackageDescription
+        var (packageDir, manifest) = run.WritePackage(new PackageDescription
         {
             Name = "cmapss-" + train.Name.ToLowerInvariant().Replace("train_", string.Empty, StringComparison.Ordinal).Replace('_', '-') + "-rul",
             AssetClass = "turbofan",
@@ -135,8 +130,7 @@ public static class TrainingRuns
             FailureMode = TrainingDefaults.RulFailureMode,
             TrainingRunId = runId,
             CreatedAt = created,
-        });
-        ModelCardFigures.WriteInto(packageDir, TrainingCards.Build(manifest, set, model, cv, null, "PdM training run " + runId));
+        }, cv, null);
 
         Dictionary<int, double>? predictions = null;
         var notes = new List<string>();
@@ -167,22 +161,13 @@ public static class TrainingRuns
                 $"Test file `{test.Name}` (sha256 `{test.Sha256}`): {predictions.Count} of {test.Units.Count} units predicted at their last observed cycle; the true RUL is held back."));
         }
 
-        var cardPath = Path.Combine(runDir, "model-card.md");
-        File.WriteAllText(cardPath, ModelCardWriter.Render(new ModelCard
-        {
-            Title = manifest.Name + " " + manifest.Version,
-            RunId = runId,
-            CreatedAt = created,
-            Set = set,
-            Model = model,
-            LabelDefinition = string.Create(CultureInfo.InvariantCulture,
+        var cardPath = run.WriteModelCard(
+            manifest,
+            string.Create(CultureInfo.InvariantCulture,
                 $"piecewise-linear RUL = min({options.RulCap}, T_fail − t), t = last cycle of the feature window{(options.IncludeCycle ? "; the cycle count is a feature" : string.Empty)}"),
-            RulCv = cv,
-            TrainingTime = trainingTime,
-            Notes = notes,
-        }));
+            card => card with { RulCv = cv, Notes = notes });
 
-        return new CmapssRunResult(runId, runDir, packageDir, cardPath, set, model, cv, manifest, trainingTime, predictions);
+        return new CmapssRunResult(runId, runDir, packageDir, cardPath, set, model, cv, manifest, run.TrainingTime, predictions);
     }
 
     /// <summary>Runs AI4I 2020 failure classification end to end into <c>{output}/{runId}/</c>.</summary>
@@ -194,15 +179,10 @@ public static class TrainingRuns
         var runId = options.RunId ?? RunId("ai4i2020", options.Training, created);
         var runDir = Path.Combine(options.OutputDirectory, runId);
 
-        var stopwatch = Stopwatch.StartNew();
-        var set = Ai4iTraining.BuildTrainingSet(Ai4iDataset.Load(options.DataFile), Ai4iTraining.DefaultSpec());
-        var model = TreeModelTrainer.Train(set, options.Training);
-        var trainingTime = stopwatch.Elapsed;
-        telemetry?.RunCompleted(options.Training, trainingTime);
-
+        var run = Fit(runId, runDir, created, () => Ai4iTraining.BuildTrainingSet(Ai4iDataset.Load(options.DataFile), Ai4iTraining.DefaultSpec()), options.Training, telemetry);
+        var (set, model) = (run.Set, run.Model);
         var cv = crossValidate ? CrossValidation.Classification(set, options.Training, options.Folds) : null;
-        var packageDir = Path.Combine(runDir, "package");
-        var manifest = ModelPackageWriter.Write(packageDir, model, set, new PackageDescription
+        var (packageDir, manifest) = run.WritePackage(new PackageDescription
         {
             Name = "ai4i2020-failure",
             AssetClass = "milling-machine",
@@ -210,23 +190,56 @@ public static class TrainingRuns
             FailureMode = TrainingDefaults.FailureClassificationMode,
             TrainingRunId = runId,
             CreatedAt = created,
-        });
-        ModelCardFigures.WriteInto(packageDir, TrainingCards.Build(manifest, set, model, null, cv, "PdM training run " + runId));
+        }, null, cv);
 
-        var cardPath = Path.Combine(runDir, "model-card.md");
-        File.WriteAllText(cardPath, ModelCardWriter.Render(new ModelCard
+        var cardPath = run.WriteModelCard(
+            manifest,
+            "`Machine failure` (failure-mode columns TWF, HDF, PWF, OSF, RNF excluded from the features)",
+            card => card with { ClassificationCv = cv });
+
+        return new Ai4iRunResult(runId, runDir, packageDir, cardPath, set, model, cv, manifest, run.TrainingTime);
+    }
+
+    /// <summary>Builds the training set and fits the model on it, timed together: the training time telemetry and the model card report.</summary>
+    private static FittedRun Fit(
+        string runId, string runDirectory, DateTimeOffset created, Func<TrainingSet> buildSet, TreeTrainingOptions training, TrainingTelemetry? telemetry)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var set = buildSet();
+        var model = TreeModelTrainer.Train(set, training);
+        var trainingTime = stopwatch.Elapsed;
+        telemetry?.RunCompleted(training, trainingTime);
+        return new FittedRun(runId, runDirectory, created, set, model, trainingTime);
+    }
+
+    /// <summary>A run's fitted model and what its package and model card are written from.</summary>
+    private sealed record FittedRun(string RunId, string RunDirectory, DateTimeOffset Created, TrainingSet Set, TrainedTreeModel Model, TimeSpan TrainingTime)
+    {
+        /// <summary>Writes the model package into <c>{run}/package/</c>, with the figures of its card.</summary>
+        public (string PackageDirectory, ModelManifest Manifest) WritePackage(PackageDescription description, RulCvResult? rulCv, ClassificationCvResult? classificationCv)
         {
-            Title = manifest.Name + " " + manifest.Version,
-            RunId = runId,
-            CreatedAt = created,
-            Set = set,
-            Model = model,
-            LabelDefinition = "`Machine failure` (failure-mode columns TWF, HDF, PWF, OSF, RNF excluded from the features)",
-            ClassificationCv = cv,
-            TrainingTime = trainingTime,
-        }));
+            var packageDir = Path.Combine(RunDirectory, "package");
+            var manifest = ModelPackageWriter.Write(packageDir, Model, Set, description);
+            ModelCardFigures.WriteInto(packageDir, TrainingCards.Build(manifest, Set, Model, rulCv, classificationCv, "PdM training run " + RunId));
+            return (packageDir, manifest);
+        }
 
-        return new Ai4iRunResult(runId, runDir, packageDir, cardPath, set, model, cv, manifest, trainingTime);
+        /// <summary>Writes <c>{run}/model-card.md</c> for <paramref name="manifest"/>'s package, <paramref name="complete"/> adding the task's figures; returns its path.</summary>
+        public string WriteModelCard(ModelManifest manifest, string labelDefinition, Func<ModelCard, ModelCard> complete)
+        {
+            var cardPath = Path.Combine(RunDirectory, "model-card.md");
+            File.WriteAllText(cardPath, ModelCardWriter.Render(complete(new ModelCard
+            {
+                Title = manifest.Name + " " + manifest.Version,
+                RunId = RunId,
+                CreatedAt = Created,
+                Set = Set,
+                Model = Model,
+                LabelDefinition = labelDefinition,
+                TrainingTime = TrainingTime,
+            })));
+            return cardPath;
+        }
     }
 
     private static string RunId(string dataset, TreeTrainingOptions options, DateTimeOffset created) =>

@@ -9,7 +9,7 @@ namespace PdM.Cli.Tests;
 public sealed class CliFixture : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-cli-test-" + Guid.NewGuid().ToString("N"));
-    private TestDatabase? _database;
+    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public string Server { get; private set; } = null!;
@@ -24,13 +24,9 @@ public sealed class CliFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("cli");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("cli"));
-        var settings = new Dictionary<string, string?>
+        _backend = await ModuleTestBackend.CreateAsync("cli");
+        var settings = new Dictionary<string, string?>(_backend.Settings)
         {
-            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
-            ["Messaging:Transport"] = "RabbitMq",
-            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
             ["Registry:StateDirectory"] = Path.Combine(_state, "registry"),
             ["Auth:DevelopmentIssuer:KeyPath"] = Path.Combine(_state, "auth", "dev-issuer.pem"),
             ["Registry:OutboxPollInterval"] = "00:00:00.200",
@@ -47,9 +43,9 @@ public sealed class CliFixture : IAsyncLifetime
             await _host.DisposeAsync();
         }
 
-        if (_database is not null)
+        if (_backend is not null)
         {
-            await _database.DisposeAsync();
+            await _backend.DisposeAsync();
         }
 
         if (Directory.Exists(_state))

@@ -1,4 +1,5 @@
 using PdM.Contracts.Decisions;
+using PdM.Testing;
 
 namespace PdM.Edge.Inference.Tests;
 

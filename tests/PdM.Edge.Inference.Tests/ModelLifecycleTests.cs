@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Collections.Concurrent;
 using PdM.Contracts.Decisions;
+using PdM.Testing;
 
 namespace PdM.Edge.Inference.Tests;
 

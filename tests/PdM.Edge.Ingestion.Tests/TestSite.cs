@@ -1,5 +1,6 @@
 using System.Buffers;
 using PdM.Edge.Ingestion.Model;
+using PdM.Testing;
 
 namespace PdM.Edge.Ingestion.Tests;
 
@@ -75,14 +76,4 @@ internal static class TestSite
 
     private static SensorDefinition Sensor(string id, string unit, double min, double max, double hz) =>
         new() { Id = id, Unit = unit, ValidMin = min, ValidMax = max, NominalRateHz = hz };
-}
-
-/// <summary>A clock the test moves by hand.</summary>
-internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
-{
-    private DateTimeOffset _now = start;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }

@@ -25,7 +25,7 @@ public sealed class LineageFixture : IAsyncLifetime
 {
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web);
 
-    private TestDatabase? _database;
+    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
@@ -34,19 +34,12 @@ public sealed class LineageFixture : IAsyncLifetime
 
     public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
-    public string ConnectionString => _database!.ConnectionString;
+    public string ConnectionString => _backend!.ConnectionString;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("lineage");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("lineage"));
-        var settings = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
-            ["Messaging:Transport"] = "RabbitMq",
-            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
-        };
-        _host = await ModuleTestHost.StartAsync(LineageModule.Descriptor, settings, Logs, environment: "Production");
+        _backend = await ModuleTestBackend.CreateAsync("lineage");
+        _host = await ModuleTestHost.StartAsync(LineageModule.Descriptor, _backend.Settings, Logs, environment: "Production");
         Api = _host.Api;
     }
 
@@ -57,9 +50,9 @@ public sealed class LineageFixture : IAsyncLifetime
             await _host.DisposeAsync();
         }
 
-        if (_database is not null)
+        if (_backend is not null)
         {
-            await _database.DisposeAsync();
+            await _backend.DisposeAsync();
         }
     }
 

@@ -43,7 +43,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    private TestDatabase? _database;
+    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public CmmsStubServer Stubs { get; private set; } = null!;
@@ -61,12 +61,11 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     public HttpClient Client(string user, params string[] roles) => _host!.CreateClient(user, roles);
 
     /// <summary>The suite's database, for tests that corrupt a row on purpose.</summary>
-    public string ConnectionString => _database!.ConnectionString;
+    public string ConnectionString => _backend!.ConnectionString;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("maint");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("maint"));
+        _backend = await ModuleTestBackend.CreateAsync("maint");
         Stubs = await CmmsStubServer.StartAsync(configure: o =>
         {
             o.MaximoApiKey = MaximoKey;
@@ -75,11 +74,8 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             o.WebhookSecret = WebhookSecret;
         });
 
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(_backend.Settings)
         {
-            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
-            ["Messaging:Transport"] = "RabbitMq",
-            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
             ["Maintenance:AcceptUnconfiguredSites"] = "false",
             ["Maintenance:Delivery:PollInterval"] = "00:00:00.100",
             ["Maintenance:Delivery:BackoffBase"] = "00:00:00.100",
@@ -142,9 +138,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             await Stubs.DisposeAsync();
         }
 
-        if (_database is not null)
+        if (_backend is not null)
         {
-            await _database.DisposeAsync();
+            await _backend.DisposeAsync();
         }
     }
 

@@ -3,6 +3,7 @@ using PdM.Cmms.Stubs;
 using PdM.Maintenance.Api;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
+using PdM.Testing;
 
 namespace PdM.Maintenance.Tests;
 

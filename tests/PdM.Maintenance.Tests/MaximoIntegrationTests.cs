@@ -2,6 +2,7 @@ using System.Globalization;
 using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
+using PdM.Testing;
 
 namespace PdM.Maintenance.Tests;
 

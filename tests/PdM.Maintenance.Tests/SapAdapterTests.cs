@@ -5,6 +5,7 @@ using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Api;
 using PdM.Maintenance.Cmms;
+using PdM.Testing;
 
 namespace PdM.Maintenance.Tests;
 

@@ -36,7 +36,7 @@ public sealed class RegistryFixture : IAsyncLifetime
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private readonly string _artifacts = Path.Combine(Path.GetTempPath(), "pdm-registry-test-" + Guid.NewGuid().ToString("N"));
-    private TestDatabase? _database;
+    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     /// <summary>Acts as an admin.</summary>
@@ -60,16 +60,12 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("registry");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("registry"));
+        _backend = await ModuleTestBackend.CreateAsync("registry");
         using var signer = PackageSigner.Generate();
         PublicKeyPem = signer.ExportPublicKeyPem();
 
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(_backend.Settings)
         {
-            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
-            ["Messaging:Transport"] = "RabbitMq",
-            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
             ["Registry:ArtifactsPath"] = _artifacts,
             ["Registry:StateDirectory"] = _artifacts + "-state",
             ["Registry:Signing:PrivateKeyPem"] = signer.ExportPrivateKeyPem(),
@@ -92,9 +88,9 @@ public sealed class RegistryFixture : IAsyncLifetime
             await _host.DisposeAsync();
         }
 
-        if (_database is not null)
+        if (_backend is not null)
         {
-            await _database.DisposeAsync();
+            await _backend.DisposeAsync();
         }
 
         foreach (var directory in new[] { _artifacts, _artifacts + "-state" })

@@ -42,7 +42,7 @@ public sealed class TelemetryFixture : IAsyncLifetime
         return folder;
     });
 
-    private TestDatabase? _database;
+    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
@@ -64,13 +64,9 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("telem");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("telem"));
-        var settings = new Dictionary<string, string?>
+        _backend = await ModuleTestBackend.CreateAsync("telem");
+        var settings = new Dictionary<string, string?>(_backend.Settings)
         {
-            ["ConnectionStrings:Postgres"] = _database.ConnectionString,
-            ["Messaging:Transport"] = "RabbitMq",
-            ["Messaging:RabbitMq:Uri"] = vhost.ToString(),
             ["FeatureStore:RetentionDays"] = "30",
             ["FeatureStore:MaintenanceInterval"] = "1.00:00:00",
             ["Training:ModelStorePath"] = ModelStore,
@@ -91,9 +87,9 @@ public sealed class TelemetryFixture : IAsyncLifetime
             await _host.DisposeAsync();
         }
 
-        if (_database is not null)
+        if (_backend is not null)
         {
-            await _database.DisposeAsync();
+            await _backend.DisposeAsync();
         }
 
         Metrics.Dispose();

@@ -24,4 +24,8 @@ public static class Eventually
 
         throw new TimeoutException($"Timed out after {timeout.TotalSeconds:0} s waiting for {what}; last value: {last}");
     }
+
+    /// <inheritdoc cref="Until{T}(Func{Task{T}}, Func{T, bool}, TimeSpan, string)"/>
+    public static Task<T> Until<T>(Func<Task<T>> probe, Func<T, bool> done, string what, double seconds = 30) =>
+        Until(probe, done, TimeSpan.FromSeconds(seconds), what);
 }

@@ -21,25 +21,13 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        return Apply(context, m.EventId, "succeeded", async now =>
-        {
-            var row = await Find(m.DeploymentId, m.SiteId, m.PackageDigest, context.CancellationToken);
-            if (row is null)
-            {
-                LogUnknownDeployment(logger, m.DeploymentId, m.SiteId, m.PackageDigest);
-                return;
-            }
-
-            row.Status = DeploymentStatus.Succeeded;
-            row.GatewayId = m.GatewayId;
-
-            // Loaded, but some of the gateway's assets cannot feed it: who keeps the rules is part of the answer.
-            row.Detail = m.FallbackAssets is { Count: > 0 } fallback
-                ? Clip($"{m.DecidingAssets?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "some"} asset(s) decide with it; {fallback.Count} keep the rules (missing sensors): "
-                    + string.Join("; ", fallback.Select(a => $"{a.AssetId} lacks {string.Join(", ", a.MissingSensors)}")))
-                : null;
-            row.UpdatedAt = now;
-        });
+        // Loaded, but some of the gateway's assets cannot feed it: who keeps the rules is part of the answer.
+        var detail = m.FallbackAssets is { Count: > 0 } fallback
+            ? $"{m.DecidingAssets?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "some"} asset(s) decide with it; {fallback.Count} keep the rules (missing sensors): "
+                + string.Join("; ", fallback.Select(a => $"{a.AssetId} lacks {string.Join(", ", a.MissingSensors)}"))
+            : null;
+        return Apply(context, m.EventId, "succeeded", now =>
+            Settle(m.DeploymentId, m.SiteId, m.PackageDigest, m.GatewayId, DeploymentStatus.Succeeded, detail, now, context.CancellationToken));
     }
 
     public Task Consume(ConsumeContext<ModelDeploymentFailed> context)
@@ -48,18 +36,10 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
         var m = context.Message;
         return Apply(context, m.EventId, "failed", async now =>
         {
-            var row = await Find(m.DeploymentId, m.SiteId, m.PackageDigest, context.CancellationToken);
-            if (row is null)
+            if (await Settle(m.DeploymentId, m.SiteId, m.PackageDigest, m.GatewayId, DeploymentStatus.Failed, $"{m.Reason}: {m.Detail}", now, context.CancellationToken))
             {
-                LogUnknownDeployment(logger, m.DeploymentId, m.SiteId, m.PackageDigest);
-                return;
+                LogDeploymentFailed(logger, m.ModelName, m.ModelVersion, m.SiteId, m.GatewayId, m.Reason, m.Detail);
             }
-
-            row.Status = DeploymentStatus.Failed;
-            row.GatewayId = m.GatewayId;
-            row.Detail = Clip($"{m.Reason}: {m.Detail}");
-            row.UpdatedAt = now;
-            LogDeploymentFailed(logger, m.ModelName, m.ModelVersion, m.SiteId, m.GatewayId, m.Reason, m.Detail);
         });
     }
 
@@ -119,6 +99,24 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
         await db.SaveChangesAsync(context.CancellationToken);
         await transaction.CommitAsync(context.CancellationToken);
         telemetry.DeploymentReports.Add(1, new KeyValuePair<string, object?>("kind", kind));
+    }
+
+    /// <summary>Records a gateway's answer on the deployment it reports on; false (logged) when the registry knows no such deployment.</summary>
+    private async Task<bool> Settle(
+        Guid deploymentId, string siteId, string digest, string gatewayId, DeploymentStatus status, string? detail, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var row = await Find(deploymentId, siteId, digest, cancellationToken);
+        if (row is null)
+        {
+            LogUnknownDeployment(logger, deploymentId, siteId, digest);
+            return false;
+        }
+
+        row.Status = status;
+        row.GatewayId = gatewayId;
+        row.Detail = detail is null ? null : Clip(detail);
+        row.UpdatedAt = now;
+        return true;
     }
 
     private Task<SiteDeployment?> Find(Guid deploymentId, string siteId, string digest, CancellationToken cancellationToken) =>

@@ -1,11 +1,14 @@
-namespace PdM.Edge.Inference.Tests;
+namespace PdM.Testing;
 
-/// <summary>A clock that moves only when the test says so; timers fire during <see cref="Advance"/>.</summary>
-public sealed class ManualTimeProvider : TimeProvider
+/// <summary>
+/// A clock that moves only when the test says so: the wall clock, the timestamps (elapsed time) and the timers, which
+/// fire during <see cref="Advance"/>. Starts at 2026-11-25T00:00Z unless told otherwise.
+/// </summary>
+public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvider
 {
     private readonly Lock _gate = new();
     private readonly List<ManualTimer> _timers = [];
-    private DateTimeOffset _now = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset _now = start ?? new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
 
     public override DateTimeOffset GetUtcNow()
     {
