@@ -119,16 +119,7 @@ async Task<RunResult> RunAsync(int plantAssets, int outage, int ceiling)
         $"--Journal:ReplayRatePerSecond={replayRate}", "--Journal:ReplayBurst=500",
         "--Logging:LogLevel:Default=Warning",
     ];
-    for (var a = 0; a <= plantAssets; a++)
-    {
-        var id = a == plantAssets ? "LIVE" : string.Create(inv, $"A{a}");
-        settings.AddRange(
-        [
-            $"--AssetModel:Assets:{a}:Id={id}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
-            $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
-            $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
-        ]);
-    }
+    settings.AddRange(TestGatewayArguments.Pumps([.. Enumerable.Range(0, plantAssets).Select(a => string.Create(inv, $"A{a}")), "LIVE"]));
 
     using var journalMetrics = new MetricRecorder(JournalTelemetry.MeterName);
     using var gatewayMetrics = new MetricRecorder(GatewayTelemetry.Name);

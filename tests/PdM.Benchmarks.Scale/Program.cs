@@ -74,12 +74,12 @@ async Task<(double Rate, long Stored)> CloudThroughput(int replicas)
         throw new InvalidOperationException("migrate failed");
     }
 
-    var hosts = Enumerable.Range(0, replicas).Select(_ => Child.Start(hostDll, settings, "PdM host up")).ToList();
+    var hosts = Enumerable.Range(0, replicas).Select(_ => ChildProcess.Start(hostDll, settings, "PdM host up")).ToList();
     try
     {
         foreach (var host in hosts)
         {
-            await host.WaitReadyAsync();
+            await host.WaitReadyAsync(TimeSpan.FromSeconds(180));
         }
 
         var endpoint = RabbitMqEndpoint.Parse(vhost);
@@ -164,13 +164,13 @@ async Task<double?> TakeOver(int run)
     }
 
     var journals = Path.Combine(Path.GetTempPath(), "pdm-bench-scale", site);
-    using var survivor = Child.Start(gatewayDll, [.. settings, "--Gateway:Sharding:Index=1", $"--Journal:Path={journals}/j1.db"], "Connected to MQTT broker");
-    using var victim = Child.Start(gatewayDll, [.. settings, "--Gateway:Sharding:Index=0", $"--Journal:Path={journals}/j0.db"], "Connected to MQTT broker");
+    using var survivor = ChildProcess.Start(gatewayDll, [.. settings, "--Gateway:Sharding:Index=1", $"--Journal:Path={journals}/j1.db"], "Connected to MQTT broker");
+    using var victim = ChildProcess.Start(gatewayDll, [.. settings, "--Gateway:Sharding:Index=0", $"--Journal:Path={journals}/j0.db"], "Connected to MQTT broker");
     using var device = new MqttClientFactory().CreateMqttClient();
     try
     {
-        await survivor.WaitReadyAsync();
-        await victim.WaitReadyAsync();
+        await survivor.WaitReadyAsync(TimeSpan.FromSeconds(180));
+        await victim.WaitReadyAsync(TimeSpan.FromSeconds(180));
         await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
             .WithClientId($"dev-{site}").WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build());
         var deviceTime = DateTimeOffset.UtcNow.AddMinutes(-5);
@@ -250,74 +250,4 @@ int IntArg(string name, int fallback)
 {
     var i = Array.IndexOf(args, name);
     return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-}
-
-/// <summary>A PdM executable as a child process; Dispose kills it (SIGKILL).</summary>
-internal sealed class Child : IDisposable
-{
-    private readonly Process _process;
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentQueue<string> _tail = new();
-
-    private Child(Process process) => _process = process;
-
-    public static Child Start(string dll, IEnumerable<string> settings, string readyMarker)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetDirectoryName(dll)! };
-        start.ArgumentList.Add(dll);
-        foreach (var setting in settings)
-        {
-            start.ArgumentList.Add(setting);
-        }
-
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        var child = new Child(new Process { StartInfo = start });
-        DataReceivedEventHandler onLine = (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            child._tail.Enqueue(e.Data);
-            while (child._tail.Count > 40 && child._tail.TryDequeue(out var dropped))
-            {
-            }
-
-            if (e.Data.Contains(readyMarker, StringComparison.Ordinal))
-            {
-                child._ready.TrySetResult();
-            }
-        };
-        child._process.OutputDataReceived += onLine;
-        child._process.ErrorDataReceived += onLine;
-        child._process.Start();
-        child._process.BeginOutputReadLine();
-        child._process.BeginErrorReadLine();
-        return child;
-    }
-
-    public async Task WaitReadyAsync()
-    {
-        if (await Task.WhenAny(_ready.Task, Task.Delay(TimeSpan.FromSeconds(180))) != _ready.Task)
-        {
-            throw new TimeoutException("child process not ready in 180 s:\n" + string.Join('\n', _tail));
-        }
-    }
-
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: false);
-        }
-
-        _process.WaitForExit(10_000);
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-    }
 }

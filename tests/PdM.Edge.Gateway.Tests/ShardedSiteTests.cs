@@ -148,15 +148,7 @@ public sealed class ShardedSiteTests(ITestOutputHelper output)
             $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, $"journal-{sharding.Length}-{Guid.NewGuid():N}.db")}",
             .. sharding,
         ];
-        for (var a = 0; a < Assets; a++)
-        {
-            settings.AddRange(
-            [
-                $"--AssetModel:Assets:{a}:Id=P{a}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
-                $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
-                $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
-            ]);
-        }
+        settings.AddRange(TestGatewayArguments.Pumps(Assets));
 
         var gateway = GatewayApplication.Build([.. settings], b => b.Logging.SetMinimumLevel(LogLevel.Warning));
         using var metrics = new MetricRecorder(gateway.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), GatewayTelemetry.Name);

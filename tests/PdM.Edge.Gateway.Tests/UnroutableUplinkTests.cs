@@ -30,23 +30,10 @@ public sealed class UnroutableUplinkTests
         var logs = new LogCapture();
         var app = GatewayApplication.Build(
             [
-                "--Urls=http://127.0.0.1:0",
-                "--Messaging:Transport=RabbitMq",
-                $"--Messaging:RabbitMq:Uri={vhost}",
-                $"--Gateway:SiteId={site}",
-                $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
-                $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-                $"--Gateway:Mqtt:ClientId=gw-{site}",
+                .. TestGatewayArguments.For(site, vhost),
                 $"--Gateway:Mqtt:TopicFilters:0=pdm/{site}/+/telemetry",
                 "--Gateway:SparkplugHost=false",
-                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
-                $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
-                "--AssetModel:Assets:0:Id=P0",
-                "--AssetModel:Assets:0:AssetClass=centrifugal-pump",
-                "--AssetModel:Assets:0:Sensors:0:Id=vibration_rms_mm_s",
-                "--AssetModel:Assets:0:Sensors:0:Unit=mm/s",
-                "--AssetModel:Assets:0:Sensors:0:ValidMin=0",
-                "--AssetModel:Assets:0:Sensors:0:ValidMax=100",
+                .. TestGatewayArguments.Pumps(1),
             ],
             builder => builder.Logging.AddProvider(logs));
         using var metrics = new MetricRecorder(app.Services.GetRequiredService<IMeterFactory>(), GatewayTelemetry.Name);

@@ -125,21 +125,9 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
         List<string> gatewaySettings =
         [
-            "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={gatewayVhost}", .. clusterNodes,
-            $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-            $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:Mqtt:ReconnectMaxDelaySeconds=2", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
-            $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
-            "--Journal:ReplayRatePerSecond=500", "--Journal:ReplayBurst=100",
+            .. TestGatewayArguments.For(site, gatewayVhost), .. clusterNodes, "--Gateway:Mqtt:ReconnectMaxDelaySeconds=2",
+            "--Journal:ReplayRatePerSecond=500", "--Journal:ReplayBurst=100", .. TestGatewayArguments.Pumps(assets),
         ];
-        for (var a = 0; a < assets; a++)
-        {
-            gatewaySettings.AddRange(
-            [
-                $"--AssetModel:Assets:{a}:Id=P{a}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
-                $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
-                $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
-            ]);
-        }
 
         var device = new MqttClientFactory().CreateMqttClient();
         await device.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
@@ -264,14 +252,17 @@ internal sealed class DeliveryRig : IAsyncDisposable
     }
 
     /// <summary>The gateway as a child process (the solution build's PdM.Edge.Gateway.dll), so a test can SIGKILL it.</summary>
-    public GatewayProcess StartGatewayProcess(params string[] more) => GatewayProcess.Start([.. _gatewaySettings, .. more]);
+    public ChildProcess StartGatewayProcess(params string[] more) =>
+        ChildProcess.Start(Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0", "PdM.Edge.Gateway.dll"),
+            [.. _gatewaySettings, .. more], "Connected to MQTT broker");
 
     /// <summary>
     /// A second Maintenance replica as a child process (PdM.Host, same database and vhost as the in-process cloud): the
     /// two consume the module's queue as competing consumers, and a test can SIGKILL this one.
     /// </summary>
-    public GatewayProcess StartCloudReplicaProcess() =>
-        GatewayProcess.Start([.. _cloudSettings, "--Logging:LogLevel:PdM.Maintenance=Information"], Path.Combine("services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll"), "PdM host up");
+    public ChildProcess StartCloudReplicaProcess() =>
+        ChildProcess.Start(Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll"),
+            [.. _cloudSettings, "--Logging:LogLevel:PdM.Maintenance=Information"], "PdM host up");
 
     public async ValueTask DisposeAsync()
     {
@@ -302,98 +293,6 @@ internal sealed class DeliveryRig : IAsyncDisposable
             var messageId = context.MessageId;
             await context.Publish(context.Message, p => p.MessageId = messageId);
             Interlocked.Increment(ref _duplicatesInjected);
-        }
-    }
-}
-
-/// <summary>
-/// A gateway (or another PdM executable) as a child process: <see cref="Kill"/> is SIGKILL (nothing flushed, no
-/// goodbye to either broker).
-/// </summary>
-internal sealed class GatewayProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
-    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly string _readyMarker;
-
-    private GatewayProcess(Process process, string readyMarker)
-    {
-        _process = process;
-        _readyMarker = readyMarker;
-    }
-
-    public IReadOnlyCollection<string> Output => _output;
-
-    /// <summary>Starts <paramref name="relativeDll"/> (default: the gateway); <see cref="WaitConnectedAsync"/> waits for a line containing <paramref name="readyMarker"/>.</summary>
-    public static GatewayProcess Start(IEnumerable<string> settings, string? relativeDll = null, string readyMarker = "Connected to MQTT broker")
-    {
-        var dll = Path.Combine(LocalDependencies.RepositoryRoot, relativeDll ?? Path.Combine("edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0", "PdM.Edge.Gateway.dll"));
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution (make build) first");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var setting in settings)
-        {
-            start.ArgumentList.Add(setting);
-        }
-
-        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        var process = new Process { StartInfo = start };
-        var gateway = new GatewayProcess(process, readyMarker);
-        process.OutputDataReceived += (_, e) => gateway.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => gateway.OnLine(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return gateway;
-    }
-
-    /// <summary>Waits for the gateway's MQTT session to be up (its "Connected to MQTT broker" log line).</summary>
-    public async Task WaitConnectedAsync()
-    {
-        var finished = await Task.WhenAny(_connected.Task, Task.Delay(TimeSpan.FromSeconds(120)));
-        if (finished != _connected.Task)
-        {
-            throw new TimeoutException($"child process did not log '{_readyMarker}' in 120 s:\n" + string.Join('\n', _output.TakeLast(30)));
-        }
-    }
-
-    public bool HasExited => _process.HasExited;
-
-    /// <summary>SIGKILL, as <c>kill -9</c>.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: false);
-        }
-
-        _process.WaitForExit(10_000);
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-    }
-
-    private void OnLine(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _output.Enqueue(line);
-        if (line.Contains(_readyMarker, StringComparison.Ordinal))
-        {
-            _connected.TrySetResult();
         }
     }
 }

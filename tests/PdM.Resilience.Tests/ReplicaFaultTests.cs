@@ -24,7 +24,7 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         await using var rig = await DeliveryRig.StartAsync("replicakill", Assets, cluster: true);
         using (var replica = rig.StartCloudReplicaProcess())
         {
-            await replica.WaitConnectedAsync();
+            await replica.WaitReadyAsync();
             await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
             await rig.PublishRoundAsync();
             await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
@@ -57,7 +57,7 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         var outage = TimeSpan.FromSeconds(25);
         await using var rig = await DeliveryRig.StartAsync("pgreplicas", Assets, cluster: true);
         using var replica = rig.StartCloudReplicaProcess();
-        await replica.WaitConnectedAsync();
+        await replica.WaitReadyAsync();
         await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
         await rig.PublishRoundAsync();
         await rig.WaitDeliveredAsync(Assets, "round 1 delivered");

@@ -90,7 +90,7 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
 
         using (var first = rig.StartGatewayProcess())
         {
-            await first.WaitConnectedAsync();
+            await first.WaitReadyAsync();
 
             // Round 1, then healthy readings without pause: the kill lands while the stream flows (the gateway's MQTT
             // in-flight window and its journal uplink both busy), never inside an alert window, whose loss the design
@@ -121,7 +121,7 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
         await rig.PublishHealthyAsync(2);
 
         using var second = rig.StartGatewayProcess();
-        await second.WaitConnectedAsync();
+        await second.WaitReadyAsync();
         Assert.Contains(second.Output, l => l.Contains("session resumed: True", StringComparison.Ordinal));
         output.WriteLine(await rig.ReconcileAsync(rounds: 3));
     }

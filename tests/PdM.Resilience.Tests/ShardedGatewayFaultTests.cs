@@ -29,10 +29,10 @@ public sealed class ShardedGatewayFaultTests(ITestOutputHelper output)
         var journals = Path.Combine(Path.GetTempPath(), "pdm-tests", rig.Site);
         // A long grace for a never-seen peer: the survivor starts first and must not stand in for a victim still starting.
         using var survivor = rig.StartGatewayProcess("--Gateway:Sharding:Count=2", "--Gateway:Sharding:Index=1", "--Gateway:Sharding:UnknownPeerGraceSeconds=600", $"--Journal:Path={journals}/journal-1.db");
-        await survivor.WaitConnectedAsync();
+        await survivor.WaitReadyAsync();
         using (var victim = rig.StartGatewayProcess("--Gateway:Sharding:Count=2", "--Gateway:Sharding:Index=0", $"--Journal:Path={journals}/journal-0.db"))
         {
-            await victim.WaitConnectedAsync();
+            await victim.WaitReadyAsync();
             await rig.PublishRoundAsync();
             await rig.WaitDeliveredAsync(Assets, "round 1 delivered", 90);
             Assert.All(rig.DecidedBy, d => Assert.Equal($"gw-{rig.Site}-{shardOf[rig.AssetOf[d.Key]]}", d.Value.Gateway));

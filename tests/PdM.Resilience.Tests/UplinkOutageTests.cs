@@ -68,22 +68,7 @@ public sealed class UplinkOutageTests
 
         using var metrics = new MetricRecorder(GatewayTelemetry.Name);
         var logs = new LogCapture();
-        List<string> gatewaySettings =
-        [
-            "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={gatewayVhost}",
-            $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}", $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-            $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
-            $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
-        ];
-        for (var a = 0; a < Assets; a++)
-        {
-            gatewaySettings.AddRange(
-            [
-                $"--AssetModel:Assets:{a}:Id=P{a}", $"--AssetModel:Assets:{a}:AssetClass=centrifugal-pump",
-                $"--AssetModel:Assets:{a}:Sensors:0:Id=vibration_rms_mm_s", $"--AssetModel:Assets:{a}:Sensors:0:Unit=mm/s",
-                $"--AssetModel:Assets:{a}:Sensors:0:ValidMin=0", $"--AssetModel:Assets:{a}:Sensors:0:ValidMax=100",
-            ]);
-        }
+        List<string> gatewaySettings = [.. TestGatewayArguments.For(site, gatewayVhost), .. TestGatewayArguments.Pumps(Assets)];
 
         await using var gateway = GatewayApplication.Build([.. gatewaySettings], b => b.Logging.AddProvider(logs));
         await gateway.StartAsync();

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace PdM.Testing;
+
+/// <summary>
+/// A built program (the gateway, the host) run as a child process in Production, as it runs on a server: its console is
+/// drained all along (a child blocked on a full pipe stops working) and kept, and it is killed with SIGKILL, not stopped.
+/// </summary>
+public sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _readyMarker;
+    private readonly ConcurrentQueue<string> _output = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ChildProcess(Process process, string readyMarker)
+    {
+        _process = process;
+        _readyMarker = readyMarker;
+    }
+
+    /// <summary>Every line the child wrote so far, standard output and error interleaved.</summary>
+    public IReadOnlyCollection<string> Output => _output;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Runs <c>dotnet <paramref name="dll"/> <paramref name="arguments"/></c>; <see cref="WaitReadyAsync"/> waits for a line containing <paramref name="readyMarker"/>.</summary>
+    public static ChildProcess Start(string dll, IEnumerable<string> arguments, string readyMarker)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"{dll} is missing: build the solution (make build) first");
+        }
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        var child = new ChildProcess(new Process { StartInfo = start }, readyMarker);
+        child._process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
+        child._process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        child._process.Start();
+        child._process.BeginOutputReadLine();
+        child._process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Waits for the ready line (120 s unless told otherwise); fails with the child's last lines.</summary>
+    public async Task WaitReadyAsync(TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? TimeSpan.FromSeconds(120);
+        if (await Task.WhenAny(_ready.Task, Task.Delay(limit)) != _ready.Task)
+        {
+            throw new TimeoutException($"child process did not log '{_readyMarker}' in {limit.TotalSeconds:0} s:\n" + string.Join('\n', _output.TakeLast(30)));
+        }
+    }
+
+    /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no lease or session released.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+        }
+
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        if (line.Contains(_readyMarker, StringComparison.Ordinal))
+        {
+            _ready.TrySetResult();
+        }
+    }
+}
