@@ -16,7 +16,7 @@ test: ## Install/start PostgreSQL, RabbitMQ, Mosquitto on loopback, run every te
 run: ## The whole platform on embedded defaults: simulator → gateway → rules, then a model trained in the background → work orders (Ctrl-C stops it all)
 	@bash scripts/run.sh
 
-bench-ingest: ## Ingest throughput: mosquitto_sub vs bare MQTTnet vs the gateway pipeline, tracing off/default/100 % in 6 rotating rounds (about 6 minutes)
+bench-ingest: ## Ingest throughput: mosquitto_sub vs bare MQTTnet vs the gateway pipeline, tracing off/default/100 % in 6 rotating rounds (about 15 minutes)
 	@bash infra/local/deps.sh start mosquitto >&2
 	@dotnet build tests/PdM.Benchmarks.Ingest -c Release -nologo -v quiet
 	@eval "$$(bash infra/local/deps.sh env)" && dotnet tests/PdM.Benchmarks.Ingest/bin/Release/net10.0/PdM.Benchmarks.Ingest.dll
