@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -142,86 +141,42 @@ public sealed class ProbeRig : IAsyncDisposable
 /// <summary>A replica as a child process: <see cref="Kill"/> is SIGKILL, so its lease is left behind unreleased.</summary>
 public sealed class ReplicaProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output;
+    private const string HolderLine = "holder ";
+    private readonly ChildProcess _child;
 
-    private ReplicaProcess(Process process, string holder, ConcurrentQueue<string> output)
+    private ReplicaProcess(ChildProcess child, string holder)
     {
-        _process = process;
+        _child = child;
         Holder = holder;
-        _output = output;
     }
 
     public string Holder { get; }
 
     /// <summary>What the child wrote (drained all along: a child blocked on a full pipe would stop renewing its lease).</summary>
-    public string Output => string.Join('\n', _output);
+    public string Output => string.Join('\n', _child.Output);
 
     public static async Task<ReplicaProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
     {
         // bin/<Configuration>/<tfm>/ of this test assembly, mirrored in the replica's project folder.
         var tfmFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var dll = Path.Combine(LocalDependencies.RepositoryRoot, "tests", "PdM.Persistence.Replica", "bin", tfmFolder.Parent!.Name, tfmFolder.Name, "PdM.Persistence.Replica.dll");
-        Assert.True(File.Exists(dll), $"build tests/PdM.Persistence.Replica first ({dll} is missing)");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        var child = ChildProcess.Start(dll, settings.Select(s => $"--{s.Key}={s.Value}"), HolderLine);
+        try
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("exec");
-        start.ArgumentList.Add(dll);
-        foreach (var (key, value) in settings)
+            // The replica writes "holder <id>" once its dispatcher runs.
+            await child.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
         {
-            start.ArgumentList.Add($"--{key}={value}");
+            child.Dispose();
+            throw;
         }
 
-        var output = new ConcurrentQueue<string>();
-        var holder = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (await Task.WhenAny(holder.Task, Task.Delay(TimeSpan.FromSeconds(60))) == holder.Task)
-        {
-            return new ReplicaProcess(process, await holder.Task, output);
-        }
-
-        process.Kill();
-        process.Dispose();
-        throw new InvalidOperationException("the replica did not start: " + string.Join('\n', output));
-
-        void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            output.Enqueue(line);
-            if (line.StartsWith("holder ", StringComparison.Ordinal))
-            {
-                holder.TrySetResult(line["holder ".Length..]);
-            }
-        }
+        return new ReplicaProcess(child, child.Output.First(line => line.StartsWith(HolderLine, StringComparison.Ordinal))[HolderLine.Length..]);
     }
 
     /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no lease release.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: false);
-        }
+    public void Kill() => _child.Kill();
 
-        _process.WaitForExit(10_000);
-    }
-
-    public void Dispose()
-    {
-        Kill();
-        _process.Dispose();
-    }
+    public void Dispose() => _child.Dispose();
 }
