@@ -26,21 +26,7 @@ internal static class KeyValueJsonDecoder
             return RejectReason.Malformed;
         }
 
-        RejectReason reason;
-        if (reader.TokenType == JsonTokenType.StartObject)
-        {
-            reason = ReadTimestampedValues(ref reader, asset, scope, receivedMs, maxDepth, out detail);
-        }
-        else if (reader.TokenType == JsonTokenType.StartArray)
-        {
-            reason = ReadTimestampedArray(ref reader, asset, scope, receivedMs, maxDepth, out detail);
-        }
-        else
-        {
-            detail = "payload is not a JSON object or array";
-            return RejectReason.Malformed;
-        }
-
+        var reason = ReadDeviceTelemetry(ref reader, asset, scope, receivedMs, maxDepth, "payload is not a JSON object or array", out detail);
         return reason != RejectReason.None ? reason : JsonDecoding.EndOfDocument(ref reader, out detail);
     }
 
@@ -66,18 +52,9 @@ internal static class KeyValueJsonDecoder
                 scope.Add(null, null, 0, double.NaN, ReadingTraits.None, RejectReason.UnknownAsset, "gateway device maps to no asset");
                 reason = JsonDecoding.Skip(ref reader, maxDepth, out detail);
             }
-            else if (reader.TokenType == JsonTokenType.StartArray)
-            {
-                reason = ReadTimestampedArray(ref reader, asset, scope, receivedMs, maxDepth, out detail);
-            }
-            else if (reader.TokenType == JsonTokenType.StartObject)
-            {
-                reason = ReadTimestampedValues(ref reader, asset, scope, receivedMs, maxDepth, out detail);
-            }
             else
             {
-                detail = "a gateway device's telemetry must be an array of {ts, values}";
-                return RejectReason.Malformed;
+                reason = ReadDeviceTelemetry(ref reader, asset, scope, receivedMs, maxDepth, "a gateway device's telemetry must be an array of {ts, values}", out detail);
             }
 
             if (reason != RejectReason.None)
@@ -93,6 +70,22 @@ internal static class KeyValueJsonDecoder
         }
 
         return JsonDecoding.EndOfDocument(ref reader, out detail);
+    }
+
+    // Reader on the value of one device's telemetry, in either shape: a {ts, values} / flat object, or an array of them.
+    private static RejectReason ReadDeviceTelemetry(
+        ref Utf8JsonReader reader, AssetEntry asset, MessageScope scope, long receivedMs, int maxDepth, string notObjectOrArray, out string detail)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.StartObject:
+                return ReadTimestampedValues(ref reader, asset, scope, receivedMs, maxDepth, out detail);
+            case JsonTokenType.StartArray:
+                return ReadTimestampedArray(ref reader, asset, scope, receivedMs, maxDepth, out detail);
+            default:
+                detail = notObjectOrArray;
+                return RejectReason.Malformed;
+        }
     }
 
     private static RejectReason ReadTimestampedArray(ref Utf8JsonReader reader, AssetEntry asset, MessageScope scope, long receivedMs, int maxDepth, out string detail)

@@ -73,17 +73,10 @@ internal static class PdmJsonDecoder
             }
             else if (reader.ValueTextEquals("deviceTime"u8))
             {
-                if (timeSeen)
+                reason = ReadDeviceTime(ref reader, ref timeSeen, out deviceTime, out detail);
+                if (reason != RejectReason.None)
                 {
-                    return JsonDecoding.Duplicate("deviceTime", out detail);
-                }
-
-                timeSeen = true;
-                reader.Read();
-                if (!JsonDecoding.TryReadTimestamp(ref reader, out deviceTime))
-                {
-                    detail = "deviceTime must be an ISO 8601 timestamp with a UTC offset";
-                    return RejectReason.Malformed;
+                    return reason;
                 }
             }
             else if (reader.ValueTextEquals("readings"u8))
@@ -232,23 +225,9 @@ internal static class PdmJsonDecoder
                 RejectReason reason;
                 if (reader.ValueTextEquals("deviceTime"u8))
                 {
-                    if (timeSeen)
-                    {
-                        return JsonDecoding.Duplicate("deviceTime", out detail);
-                    }
-
-                    timeSeen = true;
-                    reader.Read();
-                    if (!JsonDecoding.TryReadTimestamp(ref reader, out time))
-                    {
-                        detail = "deviceTime must be an ISO 8601 timestamp with a UTC offset";
-                        return RejectReason.Malformed;
-                    }
-
-                    continue;
+                    reason = ReadDeviceTime(ref reader, ref timeSeen, out time, out detail);
                 }
-
-                if (reader.ValueTextEquals("readings"u8))
+                else if (reader.ValueTextEquals("readings"u8))
                 {
                     if (readingsSeen)
                     {
@@ -286,5 +265,26 @@ internal static class PdmJsonDecoder
         }
 
         return reader.TokenType == JsonTokenType.EndArray ? RejectReason.None : JsonDecoding.Unterminated(out detail);
+    }
+
+    // Reader on the deviceTime property name: the one rule for a reading set's time, at the top level and in a batch element.
+    private static RejectReason ReadDeviceTime(ref Utf8JsonReader reader, ref bool seen, out long unixMs, out string detail)
+    {
+        unixMs = 0;
+        if (seen)
+        {
+            return JsonDecoding.Duplicate("deviceTime", out detail);
+        }
+
+        seen = true;
+        reader.Read();
+        if (!JsonDecoding.TryReadTimestamp(ref reader, out unixMs))
+        {
+            detail = "deviceTime must be an ISO 8601 timestamp with a UTC offset";
+            return RejectReason.Malformed;
+        }
+
+        detail = string.Empty;
+        return RejectReason.None;
     }
 }
