@@ -105,17 +105,15 @@ public sealed class OutboxMessage
     public void Park(string error)
     {
         Status = OutboxStatus.Parked;
-        LastError = Clip(error);
+        LastError = ColumnText.Clip(error, OutboxModel.MaxErrorLength);
     }
 
     /// <summary>Stays pending; tried again at <paramref name="nextAttemptAt"/>. Does not count an attempt (the caller does).</summary>
     public void RetryAt(DateTimeOffset nextAttemptAt, string error)
     {
         NextAttemptAt = nextAttemptAt;
-        LastError = Clip(error);
+        LastError = ColumnText.Clip(error, OutboxModel.MaxErrorLength);
     }
-
-    private static string Clip(string error) => error.Length > OutboxModel.MaxErrorLength ? error[..OutboxModel.MaxErrorLength] : error;
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Lineage.Persistence;
+using PdM.Persistence;
 
 namespace PdM.Lineage.Audit;
 
@@ -35,9 +36,9 @@ public sealed partial class AuditLog(LineageDbContext db, LineageTelemetry telem
             Sequence = lastSequence + 1,
             OccurredAt = AuditHasher.ToStoredPrecision(record.OccurredAt),
             RecordedAt = AuditHasher.ToStoredPrecision(clock.GetUtcNow()),
-            Actor = Clip(record.Actor, 200),
-            Action = Clip(record.Action, 100),
-            Subject = Clip(record.Subject, 300),
+            Actor = ColumnText.Clip(record.Actor, 200),
+            Action = ColumnText.Clip(record.Action, 100),
+            Subject = ColumnText.Clip(record.Subject, 300),
             BeforeDigest = record.BeforeDigest,
             AfterDigest = record.AfterDigest,
             Detail = record.Detail,
@@ -159,8 +160,6 @@ public sealed partial class AuditLog(LineageDbContext db, LineageTelemetry telem
         var checkpoint = await db.AuditCheckpoints.AsNoTracking().OrderByDescending(c => c.AnchorSequence).FirstOrDefaultAsync(cancellationToken);
         return checkpoint is null ? (0, AuditHasher.Genesis) : (checkpoint.AnchorSequence, checkpoint.AnchorHash);
     }
-
-    private static string Clip(string text, int length) => text.Length > length ? text[..length] : text;
 
     [LoggerMessage(EventId = 4101, Level = LogLevel.Critical, Message = "Audit chain broken at entry {Sequence}: {Reason}: {Detail}")]
     private static partial void LogBroken(ILogger logger, long sequence, string reason, string detail);

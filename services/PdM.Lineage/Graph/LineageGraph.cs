@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using PdM.Lineage.Persistence;
+using PdM.Persistence;
 
 namespace PdM.Lineage.Graph;
 
@@ -37,7 +38,7 @@ public sealed class LineageGraph(LineageDbContext db, TimeProvider clock)
             var properties = JsonSerializer.Serialize(node.Properties.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!), LineageJsonContext.Default.DictionaryStringString);
             await db.Database.ExecuteSqlInterpolatedAsync(
                 $"""
-                INSERT INTO lineage.nodes (id, kind, label, properties_json, first_seen_at) VALUES ({Clip(node.Id)}, {node.Kind}, {Clip(node.Label)}, {properties}::jsonb, {now})
+                INSERT INTO lineage.nodes (id, kind, label, properties_json, first_seen_at) VALUES ({ColumnText.Clip(node.Id, 300)}, {node.Kind}, {ColumnText.Clip(node.Label, 300)}, {properties}::jsonb, {now})
                 ON CONFLICT (id) DO UPDATE SET properties_json = lineage.nodes.properties_json || excluded.properties_json
                 """,
                 cancellationToken);
@@ -46,7 +47,7 @@ public sealed class LineageGraph(LineageDbContext db, TimeProvider clock)
         foreach (var edge in edges)
         {
             await db.Database.ExecuteSqlInterpolatedAsync(
-                $"INSERT INTO lineage.edges (from_id, to_id, kind, created_at) VALUES ({Clip(edge.From)}, {Clip(edge.To)}, {edge.Kind}, {now}) ON CONFLICT DO NOTHING",
+                $"INSERT INTO lineage.edges (from_id, to_id, kind, created_at) VALUES ({ColumnText.Clip(edge.From, 300)}, {ColumnText.Clip(edge.To, 300)}, {edge.Kind}, {now}) ON CONFLICT DO NOTHING",
                 cancellationToken);
         }
 
@@ -81,8 +82,6 @@ public sealed class LineageGraph(LineageDbContext db, TimeProvider clock)
             nodes.Select(n => new LineageNodeResponse(n.Id, n.Kind, n.Label, JsonDocument.Parse(n.PropertiesJson).RootElement.Clone())).ToList(),
             edges.Select(e => new LineageEdgeResponse(e.FromId, e.ToId, e.Kind)).Distinct().ToList());
     }
-
-    private static string Clip(string text) => text.Length > 300 ? text[..300] : text;
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]

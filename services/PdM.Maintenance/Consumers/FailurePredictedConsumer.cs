@@ -63,11 +63,11 @@ public sealed partial class FailurePredictedConsumer(
             {
                 Id = Guid.CreateVersion7(now),
                 PredictionId = prediction.PredictionId,
-                SiteId = Truncate(prediction.SiteId, 64),
-                AssetId = Truncate(prediction.AssetId, 128),
-                FailureMode = Truncate(prediction.FailureMode, 32),
+                SiteId = ColumnText.Clip(prediction.SiteId, 64),
+                AssetId = ColumnText.Clip(prediction.AssetId, 128),
+                FailureMode = ColumnText.Clip(prediction.FailureMode, 32),
                 Reason = problem.Reason,
-                Detail = Truncate(problem.Detail, 1000)!,
+                Detail = ColumnText.Clip(problem.Detail, 1000),
                 ReceivedAt = now,
             });
             await db.SaveChangesAsync(cancellationToken);
@@ -291,8 +291,6 @@ public sealed partial class FailurePredictedConsumer(
 
         @case.SourcePredictionIdsJson = JsonSerializer.Serialize<IReadOnlyList<Guid>>(list, MaintenanceJsonContext.Default.IReadOnlyListGuid);
     }
-
-    private static string? Truncate(string? value, int length) => value is null || value.Length <= length ? value : value[..length];
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
         Message = "Work order {ExternalKey} raised: site {SiteId}, asset {AssetId}, failure mode {FailureMode}, priority {Priority}, decided by {Path} ({Source}); {Kind} for {CmmsSystem}")]

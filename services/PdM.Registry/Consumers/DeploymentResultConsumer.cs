@@ -72,12 +72,12 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
                     restored.Stage = row.Stage;
                     restored.Status = DeploymentStatus.Succeeded;
                     restored.GatewayId = m.GatewayId;
-                    restored.Detail = Clip($"restored by gateway {m.GatewayId} rollback of {m.FromModelName}@{m.FromModelVersion}");
+                    restored.Detail = ColumnText.Clip($"restored by gateway {m.GatewayId} rollback of {m.FromModelName}@{m.FromModelVersion}", 2000);
                     restored.UpdatedAt = now;
                 }
 
                 row.Status = DeploymentStatus.RolledBack;
-                row.Detail = Clip($"gateway {m.GatewayId} rolled back to {m.ToModelName}@{m.ToModelVersion}: {m.Reason}");
+                row.Detail = ColumnText.Clip($"gateway {m.GatewayId} rolled back to {m.ToModelName}@{m.ToModelVersion}: {m.Reason}", 2000);
                 row.UpdatedAt = now;
             }
 
@@ -114,7 +114,7 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
 
         row.Status = status;
         row.GatewayId = gatewayId;
-        row.Detail = detail is null ? null : Clip(detail);
+        row.Detail = ColumnText.Clip(detail, 2000);
         row.UpdatedAt = now;
         return true;
     }
@@ -124,8 +124,6 @@ public sealed partial class DeploymentResultConsumer(RegistryDbContext db, Regis
          join v in db.Versions on d.VersionId equals v.Id
          where d.DeploymentId == deploymentId && d.SiteId == siteId && v.PackageDigest == digest
          select d).SingleOrDefaultAsync(cancellationToken);
-
-    private static string Clip(string text) => text.Length > 2000 ? text[..2000] : text;
 
     [LoggerMessage(EventId = 3121, Level = LogLevel.Warning, Message = "Deployment report for unknown deployment {DeploymentId} at site {SiteId} (digest {Digest}) ignored")]
     private static partial void LogUnknownDeployment(ILogger logger, Guid deploymentId, string siteId, string digest);

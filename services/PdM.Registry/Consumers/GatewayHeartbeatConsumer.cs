@@ -31,8 +31,8 @@ public sealed class GatewayHeartbeatConsumer(RegistryDbContext db, RegistryTelem
         // late after an outage still measures the clocks, not the outage. Includes the broker transit (ms).
         double? offset = context.SentTime is { } sent ? Math.Round((now - new DateTimeOffset(DateTime.SpecifyKind(sent, DateTimeKind.Utc))).TotalMilliseconds, 1) : null;
         var json = JsonSerializer.Serialize(m, ContractsJsonContext.Default.GatewayHeartbeat);
-        var version = Clip(m.Software?.GatewayVersion ?? "unknown", 200);
-        var policy = m.Egress?.Version is { } v ? Clip(v, 64) : null;
+        var version = ColumnText.Clip(m.Software?.GatewayVersion ?? "unknown", 200);
+        var policy = m.Egress?.Version is { } v ? ColumnText.Clip(v, 64) : null;
 
         await using var transaction = await db.Database.BeginTransactionAsync(context.CancellationToken);
         if (!await Inbox.TryRecordAsync(db, context.MessageId ?? m.EventId, ConsumerName, now, context.CancellationToken))
@@ -54,6 +54,4 @@ public sealed class GatewayHeartbeatConsumer(RegistryDbContext db, RegistryTelem
         await transaction.CommitAsync(context.CancellationToken);
         telemetry.Heartbeats.Add(1);
     }
-
-    private static string Clip(string text, int length) => text.Length > length ? text[..length] : text;
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
+using PdM.Persistence;
 using PdM.Registry.Application;
 using PdM.Registry.Persistence;
 
@@ -36,8 +37,8 @@ public sealed partial class MaintenanceOutcomeConsumer(RegistryDbContext db, Reg
         var stored = await db.Database.ExecuteSqlInterpolatedAsync(
             $"""
             INSERT INTO registry.decision_outcomes (outcome_id, path, name, version, digest, site_id, asset_id, failure_mode, failure_confirmed, failure_code, source, work_order_id, closed_at, received_at)
-            VALUES ({m.OutcomeId}, {path}, {Clip(name, 128)}, {Clip(version, 64)}, {(digest is null ? null : Clip(digest, 80))}, {Clip(m.SiteId, 64)}, {Clip(m.AssetId, 128)},
-                    {Clip(m.FailureMode, 32)}, {confirmed}, {(m.FailureCode is null ? null : Clip(m.FailureCode, 64))}, {Clip(m.Source, 16)}, {m.WorkOrderId}, {m.ClosedAt}, {clock.GetUtcNow()})
+            VALUES ({m.OutcomeId}, {path}, {ColumnText.Clip(name, 128)}, {ColumnText.Clip(version, 64)}, {ColumnText.Clip(digest, 80)}, {ColumnText.Clip(m.SiteId, 64)}, {ColumnText.Clip(m.AssetId, 128)},
+                    {ColumnText.Clip(m.FailureMode, 32)}, {confirmed}, {ColumnText.Clip(m.FailureCode, 64)}, {ColumnText.Clip(m.Source, 16)}, {m.WorkOrderId}, {m.ClosedAt}, {clock.GetUtcNow()})
             ON CONFLICT (outcome_id) DO NOTHING
             """,
             context.CancellationToken);
@@ -47,12 +48,10 @@ public sealed partial class MaintenanceOutcomeConsumer(RegistryDbContext db, Reg
         }
 
         telemetry.Outcomes.Add(1, new KeyValuePair<string, object?>("result", confirmed ? "failure_confirmed" : "no_fault_found"));
-        var live = await LivePerformance.ForAsync(db, path, Clip(name, 128), Clip(version, 64), context.CancellationToken);
+        var live = await LivePerformance.ForAsync(db, path, ColumnText.Clip(name, 128), ColumnText.Clip(version, 64), context.CancellationToken);
         var precision = Math.Round(live.LivePrecision ?? 0, 2);
         LogLivePrecision(logger, path, name, version, precision, live.FailuresConfirmed, live.NoFaultFound, m.Outcome, m.FailureCode ?? "-", m.Source, m.AssetId);
     }
-
-    private static string Clip(string value, int length) => value.Length <= length ? value : value[..length];
 
     [LoggerMessage(EventId = 3171, Level = LogLevel.Information,
         Message = "Live precision of {Path} {Name}@{Version}: {LivePrecision} ({Confirmed} confirmed, {NoFault} no fault found) after outcome {Outcome} (code {FailureCode}) from {Source} on {AssetId}")]

@@ -3,6 +3,7 @@ using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using PdM.Contracts;
 using PdM.Contracts.Models;
+using PdM.Persistence;
 
 namespace PdM.Registry.Consumers;
 
@@ -19,9 +20,9 @@ public sealed class ModelDriftConsumer(Persistence.RegistryDbContext db, TimePro
             return;
         }
 
-        var gateway = Clip(m.GatewayId, 128);
-        var assetClass = Clip(m.AssetClass, 128);
-        var feature = Clip(m.Feature, 128);
+        var gateway = ColumnText.Clip(m.GatewayId, 128);
+        var assetClass = ColumnText.Clip(m.AssetClass, 128);
+        var feature = ColumnText.Clip(m.Feature, 128);
         var site = m.SiteId is { Length: > 0 and <= 64 } s ? s : null;
         var featurePsi = JsonSerializer.Serialize(m.FeaturePsi, ContractsJsonContext.Default.IReadOnlyDictionaryStringDouble);
 
@@ -34,6 +35,4 @@ public sealed class ModelDriftConsumer(Persistence.RegistryDbContext db, TimePro
             """,
             context.CancellationToken);
     }
-
-    private static string Clip(string value, int length) => value.Length > length ? value[..length] : value;
 }

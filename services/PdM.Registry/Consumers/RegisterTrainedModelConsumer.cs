@@ -74,12 +74,12 @@ public sealed partial class RegisterTrainedModelConsumer(
         {
             TrainingRunId = command.TrainingRunId,
             DatasetSnapshotId = command.DatasetSnapshotId,
-            ModelName = Clip(command.ModelName, 128),
-            ModelVersion = Clip(command.ModelVersion, 64),
-            RequestedBy = Clip(requestedBy, 128),
+            ModelName = ColumnText.Clip(command.ModelName, 128),
+            ModelVersion = ColumnText.Clip(command.ModelVersion, 64),
+            RequestedBy = ColumnText.Clip(requestedBy, 128),
             PackageDigest = command.PackageDigest,
-            Reason = Clip(reason, 64),
-            Detail = Clip(detail, 4000),
+            Reason = ColumnText.Clip(reason, 64),
+            Detail = ColumnText.Clip(detail, 4000),
             RejectedAt = now,
         });
         RegistryOutbox.Enqueue(db, new ModelVersionRejected
@@ -110,8 +110,6 @@ public sealed partial class RegisterTrainedModelConsumer(
         signal.Wake();
         LogRejected(logger, command.TrainingRunId, command.ModelName, command.ModelVersion, reason, detail);
     }
-
-    private static string Clip(string text, int length) => text.Length > length ? text[..length] : text;
 
     [LoggerMessage(EventId = 3161, Level = LogLevel.Information, Message = "Training run {RunId} is already registered as {ModelName}@{ModelVersion}; nothing new")]
     private static partial void LogAlreadyRegistered(ILogger logger, Guid runId, string modelName, string modelVersion);

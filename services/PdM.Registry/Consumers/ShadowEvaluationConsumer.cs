@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using PdM.Contracts.Models;
+using PdM.Persistence;
 
 namespace PdM.Registry.Consumers;
 
@@ -17,8 +18,8 @@ public sealed class ShadowEvaluationConsumer(Persistence.RegistryDbContext db, T
             return;
         }
 
-        var gateway = m.GatewayId.Length > 128 ? m.GatewayId[..128] : m.GatewayId;
-        var assetClass = m.AssetClass.Length > 128 ? m.AssetClass[..128] : m.AssetClass;
+        var gateway = ColumnText.Clip(m.GatewayId, 128);
+        var assetClass = ColumnText.Clip(m.AssetClass, 128);
         var site = m.SiteId is { Length: > 0 and <= 64 } s ? s : null;
 
         // The event id is the key: a redelivered report is counted once.

@@ -37,13 +37,13 @@ public sealed partial class MaintenanceOutcomeRecordedConsumer(NpgsqlDataSource 
         var value = outcome.Outcome == MaintenanceOutcome.FailureConfirmed ? 1f : 0f;
         insert.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7(now) });
         insert.Parameters.Add(new NpgsqlParameter { Value = Source });
-        insert.Parameters.Add(new NpgsqlParameter { Value = Truncate(outcome.SiteId, 64) });
-        insert.Parameters.Add(new NpgsqlParameter { Value = Truncate(outcome.AssetId, 128) });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ColumnText.Clip(outcome.SiteId, 64) });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ColumnText.Clip(outcome.AssetId, 128) });
         insert.Parameters.Add(new NpgsqlParameter { Value = LabelKinds.Failure });
         insert.Parameters.Add(new NpgsqlParameter { Value = outcome.ClosedAt.ToUniversalTime() });
         insert.Parameters.Add(new NpgsqlParameter { Value = value });
         insert.Parameters.Add(new NpgsqlParameter { Value = (double)value });
-        insert.Parameters.Add(new NpgsqlParameter { Value = Truncate(outcome.FailureMode, 32) });
+        insert.Parameters.Add(new NpgsqlParameter { Value = ColumnText.Clip(outcome.FailureMode, 32) });
         insert.Parameters.Add(new NpgsqlParameter { Value = outcome.OutcomeId });
         insert.Parameters.Add(new NpgsqlParameter { Value = now });
         var stored = await insert.ExecuteNonQueryAsync(cancellationToken);
@@ -54,8 +54,6 @@ public sealed partial class MaintenanceOutcomeRecordedConsumer(NpgsqlDataSource 
             LogLabel(logger, outcome.SiteId, outcome.AssetId, outcome.FailureMode, outcome.Outcome);
         }
     }
-
-    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 
     [LoggerMessage(EventId = 7201, Level = LogLevel.Information, Message = "Label from maintenance outcome: site {SiteId}, asset {AssetId}, mode {FailureMode}: {Outcome}")]
     private static partial void LogLabel(ILogger logger, string siteId, string assetId, string failureMode, MaintenanceOutcome outcome);
