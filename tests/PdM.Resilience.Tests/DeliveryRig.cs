@@ -87,6 +87,15 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     public int ReadingsSent { get; private set; }
 
+    /// <summary>
+    /// What the in-process gateway logged (its uplink and MassTransit's connection events), and its journal's state: shown
+    /// when a delivery wait times out, because a fault test that fails once in many runs must say where the events stopped.
+    /// </summary>
+    public LogCapture GatewayLog { get; } = new(timestamped: true);
+
+    /// <summary>The in-process gateway's journal counts, set by whoever starts it (null for a child-process gateway).</summary>
+    public Func<string>? GatewayJournalState { get; set; }
+
     private int _duplicatesInjected;
 
     /// <summary>
@@ -191,8 +200,36 @@ internal sealed class DeliveryRig : IAsyncDisposable
         }
     }
 
-    public Task WaitDeliveredAsync(int distinct, string what, int timeoutSeconds = 90) =>
-        Eventually.Until(() => Task.FromResult(Delivered.Count), n => n >= distinct, TimeSpan.FromSeconds(timeoutSeconds), what);
+    public async Task WaitDeliveredAsync(int distinct, string what, int timeoutSeconds = 90)
+    {
+        try
+        {
+            await Eventually.Until(() => Task.FromResult(Delivered.Count), n => n >= distinct, TimeSpan.FromSeconds(timeoutSeconds), what);
+        }
+        catch (TimeoutException timeout)
+        {
+            throw new TimeoutException($"{timeout.Message}\n{await DescribeAsync()}", timeout);
+        }
+    }
+
+    /// <summary>Where the predictions are: seen by the observer (per asset), stored by Maintenance, still in the gateway's journal, and what the gateway logged.</summary>
+    public async Task<string> DescribeAsync()
+    {
+        var perAsset = string.Join(' ', AssetOf.Values.GroupBy(a => a).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}={g.Count()}"));
+        string inbox;
+        try
+        {
+            inbox = (await CountInboxAsync()).ToString(CultureInfo.InvariantCulture);
+        }
+        catch (NpgsqlException exception)
+        {
+            inbox = "unknown (" + exception.Message + ")";
+        }
+
+        var log = GatewayLog.Lines.TakeLast(120).ToList();
+        return $"observer: {Delivered.Count} distinct ({perAsset}); Maintenance inbox: {inbox}; gateway journal: {GatewayJournalState?.Invoke() ?? "n/a"}\n"
+            + $"gateway log (last {log.Count} lines):\n  " + string.Join("\n  ", log);
+    }
 
     /// <summary>
     /// The history after <paramref name="rounds"/> rounds: every asset's predictions delivered, stored once in the

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.Edge.Gateway;
 using PdM.Maintenance;
@@ -181,8 +182,19 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
     internal static async Task<Microsoft.AspNetCore.Builder.WebApplication> StartInProcessGateway(DeliveryRig rig)
     {
         using var metrics = new MetricRecorder(GatewayTelemetry.Name);
-        var gateway = GatewayApplication.Build([.. rig.GatewaySettings], b => b.Logging.SetMinimumLevel(LogLevel.Warning));
+        var gateway = GatewayApplication.Build([.. rig.GatewaySettings], b =>
+        {
+            b.Logging.SetMinimumLevel(LogLevel.Warning).AddProvider(rig.GatewayLog);
+            // For the rig's record only (the console stays at warnings): MassTransit's connection events and the uplink's.
+            b.Logging.AddFilter<LogCapture>("MassTransit", LogLevel.Information).AddFilter<LogCapture>("PdM.Edge.Gateway.Uplink", LogLevel.Information);
+        });
         await gateway.StartAsync();
+        var journal = gateway.Services.GetRequiredService<PdM.Edge.Journal.EdgeJournal>();
+        rig.GatewayJournalState = () =>
+        {
+            var state = journal.GetStatistics();
+            return $"{state.Count} entries ({state.Leased} leased, {state.Backlog} backlog), uplink {(state.UplinkUp ? "up" : "down")}";
+        };
         await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway subscribed");
         return gateway;
     }

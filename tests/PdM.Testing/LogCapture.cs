@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace PdM.Testing;
 
 /// <summary>Keeps every formatted log line of a host so a test can assert what an operator would read.</summary>
-public sealed class LogCapture : ILoggerProvider
+public sealed class LogCapture(bool timestamped = false) : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
 
@@ -22,13 +22,13 @@ public sealed class LogCapture : ILoggerProvider
         }
     }
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines, timestamped);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, ConcurrentQueue<string> lines, bool timestamped) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -39,7 +39,8 @@ public sealed class LogCapture : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}");
+                var line = $"{logLevel} {category}: {formatter(state, exception)}";
+                lines.Enqueue(timestamped ? $"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}" : line);
             }
         }
     }
