@@ -94,15 +94,7 @@ public static class TreeModelTrainer
         ITransformer transformer;
         if (o.Algorithm == TreeAlgorithm.FastTree)
         {
-            var t = ml.Regression.Trainers.FastTree(new FastTreeRegressionTrainer.Options
-            {
-                NumberOfTrees = o.NumberOfTrees,
-                NumberOfLeaves = o.NumberOfLeaves,
-                MinimumExampleCountPerLeaf = o.MinimumExampleCountPerLeaf,
-                LearningRate = o.LearningRate,
-                NumberOfThreads = o.Threads,
-                Seed = o.Seed,
-            }).Fit(data);
+            var t = ml.Regression.Trainers.FastTree(FastTreeOptions<FastTreeRegressionTrainer.Options>(o)).Fit(data);
             (parameters, transformer) = (t.Model, t);
         }
         else
@@ -130,15 +122,7 @@ public static class TreeModelTrainer
         ITransformer transformer;
         if (o.Algorithm == TreeAlgorithm.FastTree)
         {
-            var t = ml.BinaryClassification.Trainers.FastTree(new FastTreeBinaryTrainer.Options
-            {
-                NumberOfTrees = o.NumberOfTrees,
-                NumberOfLeaves = o.NumberOfLeaves,
-                MinimumExampleCountPerLeaf = o.MinimumExampleCountPerLeaf,
-                LearningRate = o.LearningRate,
-                NumberOfThreads = o.Threads,
-                Seed = o.Seed,
-            }).Fit(data);
+            var t = ml.BinaryClassification.Trainers.FastTree(FastTreeOptions<FastTreeBinaryTrainer.Options>(o)).Fit(data);
             (parameters, calibrator, transformer) = (t.Model.SubModel, t.Model.Calibrator, t);
         }
         else
@@ -158,6 +142,19 @@ public static class TreeModelTrainer
 
         return (transformer, parameters, new PlattCalibration(calibrator.Slope, calibrator.Offset));
     }
+
+    // The options' hyperparameters in FastTree's terms, one mapping for regression and classification alike. (LightGBM's
+    // two option classes share no base type that a method could name short of its four type arguments, so they stay apart.)
+    private static TOptions FastTreeOptions<TOptions>(TreeTrainingOptions o)
+        where TOptions : BoostedTreeOptions, new() => new()
+        {
+            NumberOfTrees = o.NumberOfTrees,
+            NumberOfLeaves = o.NumberOfLeaves,
+            MinimumExampleCountPerLeaf = o.MinimumExampleCountPerLeaf,
+            LearningRate = o.LearningRate,
+            NumberOfThreads = o.Threads,
+            Seed = o.Seed,
+        };
 
     private static TreeEnsembleModel Extract(TreeEnsembleModelParametersBasedOnRegressionTree parameters, int features, PlattCalibration? calibration)
     {
