@@ -125,11 +125,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
         api.MapGet("/oslc/jsonschemas/{os}", Schema);
 
         var control = endpoints.MapGroup(prefix + "/_stub/maximo");
-        control.MapPost("/faults", (HttpContext context, FaultRequest fault) =>
-        {
-            Tenant(StubJson.Tenant(context)).Faults.Enqueue(fault.Kind, fault.Count, TimeSpan.FromSeconds(fault.RetryAfterSeconds));
-            return Results.NoContent();
-        });
+        StubFaults.MapFaultsEndpoint(control, context => Tenant(StubJson.Tenant(context)).Faults);
         control.MapPost("/records/{id}/close", (HttpContext context, string id, string? problemcode, string? status, string? failurecode) =>
         {
             Tenant(StubJson.Tenant(context)).Close(id, problemcode, status, failurecode);

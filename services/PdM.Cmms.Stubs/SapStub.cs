@@ -162,11 +162,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
         service.MapMethods("/{resource}", ["PATCH", "MERGE"], Update);
 
         var control = endpoints.MapGroup(prefix + "/_stub/sap");
-        control.MapPost("/faults", (HttpContext context, FaultRequest fault) =>
-        {
-            Tenant(StubJson.Tenant(context)).Faults.Enqueue(fault.Kind, fault.Count, TimeSpan.FromSeconds(fault.RetryAfterSeconds));
-            return Results.NoContent();
-        });
+        StubFaults.MapFaultsEndpoint(control, context => Tenant(StubJson.Tenant(context)).Faults);
         control.MapPost("/expire-tokens", (HttpContext context) =>
         {
             Tenant(StubJson.Tenant(context)).ExpireTokens();

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace PdM.Cmms.Stubs;
 
@@ -62,6 +64,14 @@ public sealed class StubFaults
             return _queue.Dequeue();
         }
     }
+
+    /// <summary>Maps <c>POST {control}/faults</c> (a <see cref="FaultRequest"/>): scripts faults for the calling tenant's next requests.</summary>
+    internal static void MapFaultsEndpoint(IEndpointRouteBuilder control, Func<HttpContext, StubFaults> tenantFaults) =>
+        control.MapPost("/faults", (HttpContext context, FaultRequest fault) =>
+        {
+            tenantFaults(context).Enqueue(fault.Kind, fault.Count, TimeSpan.FromSeconds(fault.RetryAfterSeconds));
+            return Results.NoContent();
+        });
 
     /// <summary>
     /// Answers a 429 (with <c>Retry-After</c>) or 503 fault with the stub's own error body; false when <paramref name="fault"/>
