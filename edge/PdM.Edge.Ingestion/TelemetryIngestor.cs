@@ -107,35 +107,17 @@ public sealed class TelemetryIngestor
                     reason = RejectReason.UnknownTopic;
                     detail = "telemetry topic of another site";
                 }
-                else if (!Model.TryGetAsset(topic.AsSpan(pdmAsset), out var asset))
-                {
-                    reason = RejectReason.UnknownAsset;
-                    detail = "topic asset is not in the site asset model";
-                }
                 else
                 {
-                    assetId = asset.Id;
-                    reason = DecodeJson(MessageFormat.PdmJson, asset, payload, receivedMs, out detail);
+                    var asset = Model.TryGetAsset(topic.AsSpan(pdmAsset), out var known) ? known : null;
+                    reason = DecodeForAsset(MessageFormat.PdmJson, asset, "topic asset is not in the site asset model", payload, receivedMs, out detail, out assetId);
                 }
 
                 break;
             case MessageFormat.ThingsBoardDevice:
-            {
-                var asset = ResolveThingsBoardDevice(client);
-                if (asset is null)
-                {
-                    reason = RejectReason.UnknownAsset;
-                    detail = "MQTT username/client id maps to no asset";
-                }
-                else
-                {
-                    assetId = asset.Id;
-                    reason = DecodeJson(MessageFormat.ThingsBoardDevice, asset, payload, receivedMs, out detail);
-                }
-
+                reason = DecodeForAsset(
+                    MessageFormat.ThingsBoardDevice, ResolveThingsBoardDevice(client), "MQTT username/client id maps to no asset", payload, receivedMs, out detail, out assetId);
                 break;
-            }
-
             case MessageFormat.ThingsBoardGateway:
                 reason = DecodeJson(MessageFormat.ThingsBoardGateway, null, payload, receivedMs, out detail);
                 break;
@@ -275,6 +257,20 @@ public sealed class TelemetryIngestor
         }
     }
 
+    // A format whose topic or session names one asset: the message is that asset's, or it is rejected whole when the name maps to none.
+    private RejectReason DecodeForAsset(
+        MessageFormat format, AssetEntry? asset, string noAssetDetail, in ReadOnlySequence<byte> payload, long receivedMs, out string detail, out string? assetId)
+    {
+        assetId = asset?.Id;
+        if (asset is null)
+        {
+            detail = noAssetDetail;
+            return RejectReason.UnknownAsset;
+        }
+
+        return DecodeJson(format, asset, payload, receivedMs, out detail);
+    }
+
     private RejectReason DecodeJson(MessageFormat format, AssetEntry? asset, in ReadOnlySequence<byte> payload, long receivedMs, out string detail)
     {
         // Utf8JsonReader checks UTF-8 only where it transcodes, and then throws InvalidOperationException: check it once, up front (vectorised).
@@ -337,15 +333,7 @@ public sealed class TelemetryIngestor
             return RejectReason.Malformed;
         }
 
-        var asset = Resolve(_azureDevices, deviceId);
-        if (asset is null)
-        {
-            detail = "IoT Hub device id maps to no asset";
-            return RejectReason.UnknownAsset;
-        }
-
-        assetId = asset.Id;
-        return DecodeJson(MessageFormat.AzureIotHub, asset, payload, receivedMs, out detail);
+        return DecodeForAsset(MessageFormat.AzureIotHub, Resolve(_azureDevices, deviceId), "IoT Hub device id maps to no asset", payload, receivedMs, out detail, out assetId);
     }
 
     // No $.ct means "the body is whatever the device sends": read it as JSON. A declared non-JSON type is taken at its word.
