@@ -4,8 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -13,7 +11,6 @@ using OpenTelemetry.Trace;
 using PdM.Cmms.Stubs;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
-using PdM.Host;
 using PdM.Maintenance.Api;
 using PdM.Messaging;
 using PdM.Testing;
@@ -35,52 +32,34 @@ public sealed class DecisionTraceTests : IAsyncLifetime
     private readonly SpanCollection _spans = new();
     private readonly TestTokenIssuer _tokens = new();
     private readonly MetricRecorder _metrics = new(GatewayTelemetry.Name);
-    private TestDatabase? _database;
     private CmmsStubServer? _cmms;
     private LoopbackTcpProxy? _busLink;
-    private WebApplication? _cloud;
+    private CloudUnderTest? _cloud;
     private WebApplication? _gateway;
     private HttpClient? _api;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("trace");
         _cmms = await CmmsStubServer.StartAsync(configure: o => o.MaximoApiKey = "trace-key");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("trace"));
-        var endpoint = RabbitMqEndpoint.Parse(vhost);
+        _cloud = await CloudUnderTest.StartAsync("trace",
+            [
+                "--PdM:Modules=Maintenance",
+                "--Telemetry:Tracing:SampleRatio=1",
+                "--Maintenance:Delivery:PollInterval=00:00:00.200",
+                .. MaximoSite(_site, _cmms.MaximoUrl(_site)),
+                .. _tokens.Arguments,
+            ]);
+        _api = _cloud.Client(_tokens.Issue("paula", ["planner"]));
+        var endpoint = RabbitMqEndpoint.Parse(_cloud.RabbitMq);
         _busLink = new LoopbackTcpProxy(endpoint.Host, endpoint.Port);
-        string[] cloud =
-        [
-            $"--ConnectionStrings:Postgres={_database.ConnectionString}",
-            "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}",
-            "--Urls=http://127.0.0.1:0",
-            "--PdM:Modules=Maintenance",
-            "--Telemetry:Tracing:SampleRatio=1",
-            "--Maintenance:Delivery:PollInterval=00:00:00.200",
-            .. MaximoSite(_site, _cmms.MaximoUrl(_site)),
-            .. _tokens.Arguments,
-        ];
-        Assert.Equal(0, await MigrateCommand.RunAsync(cloud));
-        _cloud = HostComposition.Build(cloud);
-        await _cloud.StartAsync();
-        _api = new HttpClient { BaseAddress = new Uri(_cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-        _api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _tokens.Issue("paula", ["planner"]));
 
         // Both hosts run in this process and listen to the same activity sources: one exporter (the gateway's) sees all.
         _gateway = GatewayApplication.Build(
             [
-                "--Urls=http://127.0.0.1:0",
-                "--Messaging:Transport=RabbitMq",
-                $"--Messaging:RabbitMq:Uri={new UriBuilder(vhost) { Port = _busLink.Port }.Uri}",
+                // The gateway reaches RabbitMQ through the proxy, which a test cuts.
+                .. TestGatewayArguments.For(_site, new UriBuilder(_cloud.RabbitMq) { Port = _busLink.Port }.Uri),
                 "--Telemetry:Tracing:SampleRatio=1",
-                $"--Gateway:SiteId={_site}",
-                $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
-                $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-                $"--Gateway:Mqtt:ClientId=gw-{_site}",
                 .. ThinSliceTests.AssetModelArguments("PUMP-1", "PUMP-2", "PUMP-3"),
-                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
-                $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", _site, "journal.db")}",
             ],
             builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(_spans)));
         await _gateway.StartAsync();
@@ -98,7 +77,6 @@ public sealed class DecisionTraceTests : IAsyncLifetime
 
         if (_cloud is not null)
         {
-            await _cloud.StopAsync();
             await _cloud.DisposeAsync();
         }
 
@@ -115,10 +93,6 @@ public sealed class DecisionTraceTests : IAsyncLifetime
         _api?.Dispose();
         _metrics.Dispose();
         _tokens.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
     }
 
     [Fact]
@@ -206,16 +180,7 @@ public sealed class DecisionTraceTests : IAsyncLifetime
         Assert.Equal(decide.TraceId.ToHexString(), workOrder.Provenance!.TraceId);
     }
 
-    private async Task<IMqttClient> Device(MQTTnet.Formatter.MqttProtocolVersion version)
-    {
-        var client = new MqttClientFactory().CreateMqttClient();
-        await client.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
-            .WithClientId($"device-{_site}-{version}")
-            .WithProtocolVersion(version)
-            .Build());
-        return client;
-    }
+    private Task<IMqttClient> Device(MQTTnet.Formatter.MqttProtocolVersion version) => MqttDevice.ConnectAsync($"device-{_site}-{version}", version);
 
     private async Task Publish(IMqttClient client, string asset, DateTimeOffset at, double vibration, string? traceParent)
     {

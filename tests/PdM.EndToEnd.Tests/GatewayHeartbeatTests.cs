@@ -1,13 +1,8 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.Edge.Gateway;
-using PdM.Host;
 using PdM.Security;
 using PdM.Testing;
 
@@ -23,41 +18,23 @@ public sealed class GatewayHeartbeatTests : IAsyncLifetime
     private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-tests", LocalDependencies.UniqueName("hb"));
     private readonly TestTokenIssuer _tokens = new();
     private readonly LogCapture _gatewayLogs = new();
-    private TestDatabase? _database;
-    private WebApplication? _cloud;
+    private CloudUnderTest? _cloud;
     private WebApplication? _gateway;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("hb");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("hb"));
-        string[] common =
-        [
-            $"--ConnectionStrings:Postgres={_database.ConnectionString}",
-            "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}",
-            "--Urls=http://127.0.0.1:0",
-        ];
-        string[] cloud =
-        [
-            .. common,
-            "--environment=Development",
-            "--PdM:Modules=Registry",
-            $"--Registry:StateDirectory={Path.Combine(_state, "registry")}",
-            $"--Auth:DevelopmentIssuer:KeyPath={Path.Combine(_state, "auth", "dev-issuer.pem")}",
-            .. _tokens.Arguments,
-        ];
-        Assert.Equal(0, await MigrateCommand.RunAsync(cloud));
-        _cloud = HostComposition.Build(cloud);
-        await _cloud.StartAsync();
+        _cloud = await CloudUnderTest.StartAsync("hb",
+            [
+                "--environment=Development",
+                "--PdM:Modules=Registry",
+                $"--Registry:StateDirectory={Path.Combine(_state, "registry")}",
+                $"--Auth:DevelopmentIssuer:KeyPath={Path.Combine(_state, "auth", "dev-issuer.pem")}",
+                .. _tokens.Arguments,
+            ]);
 
         _gateway = GatewayApplication.Build(
             [
-                .. common,
-                $"--Gateway:SiteId={_site}",
-                $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
-                $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-                $"--Gateway:Mqtt:ClientId=gw-{_site}",
+                .. TestGatewayArguments.OnLocalBrokers(_site, _cloud.RabbitMq),
                 "--Gateway:HeartbeatSeconds=1",
                 $"--Inference:ModelStorePath={Path.Combine(_state, "models")}",
                 $"--Journal:Path={Path.Combine(_state, "journal.db")}",
@@ -69,20 +46,18 @@ public sealed class GatewayHeartbeatTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var app in new[] { _gateway, _cloud })
+        if (_gateway is not null)
         {
-            if (app is not null)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
+            await _gateway.StopAsync();
+            await _gateway.DisposeAsync();
+        }
+
+        if (_cloud is not null)
+        {
+            await _cloud.DisposeAsync();
         }
 
         _tokens.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
     }
 
     [Fact]
@@ -132,7 +107,7 @@ public sealed class GatewayHeartbeatTests : IAsyncLifetime
         await Eventually.Until(() => Gateway(planner), g => g!.Value.GetProperty("lastHeartbeatAt").GetDateTimeOffset() > firstAt, TimeSpan.FromSeconds(30), "a newer heartbeat");
 
         // The same figures are the gateway's metrics.
-        using var metrics = new HttpClient { BaseAddress = new Uri(Address(_gateway!)) };
+        using var metrics = new HttpClient { BaseAddress = new Uri(ListeningAddress.Of(_gateway!)) };
         var text = await metrics.GetStringAsync("/metrics");
         Assert.Contains("pdm_gateway_disk_free", text, StringComparison.Ordinal);
         Assert.Contains("pdm_gateway_cpu", text, StringComparison.Ordinal);
@@ -148,12 +123,7 @@ public sealed class GatewayHeartbeatTests : IAsyncLifetime
         await Eventually.Until(() => Gateway(planner), g => g!.Value.GetProperty("stale").GetBoolean(), TimeSpan.FromSeconds(30), "the stopped gateway listed stale");
     }
 
-    private HttpClient Client(string user, string role)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(Address(_cloud!)) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _tokens.Issue(user, [role]));
-        return client;
-    }
+    private HttpClient Client(string user, string role) => _cloud!.Client(_tokens.Issue(user, [role]));
 
     private async Task<JsonElement?> Gateway(HttpClient api)
     {
@@ -168,7 +138,4 @@ public sealed class GatewayHeartbeatTests : IAsyncLifetime
 
         return null;
     }
-
-    private static string Address(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }

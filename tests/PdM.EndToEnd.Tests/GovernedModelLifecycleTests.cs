@@ -1,13 +1,10 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -16,7 +13,6 @@ using PdM.Authentication;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
-using PdM.Host;
 using PdM.Maintenance.Api;
 using PdM.Security;
 using PdM.Testing;
@@ -40,8 +36,7 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
     private readonly LogCapture _cloudLogs = new();
     private readonly LogCapture _gatewayLogs = new();
     private readonly CancellationTokenSource _stopDevice = new();
-    private TestDatabase? _database;
-    private WebApplication? _cloud;
+    private CloudUnderTest? _cloud;
     private WebApplication? _gateway;
     private IMqttClient? _device;
     private Task? _deviceLoop;
@@ -50,34 +45,21 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("gov");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("gov"));
-        string[] common =
-        [
-            $"--ConnectionStrings:Postgres={_database.ConnectionString}",
-            "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}",
-            "--Urls=http://127.0.0.1:0",
-        ];
-        string[] cloud =
-        [
-            .. common,
-            "--environment=Development",
-            "--PdM:Modules=Registry,Lineage,Maintenance",
-            $"--Registry:StateDirectory={Path.Combine(_state, "registry")}",
-            $"--Auth:DevelopmentIssuer:KeyPath={Path.Combine(_state, "auth", "dev-issuer.pem")}",
-            "--Registry:OutboxPollInterval=00:00:00.200",
-            "--Registry:PromotionGates:MinComparedRows=20",
-            "--Registry:PromotionGates:MinAgreementRatio=0.9",
-        ];
-
-        Assert.Equal(0, await MigrateCommand.RunAsync(cloud));
-        _cloud = HostComposition.Build(cloud, builder => builder.Logging.AddProvider(_cloudLogs));
-        await _cloud.StartAsync();
-        _server = Address(_cloud);
+        _cloud = await CloudUnderTest.StartAsync("gov",
+            [
+                "--environment=Development",
+                "--PdM:Modules=Registry,Lineage,Maintenance",
+                $"--Registry:StateDirectory={Path.Combine(_state, "registry")}",
+                $"--Auth:DevelopmentIssuer:KeyPath={Path.Combine(_state, "auth", "dev-issuer.pem")}",
+                "--Registry:OutboxPollInterval=00:00:00.200",
+                "--Registry:PromotionGates:MinComparedRows=20",
+                "--Registry:PromotionGates:MinAgreementRatio=0.9",
+            ],
+            builder => builder.Logging.AddProvider(_cloudLogs));
+        _server = _cloud.Address;
 
         // What a plant's operator configures on the gateway: the registry's public key and a gateway token for its site.
-        using var http = new HttpClient { BaseAddress = new Uri(_server) };
+        using var http = _cloud.Client(bearerToken: null);
         var publicKey = await http.GetStringAsync("/api/signing/public-key");
         var gatewayToken = _cloud.Services.GetRequiredService<DevelopmentTokenIssuer>().Issue($"gw-{_site}", [PdMRoles.Gateway], _site, TimeSpan.FromHours(1));
 
@@ -93,28 +75,19 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
             """);
         _gateway = GatewayApplication.Build(
             [
-                .. common,
-                $"--Gateway:SiteId={_site}",
-                $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
-                $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-                $"--Gateway:Mqtt:ClientId=gw-{_site}",
+                .. TestGatewayArguments.OnLocalBrokers(_site, _cloud.RabbitMq),
                 $"--Gateway:FeatureSpecPath={spec}",
+                $"--Journal:Path={Path.Combine(_state, "journal.db")}",
                 $"--Gateway:Deployment:TrustedPublicKeys:0={publicKey}",
                 $"--Gateway:Deployment:RegistryAccessToken={gatewayToken}",
                 $"--Inference:ModelStorePath={Path.Combine(_state, "models")}",
                 "--Inference:ShadowReportIntervalSeconds=1",
-                $"--Journal:Path={Path.Combine(_state, "journal.db")}",
                 .. MillAssetModel(),
             ],
             builder => builder.Logging.AddProvider(_gatewayLogs));
         await _gateway.StartAsync();
 
-        _device = new MqttClientFactory().CreateMqttClient();
-        await _device.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
-            .WithClientId($"mill-{_site}")
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .Build());
+        _device = await MqttDevice.ConnectAsync($"mill-{_site}");
         await Eventually.Until(() => Task.FromResult(_gatewayLogs.Lines.Any(l => l.Contains("Connected to MQTT broker", StringComparison.Ordinal))), c => c,
             TimeSpan.FromSeconds(30), "the gateway's MQTT connection");
         _deviceLoop = Task.Run(() => RunDevice(_stopDevice.Token));
@@ -134,18 +107,15 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
             _device.Dispose();
         }
 
-        foreach (var app in new[] { _gateway, _cloud })
+        if (_gateway is not null)
         {
-            if (app is not null)
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
+            await _gateway.StopAsync();
+            await _gateway.DisposeAsync();
         }
 
-        if (_database is not null)
+        if (_cloud is not null)
         {
-            await _database.DisposeAsync();
+            await _cloud.DisposeAsync();
         }
 
         _stopDevice.Dispose();
@@ -196,9 +166,7 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
 
         // The tool wears out on MILL-2: version 2 (not the rules) raises the work order.
         _failing = true;
-        using var api = new HttpClient { BaseAddress = new Uri(_server) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            _cloud!.Services.GetRequiredService<DevelopmentTokenIssuer>().Issue("paula", [PdMRoles.Planner]));
+        using var api = _cloud!.Client(_cloud.DevelopmentToken("paula", PdMRoles.Planner));
         List<WorkOrderResponse> raised = [];
         try
         {
@@ -304,7 +272,4 @@ public sealed class GovernedModelLifecycleTests : IAsyncLifetime
             }
         }
     }
-
-    private static string Address(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }

@@ -1,19 +1,13 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PdM.Authentication;
 using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
-using PdM.Host;
 using PdM.Maintenance.Api;
 using PdM.Security;
 using PdM.Testing;
@@ -38,40 +32,29 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
     private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-tests", "loop-" + Guid.NewGuid().ToString("N"));
     private readonly string _maximoSite = LocalDependencies.UniqueName("loop-mx").Replace('_', '-');
     private readonly string _sapSite = LocalDependencies.UniqueName("loop-sap").Replace('_', '-');
-    private TestDatabase? _database;
     private CmmsStubServer? _cmms;
-    private WebApplication? _cloud;
+    private CloudUnderTest? _cloud;
     private HttpClient? _planner;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("loop");
         _cmms = await CmmsStubServer.StartAsync(configure: o =>
         {
             o.MaximoApiKey = MaximoKey;
             o.SapPassword = SapPassword;
         });
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("loop"));
-        string[] cloud =
-        [
-            $"--ConnectionStrings:Postgres={_database.ConnectionString}",
-            "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}",
-            "--Urls=http://127.0.0.1:0",
-            "--environment=Development",
-            "--PdM:Modules=Registry,Maintenance,Telemetry",
-            $"--Registry:StateDirectory={Path.Combine(_state, "registry")}",
-            $"--Auth:DevelopmentIssuer:KeyPath={Path.Combine(_state, "auth", "dev-issuer.pem")}",
-            "--Maintenance:Delivery:PollInterval=00:00:00.200",
-            "--Maintenance:StatusSync:Interval=00:00:01",
-            .. Site(_maximoSite, "Maximo", _cmms.MaximoUrl(_maximoSite)),
-            .. Site(_sapSite, "Sap", _cmms.SapUrl(_sapSite)),
-        ];
-
-        Assert.Equal(0, await MigrateCommand.RunAsync(cloud));
-        _cloud = HostComposition.Build(cloud);
-        await _cloud.StartAsync();
-        _planner = Client(_cloud, "paula", PdMRoles.Planner);
+        _cloud = await CloudUnderTest.StartAsync("loop",
+            [
+                "--environment=Development",
+                "--PdM:Modules=Registry,Maintenance,Telemetry",
+                $"--Registry:StateDirectory={Path.Combine(_state, "registry")}",
+                $"--Auth:DevelopmentIssuer:KeyPath={Path.Combine(_state, "auth", "dev-issuer.pem")}",
+                "--Maintenance:Delivery:PollInterval=00:00:00.200",
+                "--Maintenance:StatusSync:Interval=00:00:01",
+                .. Site(_maximoSite, "Maximo", _cmms.MaximoUrl(_maximoSite)),
+                .. Site(_sapSite, "Sap", _cmms.SapUrl(_sapSite)),
+            ]);
+        _planner = _cloud.Client(_cloud.DevelopmentToken("paula", PdMRoles.Planner));
     }
 
     public async Task DisposeAsync()
@@ -79,18 +62,12 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
         _planner?.Dispose();
         if (_cloud is not null)
         {
-            await _cloud.StopAsync();
             await _cloud.DisposeAsync();
         }
 
         if (_cmms is not null)
         {
             await _cmms.DisposeAsync();
-        }
-
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
         }
     }
 
@@ -146,7 +123,7 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
             { new ByteArrayContent(await File.ReadAllBytesAsync(Path.Combine(from, "model.onnx"))), "model", "model.onnx" },
             { new StringContent(manifest.ToJsonString()), "manifest", "manifest.json" },
         };
-        using var scientist = Client(_cloud!, "alice", PdMRoles.DataScientist);
+        using var scientist = _cloud!.Client(_cloud.DevelopmentToken("alice", PdMRoles.DataScientist));
         using var response = await scientist.PostAsync($"/api/models/{Model}/versions", form);
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("packageDigest").GetString()!;
@@ -197,7 +174,7 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
     /// <summary>The failure label Telemetry stored in the feature store for the asset from a maintenance outcome.</summary>
     private async Task<float> Label(string site, string asset)
     {
-        await using var connection = new NpgsqlConnection(_database!.ConnectionString);
+        await using var connection = new NpgsqlConnection(_cloud!.ConnectionString);
         await connection.OpenAsync();
         await using var query = new NpgsqlCommand("SELECT label FROM telemetry.labels WHERE source = 'maintenance' AND site_id = $1 AND asset_id = $2", connection)
         {
@@ -206,14 +183,6 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
         return await Eventually.Until(async () => await query.ExecuteScalarAsync(), v => v is float, TimeSpan.FromSeconds(30), $"the label of {site}/{asset}") is float label
             ? label
             : float.NaN;
-    }
-
-    private static HttpClient Client(WebApplication app, string user, string role)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
-            app.Services.GetRequiredService<DevelopmentTokenIssuer>().Issue(user, [role]));
-        return client;
     }
 
     /// <summary>A site on one CMMS with two pumps and the VIB failure mode (INTEGRATIONS.md §5 example).</summary>

@@ -4,8 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -14,7 +12,6 @@ using PdM.Contracts.Decisions;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
 using PdM.Edge.Ingestion;
-using PdM.Host;
 using PdM.Maintenance.Api;
 using PdM.Testing;
 
@@ -33,51 +30,22 @@ public sealed class ThinSliceTests : IAsyncLifetime
     private readonly LogCapture _gatewayLogs = new();
     private readonly TestTokenIssuer _tokens = new();
     private readonly MetricRecorder _metrics = new(GatewayTelemetry.Name, IngestionTelemetry.MeterName, PdM.Maintenance.MaintenanceTelemetry.MeterName);
-    private TestDatabase? _database;
-    private WebApplication? _cloud;
+    private CloudUnderTest? _cloud;
     private WebApplication? _gateway;
     private IMqttClient? _device;
     private HttpClient? _api;
 
     public async Task InitializeAsync()
     {
-        _database = await TestDatabase.CreateAsync("e2e");
-        var vhost = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("e2e"));
-        string[] common =
-        [
-            $"--ConnectionStrings:Postgres={_database.ConnectionString}",
-            "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}",
-            "--Urls=http://127.0.0.1:0",
-        ];
-
-        Assert.Equal(0, await MigrateCommand.RunAsync([.. common, "--PdM:Modules=Maintenance"]));
-
-        _cloud = HostComposition.Build([.. common, "--PdM:Modules=Maintenance", .. _tokens.Arguments]);
-        await _cloud.StartAsync();
-        _api = new HttpClient { BaseAddress = new Uri(Address(_cloud)) };
-        _api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", _tokens.Issue("paula", ["planner"]));
+        _cloud = await CloudUnderTest.StartAsync("e2e", ["--PdM:Modules=Maintenance", .. _tokens.Arguments]);
+        _api = _cloud.Client(_tokens.Issue("paula", ["planner"]));
 
         _gateway = GatewayApplication.Build(
-            [
-                .. common,
-                $"--Gateway:SiteId={_site}",
-                $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
-                $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
-                $"--Gateway:Mqtt:ClientId=gw-{_site}",
-                .. AssetModelArguments("PUMP-7", "PUMP-9"),
-                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
-                $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", _site, "journal.db")}",
-            ],
+            [.. TestGatewayArguments.For(_site, _cloud.RabbitMq), .. AssetModelArguments("PUMP-7", "PUMP-9")],
             builder => builder.Logging.AddProvider(_gatewayLogs));
         await _gateway.StartAsync();
 
-        _device = new MqttClientFactory().CreateMqttClient();
-        await _device.ConnectAsync(new MqttClientOptionsBuilder()
-            .WithTcpServer(LocalDependencies.MqttHost, LocalDependencies.MqttPort)
-            .WithClientId($"device-{_site}")
-            .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-            .Build());
+        _device = await MqttDevice.ConnectAsync($"device-{_site}");
 
         // The gateway subscribes asynchronously after start; wait until it is connected so no test message is lost
         // to a subscription that does not exist yet.
@@ -101,17 +69,12 @@ public sealed class ThinSliceTests : IAsyncLifetime
 
         if (_cloud is not null)
         {
-            await _cloud.StopAsync();
             await _cloud.DisposeAsync();
         }
 
         _api?.Dispose();
         _metrics.Dispose();
         _tokens.Dispose();
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
     }
 
     [Fact]
@@ -257,7 +220,4 @@ public sealed class ThinSliceTests : IAsyncLifetime
             yield return $"{prefix}:Sensors:1:ValidMax=250";
         }
     }
-
-    private static string Address(WebApplication app) =>
-        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 }

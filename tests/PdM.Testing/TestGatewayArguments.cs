@@ -12,11 +12,20 @@ public static class TestGatewayArguments
     /// </summary>
     public static List<string> For(string site, Uri rabbitMq) =>
     [
+        .. OnLocalBrokers(site, rabbitMq), $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
+        $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
+    ];
+
+    /// <summary>
+    /// <see cref="For"/> without the feature spec and the journal, for a test that names its own journal and its own
+    /// spec (or none: the gateway's default).
+    /// </summary>
+    public static List<string> OnLocalBrokers(string site, Uri rabbitMq) =>
+    [
         "--Urls=http://127.0.0.1:0", "--Messaging:Transport=RabbitMq", $"--Messaging:RabbitMq:Uri={rabbitMq}",
         $"--Gateway:SiteId={site}", $"--Gateway:Mqtt:Host={LocalDependencies.MqttHost}",
         string.Create(CultureInfo.InvariantCulture, $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}"),
-        $"--Gateway:Mqtt:ClientId=gw-{site}", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
-        $"--Journal:Path={Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db")}",
+        $"--Gateway:Mqtt:ClientId=gw-{site}",
     ];
 
     /// <summary>Centrifugal pumps <c>P0</c>, <c>P1</c>… with one vibration sensor each (mm/s, valid 0–100), the sensor the per-reading spec reads.</summary>
