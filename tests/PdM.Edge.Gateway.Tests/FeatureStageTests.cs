@@ -4,6 +4,7 @@ using PdM.Edge.Gateway.Pipeline;
 using PdM.Edge.Ingestion;
 using PdM.Edge.Ingestion.Model;
 using PdM.Features;
+using PdM.Testing;
 
 namespace PdM.Edge.Gateway.Tests;
 
@@ -42,7 +43,7 @@ public sealed class FeatureStageTests
     [Fact]
     public void Batches_are_cut_by_size_per_spec_and_by_time_and_not_at_all_when_disabled()
     {
-        var clock = new ManualClock(new DateTimeOffset(2026, 11, 25, 4, 0, 0, TimeSpan.Zero));
+        var clock = new ManualTimeProvider(new DateTimeOffset(2026, 11, 25, 4, 0, 0, TimeSpan.Zero), realTimers: true);
         var catalog = FeatureSpecCatalog.Load(Options);
         var turbofan = catalog.For("turbofan");
         var pump = catalog.Default;
@@ -92,14 +93,5 @@ public sealed class FeatureStageTests
         }
 
         throw new ArgumentException(sensor + " is not a sensor of " + asset.Id, nameof(sensor));
-    }
-
-    private sealed class ManualClock(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

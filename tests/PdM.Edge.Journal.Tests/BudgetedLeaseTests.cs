@@ -1,4 +1,5 @@
 using PdM.Edge.Journal;
+using PdM.Testing;
 
 namespace PdM.Edge.Journal.Tests;
 
@@ -12,7 +13,7 @@ public sealed class BudgetedLeaseTests
     public async Task A_lease_takes_what_fits_in_priority_order_and_names_the_first_entry_left_out()
     {
         using var folder = new TempFolder();
-        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider());
+        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider(realTimers: true));
         var prediction = await journal.AppendAsync(Journals.Entry(MessageClass.FailurePrediction, 100));
         var assessments = new List<AppendResult>();
         for (var i = 0; i < 3; i++)
@@ -38,7 +39,7 @@ public sealed class BudgetedLeaseTests
     public async Task Feature_batches_wait_behind_every_other_class_live_or_backlog_and_nothing_cheaper_overtakes()
     {
         using var folder = new TempFolder();
-        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider());
+        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider(realTimers: true));
 
         // The outage's backlog: two health assessments and a heartbeat.
         journal.UplinkDown();
@@ -77,7 +78,7 @@ public sealed class BudgetedLeaseTests
     public async Task A_cheap_feature_batch_does_not_overtake_a_costly_assessment_left_out()
     {
         using var folder = new TempFolder();
-        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider());
+        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider(realTimers: true));
         await journal.AppendAsync(Journals.Entry(MessageClass.HealthAssessment, 5000));
         await journal.AppendAsync(Journals.Entry(MessageClass.FeatureBatch, 10));
 
@@ -92,7 +93,7 @@ public sealed class BudgetedLeaseTests
     public async Task An_entry_larger_than_any_budget_goes_alone_once_the_caller_says_its_bucket_is_full()
     {
         using var folder = new TempFolder();
-        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider());
+        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), new ManualTimeProvider(realTimers: true));
         var large = await journal.AppendAsync(Journals.Entry(MessageClass.FeatureBatch, 50_000));
         await journal.AppendAsync(Journals.Entry(MessageClass.FeatureBatch, 10));
 
@@ -107,7 +108,7 @@ public sealed class BudgetedLeaseTests
     public async Task Live_feature_batches_wait_while_the_backlog_is_held_back_by_the_replay_rate()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(
             Journals.Options(folder.Database, o => { o.ReplayRatePerSecond = 2; o.ReplayBurst = 2; }), time);
         journal.UplinkDown();

@@ -1,4 +1,5 @@
 using PdM.Edge.Journal;
+using PdM.Testing;
 
 namespace PdM.Edge.Journal.Tests;
 
@@ -8,7 +9,7 @@ public sealed class EdgeJournalTests
     public async Task Lease_hands_out_live_entries_by_priority_then_age_with_everything_the_uplink_needs()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(Journals.Options(folder.Database), time);
         var heartbeat = await journal.AppendAsync(Journals.Entry(MessageClass.Heartbeat));
         var batch1 = await journal.AppendAsync(Journals.Entry(MessageClass.FeatureBatch, fill: 1));
@@ -43,7 +44,7 @@ public sealed class EdgeJournalTests
     public async Task Released_or_timed_out_entries_come_back_with_the_same_message_id_and_a_counted_attempt()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(Journals.Options(folder.Database, o => o.LeaseTimeout = TimeSpan.FromSeconds(30)), time);
         var a = await journal.AppendAsync(Journals.Entry(MessageClass.HealthAssessment));
         var b = await journal.AppendAsync(Journals.Entry(MessageClass.HealthAssessment));

@@ -4,25 +4,6 @@ using PdM.Edge.Journal;
 
 namespace PdM.Edge.Journal.Tests;
 
-/// <summary>A clock the test moves by hand: lease timeouts, TTLs and the replay token bucket all read it.</summary>
-internal sealed class ManualTimeProvider : TimeProvider
-{
-    private DateTimeOffset _now = new(2026, 11, 25, 0, 0, 0, TimeSpan.Zero);
-    private long _timestamp = 1_000_000;
-
-    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public override long GetTimestamp() => Interlocked.Read(ref _timestamp);
-
-    public void Advance(TimeSpan by)
-    {
-        _now += by;
-        Interlocked.Add(ref _timestamp, by.Ticks);
-    }
-}
-
 /// <summary>A private folder per test, deleted afterwards.</summary>
 internal sealed class TempFolder : IDisposable
 {

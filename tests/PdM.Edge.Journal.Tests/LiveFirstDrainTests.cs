@@ -1,4 +1,5 @@
 using PdM.Edge.Journal;
+using PdM.Testing;
 
 namespace PdM.Edge.Journal.Tests;
 
@@ -8,7 +9,7 @@ public sealed class LiveFirstDrainTests
     public async Task A_failure_prediction_appended_during_a_10000_entry_replay_is_in_the_very_next_lease()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(
             Journals.Options(folder.Database, o => { o.ReplayRatePerSecond = 100; o.ReplayBurst = 100; }), time);
 
@@ -42,7 +43,7 @@ public sealed class LiveFirstDrainTests
     public async Task Backlog_is_replayed_no_faster_than_the_configured_rate_while_live_entries_go_at_once()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(
             Journals.Options(folder.Database, o => { o.ReplayRatePerSecond = 10; o.ReplayBurst = 5; }), time);
         journal.UplinkDown();
@@ -81,7 +82,7 @@ public sealed class LiveFirstDrainTests
             await journal.AppendAsync(Journals.Entry(MessageClass.FailurePrediction));
         }
 
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var reopened = EdgeJournal.Open(options, time);
         var live = await reopened.AppendAsync(Journals.Entry(MessageClass.Heartbeat));
         var lease = await reopened.LeaseNextAsync(10);
@@ -97,7 +98,7 @@ public sealed class LiveFirstDrainTests
     public async Task While_the_uplink_is_down_every_probe_offers_the_most_important_entry_first()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(Journals.Options(folder.Database, o => o.ReplayBurst = 1), time);
         for (var i = 0; i < 20; i++)
         {

@@ -1,4 +1,5 @@
 using PdM.Edge.Journal;
+using PdM.Testing;
 
 namespace PdM.Edge.Journal.Tests;
 
@@ -13,7 +14,7 @@ public sealed class QuotaTests
         using var metrics = new JournalMetrics();
         var options = Journals.Options(folder.Database, o => o.QuotaBytes = 10 * Size);
         var predictions = new List<long>();
-        await using (var journal = EdgeJournal.Open(options, new ManualTimeProvider(), metrics.Telemetry))
+        await using (var journal = EdgeJournal.Open(options, new ManualTimeProvider(realTimers: true), metrics.Telemetry))
         {
             async Task<long> Add(MessageClass c, AppendStatus expected = AppendStatus.Appended)
             {
@@ -92,7 +93,7 @@ public sealed class QuotaTests
     public async Task An_entry_only_evicts_classes_dropped_before_or_with_its_own()
     {
         using var folder = new TempFolder();
-        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database, o => o.QuotaBytes = 5 * Size), new ManualTimeProvider());
+        await using var journal = EdgeJournal.Open(Journals.Options(folder.Database, o => o.QuotaBytes = 5 * Size), new ManualTimeProvider(realTimers: true));
         var hb1 = (await journal.AppendAsync(Journals.Entry(MessageClass.Heartbeat, Size))).Id;
         var hb2 = (await journal.AppendAsync(Journals.Entry(MessageClass.Heartbeat, Size))).Id;
         for (var i = 0; i < 3; i++)

@@ -1,4 +1,5 @@
 using PdM.Edge.Journal;
+using PdM.Testing;
 
 namespace PdM.Edge.Journal.Tests;
 
@@ -9,7 +10,7 @@ public sealed class TtlTests
     {
         using var folder = new TempFolder();
         using var metrics = new JournalMetrics();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         var options = Journals.Options(folder.Database, o =>
         {
             o.Ttl.Heartbeat = TimeSpan.FromHours(1);
@@ -52,7 +53,7 @@ public sealed class TtlTests
     public async Task A_leased_entry_is_not_purged_under_the_uplink_that_is_sending_it()
     {
         using var folder = new TempFolder();
-        var time = new ManualTimeProvider();
+        var time = new ManualTimeProvider(realTimers: true);
         await using var journal = EdgeJournal.Open(Journals.Options(folder.Database, o =>
         {
             o.Ttl.Heartbeat = TimeSpan.FromMinutes(1);

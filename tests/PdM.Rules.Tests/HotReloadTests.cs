@@ -1,4 +1,5 @@
 using PdM.Contracts.Decisions;
+using PdM.Testing;
 
 namespace PdM.Rules.Tests;
 
@@ -19,7 +20,7 @@ public sealed class HotReloadTests : IDisposable
             Facts = new Dictionary<string, double> { ["temperature_c"] = temperature, ["pressure_bar"] = 1 },
         });
 
-    private static RulesEvaluator EvaluatorFor(RulesetStore store) => new(store, new RulesTelemetry(), new FixedTimeProvider(Shipped.Now));
+    private static RulesEvaluator EvaluatorFor(RulesetStore store) => new(store, new RulesTelemetry(), new ManualTimeProvider(Shipped.Now, realTimers: true));
 
     /// <summary>Completes with the first reload whose result satisfies <paramref name="predicate"/>.</summary>
     private static async Task<RulesetReload> NextReload(RulesetStore store, Func<RulesetReload, bool> predicate, Action change)

@@ -1,13 +1,9 @@
 using System.Globalization;
 using System.Text;
 using PdM.Rules;
+using PdM.Testing;
 
 namespace PdM.Rules.Tests;
-
-internal sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => now;
-}
 
 internal static class Shipped
 {
@@ -20,7 +16,7 @@ internal static class Shipped
 
     public static RulesetStore Store => LazyStore.Value;
 
-    public static RulesEvaluator Evaluator { get; } = new(Store, new RulesTelemetry(), new FixedTimeProvider(Now));
+    public static RulesEvaluator Evaluator { get; } = new(Store, new RulesTelemetry(), new ManualTimeProvider(Now, realTimers: true));
 
     public static RulesDecision Evaluate(string assetClass, params (string Name, double Value)[] facts)
     {

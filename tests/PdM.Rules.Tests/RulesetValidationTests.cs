@@ -1,4 +1,5 @@
 using PdM.Contracts.Decisions;
+using PdM.Testing;
 
 namespace PdM.Rules.Tests;
 
@@ -153,7 +154,7 @@ public sealed class RulesetValidationTests : IDisposable
     {
         _folder.WriteThreshold("kiln", "kiln", "1.0.0", 80, expression: "NOT (pressure_bar < 2)");
         using var store = RulesetStore.Open(_folder.Root);
-        var evaluator = new RulesEvaluator(store, new RulesTelemetry(), new FixedTimeProvider(Shipped.Now));
+        var evaluator = new RulesEvaluator(store, new RulesTelemetry(), new ManualTimeProvider(Shipped.Now, realTimers: true));
 
         var missing = evaluator.Evaluate(new RulesInput { AssetId = "k1", AssetClass = "kiln", Facts = new Dictionary<string, double>() });
         var present = evaluator.Evaluate(new RulesInput { AssetId = "k1", AssetClass = "kiln", Facts = new Dictionary<string, double> { ["pressure_bar"] = 3 } });

@@ -3,8 +3,14 @@ namespace PdM.Testing;
 /// <summary>
 /// A clock that moves only when the test says so: the wall clock, the timestamps (elapsed time) and the timers, which
 /// fire during <see cref="Advance"/>. Starts at 2026-11-25T00:00Z unless told otherwise.
+/// <para>
+/// With <paramref name="realTimers"/> only the wall clock and the timestamps are the test's: timers (and so
+/// <c>Task.Delay</c>, <c>WaitAsync</c> and timed cancellations on this clock) run on real time. For code whose waits
+/// must still end by themselves (a loop that polls every second) while the test moves the dates it reads
+/// (leases, TTLs, token buckets).
+/// </para>
 /// </summary>
-public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvider
+public sealed class ManualTimeProvider(DateTimeOffset? start = null, bool realTimers = false) : TimeProvider
 {
     private readonly Lock _gate = new();
     private readonly List<ManualTimer> _timers = [];
@@ -43,6 +49,11 @@ public sealed class ManualTimeProvider(DateTimeOffset? start = null) : TimeProvi
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
+        if (realTimers)
+        {
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
+
         var timer = new ManualTimer(this, callback, state);
         lock (_gate)
         {
