@@ -66,7 +66,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.deployment.succeeded", $"deployment:{m.DeploymentId:D}@{m.SiteId}",
+        return Append(context, m.EventId, new AuditRecord(GatewayActor(m.GatewayId), "model.deployment.succeeded", SiteDeploymentSubject(m.DeploymentId, m.SiteId),
             null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelDeploymentSucceeded), m.OccurredAt));
     }
 
@@ -74,7 +74,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.deployment.failed", $"deployment:{m.DeploymentId:D}@{m.SiteId}",
+        return Append(context, m.EventId, new AuditRecord(GatewayActor(m.GatewayId), "model.deployment.failed", SiteDeploymentSubject(m.DeploymentId, m.SiteId),
             null, m.PackageDigest, JsonSerializer.Serialize(m, RegistryJsonContext.Default.ModelDeploymentFailed), m.OccurredAt));
     }
 
@@ -82,7 +82,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.rolled-back", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
+        return Append(context, m.EventId, new AuditRecord(GatewayActor(m.GatewayId), "model.rolled-back", GatewayAssetClassSubject(m.AssetClass, m.GatewayId),
             m.FromModelDigest, m.ToModelDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelRolledBack), m.OccurredAt));
     }
 
@@ -90,7 +90,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.drift-detected", ModelSubject(m.ModelName, m.ModelVersion),
+        return Append(context, m.EventId, new AuditRecord(GatewayActor(m.GatewayId), "model.drift-detected", ModelSubject(m.ModelName, m.ModelVersion),
             null, m.ModelDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelDriftDetected), m.OccurredAt));
     }
 
@@ -98,7 +98,7 @@ public sealed class AuditConsumer(AuditLog audit) :
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "model.integrity-violation", $"asset-class:{m.AssetClass}@gateway:{m.GatewayId}",
+        return Append(context, m.EventId, new AuditRecord(GatewayActor(m.GatewayId), "model.integrity-violation", GatewayAssetClassSubject(m.AssetClass, m.GatewayId),
             m.ExpectedDigest, m.ActualDigest, JsonSerializer.Serialize(m, ContractsJsonContext.Default.ModelIntegrityViolation), m.OccurredAt));
     }
 
@@ -109,7 +109,7 @@ public sealed class AuditConsumer(AuditLog audit) :
         var m = context.Message;
         var change = m.PreviousLevel == 0 ? "started" : m.Level == 0 ? "stopped" : m.Level > m.PreviousLevel ? "escalated" : "eased";
         var detail = JsonSerializer.Serialize(m, ContractsJsonContext.Default.GatewaySheddingChanged);
-        return Append(context, m.EventId, new AuditRecord("gateway:" + m.GatewayId, "gateway.shedding." + change, $"gateway:{m.GatewayId}@{m.SiteId}",
+        return Append(context, m.EventId, new AuditRecord(GatewayActor(m.GatewayId), "gateway.shedding." + change, $"gateway:{m.GatewayId}@{m.SiteId}",
             null, Sha256(detail), detail, m.OccurredAt));
     }
 
@@ -135,6 +135,12 @@ public sealed class AuditConsumer(AuditLog audit) :
         await audit.AppendAsync(record, context.MessageId ?? eventId, context.CancellationToken);
 
     private static string ModelSubject(string name, string version) => $"model:{name}@{version}";
+
+    private static string SiteDeploymentSubject(Guid deploymentId, string siteId) => $"deployment:{deploymentId:D}@{siteId}";
+
+    private static string GatewayAssetClassSubject(string assetClass, string gatewayId) => $"asset-class:{assetClass}@gateway:{gatewayId}";
+
+    private static string GatewayActor(string gatewayId) => "gateway:" + gatewayId;
 
     private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 }

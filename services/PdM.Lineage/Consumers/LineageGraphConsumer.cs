@@ -35,8 +35,7 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
         List<GraphEdge> edges = [new(person.Id, model.Id, "uploaded")];
         var runName = m.TrainingRunId?.ToString("D") ?? m.TrainingRun;
         GraphNode? run = string.IsNullOrWhiteSpace(runName) ? null : TrainingRun(runName, ("registered", $"{m.ModelName}@{m.ModelVersion}"));
-        GraphNode? dataset = string.IsNullOrWhiteSpace(m.DatasetDigest) ? null
-            : new("dataset:" + m.DatasetDigest, "dataset", m.DatasetDigest, Props(("snapshotId", m.DatasetSnapshotId?.ToString("D"))));
+        GraphNode? dataset = string.IsNullOrWhiteSpace(m.DatasetDigest) ? null : Dataset(m.DatasetDigest, m.DatasetSnapshotId);
         if (run is not null)
         {
             nodes.Add(run);
@@ -67,7 +66,7 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
         List<GraphEdge> edges = [];
         if (!string.IsNullOrWhiteSpace(m.DatasetDigest))
         {
-            var dataset = new GraphNode("dataset:" + m.DatasetDigest, "dataset", m.DatasetDigest, Props(("snapshotId", m.DatasetSnapshotId?.ToString("D"))));
+            var dataset = Dataset(m.DatasetDigest, m.DatasetSnapshotId);
             nodes.Add(dataset);
             edges.Add(new(dataset.Id, run.Id, "trained"));
         }
@@ -86,9 +85,9 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
         List<GraphEdge> edges = [new(person.Id, model.Id, kind)];
         if (m.DeploymentId is { } id)
         {
-            var deployment = new GraphNode("deployment:" + id.ToString("D"), "deployment", $"{m.ModelName}@{m.ModelVersion} → {m.ToStage}",
-                Props(("stage", m.ToStage.ToString()), ("sites", string.Join(",", m.SiteIds)), ("requestedBy", m.PromotedBy),
-                    ("canaryShare", m.CanaryShare?.ToString(CultureInfo.InvariantCulture))));
+            var deployment = Deployment(id, m.ModelName, m.ModelVersion, m.ToStage,
+                ("stage", m.ToStage.ToString()), ("sites", string.Join(",", m.SiteIds)), ("requestedBy", m.PromotedBy),
+                ("canaryShare", m.CanaryShare?.ToString(CultureInfo.InvariantCulture)));
             nodes.Add(deployment);
             edges.Add(new(model.Id, deployment.Id, "deployed-as"));
         }
@@ -100,8 +99,8 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
     {
         ArgumentNullException.ThrowIfNull(context);
         var m = context.Message;
-        var deployment = new GraphNode("deployment:" + m.DeploymentId.ToString("D"), "deployment", $"{m.ModelName}@{m.ModelVersion} → {m.Stage}", Props());
-        var site = new GraphNode("site:" + m.SiteId, "site", m.SiteId, Props(("gateway", m.GatewayId)));
+        var deployment = Deployment(m.DeploymentId, m.ModelName, m.ModelVersion, m.Stage);
+        var site = Site(m.SiteId, m.GatewayId);
         return graph.AddAsync([deployment, site], [new(deployment.Id, site.Id, "running-at")], context.CancellationToken);
     }
 
@@ -118,7 +117,7 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
             return Task.CompletedTask;
         }
 
-        var site = new GraphNode("site:" + m.SiteId, "site", m.SiteId, Props(("gateway", m.GatewayId)));
+        var site = Site(m.SiteId, m.GatewayId);
         var policy = new GraphNode($"egress-policy:{m.SiteId}@{egress.Version}", "egress-policy", egress.Version,
             Props(("allowedClasses", string.Join(",", egress.AllowedClasses)), ("hashedFields", string.Join(",", egress.HashedFields)),
                 ("droppedFields", string.Join(",", egress.DroppedFields)), ("cloudTrainingAllowed", egress.CloudTrainingAllowed ? "true" : "false"),
@@ -174,6 +173,14 @@ public sealed class LineageGraphConsumer(LineageGraph graph) :
 
     private static GraphNode TrainingRun(string runId, params (string Key, string? Value)[] properties) =>
         new("training-run:" + runId, "training-run", runId, Props(properties));
+
+    private static GraphNode Dataset(string digest, Guid? snapshotId) =>
+        new("dataset:" + digest, "dataset", digest, Props(("snapshotId", snapshotId?.ToString("D"))));
+
+    private static GraphNode Deployment(Guid id, string modelName, string modelVersion, ModelStage stage, params (string Key, string? Value)[] properties) =>
+        new("deployment:" + id.ToString("D"), "deployment", $"{modelName}@{modelVersion} → {stage}", Props(properties));
+
+    private static GraphNode Site(string siteId, string gatewayId) => new("site:" + siteId, "site", siteId, Props(("gateway", gatewayId)));
 
     private static GraphNode Person(string user) => new("person:" + user, "person", user, Props());
 
