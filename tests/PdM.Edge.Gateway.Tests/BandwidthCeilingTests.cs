@@ -114,16 +114,7 @@ public sealed class BandwidthCeilingTests
 
             // Once the backlog is arriving, the plant raises an alert (a zone-D reading between two healthy ones).
             await Eventually.Until(() => Task.FromResult(arrivals.Count(a => a.Kind == "assessment")), n => n > 0, TimeSpan.FromSeconds(60), "the backlog's replay to start");
-            using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
-            var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
-            foreach (var value in new[] { 2.0, 8.0, 2.0 })
-            {
-                clock = clock.AddMilliseconds(10);
-                var json = string.Create(CultureInfo.InvariantCulture,
-                    $$$"""{"schemaVersion":1,"deviceTime":"{{{clock:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
-                await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, "P0"))
-                    .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
-            }
+            using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
 
             // Nothing lost: every backlog entry and every feature batch arrives, once, and the journal empties.
             await Eventually.Until(() => Task.FromResult(arrivals.Count(a => a.Kind is "assessment" or "features")), n => n >= BacklogAssessments + LiveFeatureBatches,

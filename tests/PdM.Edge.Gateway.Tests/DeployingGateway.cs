@@ -116,12 +116,7 @@ public sealed class DeployingGateway : IAsyncDisposable
                 $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
                 $"--Gateway:Mqtt:ClientId=gw-{site}",
                 $"--Journal:Path={Path.Combine(root, "journal.db")}",
-                "--AssetModel:Assets:0:Id=PUMP-1",
-                "--AssetModel:Assets:0:AssetClass=centrifugal-pump",
-                "--AssetModel:Assets:0:Sensors:0:Id=vibration_rms_mm_s",
-                "--AssetModel:Assets:0:Sensors:0:Unit=mm/s",
-                "--AssetModel:Assets:0:Sensors:0:ValidMin=0",
-                "--AssetModel:Assets:0:Sensors:0:ValidMax=100",
+                .. TestGatewayArguments.Pumps(["PUMP-1"]),
 
                 // Two mills computing the test packages' own AI4I spec: MILL-A reports every sensor it reads, MILL-B two.
                 $"--Gateway:FeatureSpecs:{MillClass}={WriteMillSpec(root)}",

@@ -1,3 +1,6 @@
+using PdM.Contracts.Telemetry;
+using System.Text;
+using System.Globalization;
 using System.Diagnostics.Metrics;
 using System.Collections.Concurrent;
 using MassTransit;
@@ -110,6 +113,27 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         configure?.Invoke(builder);
         await client.ConnectAsync(builder.Build());
         return client;
+    }
+
+    /// <summary>
+    /// A healthy, a zone-D and a healthy vibration reading of pump <c>P0</c> of <paramref name="site"/>, from a device
+    /// of its own: under the per-reading spec exactly one prediction (the zone-D window, closed by the reading after it).
+    /// Returns the device, connected, for the test to dispose.
+    /// </summary>
+    public static async Task<IMqttClient> PublishOneZoneDReading(string site)
+    {
+        var device = await ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
+        var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
+        foreach (var value in new[] { 2.0, 8.0, 2.0 })
+        {
+            clock = clock.AddMilliseconds(10);
+            var json = string.Create(CultureInfo.InvariantCulture,
+                $$$"""{"schemaVersion":1,"deviceTime":"{{{clock:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
+            await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, "P0"))
+                .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        return device;
     }
 
     public async ValueTask DisposeAsync()

@@ -36,15 +36,7 @@ public sealed class PipelineBatchingTests
         var store = Path.Combine(work, "store");
         var installed = new LocalModelStore(store).Install(Path.Combine(LocalDependencies.RepositoryRoot, "tests", "models", "generated", "logreg_failure"));
         Assert.NotNull(installed.Package);
-        var spec = Path.Combine(work, "spec.json");
-        await File.WriteAllTextAsync(spec, """
-            {"specVersion":1,"window":{"kind":"count","size":2,"hop":1,"watermarkMs":0},
-             "features":[{"name":"air_temperature_k","sensor":"air_temperature_k","function":"mean"},
-                         {"name":"process_temperature_k","sensor":"process_temperature_k","function":"mean"},
-                         {"name":"rotational_speed_rpm","sensor":"rotational_speed_rpm","function":"mean"},
-                         {"name":"torque_nm","sensor":"torque_nm","function":"mean"},
-                         {"name":"tool_wear_min","sensor":"tool_wear_min","function":"mean"}]}
-            """);
+        var spec = await MillFeatureSpecs.WriteTwoReadingMeans(work);
 
         var decided = new DecisionLines();
         var app = GatewayApplication.Build([.. Settings(site, work, store, spec)], builder =>

@@ -132,15 +132,7 @@ public sealed class PipelineIsolationTests
         var store = Path.Combine(work, "store");
         Assert.NotNull(new PdM.Edge.Inference.LocalModelStore(store).Install(
             Path.Combine(LocalDependencies.RepositoryRoot, "tests", "models", "generated", "broken_run_fails")).Package);
-        var spec = Path.Combine(work, "spec.json");
-        await File.WriteAllTextAsync(spec, """
-            {"specVersion":1,"window":{"kind":"count","size":2,"hop":1,"watermarkMs":0},
-             "features":[{"name":"air_temperature_k","sensor":"air_temperature_k","function":"mean"},
-                         {"name":"process_temperature_k","sensor":"process_temperature_k","function":"mean"},
-                         {"name":"rotational_speed_rpm","sensor":"rotational_speed_rpm","function":"mean"},
-                         {"name":"torque_nm","sensor":"torque_nm","function":"mean"},
-                         {"name":"tool_wear_min","sensor":"tool_wear_min","function":"mean"}]}
-            """);
+        var spec = await MillFeatureSpecs.WriteTwoReadingMeans(work);
         List<string> settings =
         [
             "--Urls=http://127.0.0.1:0", "--Messaging:Transport=InMemory", $"--Gateway:SiteId={site}",

@@ -45,16 +45,7 @@ public sealed class UnroutableUplinkTests
             await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway MQTT connection");
 
             // A healthy, a zone-D and a healthy reading: exactly one prediction, journaled and published.
-            using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
-            var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
-            foreach (var value in new[] { 2.0, 8.0, 2.0 })
-            {
-                clock = clock.AddMilliseconds(10);
-                var json = string.Create(CultureInfo.InvariantCulture,
-                    $$$"""{"schemaVersion":1,"deviceTime":"{{{clock:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
-                await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, "P0"))
-                    .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
-            }
+            using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
 
             // Returned by the broker, more than once (retried), counted under its type, and still in the journal.
             await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.uplink.unroutable", "message_type", nameof(FailurePredicted))),

@@ -82,12 +82,7 @@ public sealed class OutboundConnectionTests(ITestOutputHelper output)
                 $"--Gateway:Mqtt:Port={LocalDependencies.MqttPort}",
                 "--Gateway:HeartbeatSeconds=1",
                 $"--Journal:Path={Path.Combine(state, "journal.db")}",
-                "--AssetModel:Assets:0:Id=PUMP-1",
-                "--AssetModel:Assets:0:AssetClass=centrifugal-pump",
-                "--AssetModel:Assets:0:Sensors:0:Id=vibration_rms_mm_s",
-                "--AssetModel:Assets:0:Sensors:0:Unit=mm/s",
-                "--AssetModel:Assets:0:Sensors:0:ValidMin=0",
-                "--AssetModel:Assets:0:Sensors:0:ValidMax=100",
+                .. TestGatewayArguments.Pumps(["PUMP-1"]),
             ],
             ReportEarly);
         var ownPorts = new List<int>();
