@@ -9,7 +9,6 @@ namespace PdM.Cli.Tests;
 public sealed class CliFixture : IAsyncLifetime
 {
     private readonly string _state = Path.Combine(Path.GetTempPath(), "pdm-cli-test-" + Guid.NewGuid().ToString("N"));
-    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public string Server { get; private set; } = null!;
@@ -24,15 +23,14 @@ public sealed class CliFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _backend = await ModuleTestBackend.CreateAsync("cli");
-        var settings = new Dictionary<string, string?>(_backend.Settings)
+        var settings = new Dictionary<string, string?>
         {
             ["Registry:StateDirectory"] = Path.Combine(_state, "registry"),
             ["Auth:DevelopmentIssuer:KeyPath"] = Path.Combine(_state, "auth", "dev-issuer.pem"),
             ["Registry:OutboxPollInterval"] = "00:00:00.200",
             ["Training:ModelStorePath"] = Path.Combine(_state, "model-store"),
         };
-        _host = await ModuleTestHost.StartAsync([RegistryModule.Descriptor, TelemetryModule.Descriptor], settings, Logs, environment: "Development");
+        _host = await ModuleTestHost.StartAsync([RegistryModule.Descriptor, TelemetryModule.Descriptor], await ModuleTestBackend.CreateAsync("cli"), settings, Logs, environment: "Development");
         Server = _host.Api.BaseAddress!.ToString();
     }
 
@@ -41,11 +39,6 @@ public sealed class CliFixture : IAsyncLifetime
         if (_host is not null)
         {
             await _host.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
         }
 
         if (Directory.Exists(_state))

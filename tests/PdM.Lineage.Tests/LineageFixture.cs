@@ -1,14 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using PdM.Lineage.Api;
 using PdM.Lineage.Audit;
@@ -25,7 +18,6 @@ public sealed class LineageFixture : IAsyncLifetime
 {
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web);
 
-    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
@@ -34,12 +26,11 @@ public sealed class LineageFixture : IAsyncLifetime
 
     public IBus Bus => _host!.Services.GetRequiredService<IBus>();
 
-    public string ConnectionString => _backend!.ConnectionString;
+    public string ConnectionString => _host!.Backend!.ConnectionString;
 
     public async Task InitializeAsync()
     {
-        _backend = await ModuleTestBackend.CreateAsync("lineage");
-        _host = await ModuleTestHost.StartAsync(LineageModule.Descriptor, _backend.Settings, Logs, environment: "Production");
+        _host = await ModuleTestHost.StartAsync(LineageModule.Descriptor, await ModuleTestBackend.CreateAsync("lineage"), [], Logs, environment: "Production");
         Api = _host.Api;
     }
 
@@ -48,11 +39,6 @@ public sealed class LineageFixture : IAsyncLifetime
         if (_host is not null)
         {
             await _host.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
         }
     }
 

@@ -3,14 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
@@ -43,7 +36,6 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public CmmsStubServer Stubs { get; private set; } = null!;
@@ -61,11 +53,10 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     public HttpClient Client(string user, params string[] roles) => _host!.CreateClient(user, roles);
 
     /// <summary>The suite's database, for tests that corrupt a row on purpose.</summary>
-    public string ConnectionString => _backend!.ConnectionString;
+    public string ConnectionString => _host!.Backend!.ConnectionString;
 
     public async Task InitializeAsync()
     {
-        _backend = await ModuleTestBackend.CreateAsync("maint");
         Stubs = await CmmsStubServer.StartAsync(configure: o =>
         {
             o.MaximoApiKey = MaximoKey;
@@ -74,7 +65,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             o.WebhookSecret = WebhookSecret;
         });
 
-        var settings = new Dictionary<string, string?>(_backend.Settings)
+        var settings = new Dictionary<string, string?>
         {
             ["Maintenance:AcceptUnconfiguredSites"] = "false",
             ["Maintenance:Delivery:PollInterval"] = "00:00:00.100",
@@ -118,7 +109,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Webhook(settings, "hook-auth", "wrong-secret");
         settings["Maintenance:Sites:strict:Assets:NOREF-1:Criticality"] = "B";
 
-        _host = await ModuleTestHost.StartAsync(MaintenanceModule.Descriptor, settings, Logs,
+        _host = await ModuleTestHost.StartAsync(MaintenanceModule.Descriptor, await ModuleTestBackend.CreateAsync("maint"), settings, Logs,
             configure: builder => builder.Services.AddSingleton(Events),
             consumers: bus => bus.Collect<WorkOrderRaised>().Collect<MaintenanceCaseEscalated>().Collect<MaintenanceOutcomeRecorded>());
         Api = _host.Api;
@@ -136,11 +127,6 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         if (Stubs is not null)
         {
             await Stubs.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
         }
     }
 

@@ -3,14 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using PdM.Contracts.Registry;
 using PdM.ModelPackage.Signing;
 using PdM.Registry.Api;
@@ -36,7 +29,6 @@ public sealed class RegistryFixture : IAsyncLifetime
     private static readonly JsonSerializerOptions ApiJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
     private readonly string _artifacts = Path.Combine(Path.GetTempPath(), "pdm-registry-test-" + Guid.NewGuid().ToString("N"));
-    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     /// <summary>Acts as an admin.</summary>
@@ -60,11 +52,10 @@ public sealed class RegistryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _backend = await ModuleTestBackend.CreateAsync("registry");
         using var signer = PackageSigner.Generate();
         PublicKeyPem = signer.ExportPublicKeyPem();
 
-        var settings = new Dictionary<string, string?>(_backend.Settings)
+        var settings = new Dictionary<string, string?>
         {
             ["Registry:ArtifactsPath"] = _artifacts,
             ["Registry:StateDirectory"] = _artifacts + "-state",
@@ -74,7 +65,7 @@ public sealed class RegistryFixture : IAsyncLifetime
             ["Registry:PromotionGates:MinAgreementRatio"] = "0.9",
             ["Registry:PromotionGates:MaxCandidateFailureRatio"] = "0.05",
         };
-        _host = await ModuleTestHost.StartAsync(RegistryModule.Descriptor, settings, Logs, environment: "Production",
+        _host = await ModuleTestHost.StartAsync(RegistryModule.Descriptor, await ModuleTestBackend.CreateAsync("registry"), settings, Logs, environment: "Production",
             configure: builder => builder.Services.AddSingleton(Events),
             consumers: bus => bus.Collect<ModelVersionRegistered>().Collect<ModelPromoted>().Collect<ModelDeploymentRequested>());
         Api = _host.Api;
@@ -86,11 +77,6 @@ public sealed class RegistryFixture : IAsyncLifetime
         if (_host is not null)
         {
             await _host.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
         }
 
         foreach (var directory in new[] { _artifacts, _artifacts + "-state" })

@@ -1,13 +1,6 @@
 using System.Globalization;
 using MassTransit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Npgsql;
 using PdM.Contracts.Training;
 using PdM.Telemetry.Persistence;
@@ -42,7 +35,6 @@ public sealed class TelemetryFixture : IAsyncLifetime
         return folder;
     });
 
-    private ModuleTestBackend? _backend;
     private ModuleTestHost? _host;
 
     public HttpClient Api { get; private set; } = null!;
@@ -64,15 +56,14 @@ public sealed class TelemetryFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _backend = await ModuleTestBackend.CreateAsync("telem");
-        var settings = new Dictionary<string, string?>(_backend.Settings)
+        var settings = new Dictionary<string, string?>
         {
             ["FeatureStore:RetentionDays"] = "30",
             ["FeatureStore:MaintenanceInterval"] = "1.00:00:00",
             ["Training:ModelStorePath"] = ModelStore,
         };
 
-        _host = await ModuleTestHost.StartAsync(TelemetryModule.Descriptor, settings, Logs,
+        _host = await ModuleTestHost.StartAsync(TelemetryModule.Descriptor, await ModuleTestBackend.CreateAsync("telem"), settings, Logs,
             configure: builder => builder.Services.AddSingleton(Events),
             consumers: bus => bus.Collect<TrainingRunProgressed>().Collect<TrainingRunCompleted>());
         Api = _host.Api;
@@ -85,11 +76,6 @@ public sealed class TelemetryFixture : IAsyncLifetime
         if (_host is not null)
         {
             await _host.DisposeAsync();
-        }
-
-        if (_backend is not null)
-        {
-            await _backend.DisposeAsync();
         }
 
         Metrics.Dispose();

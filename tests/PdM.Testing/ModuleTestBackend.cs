@@ -2,7 +2,8 @@ namespace PdM.Testing;
 
 /// <summary>
 /// What a cloud module's test suite runs against: a fresh PostgreSQL database and a RabbitMQ vhost of its own, and the
-/// settings that point a <see cref="ModuleTestHost"/> at them. The database is dropped on dispose; dispose the host first.
+/// settings that point a <see cref="ModuleTestHost"/> at them. The database is dropped on dispose; dispose the host first
+/// (a host started on the backend itself owns it and does so).
 /// </summary>
 public sealed class ModuleTestBackend : IAsyncDisposable
 {

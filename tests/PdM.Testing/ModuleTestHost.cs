@@ -3,8 +3,6 @@ using System.Security.Cryptography;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,11 +25,12 @@ public sealed class ModuleTestHost : IAsyncDisposable
 {
     private readonly TestClients _clients;
 
-    private ModuleTestHost(WebApplication app, Uri address, TestTokenIssuer tokens)
+    private ModuleTestHost(WebApplication app, Uri address, TestTokenIssuer tokens, ModuleTestBackend? backend)
     {
         App = app;
         Address = address;
         Tokens = tokens;
+        Backend = backend;
         _clients = new TestClients(address, tokens);
         Api = CreateClient("test-admin", PdMRoles.Admin);
     }
@@ -48,6 +47,9 @@ public sealed class ModuleTestHost : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
+    /// <summary>The database and vhost the host was started on and owns (null when the test passed its own settings).</summary>
+    public ModuleTestBackend? Backend { get; }
+
     public IBus Bus => App.Services.GetRequiredService<IBus>();
 
     /// <param name="environment">Host environment; null keeps the framework's default (from ASPNETCORE_ENVIRONMENT, else Production).</param>
@@ -62,14 +64,61 @@ public sealed class ModuleTestHost : IAsyncDisposable
         Action<IBusRegistrationConfigurator>? consumers = null) =>
         StartAsync([module ?? throw new ArgumentNullException(nameof(module))], settings, logs, environment, configure, consumers);
 
-    /// <summary>Several modules on one host and one bus, as PdM.Host composes them (<c>PdM:Modules</c>).</summary>
+    /// <summary>
+    /// <paramref name="module"/> on <paramref name="backend"/>, which the host takes over: the backend's settings come
+    /// first and <paramref name="settings"/> (the module's own) after them, and the backend's database is dropped when
+    /// the host is disposed, once the host has stopped (or at once if the host does not start).
+    /// </summary>
+    public static Task<ModuleTestHost> StartAsync(
+        PdMModule module,
+        ModuleTestBackend backend,
+        IEnumerable<KeyValuePair<string, string?>> settings,
+        ILoggerProvider logs,
+        string? environment = null,
+        Action<WebApplicationBuilder>? configure = null,
+        Action<IBusRegistrationConfigurator>? consumers = null) =>
+        StartAsync([module ?? throw new ArgumentNullException(nameof(module))], backend, settings, logs, environment, configure, consumers);
+
+    /// <summary>Several modules on one host and one bus, on <paramref name="backend"/>, which the host takes over (as the single-module overload).</summary>
     public static async Task<ModuleTestHost> StartAsync(
         IReadOnlyList<PdMModule> modules,
+        ModuleTestBackend backend,
         IEnumerable<KeyValuePair<string, string?>> settings,
         ILoggerProvider logs,
         string? environment = null,
         Action<WebApplicationBuilder>? configure = null,
         Action<IBusRegistrationConfigurator>? consumers = null)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        try
+        {
+            return await StartCoreAsync(modules, backend, [.. backend.Settings, .. settings], logs, environment, configure, consumers);
+        }
+        catch
+        {
+            await backend.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Several modules on one host and one bus, as PdM.Host composes them (<c>PdM:Modules</c>).</summary>
+    public static Task<ModuleTestHost> StartAsync(
+        IReadOnlyList<PdMModule> modules,
+        IEnumerable<KeyValuePair<string, string?>> settings,
+        ILoggerProvider logs,
+        string? environment = null,
+        Action<WebApplicationBuilder>? configure = null,
+        Action<IBusRegistrationConfigurator>? consumers = null) =>
+        StartCoreAsync(modules, backend: null, settings, logs, environment, configure, consumers);
+
+    private static async Task<ModuleTestHost> StartCoreAsync(
+        IReadOnlyList<PdMModule> modules,
+        ModuleTestBackend? backend,
+        IEnumerable<KeyValuePair<string, string?>> settings,
+        ILoggerProvider logs,
+        string? environment,
+        Action<WebApplicationBuilder>? configure,
+        Action<IBusRegistrationConfigurator>? consumers)
     {
         ArgumentNullException.ThrowIfNull(modules);
         var builder = environment is null
@@ -134,8 +183,7 @@ public sealed class ModuleTestHost : IAsyncDisposable
             throw;
         }
 
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new ModuleTestHost(app, new Uri(address), tokens);
+        return new ModuleTestHost(app, new Uri(ListeningAddress.Of(app)), tokens, backend);
     }
 
     /// <inheritdoc cref="TestClients.Token"/>
@@ -153,6 +201,10 @@ public sealed class ModuleTestHost : IAsyncDisposable
         await App.StopAsync();
         await App.DisposeAsync();
         Tokens.Dispose();
+        if (Backend is not null)
+        {
+            await Backend.DisposeAsync();
+        }
     }
 }
 
