@@ -214,17 +214,9 @@ public sealed class DecisionTraceTests : IAsyncLifetime
         yield return $"{p}:Cmms:Adapter=Maximo";
         yield return $"{p}:Cmms:Maximo:BaseUrl={url}";
         yield return $"{p}:Cmms:Maximo:ApiKey=trace-key";
-        foreach (var asset in new[] { "PUMP-1", "PUMP-2", "PUMP-3" })
+        foreach (var argument in new[] { "PUMP-1", "PUMP-2", "PUMP-3" }.SelectMany(asset => MaintenanceSiteArguments.MaximoPump(site, asset)))
         {
-            var a = $"{p}:Assets:{asset}";
-            yield return $"{a}:Criticality=B";
-            yield return $"{a}:EquipmentClass=PU";
-            yield return $"{a}:Subunit=Power transmission";
-            yield return $"{a}:MaintainableItem=Bearing DE";
-            yield return $"{a}:Maximo:SiteId=BEDFORD";
-            yield return $"{a}:Maximo:AssetNum=1143{asset[^1]}";
-            yield return $"{a}:Maximo:Location=BPM3100";
-            yield return $"{a}:Maximo:FailureClass=PUMPS";
+            yield return argument;
         }
 
         yield return $"{p}:FailureModes:VIB:Mechanism=2.4";

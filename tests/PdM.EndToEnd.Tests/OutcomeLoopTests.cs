@@ -207,15 +207,13 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
 
         foreach (var asset in new[] { "PUMP-1", "PUMP-2" })
         {
+            foreach (var argument in MaintenanceSiteArguments.MaximoPump(site, asset))
+            {
+                yield return argument;
+            }
+
+            // The same pump as SAP equipment, which the SAP site's adapter reads.
             var a = $"{p}:Assets:{asset}";
-            yield return $"{a}:Criticality=B";
-            yield return $"{a}:EquipmentClass=PU";
-            yield return $"{a}:Subunit=Power transmission";
-            yield return $"{a}:MaintainableItem=Bearing DE";
-            yield return $"{a}:Maximo:SiteId=BEDFORD";
-            yield return $"{a}:Maximo:AssetNum=1143{asset[^1]}";
-            yield return $"{a}:Maximo:Location=BPM3100";
-            yield return $"{a}:Maximo:FailureClass=PUMPS";
             yield return $"{a}:Sap:TechnicalObject=10000123";
             yield return $"{a}:Sap:Type=EAMS_EQUI";
             yield return $"{a}:Sap:Plant=1010";
