@@ -1,3 +1,5 @@
+using PdM.ModelPackage.Cards;
+
 namespace PdM.Training;
 
 /// <summary>RUL metrics as the C-MAPSS literature defines them, with d = predicted − true.</summary>
@@ -65,10 +67,9 @@ public sealed record ClassificationMetrics(
 
     public static ClassificationMetrics FromCounts(int tp, int fp, int fn, int tn, double prAuc = double.NaN)
     {
-        var precision = tp + fp == 0 ? 0 : (double)tp / (tp + fp);
-        var recall = tp + fn == 0 ? 0 : (double)tp / (tp + fn);
-        var f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
-        return new ClassificationMetrics(tp, fp, fn, tn, precision, recall, f1, prAuc);
+        // One definition of precision, recall and F1 (the model card's), so the card's rules figures and the model's agree.
+        var counts = ConfusionCounts.Of(tp, fp, fn, tn);
+        return new ClassificationMetrics(tp, fp, fn, tn, counts.Precision, counts.Recall, counts.F1, prAuc);
     }
 
     /// <summary>
