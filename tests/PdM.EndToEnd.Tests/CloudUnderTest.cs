@@ -73,16 +73,7 @@ internal sealed class CloudUnderTest : IAsyncDisposable
         _app.Services.GetRequiredService<DevelopmentTokenIssuer>().Issue(user, roles);
 
     /// <summary>A client of the host's API sending <paramref name="bearerToken"/> (null: no Authorization header); the caller disposes it.</summary>
-    public HttpClient Client(string? bearerToken)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(Address) };
-        if (bearerToken is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bearerToken);
-        }
-
-        return client;
-    }
+    public HttpClient Client(string? bearerToken) => TestClients.WithBearer(new Uri(Address), bearerToken);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -253,12 +252,7 @@ public sealed class TestTokenIssuer : IDisposable
     public static TestTokenIssuer Shared { get; } = new();
 
     /// <summary>An HTTP client for <paramref name="baseAddress"/> carrying an admin token of this issuer.</summary>
-    public HttpClient AdminClient(string baseAddress)
-    {
-        var client = new HttpClient { BaseAddress = new Uri(baseAddress) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Issue("test-admin", [PdMRoles.Admin]));
-        return client;
-    }
+    public HttpClient AdminClient(string baseAddress) => TestClients.WithBearer(new Uri(baseAddress), Issue("test-admin", [PdMRoles.Admin]));
 
     public void Dispose()
     {

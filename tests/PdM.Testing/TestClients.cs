@@ -19,15 +19,22 @@ public sealed class TestClients(Uri address, TestTokenIssuer tokens) : IDisposab
     /// <summary>A client sending <paramref name="accessToken"/> as its bearer token (null: no Authorization header).</summary>
     public HttpClient CreateWithToken(string? accessToken)
     {
+        var client = WithBearer(address, accessToken);
+        lock (_clients)
+        {
+            _clients.Add(client);
+        }
+
+        return client;
+    }
+
+    /// <summary>A client of <paramref name="address"/> sending <paramref name="accessToken"/> as its bearer token (null: no Authorization header); the caller disposes it.</summary>
+    public static HttpClient WithBearer(Uri address, string? accessToken)
+    {
         var client = new HttpClient { BaseAddress = address };
         if (accessToken is not null)
         {
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        }
-
-        lock (_clients)
-        {
-            _clients.Add(client);
         }
 
         return client;
