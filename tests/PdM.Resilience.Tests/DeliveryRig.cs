@@ -7,8 +7,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -130,7 +128,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
         var cloud = HostComposition.Build(cloudSettings);
         await cloud.StartAsync();
-        var api = TestTokenIssuer.Shared.AdminClient(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        var api = TestTokenIssuer.Shared.AdminClient(ListeningAddress.Of(cloud));
 
         List<string> gatewaySettings =
         [

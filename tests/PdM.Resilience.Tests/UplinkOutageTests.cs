@@ -5,8 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
@@ -51,7 +49,7 @@ public sealed class UplinkOutageTests
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
         await using var cloud = HostComposition.Build(cloudSettings);
         await cloud.StartAsync();
-        using var api = TestTokenIssuer.Shared.AdminClient(cloud.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        using var api = TestTokenIssuer.Shared.AdminClient(ListeningAddress.Of(cloud));
 
         // Delivered: every FailurePredicted that reached the broker, by message id, counted.
         var delivered = new ConcurrentDictionary<Guid, int>();

@@ -4,8 +4,6 @@ using System.Globalization;
 using System.Net;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.Edge.Gateway;
@@ -122,7 +120,7 @@ public sealed class OutboundConnectionTests(ITestOutputHelper output)
     }
 
     private static int Port(WebApplication app) =>
-        new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+        new Uri(ListeningAddress.Of(app)).Port;
 
     /// <summary>The runtime's own network events: every DNS resolution and every socket connect of this process.</summary>
     private sealed class ConnectionListener : EventListener

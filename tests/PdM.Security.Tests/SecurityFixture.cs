@@ -1,6 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using PdM.Host;
@@ -65,7 +63,7 @@ public sealed class SecurityFixture : IAsyncLifetime
             builder.Logging.AddProvider(Logs);
         });
         await _app.StartAsync();
-        Address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        Address = new Uri(ListeningAddress.Of(_app));
         _clients = new TestClients(Address, Tokens);
         Api = CreateClient("test-admin", PdMRoles.Admin);
     }
