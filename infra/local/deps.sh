@@ -11,7 +11,8 @@
 #   deps.sh env               `export NAME='value'` lines: eval "$(infra/local/deps.sh env)"
 #   deps.sh vhost NAME [rabbitmq-cluster]  create a RabbitMQ vhost (idempotent) and grant user pdm full permissions on it
 #   deps.sh ports             print the port bases; fails if two could collide across offsets
-#   deps.sh queues VHOST [rabbitmq-cluster]  name, type and arguments of every queue of a vhost (tab-separated)
+#   deps.sh queues VHOST [rabbitmq-cluster]  name, type and arguments of every queue of a vhost (tab-separated; on the
+#                                            cluster also each queue's leader node and message count)
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
 #   deps.sh env rabbitmq-cluster   the Messaging__RabbitMq__* settings that point a host at the cluster
@@ -1243,7 +1244,8 @@ main() {
         queues)
             (($# == 1 || $# == 2)) || die "usage: deps.sh queues VHOST [rabbitmq-cluster]"
             if [[ ${2:-} == rabbitmq-cluster ]]; then
-                rmqcctl 1 -q list_queues -p "$1" name type arguments --no-table-headers
+                # The leader and the message count too: where a quorum queue's Raft leader was is what a node-kill test must know.
+                rmqcctl 1 -q list_queues -p "$1" name type arguments leader messages --no-table-headers
             else
                 rmqctl -q list_queues -p "$1" name type arguments --no-table-headers
             fi
