@@ -13,6 +13,9 @@
 #   deps.sh ports             print the port bases; fails if two could collide across offsets
 #   deps.sh queues VHOST [rabbitmq-cluster]  name, type and arguments of every queue of a vhost (tab-separated; on the
 #                                            cluster also each queue's leader node and message count)
+#   deps.sh quorum-members suspend|resume VHOST QUEUE   on the cluster, suspend (or resume) the queue's Raft members on
+#                                  nodes 2 and 3: with node 1, its leader, killed meanwhile, the queue has no leader
+#                                  until they are resumed (fault injection for the node-kill tests)
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
 #   deps.sh env rabbitmq-cluster   the Messaging__RabbitMq__* settings that point a host at the cluster
@@ -741,6 +744,26 @@ rmqc_vhost() {
     die "rabbitmq-cluster is not running: run infra/local/deps.sh start rabbitmq-cluster"
 }
 
+# Fault injection: suspends (or resumes) a quorum queue's Raft member on every running node of the cluster but node 1
+# (sys:suspend on its Ra server process). With node 1, the leader, killed while they are suspended, the queue has no
+# leader until they are resumed, however long that is: the window in which a channel opened on a surviving node finds
+# only the dead leader in the queue record (RabbitMQ 3.10, what this script runs, keeps that channel rejecting every
+# publish to the queue from then on; rabbitmq-server PR 9241 changed this in 3.11 and 3.12). Ra registers a queue's
+# server as VHOST_QUEUE on each node.
+rmqc_quorum_members() {
+    local action=$1 vhost=$2 queue=$3 n done=0 erl
+    erl="case whereis('${vhost}_${queue}') of undefined -> io:format(\"absent~n\"); P -> sys:${action}(P), io:format(\"done~n\") end."
+    for ((n = 2; n <= CLUSTER_SIZE; n++)); do
+        rmqc_pid "$n" >/dev/null || continue
+        case $(rmqcctl "$n" -q eval "$erl") in
+            *done*) done=$((done + 1)) ;;
+            *) die "rabbitmq-cluster: queue $queue of vhost $vhost has no Raft member on node $n" ;;
+        esac
+    done
+    ((done > 0)) || die "rabbitmq-cluster: no running node besides node 1"
+    log "rabbitmq-cluster: $action: the Raft member of $vhost/$queue on $done node(s)"
+}
+
 rmqc_nodes_list() {
     local n out=''
     for ((n = 1; n <= CLUSTER_SIZE; n++)); do out+="${out:+,}127.0.0.1:$(rmqc_amqp_port "$n")"; done
@@ -1249,6 +1272,10 @@ main() {
             else
                 rmqctl -q list_queues -p "$1" name type arguments --no-table-headers
             fi
+            ;;
+        quorum-members)
+            (($# == 3)) && [[ $1 == suspend || $1 == resume ]] || die "usage: deps.sh quorum-members suspend|resume VHOST QUEUE"
+            rmqc_quorum_members "$@"
             ;;
         vhost)
             (($# == 1 || $# == 2)) || die "usage: deps.sh vhost NAME [rabbitmq-cluster]"

@@ -125,6 +125,51 @@ public sealed class ClusterTests(ITestOutputHelper output)
         await gateway.StopAsync();
     }
 
+    [Fact]
+    public async Task A_channel_opened_while_a_quorum_queue_has_no_leader_does_not_wedge_the_gateway_uplink()
+    {
+        await using var rig = await DeliveryRig.StartAsync("noleader", Assets, cluster: true);
+        await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+
+        // The observer's queue keeps no leader after node 1 (its leader) dies, for as long as its other two members are
+        // suspended; Maintenance's queue elects one at once. The gateway reconnects to a surviving node inside that
+        // window and publishes round 2 there: on RabbitMQ 3.10 its new channel then rejects every FailurePredicted for
+        // good, even after the observer's queue has a leader again (seen by hand: 60 s of nacks; a new channel is confirmed
+        // at once). The uplink must get past that: the journal keeps the events, and a fresh channel delivers them.
+        var vhost = RabbitMqEndpoint.Parse(rig.Vhost).VirtualHost;
+        var pid = LocalDependencies.RunDepsScript("pid rabbitmq-cluster:1").Trim();
+        LocalDependencies.RunDepsScript($"quorum-members suspend {vhost} {DeliveryRig.ObserverQueue}");
+        try
+        {
+            Assert.Equal(0, Signal.Kill(pid));
+            await rig.PublishRoundAsync();
+            await Eventually.Until(() => Task.FromResult(rig.GatewayLog.Lines.Any(l => l.Contains("Uplink down", StringComparison.Ordinal))), seen => seen,
+                TimeSpan.FromSeconds(60), "the gateway's uplink to fail to publish round 2 while the observer's queue has no leader");
+        }
+        finally
+        {
+            LocalDependencies.RunDepsScript($"quorum-members resume {vhost} {DeliveryRig.ObserverQueue}");
+        }
+
+        try
+        {
+            await rig.PublishRoundAsync();
+            output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        }
+        finally
+        {
+            output.WriteLine(string.Join('\n', rig.GatewayLog.Lines.Where(l => l.Contains("Uplink", StringComparison.Ordinal))));
+            LocalDependencies.RunDepsScript("start rabbitmq-cluster");
+        }
+
+        // The fault was real (the channel refused the observer's queue after its election) and the watchdog ended it.
+        Assert.Contains(rig.GatewayLog.Lines, l => l.Contains("restarting the bus for new channels", StringComparison.Ordinal));
+
+        await gateway.StopAsync();
+    }
+
     private static string QueueLine(string listing, string queue) =>
         listing.Split('\n').FirstOrDefault(l => l.StartsWith(queue + "\t", StringComparison.Ordinal))
         ?? throw new Xunit.Sdk.XunitException($"queue {queue} is not declared:\n{listing}");

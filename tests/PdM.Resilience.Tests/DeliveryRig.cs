@@ -152,7 +152,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
                     h.UseCluster(c => LocalDependencies.RabbitMqClusterNodes.ToList().ForEach(c.Node));
                 }
             });
-            cfg.ReceiveEndpoint("resilience-observer", e =>
+            cfg.ReceiveEndpoint(ObserverQueue, e =>
             {
                 if (cluster)
                 {
@@ -167,6 +167,9 @@ internal sealed class DeliveryRig : IAsyncDisposable
         await observer.StartAsync();
         return rig;
     }
+
+    /// <summary>The queue of the rig's own FailurePredicted consumer (beside Maintenance's), which counts deliveries at the broker.</summary>
+    public const string ObserverQueue = "resilience-observer";
 
     /// <summary>The gateway's settings (<c>--key=value</c>), for an in-process host or a child process alike.</summary>
     public IReadOnlyList<string> GatewaySettings => _gatewaySettings;

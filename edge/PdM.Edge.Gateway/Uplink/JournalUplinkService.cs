@@ -23,7 +23,7 @@ namespace PdM.Edge.Gateway.Uplink;
 /// </para>
 /// </summary>
 public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, GatewayTelemetry telemetry, TimeProvider clock,
-    UplinkCeiling ceiling, ILogger<JournalUplinkService> logger) : BackgroundService
+    UplinkCeiling ceiling, StalledChannelWatchdog watchdog, ILogger<JournalUplinkService> logger) : BackgroundService
 {
     public const string ReplayHeader = "pdm-replay";
     public const string OriginalTimeHeader = "pdm-original-time";
@@ -73,6 +73,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 // The serialized size of each publish, by its index in the batch (0 when nothing was serialized). One
                 // array per batch: a publish abandoned past its deadline may still finish later, into its own batch's.
                 var sizes = new long[sending.Count];
+                var sentAt = clock.GetUtcNow();
                 using var timeout = new CancellationTokenSource(PublishTimeout, clock);
                 using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
                 for (var i = 0; i < sending.Count; i++)
@@ -112,6 +113,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 KeepReturned(returned);
                 if (failed.Count == 0)
                 {
+                    watchdog.Delivered();
                     backoff = TimeSpan.FromMilliseconds(200);
                     continue;
                 }
@@ -119,6 +121,13 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 journal.UplinkDown();
                 journal.Release(failed);
                 LogUplinkDown(logger, failed.Count, backoff.TotalSeconds, error);
+                if (await watchdog.FailedAsync(sentAt, stoppingToken))
+                {
+                    // New channels: try them at once.
+                    backoff = TimeSpan.FromMilliseconds(200);
+                    continue;
+                }
+
                 await Task.Delay(backoff, clock, stoppingToken);
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
             }
