@@ -46,9 +46,6 @@ public sealed class GatewayTelemetry : IDisposable
             UplinkUnroutable.Add(0, new KeyValuePair<string, object?>("message_type", messageType));
         }
 
-        UplinkBusRestarts = _meter.CreateCounter<long>("pdm.uplink.bus_restarts",
-            description: "Bus restarts because publishes kept failing on a connected bus (a broker channel refusing them); see StalledChannelWatchdog.");
-        UplinkBusRestarts.Add(0);
         UplinkBytes = _meter.CreateCounter<long>("pdm.uplink.bytes", unit: "By",
             description: "Bytes the uplink published to RabbitMQ (serialized messages as sent, envelope included; confirmed or returned), by journal class and replay (true for backlog).");
         UplinkThrottled = _meter.CreateCounter<double>("pdm.uplink.throttled", unit: "s",
@@ -138,8 +135,6 @@ public sealed class GatewayTelemetry : IDisposable
     }
 
     public Counter<long> UplinkUnroutable { get; }
-
-    public Counter<long> UplinkBusRestarts { get; }
 
     public Counter<long> PipelinePoisoned { get; }
 

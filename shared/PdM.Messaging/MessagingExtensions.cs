@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using PdM.Hosting;
 
@@ -21,6 +22,9 @@ public static class MessagingExtensions
         // Read eagerly too: the transport decides which registrations exist, so it cannot wait for IOptions.
         var options = builder.Configuration.GetSection(MessagingOptions.Section).Get<MessagingOptions>() ?? new MessagingOptions();
 
+        // The publishers (gateway uplink, module outboxes) report to it; it restarts the bus past a refusing channel.
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<StalledPublishWatchdog>();
         builder.Services.AddMassTransit(bus =>
         {
             // MassTransit 8.4+ reports usage to its vendor over HTTPS (usage-tracking.masstransit.io) unless told not to:

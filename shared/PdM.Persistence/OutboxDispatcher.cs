@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PdM.Messaging;
 
 namespace PdM.Persistence;
 
@@ -28,6 +29,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly ILogger _logger;
     private readonly OutboxLeaseHolder _lease;
     private readonly KeyValuePair<string, object?> _outboxTag;
+    private readonly string _watchdogName;
     private DateTimeOffset _nextCleanup;
 
     public OutboxDispatcher(
@@ -50,6 +52,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _clock = clock;
         _logger = logger;
         _outboxTag = new KeyValuePair<string, object?>("outbox", name);
+        _watchdogName = "outbox:" + name;
         _lease = new OutboxLeaseHolder($"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}", _options.LeaseDuration, clock);
     }
 
@@ -126,6 +129,9 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 .ToListAsync(cancellationToken);
             var handlers = scope.ServiceProvider.GetServices<IOutboxHandler<TContext>>().ToDictionary(h => h.MessageType, StringComparer.Ordinal);
             var bus = scope.ServiceProvider.GetRequiredService<IBus>();
+
+            // Absent in a host whose bus is not AddPdMMessaging's (some tests): publishes are then only retried.
+            var watchdog = scope.ServiceProvider.GetService<StalledPublishWatchdog>();
             var waiting = new HashSet<string>(StringComparer.Ordinal);
             var moved = 0;
             foreach (var row in rows)
@@ -155,7 +161,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     break;
                 }
 
-                if (await DeliverAsync(db, bus, handlers, row))
+                if (await DeliverAsync(db, bus, watchdog, handlers, row))
                 {
                     moved++;
                 }
@@ -179,9 +185,11 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
     /// broker, or a delivery not recorded, would be sent again by the next lease holder. Each step is bounded on its own
     /// (<see cref="OutboxOptions.PublishTimeout"/>, a handler's request timeout), well within the host's stop timeout.
     /// </summary>
-    private async Task<bool> DeliverAsync(TContext db, IBus bus, Dictionary<string, IOutboxHandler<TContext>> handlers, OutboxMessage row)
+    private async Task<bool> DeliverAsync(TContext db, IBus bus, StalledPublishWatchdog? watchdog, Dictionary<string, IOutboxHandler<TContext>> handlers,
+        OutboxMessage row)
     {
         var cancellationToken = CancellationToken.None;
+        DateTimeOffset? publishedAt = null;
         var type = new KeyValuePair<string, object?>("type", row.MessageType);
         using var activity = StartDeliverySpan(row);
         bool goOn;
@@ -194,7 +202,9 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
             else if (_routes.TryPublish(row.MessageType, out var publish))
             {
                 using var deadline = new CancellationTokenSource(_options.PublishTimeout, _clock);
+                publishedAt = _clock.GetUtcNow();
                 await publish(bus, row.PayloadJson, row.MessageId, deadline.Token);
+                watchdog?.Delivered(_watchdogName);
                 row.MarkDelivered(_clock.GetUtcNow());
                 goOn = true;
             }
@@ -220,6 +230,11 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
             _telemetry.Failures.Add(1, _outboxTag, type);
             LogDeliveryFailed(_logger, Name, row.MessageType, row.Id, row.Attempts, row.NextAttemptAt, row.LastError!);
             goOn = false;
+            if (publishedAt is { } sentAt && watchdog is not null)
+            {
+                // Bounded on its own (a stop and a start); a restart's new channels serve the row's next attempt.
+                await watchdog.FailedAsync(_watchdogName, sentAt, cancellationToken);
+            }
         }
 
         await db.SaveChangesAsync(cancellationToken);

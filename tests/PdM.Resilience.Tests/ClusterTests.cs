@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text;
 using MassTransit;
+using PdM.Contracts.Maintenance;
+using PdM.Maintenance.Persistence;
 using PdM.Messaging;
 using PdM.Testing;
 using RabbitMQ.Client;
@@ -128,6 +131,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     [Fact]
     public async Task A_channel_opened_while_a_quorum_queue_has_no_leader_does_not_wedge_the_gateway_uplink()
     {
+        using var restarts = new MetricRecorder(StalledPublishWatchdog.MeterName);
         await using var rig = await DeliveryRig.StartAsync("noleader", Assets, cluster: true);
         await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
         await rig.PublishRoundAsync();
@@ -138,36 +142,127 @@ public sealed class ClusterTests(ITestOutputHelper output)
         // window and publishes round 2 there: on RabbitMQ 3.10 its new channel then rejects every FailurePredicted for
         // good, even after the observer's queue has a leader again (seen by hand: 60 s of nacks; a new channel is confirmed
         // at once). The uplink must get past that: the journal keeps the events, and a fresh channel delivers them.
-        var vhost = RabbitMqEndpoint.Parse(rig.Vhost).VirtualHost;
-        var pid = LocalDependencies.RunDepsScript("pid rabbitmq-cluster:1").Trim();
-        LocalDependencies.RunDepsScript($"quorum-members suspend {vhost} {DeliveryRig.ObserverQueue}");
         try
         {
-            Assert.Equal(0, Signal.Kill(pid));
-            await rig.PublishRoundAsync();
-            await Eventually.Until(() => Task.FromResult(rig.GatewayLog.Lines.Any(l => l.Contains("Uplink down", StringComparison.Ordinal))), seen => seen,
-                TimeSpan.FromSeconds(60), "the gateway's uplink to fail to publish round 2 while the observer's queue has no leader");
-        }
-        finally
-        {
-            LocalDependencies.RunDepsScript($"quorum-members resume {vhost} {DeliveryRig.ObserverQueue}");
-        }
-
-        try
-        {
-            await rig.PublishRoundAsync();
-            output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+            await KillNodeOneWhileQueueHasNoLeaderAsync(RabbitMqEndpoint.Parse(rig.Vhost).VirtualHost, DeliveryRig.ObserverQueue,
+                async () =>
+                {
+                    await rig.PublishRoundAsync();
+                    await Eventually.Until(() => Task.FromResult(rig.GatewayLog.Lines.Any(l => l.Contains("Uplink down", StringComparison.Ordinal))), seen => seen,
+                        TimeSpan.FromSeconds(60), "the gateway's uplink to fail to publish round 2 while the observer's queue has no leader");
+                },
+                async () =>
+                {
+                    await rig.PublishRoundAsync();
+                    output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+                });
         }
         finally
         {
             output.WriteLine(string.Join('\n', rig.GatewayLog.Lines.Where(l => l.Contains("Uplink", StringComparison.Ordinal))));
-            LocalDependencies.RunDepsScript("start rabbitmq-cluster");
         }
 
         // The fault was real (the channel refused the observer's queue after its election) and the watchdog ended it.
-        Assert.Contains(rig.GatewayLog.Lines, l => l.Contains("restarting the bus for new channels", StringComparison.Ordinal));
+        Assert.True(restarts.Total("pdm.bus.restarts", "publisher", "uplink") >= 1, "the uplink's publishes went through without a bus restart: the channel was not wedged");
 
         await gateway.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_channel_opened_while_a_quorum_queue_has_no_leader_does_not_wedge_a_module_outbox()
+    {
+        // The same broker fault on the cloud side: Maintenance's outbox publishes WorkOrderRaised, and a subscriber's queue
+        // (here the test's own) elects no leader while the cloud's bus reconnects after node 1 dies.
+        const int AllAssets = 2 * Assets;
+        using var restarts = new MetricRecorder(StalledPublishWatchdog.MeterName);
+        await using var rig = await DeliveryRig.StartAsync("outboxwedge", AllAssets, cluster: true);
+        var raised = new ConcurrentDictionary<Guid, string>();
+        var endpoint = RabbitMqEndpoint.Parse(rig.Vhost);
+        const string WorkOrderQueue = "resilience-work-orders";
+        var subscriber = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        {
+            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
+            {
+                h.Username(endpoint.Username);
+                h.Password(endpoint.Password);
+                h.UseCluster(c => LocalDependencies.RabbitMqClusterNodes.ToList().ForEach(c.Node));
+            });
+            cfg.ReceiveEndpoint(WorkOrderQueue, e =>
+            {
+                e.SetQuorumQueue();
+                e.Handler<WorkOrderRaised>(c =>
+                {
+                    raised.TryAdd(c.Message.WorkOrderId, c.Message.AssetId);
+                    return Task.CompletedTask;
+                });
+            });
+        });
+        await subscriber.StartAsync();
+        try
+        {
+            await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
+            for (var a = 0; a < Assets; a++)
+            {
+                await rig.PublishAsync([2.0, 8.0, 2.0], onlyAsset: a);
+            }
+
+            await Eventually.Until(() => Task.FromResult(raised.Count), n => n >= Assets, TimeSpan.FromSeconds(90), "work orders of the first six assets raised");
+
+            await KillNodeOneWhileQueueHasNoLeaderAsync(endpoint.VirtualHost, WorkOrderQueue,
+                async () =>
+                {
+                    for (var a = Assets; a < AllAssets; a++)
+                    {
+                        await rig.PublishAsync([2.0, 8.0, 2.0], onlyAsset: a);
+                    }
+
+                    // Maintenance has the new predictions and has written their WorkOrderRaised rows: its outbox publishes
+                    // them at once, on a channel opened after the kill, while the subscriber's queue has no leader.
+                    await Eventually.Until(() => rig.CountInboxAsync(), n => n >= AllAssets, TimeSpan.FromSeconds(90), "Maintenance to take the second six assets' predictions");
+                    await Task.Delay(TimeSpan.FromSeconds(3));
+                },
+                () => Eventually.Until(() => Task.FromResult(raised.Count), n => n >= AllAssets, TimeSpan.FromSeconds(120),
+                    "every work order's WorkOrderRaised delivered after the subscriber's queue elected its leader"));
+
+            Assert.Equal(AllAssets, raised.Count);
+            Assert.Equal(AllAssets, raised.Values.Distinct().Count());
+            Assert.True(restarts.Total("pdm.bus.restarts", "publisher", "outbox:" + MaintenanceDbContext.Schema) >= 1,
+                "the outbox's publishes went through without a bus restart: the channel was not wedged");
+            await gateway.StopAsync();
+        }
+        finally
+        {
+            await subscriber.StopAsync();
+        }
+    }
+
+    /// <summary>
+    /// Kills node 1 (every queue's Raft leader) while <paramref name="queue"/>'s members on nodes 2 and 3 are suspended, so
+    /// that queue has no leader during <paramref name="whileLeaderless"/> (the others elect one at once); then lets it
+    /// elect and runs <paramref name="afterwards"/>. Node 1 is started again whatever happens.
+    /// </summary>
+    private static async Task KillNodeOneWhileQueueHasNoLeaderAsync(string vhost, string queue, Func<Task> whileLeaderless, Func<Task> afterwards)
+    {
+        var pid = LocalDependencies.RunDepsScript("pid rabbitmq-cluster:1").Trim();
+        LocalDependencies.RunDepsScript($"quorum-members suspend {vhost} {queue}");
+        try
+        {
+            try
+            {
+                Assert.Equal(0, Signal.Kill(pid));
+                await whileLeaderless();
+            }
+            finally
+            {
+                LocalDependencies.RunDepsScript($"quorum-members resume {vhost} {queue}");
+            }
+
+            await afterwards();
+        }
+        finally
+        {
+            LocalDependencies.RunDepsScript("start rabbitmq-cluster");
+        }
     }
 
     private static string QueueLine(string listing, string queue) =>

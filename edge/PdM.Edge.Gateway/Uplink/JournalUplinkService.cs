@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MassTransit;
 using PdM.Edge.Journal;
+using PdM.Messaging;
 
 namespace PdM.Edge.Gateway.Uplink;
 
@@ -23,11 +24,14 @@ namespace PdM.Edge.Gateway.Uplink;
 /// </para>
 /// </summary>
 public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, GatewayTelemetry telemetry, TimeProvider clock,
-    UplinkCeiling ceiling, StalledChannelWatchdog watchdog, ILogger<JournalUplinkService> logger) : BackgroundService
+    UplinkCeiling ceiling, StalledPublishWatchdog watchdog, ILogger<JournalUplinkService> logger) : BackgroundService
 {
     public const string ReplayHeader = "pdm-replay";
     public const string OriginalTimeHeader = "pdm-original-time";
     private const int LeaseSize = 100;
+
+    // This publisher's name for the watchdog (log and pdm.bus.restarts tag).
+    private const string WatchdogName = "uplink";
 
     // MassTransit holds a publish while its connection is down instead of failing it, so without a bound the loop would
     // wait out an outage inside one batch and never report the uplink down: the backlog would not be marked as replay,
@@ -113,7 +117,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 KeepReturned(returned);
                 if (failed.Count == 0)
                 {
-                    watchdog.Delivered();
+                    watchdog.Delivered(WatchdogName);
                     backoff = TimeSpan.FromMilliseconds(200);
                     continue;
                 }
@@ -121,7 +125,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 journal.UplinkDown();
                 journal.Release(failed);
                 LogUplinkDown(logger, failed.Count, backoff.TotalSeconds, error);
-                if (await watchdog.FailedAsync(sentAt, stoppingToken))
+                if (await watchdog.FailedAsync(WatchdogName, sentAt, stoppingToken))
                 {
                     // New channels: try them at once.
                     backoff = TimeSpan.FromMilliseconds(200);
