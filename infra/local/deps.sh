@@ -17,6 +17,7 @@
 #                                  nodes 2 and 3: with node 1, its leader, killed meanwhile, the queue has no leader
 #                                  until they are resumed (fault injection for the node-kill tests)
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
+#   deps.sh reset rabbitmq-cluster   the same for the three-node cluster (formed again from scratch)
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
 #   deps.sh env rabbitmq-cluster   the Messaging__RabbitMq__* settings that point a host at the cluster
 #   deps.sh mqtt-identity issue device NAME SITE ASSET [GROUP/NODE]   a device's client certificate, password and ACL
@@ -1243,13 +1244,20 @@ main() {
         reset)
             # Tests create a vhost per fixture and never reuse it: on a long-lived .state they pile up (hundreds), and
             # a RabbitMQ restart recovers every one of them, which can outlast the start-up timeout. Test data only.
-            [[ ${1:-} == rabbitmq && $# == 1 ]] || die "usage: deps.sh reset rabbitmq"
+            # On the cluster each node-kill test restarts node 1, which recovers every quorum queue of every vhost: with
+            # a few hundred of them, RabbitMQ 3.10 has been seen to crash their dead-letter workers
+            # (rabbit_fifo_dlx_sup noproc) and leave the queues without a leader.
+            [[ (${1:-} == rabbitmq || ${1:-} == rabbitmq-cluster) && $# == 1 ]] || die "usage: deps.sh reset rabbitmq|rabbitmq-cluster"
             take_lock -x
             ensure_packages
             pki_ensure
-            svc_stop rabbitmq
-            rm -rf "$RMQ_DIR/mnesia"
-            svc_start rabbitmq
+            svc_stop "$1"
+            if [[ $1 == rabbitmq ]]; then
+                rm -rf "$RMQ_DIR/mnesia"
+            else
+                rm -rf "$RMQC_DIR"/n*/mnesia
+            fi
+            svc_start "$1"
             print_env
             ;;
         env)

@@ -21,6 +21,12 @@ namespace PdM.Messaging;
 /// An outage is not a stall: with the bus not connected, MassTransit is reconnecting by itself and a restart would only
 /// interrupt it, so a publisher's clock starts again whenever the bus reports itself unhealthy.
 /// </para>
+/// <para>
+/// A restart that does not help (the same publisher stalls again without having delivered anything: say a queue an
+/// operator's policy capped with <c>reject-publish</c>, full) is not repeated every 30 s, which would stop every
+/// consumer of the host each time: the wait before the next one doubles, up to <see cref="MaxRestartInterval"/>, and
+/// is back to <see cref="StalledFor"/> once that publisher delivers.
+/// </para>
 /// </summary>
 public sealed partial class StalledPublishWatchdog : IDisposable
 {
@@ -32,6 +38,9 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     /// (seconds), short enough for a prediction to reach its work order within the minute.
     /// </summary>
     public static readonly TimeSpan StalledFor = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait between two restarts that do not help.</summary>
+    public static readonly TimeSpan MaxRestartInterval = TimeSpan.FromMinutes(15);
 
     // A stop waits for the host's consumers to finish: bounded, or a stuck one would hold the publisher that asked.
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
@@ -46,6 +55,8 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _restarting = new(1, 1);
     private DateTimeOffset _lastRestart = DateTimeOffset.MinValue;
+    private TimeSpan _restartInterval = StalledFor;
+    private string? _lastRestartedFor;
 
     public StalledPublishWatchdog(IBusControl bus, IMeterFactory meters, TimeProvider clock, ILogger<StalledPublishWatchdog> logger)
     {
@@ -58,12 +69,24 @@ public sealed partial class StalledPublishWatchdog : IDisposable
             description: "Bus restarts because a publisher's publishes kept failing on a connected bus (a broker channel refusing them), by publisher.");
     }
 
+    /// <summary>
+    /// Names a publisher before its first report, so <c>pdm.bus.restarts</c> has its series at 0 from the start: an alert
+    /// or a dashboard sees "no restart yet" rather than "no such metric".
+    /// </summary>
+    public void Register(string publisher) => _restarts.Add(0, new KeyValuePair<string, object?>("publisher", publisher));
+
     /// <summary>What <paramref name="publisher"/> sent went through: whatever stalled it before has cleared.</summary>
     public void Delivered(string publisher)
     {
         lock (_gate)
         {
             _failingSince.Remove(publisher);
+            if (publisher == _lastRestartedFor)
+            {
+                // The last restart helped the publisher that asked for it.
+                _lastRestartedFor = null;
+                _restartInterval = StalledFor;
+            }
         }
     }
 
@@ -89,7 +112,7 @@ public sealed partial class StalledPublishWatchdog : IDisposable
             }
 
             stalled = now - since;
-            if (stalled < StalledFor || now - _lastRestart < StalledFor)
+            if (stalled < StalledFor || now - _lastRestart < _restartInterval)
             {
                 return false;
             }
@@ -105,6 +128,9 @@ public sealed partial class StalledPublishWatchdog : IDisposable
         {
             lock (_gate)
             {
+                // The next restart waits twice as long, unless this publisher delivers first (Delivered resets it).
+                _restartInterval = TimeSpan.FromTicks(Math.Min(_restartInterval.Ticks * 2, MaxRestartInterval.Ticks));
+                _lastRestartedFor = publisher;
                 _lastRestart = now;
                 _failingSince.Clear();
             }

@@ -30,6 +30,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
     private readonly OutboxLeaseHolder _lease;
     private readonly KeyValuePair<string, object?> _outboxTag;
     private readonly string _watchdogName;
+    private readonly StalledPublishWatchdog? _watchdog;
     private DateTimeOffset _nextCleanup;
 
     public OutboxDispatcher(
@@ -40,6 +41,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
         IOptionsMonitor<OutboxOptions> options,
         OutboxTelemetry telemetry,
         TimeProvider clock,
+        StalledPublishWatchdog? watchdog,
         ILogger<OutboxDispatcher<TContext>> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -53,6 +55,8 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
         _logger = logger;
         _outboxTag = new KeyValuePair<string, object?>("outbox", name);
         _watchdogName = "outbox:" + name;
+        _watchdog = watchdog;
+        _watchdog?.Register(_watchdogName);
         _lease = new OutboxLeaseHolder($"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}", _options.LeaseDuration, clock);
     }
 
@@ -129,9 +133,6 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 .ToListAsync(cancellationToken);
             var handlers = scope.ServiceProvider.GetServices<IOutboxHandler<TContext>>().ToDictionary(h => h.MessageType, StringComparer.Ordinal);
             var bus = scope.ServiceProvider.GetRequiredService<IBus>();
-
-            // Absent in a host whose bus is not AddPdMMessaging's (some tests): publishes are then only retried.
-            var watchdog = scope.ServiceProvider.GetService<StalledPublishWatchdog>();
             var waiting = new HashSet<string>(StringComparer.Ordinal);
             var moved = 0;
             foreach (var row in rows)
@@ -161,7 +162,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
                     break;
                 }
 
-                if (await DeliverAsync(db, bus, watchdog, handlers, row))
+                if (await DeliverAsync(db, bus, handlers, row))
                 {
                     moved++;
                 }
@@ -185,8 +186,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
     /// broker, or a delivery not recorded, would be sent again by the next lease holder. Each step is bounded on its own
     /// (<see cref="OutboxOptions.PublishTimeout"/>, a handler's request timeout), well within the host's stop timeout.
     /// </summary>
-    private async Task<bool> DeliverAsync(TContext db, IBus bus, StalledPublishWatchdog? watchdog, Dictionary<string, IOutboxHandler<TContext>> handlers,
-        OutboxMessage row)
+    private async Task<bool> DeliverAsync(TContext db, IBus bus, Dictionary<string, IOutboxHandler<TContext>> handlers, OutboxMessage row)
     {
         var cancellationToken = CancellationToken.None;
         DateTimeOffset? publishedAt = null;
@@ -204,7 +204,7 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
                 using var deadline = new CancellationTokenSource(_options.PublishTimeout, _clock);
                 publishedAt = _clock.GetUtcNow();
                 await publish(bus, row.PayloadJson, row.MessageId, deadline.Token);
-                watchdog?.Delivered(_watchdogName);
+                _watchdog?.Delivered(_watchdogName);
                 row.MarkDelivered(_clock.GetUtcNow());
                 goOn = true;
             }
@@ -230,10 +230,10 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
             _telemetry.Failures.Add(1, _outboxTag, type);
             LogDeliveryFailed(_logger, Name, row.MessageType, row.Id, row.Attempts, row.NextAttemptAt, row.LastError!);
             goOn = false;
-            if (publishedAt is { } sentAt && watchdog is not null)
+            if (publishedAt is { } sentAt && _watchdog is not null)
             {
                 // Bounded on its own (a stop and a start); a restart's new channels serve the row's next attempt.
-                await watchdog.FailedAsync(_watchdogName, sentAt, cancellationToken);
+                await _watchdog.FailedAsync(_watchdogName, sentAt, cancellationToken);
             }
         }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using PdM.Messaging;
 
 namespace PdM.Persistence;
 
@@ -30,6 +31,8 @@ public static class OutboxRegistration
             services.GetRequiredService<IOptionsMonitor<OutboxOptions>>(),
             services.GetRequiredService<OutboxTelemetry>(),
             services.GetRequiredService<TimeProvider>(),
+            // Absent in a host whose bus is not AddPdMMessaging's (some tests): publishes are then only retried.
+            services.GetService<StalledPublishWatchdog>(),
             services.GetRequiredService<ILogger<OutboxDispatcher<TContext>>>()));
         services.AddHostedService(services => services.GetRequiredService<OutboxDispatcher<TContext>>());
         return services.AddOptions<OutboxOptions>(name).ValidateDataAnnotations().ValidateOnStart();

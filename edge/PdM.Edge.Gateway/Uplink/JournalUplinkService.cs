@@ -53,6 +53,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        watchdog.Register(WatchdogName);
         var backoff = TimeSpan.FromMilliseconds(200);
         var sending = new List<JournalEntry>(LeaseSize);
         var confirmed = new List<long>(LeaseSize);

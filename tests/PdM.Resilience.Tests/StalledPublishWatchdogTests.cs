@@ -1,0 +1,82 @@
+using System.Diagnostics.Metrics;
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using PdM.Messaging;
+using PdM.Testing;
+
+namespace PdM.Resilience.Tests;
+
+/// <summary>
+/// When the watchdog restarts the bus, on a real (in-memory) MassTransit bus and a manual clock. The broker fault it
+/// answers is caused for real in <see cref="ClusterTests"/>; these pin the policy: how long a stall lasts before a
+/// restart, that one stalled publisher counts however well the others do, that restarts which do not help space out,
+/// and that an unconnected bus is never restarted.
+/// </summary>
+public sealed class StalledPublishWatchdogTests : IAsyncDisposable
+{
+    private readonly ManualTimeProvider _clock = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly IBusControl _bus = Bus.Factory.CreateUsingInMemory(_ => { });
+
+    private IMeterFactory Meters => _services.GetRequiredService<IMeterFactory>();
+
+    [Fact]
+    public async Task A_publisher_failing_for_30_s_on_a_connected_bus_restarts_it_and_restarts_that_do_not_help_space_out()
+    {
+        await _bus.StartAsync();
+        using var metrics = new MetricRecorder(Meters, StalledPublishWatchdog.MeterName);
+        using var watchdog = new StalledPublishWatchdog(_bus, Meters, _clock, NullLogger<StalledPublishWatchdog>.Instance);
+        watchdog.Register("uplink");
+        var start = _clock.GetUtcNow();
+
+        Assert.False(await FailedAt(watchdog, "uplink", 0));
+        // Another publisher delivering meanwhile does not hide the uplink's stall.
+        watchdog.Delivered("outbox:maintenance");
+        Assert.False(await FailedAt(watchdog, "uplink", 29));
+        Assert.True(await FailedAt(watchdog, "uplink", 31));
+        Assert.Equal(1, metrics.Total("pdm.bus.restarts", "publisher", "uplink"));
+        Assert.Equal(BusHealthStatus.Healthy, _bus.CheckHealth().Status);
+
+        // Still failing after the restart (it did not help): the next one waits 60 s, not 30.
+        Assert.False(await FailedAt(watchdog, "uplink", 40));
+        Assert.False(await FailedAt(watchdog, "uplink", 75));
+        Assert.True(await FailedAt(watchdog, "uplink", 92));
+        Assert.Equal(2, metrics.Total("pdm.bus.restarts", "publisher", "uplink"));
+
+        // The uplink delivers: the restart helped, and the next stall is answered after 30 s again.
+        watchdog.Delivered("uplink");
+        Assert.False(await FailedAt(watchdog, "uplink", 100));
+        Assert.True(await FailedAt(watchdog, "uplink", 131));
+        Assert.Equal(3, metrics.Total("pdm.bus.restarts", "publisher", "uplink"));
+
+        async Task<bool> FailedAt(StalledPublishWatchdog dog, string publisher, int second)
+        {
+            _clock.Advance(start + TimeSpan.FromSeconds(second) - _clock.GetUtcNow());
+            return await dog.FailedAsync(publisher, _clock.GetUtcNow(), CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_bus_that_is_not_connected_is_never_restarted()
+    {
+        // Never started: not connected, as during an outage (MassTransit reconnects by itself; a restart would interrupt it).
+        using var metrics = new MetricRecorder(Meters, StalledPublishWatchdog.MeterName);
+        using var watchdog = new StalledPublishWatchdog(_bus, Meters, _clock, NullLogger<StalledPublishWatchdog>.Instance);
+        Assert.NotEqual(BusHealthStatus.Healthy, _bus.CheckHealth().Status);
+        var sentAt = _clock.GetUtcNow();
+        for (var i = 0; i < 10; i++)
+        {
+            _clock.Advance(TimeSpan.FromSeconds(30));
+            Assert.False(await watchdog.FailedAsync("outbox:maintenance", sentAt, CancellationToken.None));
+        }
+
+        Assert.Equal(0, metrics.Total("pdm.bus.restarts"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _bus.StopAsync();
+        await _services.DisposeAsync();
+    }
+}
