@@ -11,21 +11,21 @@ if ! bash infra/local/deps.sh start postgres rabbitmq mosquitto rabbitmq-cluster
 fi
 eval "$(bash infra/local/deps.sh env)"
 
-# Every run adds throw-away vhosts; past a few hundred, RabbitMQ's restart in the fault tests gets slow enough to
-# time out. Start this run from an empty broker then (its data is test data only).
-vhosts=$(find "$PDM_STATE_DIR"/rabbitmq/mnesia/*/msg_stores/vhosts -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
-if [ "$vhosts" -gt 200 ]; then
-  echo "deps: $vhosts leftover test vhosts in RabbitMQ: resetting it" >&2
-  bash infra/local/deps.sh reset rabbitmq >/dev/null || { echo "deps: RabbitMQ reset failed"; echo "0 passed, 1 failed"; exit 1; }
-fi
-# The cluster's limit is lower: every node-kill test makes node 1 recover every quorum queue of every vhost, and a
-# run adds about ten vhosts of them (seen: 46 leftover vhosts, and node 1 came back with its queues' dead-letter
-# workers crashed, leaving them without a leader).
-vhosts=$(find "$PDM_STATE_DIR"/rabbitmq-cluster/n1/mnesia/*/msg_stores/vhosts -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
-if [ "$vhosts" -gt 12 ]; then
-  echo "deps: $vhosts leftover test vhosts on the RabbitMQ cluster: resetting it" >&2
-  bash infra/local/deps.sh reset rabbitmq-cluster >/dev/null || { echo "deps: RabbitMQ cluster reset failed"; echo "0 passed, 1 failed"; exit 1; }
-fi
+# Every run adds throw-away vhosts, and a broker restart in the fault tests recovers all of them. Start this run from
+# an empty broker (its data is test data only) when SERVICE holds more than LIMIT: past a few hundred the single
+# node's restart gets slow enough to time out. The cluster's limit is lower: every node-kill test makes node 1 recover
+# every quorum queue of every vhost, a run adds about ten vhosts of them, and with 46 node 1 came back with its
+# queues' dead-letter workers crashed (rabbit_fifo_dlx_sup noproc), leaving them without a leader.
+reset_past() {
+  local service=$1 node_dir=$2 limit=$3 vhosts
+  vhosts=$(find "$PDM_STATE_DIR/$node_dir"/mnesia/*/msg_stores/vhosts -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+  if [ "$vhosts" -gt "$limit" ]; then
+    echo "deps: $vhosts leftover test vhosts in $service: resetting it" >&2
+    bash infra/local/deps.sh reset "$service" >/dev/null || { echo "deps: $service reset failed"; echo "0 passed, 1 failed"; exit 1; }
+  fi
+}
+reset_past rabbitmq rabbitmq 200
+reset_past rabbitmq-cluster rabbitmq-cluster/n1 12
 
 if ! dotnet build PdM.sln -nologo -v minimal; then
   echo "build failed"

@@ -179,14 +179,8 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var raised = new ConcurrentDictionary<Guid, string>();
         var endpoint = RabbitMqEndpoint.Parse(rig.Vhost);
         const string WorkOrderQueue = "resilience-work-orders";
-        var subscriber = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        var subscriber = DeliveryRig.CreateTestBus(rig.Vhost, cluster: true, cfg =>
         {
-            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
-            {
-                h.Username(endpoint.Username);
-                h.Password(endpoint.Password);
-                h.UseCluster(c => LocalDependencies.RabbitMqClusterNodes.ToList().ForEach(c.Node));
-            });
             cfg.ReceiveEndpoint(WorkOrderQueue, e =>
             {
                 e.SetQuorumQueue();
