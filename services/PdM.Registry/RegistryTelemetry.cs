@@ -7,7 +7,7 @@ public sealed class RegistryTelemetry : IDisposable
 {
     public const string MeterName = "PdM.Registry";
 
-    /// <summary>Spans of the module's long-running work (registrations, promotions, training runs).</summary>
+    /// <summary>Spans of the module's long-running work (model registrations and promotions).</summary>
     public static System.Diagnostics.ActivitySource ActivitySource { get; } = new(MeterName);
 
     private readonly Meter _meter;

@@ -7,7 +7,7 @@ public sealed class FeatureStoreTelemetry : IDisposable
 {
     public const string MeterName = "PdM.Telemetry";
 
-    /// <summary>Spans of the module's long-running work (registrations, promotions, training runs).</summary>
+    /// <summary>Spans of the module's long-running work (training runs).</summary>
     public static System.Diagnostics.ActivitySource ActivitySource { get; } = new(MeterName);
 
     private readonly Meter _meter;
