@@ -29,13 +29,13 @@ reset_past rabbitmq-cluster rabbitmq-cluster/n1 12
 
 # The build and a run write about 2.5 GB here (build outputs 2.0 GB, servers' data, test state). Say so up front: a
 # full disk otherwise shows up as MSBuild copy retries and a logger crash halfway through the build.
-free_mb=$(df -Pm . | awk 'NR == 2 { print $4 }')
-if [ "${free_mb:-0}" -lt 3072 ]; then
-  echo "warning: ${free_mb} MB free on $(df -P . | awk 'NR == 2 { print $6 }'); a build and test run needs about 2.5 GB" >&2
+free_mb() { df -Pm . | awk 'NR == 2 { print $4 }'; }
+if [ "$(free_mb)" -lt 3072 ]; then
+  echo "warning: $(free_mb) MB free on $(df -P . | awk 'NR == 2 { print $6 }'); a build and test run needs about 2.5 GB" >&2
 fi
 
 if ! dotnet build PdM.sln -nologo -v minimal; then
-  echo "build failed ($(df -Pm . | awk 'NR == 2 { print $4 }') MB free on the repository's disk)"
+  echo "build failed ($(free_mb) MB free on the repository's disk)"
   echo "0 passed, 1 failed"
   exit 1
 fi
