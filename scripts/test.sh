@@ -43,8 +43,15 @@ fi
 results=".state/test-results"
 rm -rf "$results" && mkdir -p "$results"
 log="$results/dotnet-test.log"
+# What the tests write to the temporary folder (gateway journals, model packages, CLI configurations, the folders of
+# the servers some tests start themselves) goes to one folder per run, removed when the run passes and kept, and named,
+# when it fails. Before, every run left some forty folders in /tmp and its pdm-tests folder grew run after run. The
+# folder is open to all like /tmp: the fault tests restart servers that run as their own users through deps.sh.
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pdm-test-run.XXXXXX")
+chmod 1777 "$run_tmp"
 # One test project at a time: the machine has two cores, and the integration suites each start hosts and servers.
-dotnet test PdM.sln --no-build -nologo -m:1 2>&1 | tee "$log"
+# No build servers: one started here would outlive the run and its temporary folder.
+TMPDIR=$run_tmp dotnet test PdM.sln --no-build --disable-build-servers -nologo -m:1 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # dotnet test prints one line per test assembly: "Passed!  - Failed: 0, Passed: 63, Skipped: 0, Total: 63, ...".
@@ -65,6 +72,11 @@ if [ "$failed" -ne 0 ]; then
   echo "failed tests:" >&2
   grep -E '^\s+Failed [A-Za-z_]' "$log" | sed -E 's/^\s+/  /' | sort -u >&2 || true
   grep -E '^Failed! ' "$log" | sed -E 's/^/  /' >&2 || true
+fi
+if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  rm -rf "$run_tmp"
+else
+  echo "the tests' temporary files are kept in $run_tmp" >&2
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
