@@ -7,7 +7,7 @@ namespace PdM.Edge.Inference;
 /// binned per feature on the package's training bins, and the population stability index of each feature against
 /// the training proportions. Only the slot's batcher writes (<see cref="Record"/> per row, <see cref="Evaluate"/> per
 /// batch; neither allocates); metric collection reads <see cref="Psi"/> from another thread (a torn read of one double
-/// cannot happen on the 64-bit runtimes we ship, and a value one batch old is fine for a gauge).
+/// cannot happen on the 64-bit runtimes we ship, and a value some rows old is fine for a gauge).
 /// </summary>
 public sealed class DriftMonitor
 {
