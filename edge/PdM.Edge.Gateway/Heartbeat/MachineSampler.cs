@@ -6,7 +6,8 @@ namespace PdM.Edge.Gateway.Heartbeat;
 
 /// <summary>
 /// CPU and memory of the gateway process and, on Linux, of the machine (<c>/proc/stat</c>, <c>/proc/meminfo</c>). CPU
-/// is the share used since the previous sample, so a heartbeat reports its own interval, not an instant.
+/// is the share used since the previous sample, so a heartbeat reports its own interval, not an instant; the machine's
+/// is left out of a sample taken before its counters have moved (the first, right after start).
 /// </summary>
 internal sealed class MachineSampler
 {
