@@ -148,7 +148,11 @@ public sealed record FeatureDistribution
     /// <summary>Share of the training rows in each bin (k values summing to 1).</summary>
     public required IReadOnlyList<double> Proportions { get; init; }
 
-    /// <summary>The bin of <paramref name="value"/> (the number of edges ≤ it); −1 for NaN or ±∞, which no bin holds.</summary>
+    /// <summary>
+    /// The bin of <paramref name="value"/> (the number of edges ≤ it); −1 for NaN or ±∞, which no bin holds. Edges are
+    /// few (deciles), so they are counted without a branch per edge rather than binary-searched: the gateway bins every
+    /// feature of every row it scores. Edges padded with +∞ (the gateway's flat drift window) count the same.
+    /// </summary>
     public static int BinOf(ReadOnlySpan<double> edges, double value)
     {
         if (!double.IsFinite(value))
@@ -156,22 +160,13 @@ public sealed record FeatureDistribution
             return -1;
         }
 
-        // Binary search for the first edge > value: that index is the bin.
-        int lo = 0, hi = edges.Length;
-        while (lo < hi)
+        var bin = 0;
+        foreach (var edge in edges)
         {
-            var mid = (lo + hi) >>> 1;
-            if (edges[mid] <= value)
-            {
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid;
-            }
+            bin += edge <= value ? 1 : 0;
         }
 
-        return lo;
+        return bin;
     }
 
     /// <summary>See <see cref="TrainingDistribution.FromColumns"/>.</summary>
