@@ -73,10 +73,12 @@ if [ "$failed" -ne 0 ]; then
   grep -E '^\s+Failed [A-Za-z_]' "$log" | sed -E 's/^\s+/  /' | sort -u >&2 || true
   grep -E '^Failed! ' "$log" | sed -E 's/^/  /' >&2 || true
 fi
-if [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]; then
+green=false
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && green=true
+if $green; then
   rm -rf "$run_tmp"
 else
   echo "the tests' temporary files are kept in $run_tmp" >&2
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
+$green
