@@ -11,7 +11,7 @@ bench=tests/PdM.Benchmarks.Ingest/bin/Release/net10.0/PdM.Benchmarks.Ingest.dll
 out=${PROFILE_DIR:-/tmp/pdm-profile}; mkdir -p "$out"; rm -f "$out/go"; mkfifo "$out/go"
 id=profile-$$
 export PDM_BENCH_GATEWAY_ARGS="$(cat "$settings")"
-DOTNET_TC_CallCountingDelayMs=0 DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet "$bench" consumer gateway drain "$PDM_MQTT_PORT" "$id" "$messages" "$warmup" <"$out/go" >"$out/child.out" 2>&1 &
+DOTNET_TC_CallCountingDelayMs=0 PDM_BENCH_HARNESS_RUNTIME=DOTNET_TC_CallCountingDelayMs DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 dotnet "$bench" consumer gateway drain "$PDM_MQTT_PORT" "$id" "$messages" "$warmup" <"$out/go" >"$out/child.out" 2>&1 &
 child=$!
 exec 3>"$out/go"
 until grep -q '^ready' "$out/child.out"; do sleep 0.2; done

@@ -113,6 +113,7 @@ internal static class Consumers
 
     private static async Task<int> Gateway(string mode, int port, string clientId, int messages, int warmup)
     {
+        await Console.Error.WriteLineAsync($"note {mode} runtime: {ShippedRuntime.Verify()}");
         var work = Path.Combine(Path.GetTempPath(), $"pdm-bench-gateway-{Environment.ProcessId}");
         try
         {
@@ -171,6 +172,7 @@ internal static class Consumers
 
             await measured.Metrics.Done.WaitAsync(TimeSpan.FromMinutes(4));
             Console.WriteLine(measured.Metrics.Result());
+            await Console.Error.WriteLineAsync($"note {mode} threads: {measured.Metrics.Threads()}");
             await Console.Error.WriteLineAsync($"note {mode}: allocated_mb={GC.GetTotalAllocatedBytes() / 1e6:0} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}");
             return 0;
         }
@@ -265,6 +267,8 @@ internal static class Consumers
         private long _processed;
         private long _readings;
         private long _decisions;
+        private long _journaled;
+        private long _commits;
         private long _batches;
         private long _batchRows;
         private int _latencyCount;
@@ -282,6 +286,20 @@ internal static class Consumers
         private readonly int[] _gcCountsAtFirst = new int[3];
         private long _runQueueWaitAtFirst;
         private string _stalls = string.Empty;
+        private Dictionary<string, (string Name, long RunNs, long WaitNs)> _threadsAtFirst = [];
+        private Dictionary<string, (string Name, long RunNs, long WaitNs)> _threads = [];
+
+        /// <summary>
+        /// The measured span's CPU and run-queue wait by thread name (numbers folded, so a pool's threads add up), the
+        /// six that waited longest: which threads were runnable and waiting for a core when the tail grew.
+        /// </summary>
+        public string Threads() => string.Join(' ', _threads
+            .Select(t => (t.Value.Name, Run: t.Value.RunNs - (_threadsAtFirst.TryGetValue(t.Key, out var f) ? f.RunNs : 0), Wait: t.Value.WaitNs - (_threadsAtFirst.TryGetValue(t.Key, out var g) ? g.WaitNs : 0)))
+            .GroupBy(t => t.Name)
+            .Select(g => (g.Key, Count: g.Count(), Run: g.Sum(t => t.Run) / 1e6, Wait: g.Sum(t => t.Wait) / 1e6))
+            .OrderByDescending(g => g.Wait)
+            .Take(6)
+            .Select(g => string.Create(CultureInfo.InvariantCulture, $"[{g.Key}]x{g.Count}:cpu_ms={g.Run:0}/wait_ms={g.Wait:0}")));
 
         public GatewayMetrics(long messages)
         {
@@ -297,7 +315,8 @@ internal static class Consumers
             {
                 if ((instrument.Meter.Name == GatewayTelemetry.Name && instrument.Name is "pdm.ingest.processed" or "pdm.mqtt.connections" or "pdm.decision.latency")
                     || (instrument.Meter.Name == IngestionTelemetry.MeterName && instrument.Name == "pdm.ingest.accepted")
-                    || (instrument.Meter.Name == InferenceTelemetry.MeterName && instrument.Name is "pdm.decisions" or "pdm.inference.batch.size"))
+                    || (instrument.Meter.Name == InferenceTelemetry.MeterName && instrument.Name is "pdm.decisions" or "pdm.inference.batch.size")
+                    || (instrument.Meter.Name == PdM.Edge.Journal.JournalTelemetry.MeterName && instrument.Name is "pdm.journal.appended" or "pdm.journal.commits"))
                 {
                     l.EnableMeasurementEvents(instrument);
                 }
@@ -333,7 +352,7 @@ internal static class Consumers
             var p50 = count > 0 ? _latencies[count / 2] : double.NaN;
             var p99 = count > 0 ? _latencies[Math.Min(count - 1, (int)Math.Ceiling(count * 0.99) - 1)] : double.NaN;
             return string.Create(CultureInfo.InvariantCulture,
-                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated} jit_methods={_jitMethods} jit_s={_jitSeconds:0.000}{stalls}{_stalls}");
+                $"result messages={Interlocked.Read(ref _processed)} seconds={_seconds:0.0000} cpu={_cpu:0.000} readings={Interlocked.Read(ref _readings)} decisions={Interlocked.Read(ref _decisions)} journaled={Interlocked.Read(ref _journaled)} commits={Interlocked.Read(ref _commits)} batches={Interlocked.Read(ref _batches)} batch_rows={Interlocked.Read(ref _batchRows)} p50={p50:0.00} p99={p99:0.00} allocated={_allocated} jit_methods={_jitMethods} jit_s={_jitSeconds:0.000}{stalls}{_stalls}");
         }
 
         /// <summary>
@@ -405,6 +424,12 @@ internal static class Consumers
                 case "pdm.decisions":
                     Interlocked.Add(ref _decisions, value);
                     return;
+                case "pdm.journal.appended":
+                    Interlocked.Add(ref _journaled, value);
+                    return;
+                case "pdm.journal.commits":
+                    Interlocked.Add(ref _commits, value);
+                    return;
             }
 
             if (Interlocked.Read(ref _processed) == 0)
@@ -421,6 +446,7 @@ internal static class Consumers
                 }
 
                 _runQueueWaitAtFirst = RunQueueWaitNanoseconds();
+                _threadsAtFirst = ThreadSchedule.Read();
             }
 
             if (Interlocked.Add(ref _processed, value) == _messages)
@@ -430,10 +456,35 @@ internal static class Consumers
                 _allocated = GC.GetTotalAllocatedBytes() - _allocatedAtFirst;
                 _jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount() - _jitMethodsAtFirst;
                 _jitSeconds = (System.Runtime.JitInfo.GetCompilationTime() - _jitTimeAtFirst).TotalSeconds;
+                _threads = ThreadSchedule.Read();
                 _stalls = string.Create(CultureInfo.InvariantCulture,
-                    $" gc_pause_ms={(GC.GetTotalPauseDuration() - _gcPauseAtFirst).TotalMilliseconds:0.0} gc0={GC.CollectionCount(0) - _gcCountsAtFirst[0]} gc1={GC.CollectionCount(1) - _gcCountsAtFirst[1]} gc2={GC.CollectionCount(2) - _gcCountsAtFirst[2]} runq_wait_ms={(RunQueueWaitNanoseconds() - _runQueueWaitAtFirst) / 1e6:0.0}");
+                    $" gc_server={(System.Runtime.GCSettings.IsServerGC ? 1 : 0)} gc_pause_ms={(GC.GetTotalPauseDuration() - _gcPauseAtFirst).TotalMilliseconds:0.0} gc0={GC.CollectionCount(0) - _gcCountsAtFirst[0]} gc1={GC.CollectionCount(1) - _gcCountsAtFirst[1]} gc2={GC.CollectionCount(2) - _gcCountsAtFirst[2]} runq_wait_ms={(RunQueueWaitNanoseconds() - _runQueueWaitAtFirst) / 1e6:0.0}");
                 _done.TrySetResult();
             }
         }
+    }
+}
+
+/// <summary>Each thread of this process: its name (digits folded) and the nanoseconds it ran and waited runnable (/proc/self/task/*/schedstat).</summary>
+internal static class ThreadSchedule
+{
+    public static Dictionary<string, (string Name, long RunNs, long WaitNs)> Read()
+    {
+        var threads = new Dictionary<string, (string, long, long)>(StringComparer.Ordinal);
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                var name = new string(File.ReadAllText(Path.Combine(task, "comm")).Trim().Where(c => !char.IsAsciiDigit(c)).ToArray()).Trim();
+                threads[Path.GetFileName(task)] = (name, long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                // The thread ended between listing and reading.
+            }
+        }
+
+        return threads;
     }
 }

@@ -39,7 +39,7 @@ public sealed record ConsumerRun(
     /// <summary>The latency tail's diagnosis, "name=value" pairs: slow decisions and their bursts, GC pauses, run-queue wait.</summary>
     public string Tail => string.Join(' ', TailFields.Where(Fields.ContainsKey).Select(f => string.Create(CultureInfo.InvariantCulture, $"{f}={Fields[f]:0.#}")));
 
-    private static readonly string[] TailFields = ["slow", "slow_bursts", "max_ms", "gc_pause_ms", "gc0", "gc1", "gc2", "runq_wait_ms"];
+    private static readonly string[] TailFields = ["slow", "slow_bursts", "max_ms", "gc_server", "gc_pause_ms", "gc0", "gc1", "gc2", "runq_wait_ms"];
 }
 
 /// <summary>
@@ -200,6 +200,7 @@ public sealed class DrainHarness(int port, string consumerDll, int warmup)
         // in a gateway that has run for a while. It changes when code is recompiled, not the code the steady state
         // runs; the table's "methods JIT-compiled while measured" column shows what was still compiled.
         start.Environment["DOTNET_TC_CallCountingDelayMs"] = "0";
+        start.Environment["PDM_BENCH_HARNESS_RUNTIME"] = "DOTNET_TC_CallCountingDelayMs";
         var process = Process.Start(start) ?? throw new InvalidOperationException("cannot start " + consumer);
         return new Child(process, process.StandardError.ReadToEndAsync());
     }
