@@ -74,7 +74,7 @@ var perMessageSettings = await GatewaySettings(work, "per-message", perMessage, 
 var ingestSettings = await GatewaySettings(work, "ingest", ingestOnly, store, stream);
 var loadBefore = File.ReadAllText("/proc/loadavg").Trim();
 // `--latency-only`: the two live runs alone (saturating rate, then paced at half), for working on the latency tail
-// (about 1 minute; the tail is noisy on a shared two-core machine, so it is worth repeating).
+// (about 2 minutes with the scoring table before them; the tail is noisy on a shared two-core machine: repeat it).
 if (args.Contains("--latency-only"))
 {
     // `--rate R` paces the stream at R msg/s instead of measuring the saturating rate first: two settings compared at

@@ -390,24 +390,7 @@ internal static class Consumers
         private const double SlowMs = 20;
 
         /// <summary>Nanoseconds the process's threads have spent runnable, waiting for a core (the second schedstat field).</summary>
-        private static long RunQueueWaitNanoseconds()
-        {
-            long total = 0;
-            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
-            {
-                try
-                {
-                    var fields = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
-                    total += long.Parse(fields[1], CultureInfo.InvariantCulture);
-                }
-                catch (IOException)
-                {
-                    // The thread ended between listing and reading.
-                }
-            }
-
-            return total;
-        }
+        private static long RunQueueWaitNanoseconds() => ThreadSchedule.Read().Values.Sum(t => t.WaitNs);
 
         public void Dispose() => _listener.Dispose();
 
