@@ -18,9 +18,12 @@ public sealed class OpenLineageExportTests(LineageFixture fixture) : IClassFixtu
         await chain.PublishAsync(fixture.Bus, uploader: "alice", approver: "bob", asset: "PUMP-9");
         var (deploymentId, workOrderId, caseId) = (chain.DeploymentId, chain.WorkOrderId, chain.CaseId);
 
+        // The module consumes the chain's messages concurrently: the outcome can create the work order's node (and
+        // its second output) before WorkOrderRaised adds the case it came from, so wait for both.
         var events = await Eventually.Until(
             async () => JsonNode.Parse(await fixture.Api.GetStringAsync("/api/lineage/openlineage?limit=5000"))!.AsArray(),
-            a => a.Any(e => Job(e) == "raise-work-order" && Outputs(e).Contains("pdm.work-order/" + workOrderId.ToString("D")) && Outputs(e).Count == 2)
+            a => a.Any(e => Job(e) == "raise-work-order" && Outputs(e).Contains("pdm.work-order/" + workOrderId.ToString("D")) && Outputs(e).Count == 2
+                    && Inputs(e).Contains("pdm.case/" + caseId.ToString("D")))
                 && a.Any(d => Job(d) == "model-deployment" && d!["run"]!["runId"]!.GetValue<string>() == deploymentId.ToString("D")),
             TimeSpan.FromSeconds(30), "the OpenLineage export of the work order");
 
