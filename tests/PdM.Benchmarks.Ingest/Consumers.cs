@@ -284,7 +284,6 @@ internal static class Consumers
         private double _jitSeconds;
         private TimeSpan _gcPauseAtFirst;
         private readonly int[] _gcCountsAtFirst = new int[3];
-        private long _runQueueWaitAtFirst;
         private string _stalls = string.Empty;
         private Dictionary<string, (string Name, long RunNs, long WaitNs)> _threadsAtFirst = [];
         private Dictionary<string, (string Name, long RunNs, long WaitNs)> _threads = [];
@@ -389,8 +388,8 @@ internal static class Consumers
 
         private const double SlowMs = 20;
 
-        /// <summary>Nanoseconds the process's threads have spent runnable, waiting for a core (the second schedstat field).</summary>
-        private static long RunQueueWaitNanoseconds() => ThreadSchedule.Read().Values.Sum(t => t.WaitNs);
+        /// <summary>Nanoseconds the threads of a snapshot had spent runnable, waiting for a core (the second schedstat field).</summary>
+        private static long RunQueueWaitNanoseconds(Dictionary<string, (string Name, long RunNs, long WaitNs)> threads) => threads.Values.Sum(t => t.WaitNs);
 
         public void Dispose() => _listener.Dispose();
 
@@ -428,7 +427,6 @@ internal static class Consumers
                     _gcCountsAtFirst[generation] = GC.CollectionCount(generation);
                 }
 
-                _runQueueWaitAtFirst = RunQueueWaitNanoseconds();
                 _threadsAtFirst = ThreadSchedule.Read();
             }
 
@@ -441,7 +439,7 @@ internal static class Consumers
                 _jitSeconds = (System.Runtime.JitInfo.GetCompilationTime() - _jitTimeAtFirst).TotalSeconds;
                 _threads = ThreadSchedule.Read();
                 _stalls = string.Create(CultureInfo.InvariantCulture,
-                    $" gc_server={(System.Runtime.GCSettings.IsServerGC ? 1 : 0)} gc_pause_ms={(GC.GetTotalPauseDuration() - _gcPauseAtFirst).TotalMilliseconds:0.0} gc0={GC.CollectionCount(0) - _gcCountsAtFirst[0]} gc1={GC.CollectionCount(1) - _gcCountsAtFirst[1]} gc2={GC.CollectionCount(2) - _gcCountsAtFirst[2]} runq_wait_ms={(RunQueueWaitNanoseconds() - _runQueueWaitAtFirst) / 1e6:0.0}");
+                    $" gc_server={(System.Runtime.GCSettings.IsServerGC ? 1 : 0)} gc_pause_ms={(GC.GetTotalPauseDuration() - _gcPauseAtFirst).TotalMilliseconds:0.0} gc0={GC.CollectionCount(0) - _gcCountsAtFirst[0]} gc1={GC.CollectionCount(1) - _gcCountsAtFirst[1]} gc2={GC.CollectionCount(2) - _gcCountsAtFirst[2]} runq_wait_ms={(RunQueueWaitNanoseconds(_threads) - RunQueueWaitNanoseconds(_threadsAtFirst)) / 1e6:0.0}");
                 _done.TrySetResult();
             }
         }
