@@ -116,12 +116,13 @@ public sealed partial class OutboxDispatcher<TContext> : BackgroundService
             var outbox = db.Set<OutboxMessage>();
             var now = _clock.GetUtcNow();
             // One aggregate over the pending rows (the partial index on pending rows covers the filter), for the
-            // depth and oldest-age gauges the operations alerts watch.
+            // depth and oldest-age gauges the operations alerts watch. One group or none, so Single: FirstOrDefault
+            // without an OrderBy made EF Core warn "unpredictable results" once per module at every start.
             var depth = await outbox
                 .Where(m => m.Status == OutboxStatus.Pending)
                 .GroupBy(_ => 1)
                 .Select(g => new { Pending = g.LongCount(), Oldest = g.Min(m => (DateTimeOffset?)m.CreatedAt) })
-                .FirstOrDefaultAsync(cancellationToken);
+                .SingleOrDefaultAsync(cancellationToken);
             _telemetry.Depth(Name, depth?.Pending ?? 0, depth?.Oldest);
             // Due rows whose stream has nothing older still waiting: a stream held back by a retry does not fill
             // the batch and starve the others.

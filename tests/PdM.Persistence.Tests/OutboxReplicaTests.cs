@@ -126,11 +126,88 @@ public sealed class OutboxReplicaTests
         }
     }
 
+    /// <summary>
+    /// The depth gauges the operations alerts watch (<c>pdm_outbox_pending</c>, <c>pdm_outbox_oldest_age</c>): rows still
+    /// waiting are counted, delivered ones are not, and the age is the oldest waiting row's. Three rows are held back
+    /// (their next attempt an hour away, as after repeated failures), written five minutes ago; two are due.
+    /// </summary>
+    [Fact]
+    public async Task The_depth_gauges_count_the_rows_still_waiting_and_the_oldest_ones_age()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_depth");
+        var writtenAt = DateTimeOffset.UtcNow.AddMinutes(-5);
+        await using (var db = ProbeRig.Context(rig.Database.ConnectionString))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var held = ProbeDbContext.Routes.Create(new ProbeMessage("held", i), ProbeJsonContext.Default.ProbeMessage, writtenAt);
+                held.NextAttemptAt = DateTimeOffset.UtcNow.AddHours(1);
+                db.Outbox.Add(held);
+            }
+
+            await db.SaveChangesAsync();
+        }
+
+        await rig.WriteAsync("due", 0, 2);
+        using var gauges = new OutboxGauges();
+        await rig.StartReplicaAsync(TimeSpan.FromSeconds(10));
+        await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n == 2, TimeSpan.FromSeconds(30), "the two due rows delivered");
+
+        // The gauges report what the lease holder's last round saw: a round after the deliveries sees the three held rows.
+        var pending = await Eventually.Until(() => Task.FromResult(gauges.Observe("pdm.outbox.pending")), p => p == 3, TimeSpan.FromSeconds(30), "three rows pending");
+        var age = gauges.Observe("pdm.outbox.oldest_age");
+        Assert.Equal(3, pending);
+        Assert.InRange(age, 300, 400);
+        Assert.Equal(2, rig.Received.Count);
+    }
+
     private static async Task AdminAsync(string sql)
     {
         await using var admin = new NpgsqlConnection(LocalDependencies.PostgresAdmin);
         await admin.OpenAsync();
         await using var command = new NpgsqlCommand(sql, admin);
         await command.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>The outbox meter's gauges for the probe outbox, read as a scrape reads them (observed on demand).</summary>
+internal sealed class OutboxGauges : IDisposable
+{
+    private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, double> _last = new();
+
+    public OutboxGauges()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == PdM.Persistence.OutboxTelemetry.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Keep(instrument.Name, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Keep(instrument.Name, value, tags));
+        _listener.Start();
+    }
+
+    /// <summary>The gauge's value for the probe outbox now, or -1 when it reports none.</summary>
+    public double Observe(string instrument)
+    {
+        _last.Clear();
+        _listener.RecordObservableInstruments();
+        return _last.TryGetValue(instrument, out var value) ? value : -1;
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private void Keep(string instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "outbox" && Equals(tag.Value, ProbeDbContext.Schema))
+            {
+                _last[instrument] = value;
+            }
+        }
     }
 }
