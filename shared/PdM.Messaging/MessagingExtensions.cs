@@ -13,7 +13,12 @@ public static class MessagingExtensions
     /// The one MassTransit bus of a process, on the transport <c>Messaging:Transport</c> names. Modules add their
     /// consumers through <paramref name="configureConsumers"/>; endpoints get kebab-case names derived from the consumers.
     /// </summary>
-    public static TBuilder AddPdMMessaging<TBuilder>(this TBuilder builder, Action<IBusRegistrationConfigurator>? configureConsumers = null)
+    /// <param name="deployTopologyOnly">
+    /// For <c>migrate</c>: the bus only declares its exchanges, queues and bindings (MassTransit's <c>DeployAsync</c>)
+    /// and never consumes.
+    /// </param>
+    public static TBuilder AddPdMMessaging<TBuilder>(this TBuilder builder, Action<IBusRegistrationConfigurator>? configureConsumers = null,
+        bool deployTopologyOnly = false)
         where TBuilder : IHostApplicationBuilder
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -73,6 +78,7 @@ public static class MessagingExtensions
                                 });
                             }
                         });
+                        cfg.DeployTopologyOnly = deployTopologyOnly;
                         cfg.PrefetchCount = options.RabbitMq.PrefetchCount;
                         UseRetry(cfg, context, options, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
                         cfg.ConfigureEndpoints(context);

@@ -82,13 +82,15 @@ public sealed class DockerComposeTests
     }
 
     [Fact]
-    public async Task Migrate_runs_the_host_migrate_command_once_after_postgres_is_healthy()
+    public async Task Migrate_runs_the_host_migrate_command_once_after_postgres_and_rabbitmq_are_healthy()
     {
         var migrate = (await Rendered.Value).GetProperty("services").GetProperty("migrate");
 
         Assert.Equal(["migrate"], migrate.GetProperty("command").EnumerateArray().Select(a => a.GetString()));
         Assert.Equal("no", migrate.GetProperty("restart").GetString());
         Assert.Equal("service_healthy", migrate.GetProperty("depends_on").GetProperty("postgres").GetProperty("condition").GetString());
+        // It declares the modules' queues too (MigrateCommand), so it needs the broker up.
+        Assert.Equal("service_healthy", migrate.GetProperty("depends_on").GetProperty("rabbitmq").GetProperty("condition").GetString());
     }
 
     [Fact]

@@ -1,0 +1,97 @@
+using MassTransit;
+using Npgsql;
+using PdM.Contracts.Decisions;
+using PdM.Host;
+using PdM.Messaging;
+using PdM.Testing;
+
+namespace PdM.EndToEnd.Tests;
+
+/// <summary>
+/// The first start of a split deployment (docker-compose: <c>migrate</c>, then one process per module, gateways
+/// whenever they come up): a prediction that reaches the bus before Maintenance has ever run must wait for it.
+/// RabbitMQ confirms and drops a message published to an exchange no queue is bound to, so the queue has to exist
+/// before the module first starts: <c>migrate</c> declares it.
+/// </summary>
+public sealed class FirstStartTests
+{
+    [Fact]
+    public async Task After_migrate_a_prediction_published_before_Maintenance_ever_ran_waits_in_its_queue_and_becomes_a_work_order()
+    {
+        await using var backend = await ModuleTestBackend.CreateAsync("firststart");
+        string[] settings =
+        [
+            $"--ConnectionStrings:Postgres={backend.ConnectionString}",
+            "--Messaging:Transport=RabbitMq",
+            $"--Messaging:RabbitMq:Uri={backend.RabbitMq}",
+            "--Urls=http://127.0.0.1:0",
+            "--PdM:Modules=Maintenance",
+            .. TestTokenIssuer.Shared.Arguments,
+        ];
+        Assert.Equal(0, await MigrateCommand.RunAsync(settings));
+
+        // Published as the gateways publish (mandatory, confirmed): without the queue the broker returns it, and the
+        // publish fails with MessageReturnedException.
+        var endpoint = RabbitMqEndpoint.Parse(backend.RabbitMq);
+        var publisher = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
+        {
+            h.Username(endpoint.Username);
+            h.Password(endpoint.Password);
+            h.PublisherConfirmation = true;
+        }));
+        await publisher.StartAsync();
+        var prediction = Prediction();
+        try
+        {
+            await publisher.Publish(prediction, context => context.Mandatory = true);
+        }
+        finally
+        {
+            await publisher.StopAsync();
+        }
+
+        // Only now does Maintenance start, for the first time.
+        await using var app = HostComposition.Build(settings);
+        await app.StartAsync();
+        try
+        {
+            var workOrders = await Eventually.Until(() => WorkOrdersFor(backend.ConnectionString, prediction.AssetId), n => n > 0,
+                TimeSpan.FromSeconds(60), "the prediction published before Maintenance first started to become a work order");
+            Assert.Equal(1, workOrders);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    private static async Task<long> WorkOrdersFor(string connectionString, string asset)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM maintenance.work_orders WHERE asset_id = @asset", connection);
+        command.Parameters.AddWithValue("asset", asset);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static FailurePredicted Prediction() => new()
+    {
+        PredictionId = Guid.NewGuid(),
+        SiteId = "first-start-site",
+        AssetId = "P-101",
+        FailureMode = "VIB",
+        Severity = FailureSeverity.Incipient,
+        HealthState = HealthState.Alert,
+        Confidence = 0.9,
+        Evidence =
+        [
+            new Evidence
+            {
+                Signal = "vibration_rms_mm_s", Value = 7.1, Unit = "mm/s", Limit = 4.5,
+                WindowStart = DateTimeOffset.UtcNow.AddSeconds(-10), WindowEnd = DateTimeOffset.UtcNow, Source = "first-start-test",
+            },
+        ],
+        Provenance = new DecisionProvenance { Path = DecisionPath.Rules, GatewayId = "gw-first-start", RulesetName = "test", RulesetVersion = "1.0.0" },
+        OccurredAt = DateTimeOffset.UtcNow,
+    };
+}
