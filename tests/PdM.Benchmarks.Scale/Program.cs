@@ -94,10 +94,11 @@ async Task<(double Rate, long Stored)> CloudThroughput(int replicas)
         var clock = Stopwatch.StartNew();
         // 200 assets of one site, 3 failure modes: cases fold and escalate as on a busy plant, not one row per message.
         var sends = new List<Task>(predictions);
+        var rules = TestPredictions.Rules("gw-bench");
         for (var i = 0; i < predictions; i++)
         {
             // Mandatory: a prediction no queue takes is returned (the publish fails) rather than confirmed and dropped.
-            sends.Add(publisher.Publish(Prediction("bench-site", $"A{i % 200}", modes[i % modes.Length]), context => context.Mandatory = true));
+            sends.Add(publisher.Publish(TestPredictions.Vibration("bench-site", $"A{i % 200}", rules, modes[i % modes.Length]), context => context.Mandatory = true));
         }
 
         await Task.WhenAll(sends);
@@ -269,27 +270,6 @@ static async Task<long> CountInbox(string connectionString)
     await using var command = new NpgsqlCommand("SELECT count(*) FROM maintenance.inbox", connection);
     return (long)(await command.ExecuteScalarAsync())!;
 }
-
-static FailurePredicted Prediction(string site, string asset, string mode) => new()
-{
-    PredictionId = Guid.NewGuid(),
-    SiteId = site,
-    AssetId = asset,
-    FailureMode = mode,
-    Severity = FailureSeverity.Incipient,
-    HealthState = HealthState.Alert,
-    Confidence = 0.9,
-    Evidence =
-    [
-        new Evidence
-        {
-            Signal = "vibration_rms_mm_s", Value = 7.1, Unit = "mm/s", Limit = 4.5,
-            WindowStart = DateTimeOffset.UtcNow.AddSeconds(-10), WindowEnd = DateTimeOffset.UtcNow, Source = "bench",
-        },
-    ],
-    Provenance = new DecisionProvenance { Path = DecisionPath.Rules, GatewayId = "gw-bench", RulesetName = "bench", RulesetVersion = "1.0.0" },
-    OccurredAt = DateTimeOffset.UtcNow,
-};
 
 int IntArg(string name, int fallback)
 {

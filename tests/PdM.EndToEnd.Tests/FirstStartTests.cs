@@ -1,6 +1,5 @@
 using MassTransit;
 using Npgsql;
-using PdM.Contracts.Decisions;
 using PdM.Host;
 using PdM.Messaging;
 using PdM.Testing;
@@ -40,7 +39,7 @@ public sealed class FirstStartTests
             h.PublisherConfirmation = true;
         }));
         await publisher.StartAsync();
-        var prediction = Prediction();
+        var prediction = TestPredictions.Vibration("first-start-site", "P-101", TestPredictions.Rules("gw-first-start"));
         try
         {
             await publisher.Publish(prediction, context => context.Mandatory = true);
@@ -73,25 +72,4 @@ public sealed class FirstStartTests
         command.Parameters.AddWithValue("asset", asset);
         return (long)(await command.ExecuteScalarAsync())!;
     }
-
-    private static FailurePredicted Prediction() => new()
-    {
-        PredictionId = Guid.NewGuid(),
-        SiteId = "first-start-site",
-        AssetId = "P-101",
-        FailureMode = "VIB",
-        Severity = FailureSeverity.Incipient,
-        HealthState = HealthState.Alert,
-        Confidence = 0.9,
-        Evidence =
-        [
-            new Evidence
-            {
-                Signal = "vibration_rms_mm_s", Value = 7.1, Unit = "mm/s", Limit = 4.5,
-                WindowStart = DateTimeOffset.UtcNow.AddSeconds(-10), WindowEnd = DateTimeOffset.UtcNow, Source = "first-start-test",
-            },
-        ],
-        Provenance = new DecisionProvenance { Path = DecisionPath.Rules, GatewayId = "gw-first-start", RulesetName = "test", RulesetVersion = "1.0.0" },
-        OccurredAt = DateTimeOffset.UtcNow,
-    };
 }
