@@ -39,14 +39,17 @@
 # PDM_PORT_OFFSET (default 0) shifts every port, so several checkouts (each with its own PDM_STATE_DIR) can run
 # their own servers side by side on one machine. Offsets in use are multiples of 100 up to 900; every port below
 # is BASE + offset, and no two bases differ by a multiple of 100 (checked by `deps.sh ports`), so the servers of two
-# offsets never share a port:
-#   postgres 55432 (plain and TLS) | rabbitmq amqp 55672, amqps 55671, dist 55673, epmd 54369, metrics 55669
-#   prometheus 59090 | postgres exporter 59187 (started with prometheus)
-#   mosquitto 51883 (plain, anonymous, loopback) and 58883 (TLS, client certificate + password + ACL)
+# offsets never share a port. Every BASE + offset also stays below the kernel's ephemeral range (ip_local_port_range,
+# 32768-60999 on Linux; also checked by `deps.sh ports`): a port inside it is handed out as the source port of any
+# outgoing connection, and a server whose port a client holds that way cannot start ("address already in use"). The
+# ports were 35000 higher until that happened here. A start that finds a server's port taken names the holder:
+#   postgres 20432 (plain and TLS) | rabbitmq amqp 20672, amqps 20671, dist 20673, epmd 19369, metrics 20669
+#   prometheus 24090 | postgres exporter 24187 (started with prometheus)
+#   mosquitto 16883 (plain, anonymous, loopback) and 23883 (TLS, client certificate + password + ACL)
 # TLS: a local CA and a server certificate for localhost/127.0.0.1 are generated once under <state>/pki (openssl);
 # PostgreSQL, RabbitMQ (amqps) and Mosquitto's TLS listener present that certificate; PDM_TLS_CA names the CA file.
-#   rabbitmq-cluster node N (1..3): amqp 55672+10N (55682 55692 55702), dist 55673+10N (55683 55693 55703),
-#                                   one epmd for the three at 54369+30 (54399)
+#   rabbitmq-cluster node N (1..3): amqp 20672+10N (20682 20692 20702), dist 20673+10N (20683 20693 20703),
+#                                   one epmd for the three at 19369+30 (19399)
 set -euo pipefail
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,28 +68,28 @@ ALL_SERVICES=(postgres rabbitmq mosquitto)
 
 PORT_OFFSET=${PDM_PORT_OFFSET:-0}
 [[ $PORT_OFFSET =~ ^[0-9]{1,4}$ ]] || { echo "deps: PDM_PORT_OFFSET must be a number from 0 to 9999" >&2; exit 2; }
-PG_PORT=$((55432 + PORT_OFFSET))
-AMQP_PORT=$((55672 + PORT_OFFSET))
-RMQ_DIST_PORT=$((55673 + PORT_OFFSET))
-RMQ_EPMD_PORT=$((54369 + PORT_OFFSET))
+PG_PORT=$((20432 + PORT_OFFSET))
+AMQP_PORT=$((20672 + PORT_OFFSET))
+RMQ_DIST_PORT=$((20673 + PORT_OFFSET))
+RMQ_EPMD_PORT=$((19369 + PORT_OFFSET))
 # The node name must differ too: two nodes with one name cannot share a host, whatever their ports.
 if ((PORT_OFFSET == 0)); then RMQ_NODE=pdm@localhost; else RMQ_NODE=pdm$PORT_OFFSET@localhost; fi
-MQTT_PORT=$((51883 + PORT_OFFSET))
-MQTT_TLS_PORT=$((58883 + PORT_OFFSET))
-AMQPS_PORT=$((55671 + PORT_OFFSET))
-# The cluster: node N listens on AMQP 55672+10N and distribution 55673+10N, all three register with their own epmd.
+MQTT_PORT=$((16883 + PORT_OFFSET))
+MQTT_TLS_PORT=$((23883 + PORT_OFFSET))
+AMQPS_PORT=$((20671 + PORT_OFFSET))
+# The cluster: node N listens on AMQP 20672+10N and distribution 20673+10N, all three register with their own epmd.
 CLUSTER_SIZE=3
-RMQC_EPMD_PORT=$((54369 + 30 + PORT_OFFSET))
-rmqc_amqp_port() { echo $((55672 + 10 * $1 + PORT_OFFSET)); }
-rmqc_dist_port() { echo $((55673 + 10 * $1 + PORT_OFFSET)); }
+RMQC_EPMD_PORT=$((19369 + 30 + PORT_OFFSET))
+rmqc_amqp_port() { echo $((20672 + 10 * $1 + PORT_OFFSET)); }
+rmqc_dist_port() { echo $((20673 + 10 * $1 + PORT_OFFSET)); }
 if ((PORT_OFFSET == 0)); then RMQC_PREFIX=pdm-c; else RMQC_PREFIX=pdm$PORT_OFFSET-c; fi
 rmqc_node() { echo "$RMQC_PREFIX$1@localhost"; }
-PROM_PORT=$((59090 + PORT_OFFSET))
+PROM_PORT=$((24090 + PORT_OFFSET))
 # RabbitMQ's Prometheus plugin on the single node, and the PostgreSQL exporter that runs beside Prometheus.
-RMQ_PROM_PORT=$((55669 + PORT_OFFSET))
-PGEXP_PORT=$((59187 + PORT_OFFSET))
+RMQ_PROM_PORT=$((20669 + PORT_OFFSET))
+PGEXP_PORT=$((24187 + PORT_OFFSET))
 # Every port base above, for `deps.sh ports` (the no-collision check across offsets).
-PORT_BASES=(55432 55672 55673 54369 51883 55682 55683 55692 55693 55702 55703 54399 58883 55671 59090 55669 59187)
+PORT_BASES=(20432 20672 20673 19369 16883 20682 20683 20692 20693 20702 20703 19399 23883 20671 24090 20669 24187)
 
 PG_DIR=$STATE_DIR/postgres
 PG_DATA=$PG_DIR/data
@@ -132,8 +135,9 @@ pg_bindir() {
 ensure_packages() {
     local missing=() pkg
     # chromium renders the registry's HTML model card headless in tests/PdM.Cli.Tests (ModelCardTests).
+    # iproute2 gives `ss`, with which a start names whoever holds a server's port.
     for pkg in rabbitmq-server mosquitto mosquitto-clients openssl python3-onnx docker-compose prometheus \
-        prometheus-postgres-exporter chromium; do
+        prometheus-postgres-exporter chromium iproute2; do
         is_installed "$pkg" || missing+=("$pkg")
     done
     [[ -n $(pg_bindir) ]] || missing+=(postgresql)
@@ -194,6 +198,30 @@ live_pid_from() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# After a server failed to start: every socket on its ports and its process. A connection of any program that has
+# one of them as its source port stops a listener from binding it unless both set SO_REUSEADDR (clients seldom do),
+# and keeps doing so for a minute after it closed (TIME-WAIT); the server's own log says only "address in use".
+explain_ports() {
+    local port holders
+    for port in "$@"; do
+        holders=$(ss -Htanp "( sport = :$port )" 2>/dev/null || true)
+        [[ -z $holders ]] && continue
+        log "port $port is held by (a TIME-WAIT connection lets go within a minute):"
+        sed 's/^/    /' <<<"$holders" >&2
+    done
+}
+
+# Before a server is started on a port: another server listening on it is named at once (its pid), instead of a
+# server that fails with "address in use" in its log or, worse, a client that then talks to the wrong server.
+ensure_port_free() {
+    local port=$1 server=$2 holders
+    holders=$(ss -Htlnp "( sport = :$port )" 2>/dev/null || true)
+    [[ -z $holders ]] && return 0
+    log "$server: port $port is held by another server:"
+    sed 's/^/    /' <<<"$holders" >&2
+    die "$server: cannot listen on 127.0.0.1:$port; stop that process, or move every port of this checkout with PDM_PORT_OFFSET (a multiple of 100, e.g. PDM_PORT_OFFSET=100)"
+}
 
 # Sends TERM, waits up to $2 seconds, then KILL.
 terminate() {
@@ -302,12 +330,13 @@ pg_start() {
         fi
         pki_install "$PG_DIR/tls" postgres
         pg_write_config
+        pg_pid >/dev/null || ensure_port_free "$PG_PORT" postgres
         # After kill -9 the dead postmaster's backends may still hold shared memory for a moment; pg_ctl itself
         # ignores the stale postmaster.pid, so a short retry is all a restart needs.
         for attempt in 1 2 3 4 5; do
             log "postgres: starting on 127.0.0.1:$PG_PORT"
             if pg_as_postgres pg_ctl -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >&2 9>&-; then break; fi
-            ((attempt < 5)) || { tail -n 20 "$PG_LOG" >&2; die "postgres: failed to start"; }
+            ((attempt < 5)) || { tail -n 20 "$PG_LOG" >&2; explain_ports "$PG_PORT"; die "postgres: failed to start"; }
             sleep 1
         done
     fi
@@ -432,6 +461,7 @@ epmd_start() {
         log "rabbitmq: an epmd not started by this script holds port $RMQ_EPMD_PORT; using it"
         return 0
     fi
+    ensure_port_free "$RMQ_EPMD_PORT" "rabbitmq (epmd)"
     # Our own epmd on a private port, so the system one on 4369 (if any) is never touched.
     setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
         epmd -port "$RMQ_EPMD_PORT" -address 127.0.0.1 </dev/null >>"$RMQ_DIR/log/epmd.log" 2>&1 9>&- &
@@ -452,7 +482,7 @@ rmq_ensure_user() {
 }
 
 rmq_start() {
-    local pid vars i launcher
+    local pid vars i launcher port
     rmq_write_config
     epmd_start
     if pid=$(rmq_pid) && ! epmd_knows_node; then
@@ -468,6 +498,7 @@ rmq_start() {
     fi
     if ! pid=$(rmq_pid); then
         rm -f "$RMQ_PID_FILE"
+        for port in "$AMQP_PORT" "$AMQPS_PORT" "$RMQ_DIST_PORT" "$RMQ_PROM_PORT"; do ensure_port_free "$port" rabbitmq; done
         log "rabbitmq: starting node $RMQ_NODE on 127.0.0.1:$AMQP_PORT"
         mapfile -t vars < <(rmq_env)
         (cd "$RMQ_DIR" && exec setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
@@ -478,6 +509,7 @@ rmq_start() {
             epmd_knows_node && break
             if ! pid_alive "$launcher"; then
                 tail -n 30 "$RMQ_DIR/log/console.log" >&2
+                explain_ports "$AMQP_PORT" "$AMQPS_PORT" "$RMQ_DIST_PORT" "$RMQ_PROM_PORT"
                 die "rabbitmq: the node exited during start-up (logs in $RMQ_DIR/log)"
             fi
             sleep 0.1
@@ -599,6 +631,7 @@ rmqc_epmd_start() {
     local i
     if rmqc_epmd_pid >/dev/null; then return 0; fi
     port_open "$RMQC_EPMD_PORT" && die "rabbitmq-cluster: port $RMQC_EPMD_PORT is held by an epmd this script did not start"
+    ensure_port_free "$RMQC_EPMD_PORT" "rabbitmq-cluster (epmd)"
     setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
         epmd -port "$RMQC_EPMD_PORT" -address 127.0.0.1 </dev/null >>"$RMQC_DIR/epmd.log" 2>&1 9>&- &
     echo $! >"$RMQC_EPMD_PID_FILE"
@@ -616,6 +649,8 @@ rmqc_launch() {
     if rmqc_pid "$n" >/dev/null && rmqc_registered "$n"; then return 0; fi
     if rmqc_pid "$n" >/dev/null; then terminate "$(rmqc_pid "$n")" 30; fi
     rm -f "$RMQC_DIR/n$n/node.pid"
+    ensure_port_free "$(rmqc_amqp_port "$n")" "rabbitmq-cluster node $n"
+    ensure_port_free "$(rmqc_dist_port "$n")" "rabbitmq-cluster node $n"
     log "rabbitmq-cluster: starting node $(rmqc_node "$n") on 127.0.0.1:$(rmqc_amqp_port "$n")"
     mapfile -t vars < <(rmqc_env "$n")
     (cd "$RMQC_DIR/n$n" && exec setsid setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- \
@@ -787,7 +822,7 @@ mqtt_start() {
     [[ -f $MQTT_DIR/passwords ]] || : >"$MQTT_DIR/passwords"
     mqtt_write_acl
     {
-        sed -E "s/^listener 51883 /listener $MQTT_PORT /" "$MQTT_TEMPLATE"
+        sed -E "s/^listener 16883 /listener $MQTT_PORT /" "$MQTT_TEMPLATE"
         printf '\n# ---- appended by infra/local/deps.sh: runtime paths under %s\n' "$STATE_DIR"
         printf 'persistence_location %s/\n' "$MQTT_DIR/data"
         printf 'pid_file %s\n' "$MQTT_PID_FILE"
@@ -809,9 +844,11 @@ mqtt_start() {
     fi
     if ! mqtt_pid >/dev/null; then
         rm -f "$MQTT_PID_FILE"
+        ensure_port_free "$MQTT_PORT" mosquitto
+        ensure_port_free "$MQTT_TLS_PORT" mosquitto
         log "mosquitto: starting on 127.0.0.1:$MQTT_PORT (TLS $MQTT_TLS_PORT)"
         mosquitto -c "$MQTT_DIR/mosquitto.conf" -d </dev/null >>"$MQTT_DIR/console.log" 2>&1 9>&- ||
-            { tail -n 20 "$MQTT_DIR/mosquitto.log" "$MQTT_DIR/console.log" >&2 2>/dev/null; die "mosquitto: failed to start"; }
+            { tail -n 20 "$MQTT_DIR/mosquitto.log" "$MQTT_DIR/console.log" >&2 2>/dev/null; explain_ports "$MQTT_PORT" "$MQTT_TLS_PORT"; die "mosquitto: failed to start"; }
     fi
     # The broker answers when a subscriber gets its retained $SYS/broker/version.
     for ((i = 0; i < 30; i++)); do
@@ -822,6 +859,7 @@ mqtt_start() {
         sleep 0.2
     done
     tail -n 20 "$MQTT_DIR/mosquitto.log" >&2 || true
+    explain_ports "$MQTT_PORT" "$MQTT_TLS_PORT"
     die "mosquitto: broker does not answer on 127.0.0.1:$MQTT_PORT"
 }
 
@@ -1009,6 +1047,7 @@ pgexp_pid() {
 # database); when PostgreSQL is down it serves pg_up 0, which is what the dashboard should show.
 pgexp_start() {
     pgexp_pid >/dev/null && return 0
+    ensure_port_free "$PGEXP_PORT" "prometheus (PostgreSQL exporter)"
     log "prometheus: PostgreSQL exporter on 127.0.0.1:$PGEXP_PORT"
     DATA_SOURCE_NAME="postgresql://pdm:pdm@127.0.0.1:$PG_PORT/postgres?sslmode=disable" \
         setsid prometheus-postgres-exporter --web.listen-address="127.0.0.1:$PGEXP_PORT" --disable-settings-metrics \
@@ -1032,6 +1071,7 @@ prom_start() {
     if pid=$(prom_pid); then
         kill -HUP "$pid" # running already: reread the rewritten configuration and rules
     else
+        ensure_port_free "$PROM_PORT" prometheus
         log "prometheus: starting on 127.0.0.1:$PROM_PORT (scraping ${PDM_PROMETHEUS_TARGETS:-127.0.0.1:5080})"
         setsid prometheus --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
             --web.listen-address="127.0.0.1:$PROM_PORT" </dev/null >>"$PROM_DIR/prometheus.log" 2>&1 9>&- &
@@ -1046,6 +1086,7 @@ prom_start() {
         sleep 0.1
     done
     tail -n 20 "$PROM_DIR/prometheus.log" >&2 || true
+    explain_ports "$PROM_PORT"
     die "prometheus: not ready on 127.0.0.1:$PROM_PORT"
 }
 
@@ -1103,9 +1144,10 @@ print_cluster_env() {
     printf "export Messaging__RabbitMq__QueueType='Quorum'\n"
 }
 
-# Fails when two port bases differ by a multiple of 100 up to 900: the servers of two offsets would then collide.
+# Fails when two port bases differ by a multiple of 100 up to 900 (the servers of two offsets would then collide), or
+# when a base plus an offset up to 900 lies in this machine's ephemeral range (see the header).
 check_ports() {
-    local a b d bad=0
+    local a b d offset low high bad=0
     for a in "${PORT_BASES[@]}"; do
         for b in "${PORT_BASES[@]}"; do
             ((a < b)) || continue
@@ -1113,8 +1155,30 @@ check_ports() {
             if ((d % 100 == 0 && d <= 900)); then log "ports $a and $b collide across offsets"; bad=1; fi
         done
     done
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range
+    for a in "${PORT_BASES[@]}"; do
+        for ((offset = 0; offset <= 900; offset += 100)); do
+            if ((a + offset >= low && a + offset <= high)); then
+                log "port $a + offset $offset lies in the ephemeral range $low-$high"
+                bad=1
+                break
+            fi
+        done
+    done
     ((bad == 0)) && printf '%s\n' "${PORT_BASES[@]}"
     return "$bad"
+}
+
+# An offset beyond 900 may push this checkout's ports into the ephemeral range: allowed, but said once per start.
+warn_if_ephemeral() {
+    local low high base
+    read -r low high </proc/sys/net/ipv4/ip_local_port_range
+    for base in "${PORT_BASES[@]}"; do
+        if ((base + PORT_OFFSET >= low && base + PORT_OFFSET <= high)); then
+            log "warning: with PDM_PORT_OFFSET=$PORT_OFFSET port $((base + PORT_OFFSET)) lies in the kernel's ephemeral range $low-$high: an outgoing connection may take it while its server is down"
+            return 0
+        fi
+    done
 }
 
 svc_port() {
@@ -1206,6 +1270,7 @@ main() {
             take_lock -x
             ensure_packages
             pki_ensure
+            warn_if_ephemeral
             for svc in "${services[@]}"; do svc_start "$svc"; done
             print_env
             if [[ " ${services[*]} " == *' rabbitmq-cluster '* ]]; then

@@ -19,7 +19,7 @@ var seconds = quick ? 1.0 : 3.0;
 // Both sides of scoring_vs_bare_ort run untimed this long first, so that neither is measured while its code is still
 // being compiled (the scoring stage has far more managed code to tier up than the bare loop).
 var warmSeconds = quick ? 0.3 : 1.0;
-var port = int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883", CultureInfo.InvariantCulture);
+var port = int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "16883", CultureInfo.InvariantCulture);
 var warmup = Option("--warmup", 20_000);
 var messages = Option("--messages", 100_000);
 var perMessage = BenchScenario.PerMessage();

@@ -13,7 +13,7 @@ if (args.Length > 0 && args[0] == "consumer")
         args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 0);
 }
 
-var port = Option("--port", int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "51883", CultureInfo.InvariantCulture));
+var port = Option("--port", int.Parse(Environment.GetEnvironmentVariable("PDM_MQTT_PORT") ?? "16883", CultureInfo.InvariantCulture));
 var warmup = Option("--warmup", 20_000);
 var stream = new BenchPlant(Option("--assets", 10), Option("--messages", 100_000), BenchPlant.DefaultStart(DateTimeOffset.UtcNow));
 if (args.Length > 0 && args[0] == "publish")

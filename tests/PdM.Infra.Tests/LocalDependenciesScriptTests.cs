@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -24,9 +26,9 @@ public sealed class LocalDependenciesScriptTests
     private static readonly int PortOffset =
         int.Parse(Environment.GetEnvironmentVariable("PDM_PORT_OFFSET") is { Length: > 0 } offset ? offset : "0", CultureInfo.InvariantCulture);
 
-    private static readonly int PostgresPort = 55432 + PortOffset;
-    private static readonly int AmqpPort = 55672 + PortOffset;
-    private static readonly int MqttPort = 51883 + PortOffset;
+    private static readonly int PostgresPort = 20432 + PortOffset;
+    private static readonly int AmqpPort = 20672 + PortOffset;
+    private static readonly int MqttPort = 16883 + PortOffset;
 
     private static readonly Dictionary<string, string> ExpectedEnvironment = new(StringComparer.Ordinal)
     {
@@ -42,7 +44,7 @@ public sealed class LocalDependenciesScriptTests
         ["Gateway__Mqtt__Port"] = Invariant($"{MqttPort}"),
         ["Simulator__Mqtt__Host"] = "127.0.0.1",
         ["Simulator__Mqtt__Port"] = Invariant($"{MqttPort}"),
-        ["PDM_PROMETHEUS_URL"] = Invariant($"http://127.0.0.1:{59090 + PortOffset}"),
+        ["PDM_PROMETHEUS_URL"] = Invariant($"http://127.0.0.1:{24090 + PortOffset}"),
     };
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
@@ -185,6 +187,108 @@ public sealed class LocalDependenciesScriptTests
             .Build());
         Assert.True(published.IsSuccess, published.ReasonString);
         await mqtt.DisconnectAsync();
+    }
+
+    [Fact]
+    public void A_start_that_fails_because_a_connection_holds_the_port_names_that_connection_and_its_process()
+    {
+        // The fault behind this happened here: a client's outgoing connection got a server's port as its source port
+        // (the ports lay in the kernel's ephemeral range then) and Prometheus' next start failed with only "address
+        // already in use" in its log. Made on purpose against servers of the test's own (another offset and state
+        // folder): another program holds a connection whose source port is their Mosquitto port. It is a Python
+        // process because a .NET socket could not be that client here: Mosquitto bound the port beside one, even with
+        // ReuseAddress off or ExclusiveAddressUse on (a listener may share a port only with sockets that allow reuse).
+        using var servers = new PrivateServers(offset: 900);
+        using var peer = new TcpListener(IPAddress.Loopback, 0);
+        peer.Start();
+        using var holder = Process.Start(new ProcessStartInfo("python3")
+        {
+            ArgumentList =
+            {
+                "-c",
+                "import socket, sys; s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); " +
+                "s.connect(('127.0.0.1', int(sys.argv[2]))); print('held', flush=True); sys.stdin.read()",
+                servers.MqttPort.ToString(CultureInfo.InvariantCulture),
+                ((IPEndPoint)peer.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture),
+            },
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("could not start python3");
+        using var accepted = peer.AcceptSocket();
+        Assert.Equal("held", holder.StandardOutput.ReadLine());
+
+        var failed = Assert.Throws<InvalidOperationException>(() => servers.Run("start mosquitto"));
+
+        Assert.Contains(Invariant($"port {servers.MqttPort} is held by"), failed.Message, StringComparison.Ordinal);
+        Assert.Contains(Invariant($"pid={holder.Id},"), failed.Message, StringComparison.Ordinal);
+
+        // The peer resets the connection, so the holder's side does not linger (TIME-WAIT): then the start succeeds.
+        accepted.LingerState = new LingerOption(enable: true, seconds: 0);
+        accepted.Close();
+        holder.StandardInput.Close();
+        Assert.True(holder.WaitForExit(TimeSpan.FromSeconds(30)), "python3 did not exit");
+        servers.Run("start mosquitto");
+        Assert.Contains(Invariant($" running  127.0.0.1:{servers.MqttPort} "), servers.Run("status mosquitto"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_refuses_a_port_another_server_listens_on_and_names_its_process()
+    {
+        // Mosquitto would fail to bind, but the script's readiness probe would then reach the other server and call
+        // the broker running: the probe must never get that far.
+        using var servers = new PrivateServers(offset: 900);
+        using var other = new TcpListener(IPAddress.Loopback, servers.MqttPort);
+        other.Start();
+
+        var refused = Assert.Throws<InvalidOperationException>(() => servers.Run("start mosquitto"));
+
+        Assert.Contains(Invariant($"mosquitto: port {servers.MqttPort} is held by another server"), refused.Message, StringComparison.Ordinal);
+        Assert.Contains(Invariant($"pid={Environment.ProcessId},"), refused.Message, StringComparison.Ordinal);
+        Assert.Contains("PDM_PORT_OFFSET", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_port_of_every_offset_lies_below_the_kernels_ephemeral_range()
+    {
+        // `deps.sh ports` fails otherwise; this shows the figures it checked on this machine.
+        var low = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split('\t', ' ')[0], CultureInfo.InvariantCulture);
+        var bases = LocalDependencies.RunDepsScript("ports").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => int.Parse(line, CultureInfo.InvariantCulture)).ToList();
+
+        Assert.Contains(MqttPort - PortOffset, bases);
+        Assert.All(bases, port => Assert.True(port + 900 < low, Invariant($"port {port} + 900 is not below {low}")));
+    }
+
+    /// <summary>
+    /// deps.sh with a port offset and a state folder of a test's own, so that the servers the other tests share are
+    /// never touched; whatever it started is stopped and its folder deleted on dispose.
+    /// </summary>
+    private sealed class PrivateServers : IDisposable
+    {
+        private readonly string _state = Path.Combine("/var/tmp", LocalDependencies.UniqueName("pdm-port-test"));
+        private readonly Dictionary<string, string> _environment;
+
+        public PrivateServers(int offset)
+        {
+            MqttPort = 16883 + offset;
+            Directory.CreateDirectory(_state);
+            _environment = new Dictionary<string, string>
+            {
+                ["PDM_STATE_DIR"] = _state,
+                ["PDM_PORT_OFFSET"] = offset.ToString(CultureInfo.InvariantCulture),
+            };
+        }
+
+        public int MqttPort { get; }
+
+        public string Run(string arguments) => LocalDependencies.RunDepsScript(arguments, _environment);
+
+        public void Dispose()
+        {
+            Run("stop mosquitto");
+            Directory.Delete(_state, recursive: true);
+        }
     }
 
     private static Dictionary<string, string> ParseExports(string output)

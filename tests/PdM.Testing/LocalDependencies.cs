@@ -63,7 +63,13 @@ public static class LocalDependencies
     }
 
     /// <summary>Runs <c>infra/local/deps.sh</c> with the given arguments and returns its standard output.</summary>
-    public static string RunDepsScript(string arguments)
+    public static string RunDepsScript(string arguments) => RunDepsScript(arguments, new Dictionary<string, string>());
+
+    /// <summary>
+    /// The same with some environment variables set for the script alone (e.g. another <c>PDM_STATE_DIR</c> and
+    /// <c>PDM_PORT_OFFSET</c>, for servers of its own beside the ones the tests share).
+    /// </summary>
+    public static string RunDepsScript(string arguments, IReadOnlyDictionary<string, string> environment)
     {
         var script = Path.Combine(RepositoryRoot, "infra", "local", "deps.sh");
         var start = new ProcessStartInfo("bash", $"{script} {arguments}")
@@ -72,6 +78,11 @@ public static class LocalDependencies
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
