@@ -132,26 +132,8 @@ public sealed class OutcomeLoopTests : IAsyncLifetime
     /// <summary>A prediction of the model version on one asset, and its case once the work order is in the CMMS.</summary>
     private async Task<CaseResponse> Raise(string site, string asset, string digest)
     {
-        await _cloud!.Services.GetRequiredService<IBus>().Publish(new FailurePredicted
-        {
-            PredictionId = Guid.NewGuid(),
-            SiteId = site,
-            AssetId = asset,
-            FailureMode = "VIB",
-            Severity = FailureSeverity.Incipient,
-            HealthState = HealthState.Alert,
-            Confidence = 0.9,
-            Evidence =
-            [
-                new Evidence
-                {
-                    Signal = "DE velocity RMS", Value = 7.1, Unit = "mm/s", Limit = 4.5,
-                    WindowStart = DateTimeOffset.UtcNow.AddHours(-1), WindowEnd = DateTimeOffset.UtcNow, Source = $"pdm/{site}/{asset}",
-                },
-            ],
-            Provenance = new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "gw-loop", ModelName = Model, ModelVersion = Version, ModelDigest = digest },
-            OccurredAt = DateTimeOffset.UtcNow,
-        });
+        await _cloud!.Services.GetRequiredService<IBus>().Publish(TestPredictions.Vibration(site, asset,
+            new DecisionProvenance { Path = DecisionPath.Model, GatewayId = "gw-loop", ModelName = Model, ModelVersion = Version, ModelDigest = digest }));
         return (await Eventually.Until(
             async () => (await _planner!.GetFromJsonAsync<List<CaseResponse>>($"/api/cases?siteId={site}&assetId={asset}", ApiJson) ?? []).SingleOrDefault(),
             c => c?.WorkOrder?.Cmms?.RecordId is not null, TimeSpan.FromSeconds(60), $"the work order of {site}/{asset} in the CMMS"))!;
