@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -78,6 +80,7 @@ public static class MessagingExtensions
                                 });
                             }
                         });
+                        AllowNonFiniteNumbers(cfg);
                         cfg.DeployTopologyOnly = deployTopologyOnly;
                         cfg.PrefetchCount = options.RabbitMq.PrefetchCount;
                         UseRetry(cfg, context, options, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
@@ -87,6 +90,7 @@ public static class MessagingExtensions
                 default:
                     bus.UsingInMemory((context, cfg) =>
                     {
+                        AllowNonFiniteNumbers(cfg);
                         UseRetry(cfg, context, options, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
                         cfg.ConfigureEndpoints(context);
                     });
@@ -96,6 +100,19 @@ public static class MessagingExtensions
 
         return builder;
     }
+
+    /// <summary>
+    /// NaN and ±Infinity cross the bus as "NaN", "Infinity" and "-Infinity", as the contracts' own JSON contexts (the
+    /// gateway's journal) already write them. Every feature of a sensor that sent nothing in a window is NaN (a sensor
+    /// offline, or one a device reports less often than the window), and MassTransit's serializer refused it: such a
+    /// feature batch failed on every try, was logged as a fault each time and held the uplink in its "down" backoff for
+    /// good. MassTransit keeps these options process-wide and they may already be in use (several buses in one
+    /// process): a changed copy replaces them, never an edit in place.
+    /// </summary>
+    private static void AllowNonFiniteNumbers(IBusFactoryConfigurator cfg) =>
+        cfg.ConfigureJsonSerializerOptions(options => (options.NumberHandling & JsonNumberHandling.AllowNamedFloatingPointLiterals) != 0
+            ? options
+            : new JsonSerializerOptions(options) { NumberHandling = options.NumberHandling | JsonNumberHandling.AllowNamedFloatingPointLiterals });
 
     /// <summary>
     /// Two disjoint in-process retries around every consumer. A transient failure of a dependency (each

@@ -43,6 +43,22 @@ public sealed class FeatureStoreTests(TelemetryFixture fixture)
     }
 
     [Fact]
+    public async Task A_window_with_undefined_features_crosses_the_bus_and_is_stored_with_its_NaN_and_infinities()
+    {
+        // A sensor that sent nothing in a window has NaN for every feature of it (its mean, last, ...). MassTransit's
+        // serializer refused such a batch on every try until the bus was told to write NaN and ±Infinity as names.
+        var batch = Batch("gw-nan", new DateTimeOffset(DateTimeOffset.UtcNow.UtcDateTime.Date, TimeSpan.Zero).AddHours(1), rows: 2);
+        batch = batch with { Rows = [batch.Rows[0] with { Values = [float.NaN, float.PositiveInfinity, float.NegativeInfinity] }, batch.Rows[1]] };
+
+        await fixture.Bus.Publish(batch);
+
+        await Eventually.Until(() => CountAsync(batch.BatchId), n => n == 2, Wait, "both rows");
+        Assert.Equal(1, await fixture.ScalarAsync(
+            "SELECT count(*) FROM telemetry.feature_windows WHERE batch_id = $1 AND feature_values = ARRAY['NaN', 'Infinity', '-Infinity']::real[]",
+            batch.BatchId));
+    }
+
+    [Fact]
     public async Task A_batch_whose_rows_do_not_match_its_feature_names_is_rejected_with_a_reason_and_stores_nothing()
     {
         var batch = Batch("gw-bad", new DateTimeOffset(2026, 11, 24, 11, 0, 0, TimeSpan.Zero), rows: 3);
