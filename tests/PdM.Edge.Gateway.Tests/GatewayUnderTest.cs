@@ -69,6 +69,7 @@ public sealed class GatewayUnderTest : IAsyncDisposable
                 e.Handler<PdM.Contracts.Models.AssetHealthAssessed>(context => events.Record(context.Message));
                 e.Handler<PdM.Contracts.Edge.GatewayHeartbeat>(context => events.Record(context.Message));
                 e.Handler<PdM.Contracts.Edge.GatewaySheddingChanged>(context => events.Record(context.Message));
+                e.Handler<FeatureWindowsCollected>(context => events.Record(context.Message));
             });
         });
         await observer.StartAsync();

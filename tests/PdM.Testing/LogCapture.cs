@@ -39,7 +39,8 @@ public sealed class LogCapture(bool timestamped = false) : ILoggerProvider
         {
             if (IsEnabled(logLevel))
             {
-                var line = $"{logLevel} {category}: {formatter(state, exception)}";
+                // The exception's type and message too: most formatters leave it out, and it is what a reader needs.
+                var line = $"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})")}";
                 lines.Enqueue(timestamped ? $"{DateTimeOffset.UtcNow:HH:mm:ss.fff} {line}" : line);
             }
         }

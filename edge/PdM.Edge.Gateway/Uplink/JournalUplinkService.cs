@@ -47,6 +47,11 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     // (entries journaled after it were never sent). The loop waits this long at most, then treats the rest as failed.
     private static readonly TimeSpan PublishAbandonAfter = PublishTimeout + TimeSpan.FromSeconds(5);
 
+    // Stopping does not cancel a batch already handed to MassTransit at once: its publishes get this long to be confirmed
+    // and acknowledged in the journal. Cancelled under way, each one was logged by MassTransit as a fault (a stack trace
+    // per entry at every Ctrl-C) and sent again at the next start although the broker had it.
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
+
     private readonly UnroutableBackoff _unroutable = new();
 
     private readonly Dictionary<string, List<long>> _byType = new(StringComparer.Ordinal);
@@ -59,6 +64,8 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         var confirmed = new List<long>(LeaseSize);
         var returned = new List<JournalEntry>();
         var failed = new List<long>();
+        using var stopping = new CancellationTokenSource(Timeout.InfiniteTimeSpan, clock);
+        using var stopRequested = stoppingToken.Register(static state => ((CancellationTokenSource)state!).CancelAfter(StopGrace), stopping);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -80,7 +87,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 var sizes = new long[sending.Count];
                 var sentAt = clock.GetUtcNow();
                 using var timeout = new CancellationTokenSource(PublishTimeout, clock);
-                using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+                using var publishing = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token, timeout.Token);
                 for (var i = 0; i < sending.Count; i++)
                 {
                     publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], sizes, i, publishing.Token) : PublishTraced(sending[i], sizes, i, publishing.Token);
@@ -92,7 +99,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 {
                     try
                     {
-                        await WithinDeadline(publishes[i], abandonAt, stoppingToken);
+                        await WithinDeadline(publishes[i], abandonAt, stopping.Token);
                         Sent(sending[i], sizes[i]);
                         confirmed.Add(sending[i].Id);
                         if (_unroutable.Delivered(sending[i].MessageType))
@@ -100,13 +107,13 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                             LogRoutable(logger, sending[i].MessageType);
                         }
                     }
-                    catch (MessageReturnedException) when (!stoppingToken.IsCancellationRequested)
+                    catch (MessageReturnedException) when (!stopping.IsCancellationRequested)
                     {
                         // Not delivered, but it crossed the link to the broker and back.
                         Sent(sending[i], sizes[i]);
                         returned.Add(sending[i]);
                     }
-                    catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+                    catch (Exception exception) when (!stopping.IsCancellationRequested)
                     {
                         failed.Add(sending[i].Id);
                         error ??= exception.Message;
@@ -114,7 +121,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 }
 
                 // Acknowledge what the broker confirmed before reporting the link down: an acknowledgement reports it up.
-                await journal.AcknowledgeAsync(confirmed, stoppingToken);
+                await journal.AcknowledgeAsync(confirmed, stopping.Token);
                 KeepReturned(returned);
                 if (failed.Count == 0)
                 {
@@ -139,6 +146,10 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        catch (MessageReturnedException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Returned after the grace ran out: its entry stays in the journal, like every unconfirmed one.
         }
     }
 
