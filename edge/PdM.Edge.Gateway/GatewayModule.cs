@@ -80,6 +80,7 @@ public static class GatewayModule
         services.AddSingleton<EventJournal>();
         services.AddOptionsValidatedBy<UplinkOptions>(UplinkOptions.Section, UplinkOptions.Validate);
         services.AddSingleton<UplinkCeiling>();
+        services.AddSingleton<UplinkDeadLetters>();
         services.AddHostedService<JournalUplinkService>();
         services.AddHostedService<ModelStoreLoader>();
         // Model deployments from the registry; after ModelStoreLoader, so a deployment is never overwritten by the store's start-up load.

@@ -41,9 +41,12 @@ public sealed class GatewayTelemetry : IDisposable
             description: "Stored model packages refused at load because their bytes are not what the registry approved, by reason and role.");
         UplinkUnroutable = _meter.CreateCounter<long>("pdm.uplink.unroutable", unit: "{event}",
             description: "Journaled events RabbitMQ returned because no queue is bound for their type; kept in the journal and retried, by message_type.");
+        UplinkDeadLettered = _meter.CreateCounter<long>("pdm.uplink.dead_lettered", unit: "{event}",
+            description: "Journaled events the uplink can never send (payload unreadable, or not serializable), moved to dead-letter/ beside the journal, by message_type.");
         foreach (var messageType in Uplink.UplinkMessages.Names)
         {
             UplinkUnroutable.Add(0, new KeyValuePair<string, object?>("message_type", messageType));
+            UplinkDeadLettered.Add(0, new KeyValuePair<string, object?>("message_type", messageType));
         }
 
         UplinkBytes = _meter.CreateCounter<long>("pdm.uplink.bytes", unit: "By",
@@ -135,6 +138,8 @@ public sealed class GatewayTelemetry : IDisposable
     }
 
     public Counter<long> UplinkUnroutable { get; }
+
+    public Counter<long> UplinkDeadLettered { get; }
 
     public Counter<long> PipelinePoisoned { get; }
 

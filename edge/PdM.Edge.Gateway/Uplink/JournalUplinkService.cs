@@ -14,7 +14,8 @@ namespace PdM.Edge.Gateway.Uplink;
 /// Every publish is mandatory: the broker confirms a message it could not route to any queue (nobody ever bound one to
 /// its type's exchange) and discards it, unless asked to return it. A returned entry is therefore not delivered: it
 /// stays in the journal, is counted (<c>pdm.uplink.unroutable</c>, by message type), logged, and retried after a
-/// per-type wait (<see cref="UnroutableBackoff"/>), until a queue appears or its class's TTL ends it.
+/// per-type wait (<see cref="UnroutableBackoff"/>), until a queue appears or its class's TTL ends it. An entry that can
+/// never be sent (unreadable, or not serializable) is moved to <see cref="UplinkDeadLetters"/> instead of retried.
 /// </para>
 /// <para>
 /// With a bandwidth ceiling (<see cref="UplinkOptions"/>), each lease holds only what the ceiling's bucket allows, in the
@@ -24,7 +25,7 @@ namespace PdM.Edge.Gateway.Uplink;
 /// </para>
 /// </summary>
 public sealed partial class JournalUplinkService(EdgeJournal journal, EventJournal appends, IBus bus, GatewayTelemetry telemetry, TimeProvider clock,
-    UplinkCeiling ceiling, StalledPublishWatchdog watchdog, ILogger<JournalUplinkService> logger) : BackgroundService
+    UplinkCeiling ceiling, StalledPublishWatchdog watchdog, UplinkDeadLetters deadLetters, ILogger<JournalUplinkService> logger) : BackgroundService
 {
     public const string ReplayHeader = "pdm-replay";
     public const string OriginalTimeHeader = "pdm-original-time";
@@ -112,6 +113,12 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                         // Not delivered, but it crossed the link to the broker and back.
                         Sent(sending[i], sizes[i]);
                         returned.Add(sending[i]);
+                    }
+                    catch (Exception exception) when (UplinkDeadLetters.IsPermanent(exception))
+                    {
+                        // The entry's own fault: kept aside and acknowledged below, not retried (nor the uplink reported down).
+                        await deadLetters.KeepAsync(sending[i], exception, stopping.Token);
+                        confirmed.Add(sending[i].Id);
                     }
                     catch (Exception exception) when (!stopping.IsCancellationRequested)
                     {

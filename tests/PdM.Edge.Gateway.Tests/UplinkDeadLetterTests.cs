@@ -1,0 +1,53 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PdM.Contracts.Decisions;
+using PdM.Edge.Gateway.Uplink;
+using PdM.Edge.Journal;
+using PdM.Testing;
+
+namespace PdM.Edge.Gateway.Tests;
+
+/// <summary>
+/// A journal entry the uplink can never send, on the real RabbitMQ: one whose bytes do not read as its type (what a
+/// corrupt entry reads as). It used to be retried for good, each try holding the whole uplink in its "down" backoff.
+/// </summary>
+public sealed class UplinkDeadLetterTests
+{
+    [Fact]
+    public async Task An_entry_that_can_never_be_sent_is_kept_aside_counted_and_the_events_behind_it_arrive_at_once()
+    {
+        var site = LocalDependencies.UniqueName("deadletter").Replace('_', '-');
+        await using var gateway = await GatewayUnderTest.StartAsync(site,
+            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1)]);
+        var journal = gateway.Services.GetRequiredService<EdgeJournal>();
+        var deadLetters = gateway.Services.GetRequiredService<UplinkDeadLetters>();
+        var corrupt = Encoding.UTF8.GetBytes("""{"predictionId":"01a2""");
+        var corruptId = Guid.NewGuid();
+
+        await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, nameof(FailurePredicted), "application/json", corrupt,
+            DateTimeOffset.UtcNow, corruptId));
+        using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
+
+        // The prediction journaled behind it arrives, the corrupt entry is counted once and leaves the journal.
+        var prediction = await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>()), p => p.Count == 1, TimeSpan.FromSeconds(30),
+            "the prediction behind the corrupt entry");
+        Assert.Equal("P0", prediction[0].AssetId);
+        await Eventually.Until(() => Task.FromResult(gateway.Metrics.Total("pdm.uplink.dead_lettered", "message_type", nameof(FailurePredicted))), n => n == 1,
+            TimeSpan.FromSeconds(30), "the corrupt entry dead-lettered");
+        await Eventually.Until(() => Task.FromResult(journal.GetStatistics()[MessageClass.FailurePrediction].Count), n => n == 0, TimeSpan.FromSeconds(30),
+            "no prediction left in the journal");
+
+        // Kept on disk as it was, with the reason: an operator can read it and append it again once fixed.
+        var file = Assert.Single(Directory.GetFiles(deadLetters.Folder));
+        using var letter = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        Assert.Equal(corruptId, letter.RootElement.GetProperty("messageId").GetGuid());
+        Assert.Equal(nameof(FailurePredicted), letter.RootElement.GetProperty("messageType").GetString());
+        Assert.Equal(corrupt, Convert.FromBase64String(letter.RootElement.GetProperty("payload").GetString()!));
+        Assert.Equal(nameof(JsonException), letter.RootElement.GetProperty("failure").GetString());
+        Assert.True(gateway.Logs.Contains("can never be sent", nameof(FailurePredicted), file), "the dead letter is logged with its file");
+
+        // Never reported as the link being down: the link was fine.
+        Assert.False(gateway.Logs.Contains("Uplink down"), "the uplink was reported down");
+    }
+}
