@@ -71,6 +71,22 @@ public sealed class OnnxTreeExporterTests : IDisposable
         AssertParityAndChecker(Ai4iTraining.BuildTrainingSet(TestData.Ai4i, Ai4iTraining.DefaultSpec()), TestData.SmallClassifier(algorithm),
             ModelPackageWriter.ProbabilityOutput);
 
+    // A sensor that sent nothing in a window makes its features NaN, and such windows now reach the feature store. FastTree
+    // (the default algorithm of both shipped trainings) sends NaN right at every split, as ONNX's TreeEnsemble does by
+    // default. LightGBM learns a side per split for missing values, which ML.NET's public tree API does not show: its
+    // export disagrees on NaN rows (seen: 101.2 vs 112.5), so it is not claimed here; shared/PdM.Training/README.md says so.
+    [Fact]
+    public void Rows_with_a_missing_sensor_NaN_train_with_fast_tree_and_the_export_agrees_with_mlnet_on_them()
+    {
+        const TreeAlgorithm algorithm = TreeAlgorithm.FastTree;
+        var set = TestData.Fd001Subset(25);
+        var examples = set.Examples.Select((e, i) => i % 10 == 3
+            ? e with { Features = [.. e.Features.Select((v, f) => f % 4 == 1 ? float.NaN : v)], ExactFeatures = null }
+            : e).ToList();
+        AssertParityAndChecker(new TrainingSet(set.Spec, examples, set.DatasetName, set.DatasetSha256, set.Derived), TestData.SmallRegression(algorithm),
+            ModelPackageWriter.RulOutput);
+    }
+
     [Fact]
     public void Checker_rejects_a_broken_model()
     {
