@@ -50,4 +50,27 @@ public sealed class UplinkDeadLetterTests
         // Never reported as the link being down: the link was fine.
         Assert.False(gateway.Logs.Contains("Uplink down"), "the uplink was reported down");
     }
+
+    [Fact]
+    public async Task An_entry_of_a_type_this_build_does_not_know_is_kept_for_a_newer_build_and_holds_nothing_up()
+    {
+        // What a gateway rolled back to an older build finds in its journal: an event type only the newer build sends.
+        var site = LocalDependencies.UniqueName("unknowntype").Replace('_', '-');
+        await using var gateway = await GatewayUnderTest.StartAsync(site,
+            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1)]);
+        var journal = gateway.Services.GetRequiredService<EdgeJournal>();
+        await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, "AssetTeleported", "application/json", "{}"u8.ToArray(),
+            DateTimeOffset.UtcNow, Guid.NewGuid()));
+        using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
+
+        await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>()), p => p.Count == 1, TimeSpan.FromSeconds(30),
+            "the prediction behind the unknown entry");
+        await Eventually.Until(() => Task.FromResult(gateway.Logs.Contains("does not send", "unknown message type AssetTeleported", "offered again in 60 min")),
+            logged => logged, TimeSpan.FromSeconds(30), "the unknown entry logged");
+
+        // Still in the journal for the newer build, never dead-lettered, never reported as the link being down.
+        Assert.Equal(1, journal.GetStatistics()[MessageClass.FailurePrediction].Count);
+        Assert.Equal(0, gateway.Metrics.Total("pdm.uplink.dead_lettered"));
+        Assert.False(gateway.Logs.Contains("Uplink down"), "the uplink was reported down");
+    }
 }

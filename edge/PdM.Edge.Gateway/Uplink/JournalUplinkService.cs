@@ -53,6 +53,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
     // per entry at every Ctrl-C) and sent again at the next start although the broker had it.
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(2);
 
+    // How long an entry of a type this build does not know waits before it is offered again (a newer build may be back).
+    private static readonly TimeSpan UnknownTypeRetry = TimeSpan.FromHours(1);
+
     private readonly UnroutableBackoff _unroutable = new();
 
     private readonly Dictionary<string, List<long>> _byType = new(StringComparer.Ordinal);
@@ -65,6 +68,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         var confirmed = new List<long>(LeaseSize);
         var returned = new List<JournalEntry>();
         var failed = new List<long>();
+        var unknown = new List<long>();
         using var stopping = new CancellationTokenSource(Timeout.InfiniteTimeSpan, clock);
         using var stopRequested = stoppingToken.Register(static state => ((CancellationTokenSource)state!).CancelAfter(StopGrace), stopping);
         try
@@ -81,6 +85,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 confirmed.Clear();
                 returned.Clear();
                 failed.Clear();
+                unknown.Clear();
                 var publishes = new Task[sending.Count];
 
                 // The serialized size of each publish, by its index in the batch (0 when nothing was serialized). One
@@ -94,7 +99,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     publishes[i] = sending[i].TraceParent is null ? Publish(sending[i], sizes, i, publishing.Token) : PublishTraced(sending[i], sizes, i, publishing.Token);
                 }
 
-                string? error = null;
+                string? error = null, unknownType = null;
                 var abandonAt = clock.GetUtcNow() + PublishAbandonAfter;
                 for (var i = 0; i < sending.Count; i++)
                 {
@@ -114,6 +119,12 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                         Sent(sending[i], sizes[i]);
                         returned.Add(sending[i]);
                     }
+                    catch (UnknownMessageTypeException exception)
+                    {
+                        // Journaled by a newer gateway build (this one was rolled back): kept for that build, not a link failure.
+                        unknown.Add(sending[i].Id);
+                        unknownType ??= exception.Message;
+                    }
                     catch (Exception exception) when (UplinkDeadLetters.IsPermanent(exception))
                     {
                         // The entry's own fault: kept aside and acknowledged below, not retried (nor the uplink reported down).
@@ -130,6 +141,12 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 // Acknowledge what the broker confirmed before reporting the link down: an acknowledgement reports it up.
                 await journal.AcknowledgeAsync(confirmed, stopping.Token);
                 KeepReturned(returned);
+                if (unknown.Count > 0)
+                {
+                    journal.Defer(unknown, UnknownTypeRetry);
+                    LogUnknownTypes(logger, unknown.Count, unknownType, UnknownTypeRetry.TotalMinutes);
+                }
+
                 if (failed.Count == 0)
                 {
                     watchdog.Delivered(WatchdogName);
@@ -295,8 +312,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         var message = UplinkMessages.FromJournal(entry);
         if (message is null)
         {
-            // Written by a newer gateway build: keep it for that build rather than dropping it.
-            throw new InvalidOperationException($"unknown message type {entry.MessageType} in journal entry {entry.Id}");
+            throw new UnknownMessageTypeException(entry.MessageType);
         }
 
         PublishContext? sent = null;
@@ -377,6 +393,13 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
 
     [LoggerMessage(EventId = 1503, Level = LogLevel.Information, Message = "Uplink: {MessageType} events are routed again")]
     private static partial void LogRoutable(ILogger logger, string messageType);
+
+    [LoggerMessage(EventId = 1505, Level = LogLevel.Warning,
+        Message = "Uplink: {Count} journal entries of a type this gateway build does not send ({Reason}: journaled by a newer build?); kept in the journal, offered again in {Minutes:0} min")]
+    private static partial void LogUnknownTypes(ILogger logger, int count, string? reason, double minutes);
+
+    /// <summary>A journal entry of a message type this build does not know how to send.</summary>
+    private sealed class UnknownMessageTypeException(string messageType) : Exception($"unknown message type {messageType}");
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Uplink down: {Count} event(s) kept in the journal, retrying in {DelaySeconds:0.0} s: {Reason}")]
     private static partial void LogUplinkDown(ILogger logger, int count, double delaySeconds, string? reason);
