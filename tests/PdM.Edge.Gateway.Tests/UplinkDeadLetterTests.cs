@@ -17,9 +17,7 @@ public sealed class UplinkDeadLetterTests
     [Fact]
     public async Task An_entry_that_can_never_be_sent_is_kept_aside_counted_and_the_events_behind_it_arrive_at_once()
     {
-        var site = LocalDependencies.UniqueName("deadletter").Replace('_', '-');
-        await using var gateway = await GatewayUnderTest.StartAsync(site,
-            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1)]);
+        await using var gateway = await StartGateway("deadletter");
         var journal = gateway.Services.GetRequiredService<EdgeJournal>();
         var deadLetters = gateway.Services.GetRequiredService<UplinkDeadLetters>();
         var corrupt = Encoding.UTF8.GetBytes("""{"predictionId":"01a2""");
@@ -27,7 +25,7 @@ public sealed class UplinkDeadLetterTests
 
         await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, nameof(FailurePredicted), "application/json", corrupt,
             DateTimeOffset.UtcNow, corruptId));
-        using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
+        using var device = await GatewayUnderTest.PublishOneZoneDReading(gateway.Site);
 
         // The prediction journaled behind it arrives, the corrupt entry is counted once and leaves the journal.
         var prediction = await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>()), p => p.Count == 1, TimeSpan.FromSeconds(30),
@@ -55,13 +53,11 @@ public sealed class UplinkDeadLetterTests
     public async Task An_entry_of_a_type_this_build_does_not_know_is_kept_for_a_newer_build_and_holds_nothing_up()
     {
         // What a gateway rolled back to an older build finds in its journal: an event type only the newer build sends.
-        var site = LocalDependencies.UniqueName("unknowntype").Replace('_', '-');
-        await using var gateway = await GatewayUnderTest.StartAsync(site,
-            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1)]);
+        await using var gateway = await StartGateway("unknowntype");
         var journal = gateway.Services.GetRequiredService<EdgeJournal>();
         await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, "AssetTeleported", "application/json", "{}"u8.ToArray(),
             DateTimeOffset.UtcNow, Guid.NewGuid()));
-        using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
+        using var device = await GatewayUnderTest.PublishOneZoneDReading(gateway.Site);
 
         await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>()), p => p.Count == 1, TimeSpan.FromSeconds(30),
             "the prediction behind the unknown entry");
@@ -73,4 +69,9 @@ public sealed class UplinkDeadLetterTests
         Assert.Equal(0, gateway.Metrics.Total("pdm.uplink.dead_lettered"));
         Assert.False(gateway.Logs.Contains("Uplink down"), "the uplink was reported down");
     }
+
+    /// <summary>A gateway with pump P0, whose one zone-D reading (<see cref="GatewayUnderTest.PublishOneZoneDReading"/>) raises one prediction.</summary>
+    private static Task<GatewayUnderTest> StartGateway(string prefix) =>
+        GatewayUnderTest.StartAsync(LocalDependencies.UniqueName(prefix).Replace('_', '-'),
+            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1)]);
 }

@@ -23,12 +23,7 @@ public sealed class UplinkShutdownTests
         var site = LocalDependencies.UniqueName("stop").Replace('_', '-');
         var gateway = await GatewayUnderTest.StartAsync(site,
         [
-            "--AssetModel:Assets:0:Id=PUMP-7",
-            "--AssetModel:Assets:0:AssetClass=centrifugal-pump",
-            "--AssetModel:Assets:0:Sensors:0:Id=vibration_rms_mm_s",
-            "--AssetModel:Assets:0:Sensors:0:Unit=mm/s",
-            "--AssetModel:Assets:0:Sensors:0:ValidMin=0",
-            "--AssetModel:Assets:0:Sensors:0:ValidMax=100",
+            .. TestGatewayArguments.Pumps(["PUMP-7"]),
             $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}",
             "--Gateway:FeatureUpload:Enabled=true",
             "--Gateway:FeatureUpload:MaxRows=1",
