@@ -50,6 +50,31 @@ public sealed class UplinkDeadLetterTests
     }
 
     [Fact]
+    public async Task An_entry_that_cannot_be_written_aside_stays_in_the_journal_until_it_can()
+    {
+        await using var gateway = await StartGateway("deadletterblocked");
+        var journal = gateway.Services.GetRequiredService<EdgeJournal>();
+        var deadLetters = gateway.Services.GetRequiredService<UplinkDeadLetters>();
+        // A file where the folder should be: the folder cannot be created (as on a full or read-only disk).
+        Directory.CreateDirectory(Path.GetDirectoryName(deadLetters.Folder)!);
+        await File.WriteAllTextAsync(deadLetters.Folder, "in the way");
+
+        await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, nameof(FailurePredicted), "application/json", "not json"u8.ToArray(),
+            DateTimeOffset.UtcNow, Guid.NewGuid()));
+        await Eventually.Until(() => Task.FromResult(gateway.Logs.Contains("can never be sent, and could not be written")), logged => logged,
+            TimeSpan.FromSeconds(30), "the failed write logged");
+        Assert.Equal(1, journal.GetStatistics()[MessageClass.FailurePrediction].Count);
+        Assert.Equal(0, gateway.Metrics.Total("pdm.uplink.dead_lettered"));
+
+        // Once the folder can be written, the next try keeps it there and the journal lets it go.
+        File.Delete(deadLetters.Folder);
+        await Eventually.Until(() => Task.FromResult(gateway.Metrics.Total("pdm.uplink.dead_lettered")), n => n == 1, TimeSpan.FromSeconds(60),
+            "the entry dead-lettered on a later try");
+        Assert.Single(Directory.GetFiles(deadLetters.Folder));
+        Assert.Equal(0, journal.GetStatistics()[MessageClass.FailurePrediction].Count);
+    }
+
+    [Fact]
     public async Task An_entry_of_a_type_this_build_does_not_know_is_kept_for_a_newer_build_and_holds_nothing_up()
     {
         // What a gateway rolled back to an older build finds in its journal: an event type only the newer build sends.

@@ -128,8 +128,15 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     catch (Exception exception) when (UplinkDeadLetters.IsPermanent(exception))
                     {
                         // The entry's own fault: kept aside and acknowledged below, not retried (nor the uplink reported down).
-                        await deadLetters.KeepAsync(sending[i], exception, stopping.Token);
-                        confirmed.Add(sending[i].Id);
+                        if (await deadLetters.TryKeepAsync(sending[i], exception, stopping.Token))
+                        {
+                            confirmed.Add(sending[i].Id);
+                        }
+                        else
+                        {
+                            failed.Add(sending[i].Id);
+                            error ??= exception.Message;
+                        }
                     }
                     catch (Exception exception) when (!stopping.IsCancellationRequested)
                     {

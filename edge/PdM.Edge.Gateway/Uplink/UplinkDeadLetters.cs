@@ -21,8 +21,25 @@ public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, 
     /// <summary>Whether <paramref name="failure"/> of a publish belongs to the entry itself, so no retry can succeed.</summary>
     public static bool IsPermanent(Exception failure) => failure is JsonException or SerializationException;
 
-    /// <summary>Writes <paramref name="entry"/> and why it cannot be sent to its own file (flushed to disk), counts and logs it.</summary>
-    public async Task KeepAsync(JournalEntry entry, Exception failure, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="entry"/> and why it cannot be sent to its own file (flushed to disk), counts and logs it.
+    /// False when the file could not be written (disk full, folder not writable): the entry must then stay in the journal.
+    /// </summary>
+    public async Task<bool> TryKeepAsync(JournalEntry entry, Exception failure, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await KeepAsync(entry, failure, cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            LogNotKept(logger, exception, entry.Id, entry.MessageType, Folder);
+            return false;
+        }
+    }
+
+    private async Task KeepAsync(JournalEntry entry, Exception failure, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(failure);
@@ -44,6 +61,10 @@ public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, 
         telemetry.UplinkDeadLettered.Add(1, new KeyValuePair<string, object?>("message_type", entry.MessageType));
         LogDeadLettered(logger, entry.Id, entry.MessageType, entry.MessageId, reason, path);
     }
+
+    [LoggerMessage(EventId = 1506, Level = LogLevel.Error,
+        Message = "Uplink: journal entry {EntryId} ({MessageType}) can never be sent, and could not be written to {Folder}; it stays in the journal and is tried again")]
+    private static partial void LogNotKept(ILogger logger, Exception exception, long entryId, string messageType, string folder);
 
     [LoggerMessage(EventId = 1504, Level = LogLevel.Error,
         Message = "Uplink: journal entry {EntryId} ({MessageType}, message id {MessageId}) can never be sent: {Reason}. Kept in {Path} and removed from the journal; the uplink goes on")]
