@@ -42,7 +42,7 @@
 # offsets never share a port. Every BASE + offset also stays below the kernel's ephemeral range (ip_local_port_range,
 # 32768-60999 on Linux; also checked by `deps.sh ports`): a port inside it is handed out as the source port of any
 # outgoing connection, and a server whose port a client holds that way cannot start ("address already in use"). The
-# ports were 35000 higher until that happened here. A start that finds a server's port taken names the holder:
+# ports were 35000 higher until that happened here. A start that finds a server's port taken names the holder. Ports:
 #   postgres 20432 (plain and TLS) | rabbitmq amqp 20672, amqps 20671, dist 20673, epmd 19369, metrics 20669
 #   prometheus 24090 | postgres exporter 24187 (started with prometheus)
 #   mosquitto 16883 (plain, anonymous, loopback) and 23883 (TLS, client certificate + password + ACL)
