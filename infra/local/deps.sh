@@ -89,6 +89,9 @@ PROM_PORT=$((24090 + PORT_OFFSET))
 RMQ_PROM_PORT=$((20669 + PORT_OFFSET))
 PGEXP_PORT=$((24187 + PORT_OFFSET))
 # Every port base above, for `deps.sh ports` (the no-collision check across offsets).
+# The kernel's ephemeral range (see the header), read once: `ports` and `start` check the ports against it.
+read -r EPHEMERAL_LOW EPHEMERAL_HIGH </proc/sys/net/ipv4/ip_local_port_range
+in_ephemeral_range() { (($1 >= EPHEMERAL_LOW && $1 <= EPHEMERAL_HIGH)); }
 PORT_BASES=(20432 20672 20673 19369 16883 20682 20683 20692 20693 20702 20703 19399 23883 20671 24090 20669 24187)
 
 PG_DIR=$STATE_DIR/postgres
@@ -1147,7 +1150,7 @@ print_cluster_env() {
 # Fails when two port bases differ by a multiple of 100 up to 900 (the servers of two offsets would then collide), or
 # when a base plus an offset up to 900 lies in this machine's ephemeral range (see the header).
 check_ports() {
-    local a b d offset low high bad=0
+    local a b d offset bad=0
     for a in "${PORT_BASES[@]}"; do
         for b in "${PORT_BASES[@]}"; do
             ((a < b)) || continue
@@ -1155,11 +1158,10 @@ check_ports() {
             if ((d % 100 == 0 && d <= 900)); then log "ports $a and $b collide across offsets"; bad=1; fi
         done
     done
-    read -r low high </proc/sys/net/ipv4/ip_local_port_range
     for a in "${PORT_BASES[@]}"; do
         for ((offset = 0; offset <= 900; offset += 100)); do
-            if ((a + offset >= low && a + offset <= high)); then
-                log "port $a + offset $offset lies in the ephemeral range $low-$high"
+            if in_ephemeral_range $((a + offset)); then
+                log "port $a + offset $offset lies in the ephemeral range $EPHEMERAL_LOW-$EPHEMERAL_HIGH"
                 bad=1
                 break
             fi
@@ -1171,11 +1173,10 @@ check_ports() {
 
 # An offset beyond 900 may push this checkout's ports into the ephemeral range: allowed, but said once per start.
 warn_if_ephemeral() {
-    local low high base
-    read -r low high </proc/sys/net/ipv4/ip_local_port_range
+    local base
     for base in "${PORT_BASES[@]}"; do
-        if ((base + PORT_OFFSET >= low && base + PORT_OFFSET <= high)); then
-            log "warning: with PDM_PORT_OFFSET=$PORT_OFFSET port $((base + PORT_OFFSET)) lies in the kernel's ephemeral range $low-$high: an outgoing connection may take it while its server is down"
+        if in_ephemeral_range $((base + PORT_OFFSET)); then
+            log "warning: with PDM_PORT_OFFSET=$PORT_OFFSET port $((base + PORT_OFFSET)) lies in the kernel's ephemeral range $EPHEMERAL_LOW-$EPHEMERAL_HIGH: an outgoing connection may take it while its server is down"
             return 0
         fi
     done

@@ -175,12 +175,10 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
         {
-        }
-        catch (MessageReturnedException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Returned after the grace ran out: its entry stays in the journal, like every unconfirmed one.
+            // Stopping, and the grace ran out (a cancellation, or a publish's failure past it): what was not
+            // acknowledged stays in the journal for the next start, whatever ended it.
         }
     }
 

@@ -27,6 +27,8 @@ public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, 
     /// </summary>
     public async Task<bool> TryKeepAsync(JournalEntry entry, Exception failure, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(failure);
         try
         {
             await KeepAsync(entry, failure, cancellationToken);
@@ -41,8 +43,6 @@ public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, 
 
     private async Task KeepAsync(JournalEntry entry, Exception failure, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(entry);
-        ArgumentNullException.ThrowIfNull(failure);
         Directory.CreateDirectory(Folder);
         var reason = failure.InnerException is { } inner ? $"{failure.Message}: {inner.Message}" : failure.Message;
         var letter = new UplinkDeadLetter(entry.Id, entry.MessageId, entry.MessageType, entry.ContentType, entry.OriginalTime, entry.AppendedTime,
