@@ -51,8 +51,20 @@ run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pdm-test-run.XXXXXX")
 chmod 1777 "$run_tmp"
 # One test project at a time: the machine has two cores, and the integration suites each start hosts and servers.
 # No build servers: one started here would outlive the run and its temporary folder.
-TMPDIR=$run_tmp dotnet test PdM.sln --no-build --disable-build-servers -nologo -m:1 2>&1 | tee "$log"
+# A test that never ends (a wait with no bound on a server that never answers) once held a CI run until CI's own limit
+# killed it, 75 minutes later, without a word about which test it was. vstest's blame collector now kills a project's
+# test host when no test has finished for PDM_TEST_HANG_TIMEOUT (the longest test takes about a minute here), names
+# the test it was running, and the run goes on with the next project, red.
+hang_timeout=${PDM_TEST_HANG_TIMEOUT:-10m}
+TMPDIR=$run_tmp dotnet test PdM.sln --no-build --disable-build-servers -nologo -m:1 \
+  --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --results-directory "$results/blame" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+
+# A killed test host's own children (a demo or gateway process a test started) outlive it: stop those of this checkout.
+aborted=$(grep -c '^Test Run Aborted' "$log" || true)
+if [ "$aborted" -gt 0 ]; then
+  pkill -f "$PWD/[a-z]+/[^ ]+/bin/Debug/net10.0/" 2>/dev/null || true
+fi
 
 # dotnet test prints one line per test assembly: "Passed!  - Failed: 0, Passed: 63, Skipped: 0, Total: 63, ...".
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+' "$log" \
@@ -60,6 +72,8 @@ read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+'
   | awk '{p+=$1; f+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
 assemblies=$(grep -cE '^(Passed|Failed)! +- Failed:' "$log" || true)
 expected=$(dotnet sln PdM.sln list | grep -cE '\.Tests\.csproj$' || true)
+# An aborted project still prints its summary line, counting only the tests that finished before its host was killed.
+failed=$((failed + aborted))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1   # a crashed test host or a build error: never report green
 fi
@@ -72,6 +86,11 @@ if [ "$failed" -ne 0 ]; then
   echo "failed tests:" >&2
   grep -E '^\s+Failed [A-Za-z_]' "$log" | sed -E 's/^\s+/  /' | sort -u >&2 || true
   grep -E '^Failed! ' "$log" | sed -E 's/^/  /' >&2 || true
+  # "The test running when the crash occurred:" is followed by the test's name (a hang is reported as a crash).
+  awk -v why="killed after $hang_timeout without finishing, or crashed" '
+    /^The tests? running when the crash occurred/ { listing = 1; next }
+    listing && /^[A-Za-z_][A-Za-z0-9_.]*\.[A-Za-z0-9_]+/ { print "  " why ": " $1; next }
+    { listing = 0 }' "$log" >&2
 fi
 green=false
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && green=true

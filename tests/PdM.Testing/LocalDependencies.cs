@@ -69,18 +69,25 @@ public static class LocalDependencies
     /// The same with some environment variables set for the script alone (e.g. another <c>PDM_STATE_DIR</c> and
     /// <c>PDM_PORT_OFFSET</c>, for servers of its own beside the ones the tests share).
     /// </summary>
-    public static string RunDepsScript(string arguments, IReadOnlyDictionary<string, string> environment)
+    public static string RunDepsScript(string arguments, IReadOnlyDictionary<string, string> environment) =>
+        RunScript(Path.Combine(RepositoryRoot, "infra", "local", "deps.sh"), arguments, environment, TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// Runs a bash <paramref name="script"/> and returns its standard output; throws when it exits non-zero, runs past
+    /// 6 minutes, or leaves a process holding its output open past <paramref name="outputGrace"/> after it exits.
+    /// </summary>
+    public static string RunScript(string script, string arguments, IReadOnlyDictionary<string, string> environment, TimeSpan outputGrace)
     {
-        var script = Path.Combine(RepositoryRoot, "infra", "local", "deps.sh");
+        var name = Path.GetFileName(script);
         var start = new ProcessStartInfo("bash", $"{script} {arguments}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (name, value) in environment)
+        foreach (var (variable, value) in environment)
         {
-            start.Environment[name] = value;
+            start.Environment[variable] = value;
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start bash");
@@ -90,12 +97,19 @@ public static class LocalDependencies
         if (!process.WaitForExit(TimeSpan.FromMinutes(6)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"deps.sh {arguments} did not finish in 6 minutes");
+            throw new TimeoutException($"{name} {arguments} did not finish in 6 minutes");
+        }
+
+        // Its output ends when the last process holding it does: a server the script started would, were it to inherit it
+        // (each one writes to its own log), and a wait for the output alone would then last as long as that server.
+        if (!Task.WaitAll([stdout, stderr], outputGrace))
+        {
+            throw new TimeoutException($"{name} {arguments} exited {process.ExitCode}, but a process it left running still holds its output open");
         }
 
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"deps.sh {arguments} exited {process.ExitCode}: {stderr.Result}{stdout.Result}");
+            throw new InvalidOperationException($"{name} {arguments} exited {process.ExitCode}: {stderr.Result}{stdout.Result}");
         }
 
         return stdout.Result;
