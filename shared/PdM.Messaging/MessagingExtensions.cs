@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
@@ -5,6 +6,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using PdM.Hosting;
 
 namespace PdM.Messaging;
@@ -31,7 +34,9 @@ public static class MessagingExtensions
 
         // The publishers (gateway uplink, module outboxes) report to it; it restarts the bus past a refusing channel.
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<StalledPublishWatchdog>();
+        builder.Services.AddSingleton(services => new StalledPublishWatchdog(
+            services.GetRequiredService<IBusControl>(), services.GetRequiredService<IMeterFactory>(), services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<ILogger<StalledPublishWatchdog>>(), services.GetRequiredService<IOptions<MessagingOptions>>().Value.StalledPublishRestartAfter));
         builder.Services.AddMassTransit(bus =>
         {
             // MassTransit 8.4+ reports usage to its vendor over HTTPS (usage-tracking.masstransit.io) unless told not to:

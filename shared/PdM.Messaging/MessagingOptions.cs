@@ -31,6 +31,15 @@ public sealed class MessagingOptions : IValidatableObject
     /// <summary>How long a consumer keeps retrying a transient dependency failure (a PostgreSQL restart).</summary>
     public TransientRetryOptions TransientRetry { get; set; } = new();
 
+    /// <summary>
+    /// How long one publisher's publishes must keep failing on a connected bus before <see cref="StalledPublishWatchdog"/>
+    /// restarts the bus for new channels, and the least time between two restarts. Shorter restarts in the middle of a
+    /// quorum queue's election (seconds), which a restart would only interrupt; longer keeps a wedged channel's
+    /// predictions from their work orders for that long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "00:10:00")]
+    public TimeSpan StalledPublishRestartAfter { get; set; } = StalledPublishWatchdog.DefaultStalledFor;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Transport == MessageTransport.RabbitMq && RabbitMq.Uri is null)

@@ -8,7 +8,8 @@ namespace PdM.Messaging;
 /// Restarts the bus when a publisher's publishes keep failing although the bus is connected: a broker channel can refuse
 /// every publish to one queue for good while the connection stays up, and only a new channel gets past it. The
 /// publishers (the gateway's uplink, each module's outbox) report every outcome under their own name; one that keeps
-/// failing for <see cref="StalledFor"/> restarts the bus, however well the others fare on other queues.
+/// failing for <see cref="StalledFor"/> (<c>Messaging:StalledPublishRestartAfter</c>, 30 s by default) restarts the bus,
+/// however well the others fare on other queues.
 /// <para>
 /// Seen on RabbitMQ 3.10 (Debian's) with quorum queues: when a node dies, MassTransit reconnects to a surviving node at
 /// once, and a channel opened there before a queue that was led by the dead node has elected a new leader keeps
@@ -33,11 +34,10 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     public const string MeterName = "PdM.Messaging";
 
     /// <summary>
-    /// How long a publisher's publishes must keep failing on a connected bus before the bus is restarted, and the least
-    /// time between two restarts. Long enough for a quorum queue's election and a consumer's restart to end on their own
-    /// (seconds), short enough for a prediction to reach its work order within the minute.
+    /// The default of <see cref="StalledFor"/>: long enough for a quorum queue's election and a consumer's restart to end
+    /// on their own (seconds), short enough for a prediction to reach its work order within the minute.
     /// </summary>
-    public static readonly TimeSpan StalledFor = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan DefaultStalledFor = TimeSpan.FromSeconds(30);
 
     /// <summary>The longest wait between two restarts that do not help.</summary>
     public static readonly TimeSpan MaxRestartInterval = TimeSpan.FromMinutes(15);
@@ -55,12 +55,23 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _restarting = new(1, 1);
     private DateTimeOffset _lastRestart = DateTimeOffset.MinValue;
-    private TimeSpan _restartInterval = StalledFor;
+    private TimeSpan _restartInterval;
     private string? _lastRestartedFor;
 
-    public StalledPublishWatchdog(IBusControl bus, IMeterFactory meters, TimeProvider clock, ILogger<StalledPublishWatchdog> logger)
+    /// <param name="stalledFor">
+    /// <see cref="StalledFor"/>; null for <see cref="DefaultStalledFor"/> (the host passes
+    /// <c>Messaging:StalledPublishRestartAfter</c>).
+    /// </param>
+    public StalledPublishWatchdog(IBusControl bus, IMeterFactory meters, TimeProvider clock, ILogger<StalledPublishWatchdog> logger, TimeSpan? stalledFor = null)
     {
         ArgumentNullException.ThrowIfNull(meters);
+        if (stalledFor is { } configured && configured <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stalledFor), configured, "a stall lasts a positive time");
+        }
+
+        StalledFor = stalledFor ?? DefaultStalledFor;
+        _restartInterval = StalledFor;
         _bus = bus;
         _clock = clock;
         _logger = logger;
@@ -68,6 +79,12 @@ public sealed partial class StalledPublishWatchdog : IDisposable
         _restarts = _meter.CreateCounter<long>("pdm.bus.restarts",
             description: "Bus restarts because a publisher's publishes kept failing on a connected bus (a broker channel refusing them), by publisher.");
     }
+
+    /// <summary>
+    /// How long a publisher's publishes must keep failing on a connected bus before the bus is restarted, and the least
+    /// time between two restarts.
+    /// </summary>
+    public TimeSpan StalledFor { get; }
 
     /// <summary>
     /// Names a publisher before its first report, so <c>pdm.bus.restarts</c> has its series at 0 from the start: an alert

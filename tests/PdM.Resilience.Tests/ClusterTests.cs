@@ -21,6 +21,12 @@ public sealed class ClusterTests(ITestOutputHelper output)
 {
     private const int Assets = 6;
 
+    // The wedge tests' bus restart comes this long after the first refused publish instead of the default 30 s: what is
+    // tested is that one comes and ends the wedge. It must outlast the leaderless window and the election, or the new
+    // channel opens while the queue still has no leader: with 10 s the uplink's test needed a second restart 20 s later.
+    // 15 s against 30 s: 94 s against 118 s for the two tests.
+    private static readonly TimeSpan WedgeRestartAfter = TimeSpan.FromSeconds(15);
+
     [Fact]
     public async Task Module_queues_are_quorum_queues_and_the_broker_dead_letters_a_message_past_its_delivery_limit()
     {
@@ -132,7 +138,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
     public async Task A_channel_opened_while_a_quorum_queue_has_no_leader_does_not_wedge_the_gateway_uplink()
     {
         using var restarts = new MetricRecorder(StalledPublishWatchdog.MeterName);
-        await using var rig = await DeliveryRig.StartAsync("noleader", Assets, cluster: true);
+        await using var rig = await DeliveryRig.StartAsync("noleader", Assets, cluster: true, stalledPublishRestartAfter: WedgeRestartAfter);
         await using var gateway = await ServerFaultTests.StartInProcessGateway(rig);
         await rig.PublishRoundAsync();
         await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
@@ -175,7 +181,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         // (here the test's own) elects no leader while the cloud's bus reconnects after node 1 dies.
         const int AllAssets = 2 * Assets;
         using var restarts = new MetricRecorder(StalledPublishWatchdog.MeterName);
-        await using var rig = await DeliveryRig.StartAsync("outboxwedge", AllAssets, cluster: true);
+        await using var rig = await DeliveryRig.StartAsync("outboxwedge", AllAssets, cluster: true, stalledPublishRestartAfter: WedgeRestartAfter);
         var raised = new ConcurrentDictionary<Guid, string>();
         var endpoint = RabbitMqEndpoint.Parse(rig.Vhost);
         const string WorkOrderQueue = "resilience-work-orders";

@@ -105,7 +105,12 @@ internal sealed class DeliveryRig : IAsyncDisposable
     /// With <paramref name="cluster"/> everything goes to the three-node RabbitMQ cluster instead of the single node:
     /// every host (gateway, cloud, observer) knows all three nodes and fails over, and the gateway's bus link is direct.
     /// </para>
-    public static async Task<DeliveryRig> StartAsync(string prefix, int assets, double duplicateFraction = 0, bool cluster = false)
+    /// <para>
+    /// <paramref name="stalledPublishRestartAfter"/> sets <c>Messaging:StalledPublishRestartAfter</c> for the cloud and the
+    /// gateway (30 s when null).
+    /// </para>
+    public static async Task<DeliveryRig> StartAsync(string prefix, int assets, double duplicateFraction = 0, bool cluster = false,
+        TimeSpan? stalledPublishRestartAfter = null)
     {
         var site = LocalDependencies.UniqueName(prefix).Replace('_', '-');
         var database = await TestDatabase.CreateAsync(prefix);
@@ -118,11 +123,14 @@ internal sealed class DeliveryRig : IAsyncDisposable
         string[] clusterNodes = cluster
             ? [.. LocalDependencies.RabbitMqClusterNodes.Select((node, i) => $"--Messaging:RabbitMq:ClusterNodes:{i}={node}")]
             : [];
+        string[] messaging = stalledPublishRestartAfter is { } stalledFor
+            ? [.. clusterNodes, string.Create(CultureInfo.InvariantCulture, $"--Messaging:StalledPublishRestartAfter={stalledFor:c}")]
+            : clusterNodes;
 
         string[] cloudSettings =
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={vhost}", .. clusterNodes, "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
+            $"--Messaging:RabbitMq:Uri={vhost}", .. messaging, "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
             .. TestTokenIssuer.Shared.Arguments, "--Logging:LogLevel:Default=Warning",
         ];
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
@@ -132,7 +140,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
         List<string> gatewaySettings =
         [
-            .. TestGatewayArguments.For(site, gatewayVhost), .. clusterNodes, "--Gateway:Mqtt:ReconnectMaxDelaySeconds=2",
+            .. TestGatewayArguments.For(site, gatewayVhost), .. messaging, "--Gateway:Mqtt:ReconnectMaxDelaySeconds=2",
             "--Journal:ReplayRatePerSecond=500", "--Journal:ReplayBurst=100", .. TestGatewayArguments.Pumps(assets),
         ];
 

@@ -1,7 +1,10 @@
 using System.Diagnostics.Metrics;
 using MassTransit;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using PdM.Messaging;
 using PdM.Testing;
 
@@ -72,6 +75,44 @@ public sealed class StalledPublishWatchdogTests : IAsyncDisposable
         }
 
         Assert.Equal(0, metrics.Total("pdm.bus.restarts"));
+    }
+
+    [Fact]
+    public async Task The_stall_limit_is_the_hosts_Messaging_StalledPublishRestartAfter()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Messaging:StalledPublishRestartAfter"] = "00:00:12" });
+        builder.Services.AddSingleton<TimeProvider>(_clock);
+        builder.AddPdMMessaging();
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var watchdog = host.Services.GetRequiredService<StalledPublishWatchdog>();
+            Assert.Equal(BusHealthStatus.Healthy, host.Services.GetRequiredService<IBusControl>().CheckHealth().Status);
+            var sentAt = _clock.GetUtcNow();
+            _clock.Advance(TimeSpan.FromSeconds(11));
+            Assert.False(await watchdog.FailedAsync("uplink", sentAt, CancellationToken.None));
+            _clock.Advance(TimeSpan.FromSeconds(2));
+            Assert.True(await watchdog.FailedAsync("uplink", sentAt, CancellationToken.None));
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    [Fact]
+    public void A_host_refuses_a_stall_limit_short_enough_to_restart_in_the_middle_of_an_election()
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Messaging:StalledPublishRestartAfter"] = "00:00:01" });
+        builder.AddPdMMessaging();
+        using var host = builder.Build();
+
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("StalledPublishRestartAfter", error.Message, StringComparison.Ordinal);
     }
 
     public async ValueTask DisposeAsync()
