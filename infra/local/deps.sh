@@ -1245,10 +1245,38 @@ services_from_args() {
 
 # start/stop/restart take the lock exclusively; vhost shares it, so it waits for a restart to finish.
 # Every server is launched with fd 9 closed (`9>&-`): a daemon that inherited it would hold the lock forever.
+# PDM_LOCK_WAIT_SECONDS (default 600: a cluster start on a loaded machine has taken minutes) bounds the wait; past it
+# the error names every process holding the lock file, since a wait that ends there usually means one never lets go.
 take_lock() {
+    local wait=${PDM_LOCK_WAIT_SECONDS:-600}
+    [[ $wait =~ ^[0-9]+$ ]] || die "PDM_LOCK_WAIT_SECONDS must be a whole number of seconds: '$wait'"
     mkdir -p "$STATE_DIR"
     exec 9>"$STATE_DIR/deps.lock"
-    flock "$1" -w 600 9 || die "timed out waiting for $STATE_DIR/deps.lock"
+    flock "$1" -w "$wait" 9 || die "timed out after $wait s waiting for $STATE_DIR/deps.lock, held by:
+$(lock_holders "$STATE_DIR/deps.lock")"
+}
+
+# Every other process with the lock file open, with its command line, one per line: not this script nor what it forked
+# (its subshells inherit the lock's file descriptor, and bash keeps a copy of it across a redirection).
+lock_holders() {
+    local lock pid
+    lock=$(readlink -f "$1")
+    find /proc/[0-9]*/fd -maxdepth 1 -lname "$lock" 2>/dev/null | cut -d/ -f3 | sort -un | while read -r pid; do
+        # Gone since (one of this listing's own commands), or this script's: not a holder.
+        [[ -r /proc/$pid/cmdline ]] || continue
+        descends_from_this_script "$pid" && continue
+        printf '  pid %s: %s\n' "$pid" "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-200)"
+    done
+}
+
+descends_from_this_script() {
+    local pid=$1
+    while [[ -n $pid && $pid -gt 1 ]]; do
+        [[ $pid == "$$" ]] && return 0
+        # The parent pid follows the state letter after the command name, which may itself hold spaces or parentheses.
+        pid=$(sed -E 's/.*\) [A-Za-z] ([0-9]+) .*/\1/' "/proc/$pid/stat" 2>/dev/null) || return 0
+    done
+    return 1
 }
 
 usage() {

@@ -249,6 +249,29 @@ public sealed class LocalDependenciesScriptTests
     }
 
     [Fact]
+    public async Task A_wait_for_the_lock_that_runs_out_names_the_process_holding_it()
+    {
+        // A process that inherited the lock's descriptor and lives on (a daemon started without closing it) keeps every
+        // later deps.sh waiting; each vhost a test asks for then costs the whole wait. The error must say who holds it.
+        using var servers = new PrivateServers(offset: 900);
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--exclusive", servers.LockFile, "sleep", "120"]) { UseShellExecute = false })
+            ?? throw new InvalidOperationException("could not start flock");
+        try
+        {
+            await Eventually.Until(() => Task.FromResult(File.Exists(servers.LockFile)), exists => exists, TimeSpan.FromSeconds(10), "flock to create the lock file");
+            var failed = Assert.Throws<InvalidOperationException>(() => servers.Run("vhost lock_probe", ("PDM_LOCK_WAIT_SECONDS", "1")));
+
+            Assert.Contains("timed out after 1 s waiting for", failed.Message, StringComparison.Ordinal);
+            Assert.Contains(Invariant($"pid {holder.Id}: flock --exclusive {servers.LockFile} sleep 120"), failed.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            holder.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void Every_port_of_every_offset_lies_below_the_kernels_ephemeral_range()
     {
         // `deps.sh ports` fails otherwise; this shows the figures it checked on this machine.
@@ -282,7 +305,10 @@ public sealed class LocalDependenciesScriptTests
 
         public int MqttPort { get; }
 
-        public string Run(string arguments) => LocalDependencies.RunDepsScript(arguments, _environment);
+        public string LockFile => Path.Combine(_state, "deps.lock");
+
+        public string Run(string arguments, params (string Name, string Value)[] more) =>
+            LocalDependencies.RunDepsScript(arguments, new Dictionary<string, string>(_environment.Concat(more.Select(m => KeyValuePair.Create(m.Name, m.Value)))));
 
         public void Dispose()
         {
