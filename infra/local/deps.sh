@@ -153,7 +153,9 @@ ensure_packages() {
     # An install may start the system-wide services (system epmd on 4369, rabbit on 5672, mosquitto on 1883,
     # postgres on 5432). They are left alone: nothing here uses those ports, users or data folders.
     # --no-install-recommends keeps docker-compose from pulling in a Docker engine.
-    apt-get update >&2
+    # Without the lock's descriptor (fd 9): a system-wide server a package's install starts without systemd (a
+    # container's init script) would inherit it and hold the lock for as long as it runs.
+    apt-get update >&2 9>&-
     # Debian's prometheus packages would start system-wide servers on :9090 and :9187 (the PostgreSQL exporter): a
     # policy-rc.d that refuses them keeps the install from starting them; one already there (containers have one) is kept.
     local policy=/usr/sbin/policy-rc.d own_policy=0
@@ -162,7 +164,7 @@ ensure_packages() {
         chmod 755 "$policy"
         own_policy=1
     fi
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2; then
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2 9>&-; then
         ((own_policy == 0)) || rm -f "$policy"
         die "apt-get install ${missing[*]} failed"
     fi
@@ -172,7 +174,7 @@ ensure_packages() {
     for unit in prometheus prometheus-postgres-exporter; do
         if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
             log "stopping the system-wide $unit service the package started"
-            systemctl disable --now "$unit" >&2 || true
+            systemctl disable --now "$unit" >&2 9>&- || true
         fi
     done
     return 0
