@@ -62,6 +62,7 @@ public static class OnnxTreeExporter
         var values = new List<double>();
         var trueIds = new List<long>();
         var falseIds = new List<long>();
+        var missingTrue = new List<long>();
         var targetTree = new List<long>();
         var targetNode = new List<long>();
         var targetWeights = new List<double>();
@@ -81,6 +82,7 @@ public static class OnnxTreeExporter
                 values.Add(tree.Threshold[i]);
                 trueIds.Add(OnnxNodeId(tree.LeftChild[i], n));
                 falseIds.Add(OnnxNodeId(tree.RightChild[i], n));
+                missingTrue.Add(tree.MissingGoesLeft is { } missing && missing[i] ? 1 : 0);
             }
 
             for (var j = 0; j < tree.LeafValues.Length; j++)
@@ -92,6 +94,7 @@ public static class OnnxTreeExporter
                 values.Add(0);
                 trueIds.Add(0);
                 falseIds.Add(0);
+                missingTrue.Add(0);
                 targetTree.Add(t);
                 targetNode.Add(n + j);
                 targetWeights.Add(scale * ensemble.TreeWeights[t] * tree.LeafValues[j]);
@@ -118,7 +121,8 @@ public static class OnnxTreeExporter
                 Doubles("nodes_values_as_tensor", values),
                 Ints("nodes_truenodeids", trueIds),
                 Ints("nodes_falsenodeids", falseIds),
-                Ints("nodes_missing_value_tracks_true", new long[treeIds.Count]),
+                // A NaN takes the true (≤, left) branch where this is 1, the false branch elsewhere: TreeModel.Evaluate.
+                Ints("nodes_missing_value_tracks_true", missingTrue),
                 Ints("target_treeids", targetTree),
                 Ints("target_nodeids", targetNode),
                 Ints("target_ids", new long[targetTree.Count]),

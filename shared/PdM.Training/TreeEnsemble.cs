@@ -2,11 +2,18 @@ namespace PdM.Training;
 
 /// <summary>
 /// One regression tree in ML.NET's layout: internal nodes 0..n−1 split on <c>x[feature] ≤ threshold</c> (true → left);
-/// a negative child c points at leaf ~c. A tree with no internal node is a single leaf.
+/// a negative child c points at leaf ~c. A tree with no internal node is a single leaf. A missing value (NaN) goes
+/// right, as the comparison sends it, unless <see cref="MissingGoesLeft"/> says otherwise for that node.
 /// </summary>
 public sealed record TreeModel(int[] LeftChild, int[] RightChild, int[] SplitFeature, float[] Threshold, double[] LeafValues)
 {
     public int InternalNodeCount => LeftChild.Length;
+
+    /// <summary>
+    /// Per internal node, whether a NaN takes the left branch: LightGBM learns a side per split; null when every NaN goes
+    /// right (FastTree's trees).
+    /// </summary>
+    public bool[]? MissingGoesLeft { get; init; }
 
     public double Evaluate(ReadOnlySpan<float> features)
     {
@@ -18,7 +25,9 @@ public sealed record TreeModel(int[] LeftChild, int[] RightChild, int[] SplitFea
         var node = 0;
         while (node >= 0)
         {
-            node = features[SplitFeature[node]] <= Threshold[node] ? LeftChild[node] : RightChild[node];
+            var value = features[SplitFeature[node]];
+            var left = float.IsNaN(value) ? MissingGoesLeft is { } missing && missing[node] : value <= Threshold[node];
+            node = left ? LeftChild[node] : RightChild[node];
         }
 
         return LeafValues[~node];

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Calibrators;
 using Microsoft.ML.Data;
@@ -69,7 +70,6 @@ public static class TreeModelTrainer
         }
 
         var rows = set.FeatureMatrix();
-        RefuseMissingValuesForLightGbm(rows, options);
         for (var i = 0; i < rows.Length; i++)
         {
             rows[i] = DerivedFeature.Augment(rows[i], set.Derived);
@@ -90,25 +90,36 @@ public static class TreeModelTrainer
     }
 
     /// <summary>
-    /// LightGBM learns, per split, which side a missing value (NaN) takes, and ML.NET's public tree API does not show it:
-    /// the exported ONNX would send NaN rows down other branches than the model that was cross-validated (seen: 101.2 vs
-    /// 112.5 cycles). Such a set is refused with the reason rather than trained into a model that is not what its card says.
+    /// Per node, whether ML.NET sends a missing value (NaN) left; null when it sends every NaN right (no substitutes).
+    /// LightGBM learns a side per split, and ML.NET keeps it as a value substituted for NaN at each node
+    /// (<c>DefaultValueForMissing</c>) that its public tree API does not expose: read from the internal tree. Exported
+    /// without it, NaN rows took other branches than the model that was cross-validated (seen: 101.2 vs 112.5 cycles).
     /// </summary>
-    private static void RefuseMissingValuesForLightGbm(float[][] rows, TreeTrainingOptions options)
+    private static bool[]? MissingGoesLeft(RegressionTreeBase tree, float[] thresholds)
     {
-        if (options.Algorithm != TreeAlgorithm.LightGbm)
+        var inner = typeof(RegressionTreeBase).GetField("_tree", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(tree);
+        var member = inner?.GetType().GetField("DefaultValueForMissing", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+        var property = member is null ? inner?.GetType().GetProperty("DefaultValueForMissing", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic) : null;
+        if (inner is null || (member is null && property is null))
         {
-            return;
+            // A newer ML.NET that moved it: exporting without it would silently misroute NaN, so nothing is exported.
+            throw new NotSupportedException(
+                $"ML.NET {typeof(RegressionTreeBase).Assembly.GetName().Version} keeps no RegressionTreeBase._tree.DefaultValueForMissing: the side each split sends a missing value cannot be exported");
         }
 
-        var withMissing = rows.Count(row => Array.Exists(row, float.IsNaN));
-        if (withMissing > 0)
+        if ((member is not null ? member.GetValue(inner) : property!.GetValue(inner)) is not float[] substitutes)
         {
-            throw new ArgumentException(
-                $"LightGBM cannot be trained on this set: {withMissing} of {rows.Length} rows have missing (NaN) features (a sensor that sent nothing in " +
-                "a window), and its ONNX export would not send them where ML.NET does. Train with FastTree, which handles them, or on windows where every sensor reported.",
-                nameof(options));
+            return null;
         }
+
+        var left = new bool[thresholds.Length];
+        for (var i = 0; i < left.Length; i++)
+        {
+            // ML.NET compares the substitute as it would the value: ≤ threshold goes left.
+            left[i] = substitutes[i] <= thresholds[i];
+        }
+
+        return left;
     }
 
     private static (ITransformer, TreeEnsembleModelParametersBasedOnRegressionTree, PlattCalibration?) FitRegression(MLContext ml, IDataView data, TreeTrainingOptions o)
@@ -194,8 +205,11 @@ public static class TreeModelTrainer
                 }
             }
 
-            trees.Add(new TreeModel([.. tree.LeftChild], [.. tree.RightChild], [.. tree.NumericalSplitFeatureIndexes],
-                [.. tree.NumericalSplitThresholds], [.. tree.LeafValues]));
+            float[] thresholds = [.. tree.NumericalSplitThresholds];
+            trees.Add(new TreeModel([.. tree.LeftChild], [.. tree.RightChild], [.. tree.NumericalSplitFeatureIndexes], thresholds, [.. tree.LeafValues])
+            {
+                MissingGoesLeft = MissingGoesLeft(tree, thresholds),
+            });
         }
 
         return new TreeEnsembleModel(trees, [.. ensemble.TreeWeights], ensemble.Bias, features, calibration);
