@@ -57,6 +57,12 @@ public sealed class TrainedTreeModel
 /// <summary>Fits ML.NET FastTree / LightGBM on a <see cref="TrainingSet"/> (no normaliser: trees need none).</summary>
 public static class TreeModelTrainer
 {
+    // ML.NET's internal tree behind the public one, and its per-node NaN substitutes: looked up once, not per tree.
+    private static readonly FieldInfo? InternalTree = typeof(RegressionTreeBase).GetField("_tree", BindingFlags.Instance | BindingFlags.NonPublic);
+    private static readonly MemberInfo? DefaultValueForMissing =
+        (MemberInfo?)InternalTree?.FieldType.GetField("DefaultValueForMissing", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
+        ?? InternalTree?.FieldType.GetProperty("DefaultValueForMissing", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+
     public static TrainedTreeModel Train(TrainingSet set, TreeTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(set);
@@ -97,17 +103,16 @@ public static class TreeModelTrainer
     /// </summary>
     private static bool[]? MissingGoesLeft(RegressionTreeBase tree, float[] thresholds)
     {
-        var inner = typeof(RegressionTreeBase).GetField("_tree", BindingFlags.Instance | BindingFlags.NonPublic)?.GetValue(tree);
-        var member = inner?.GetType().GetField("DefaultValueForMissing", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
-        var property = member is null ? inner?.GetType().GetProperty("DefaultValueForMissing", BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic) : null;
-        if (inner is null || (member is null && property is null))
+        if (InternalTree is null || DefaultValueForMissing is null)
         {
             // A newer ML.NET that moved it: exporting without it would silently misroute NaN, so nothing is exported.
             throw new NotSupportedException(
                 $"ML.NET {typeof(RegressionTreeBase).Assembly.GetName().Version} keeps no RegressionTreeBase._tree.DefaultValueForMissing: the side each split sends a missing value cannot be exported");
         }
 
-        if ((member is not null ? member.GetValue(inner) : property!.GetValue(inner)) is not float[] substitutes)
+        var inner = InternalTree.GetValue(tree);
+        var value = DefaultValueForMissing is FieldInfo field ? field.GetValue(inner) : ((PropertyInfo)DefaultValueForMissing).GetValue(inner);
+        if (value is not float[] substitutes)
         {
             return null;
         }

@@ -14,25 +14,26 @@ public sealed class ScriptOutputTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("pdm-script-output").FullName;
 
+    // Where each test's script writes the pid of the process it leaves running (killed on dispose).
+    private string PidFile => Path.Combine(_folder, "sleeper.pid");
+
     [Fact]
     public void A_process_left_holding_the_scripts_output_fails_the_call_instead_of_holding_it()
     {
-        var pidFile = Path.Combine(_folder, "sleeper.pid");
-        var script = Write("leaves-output-open.sh", $"sleep 300 &\necho $! > {pidFile}\necho started\n");
+        var script = Write("leaves-output-open.sh", $"sleep 300 &\necho $! > {PidFile}\necho started\n");
 
         var clock = Stopwatch.StartNew();
         var error = Assert.Throws<TimeoutException>(() => LocalDependencies.RunScript(script, "", new Dictionary<string, string>(), TimeSpan.FromSeconds(1)));
 
         Assert.Contains("still holds its output open", error.Message, StringComparison.Ordinal);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the call took {clock.Elapsed}: it waited for the process left running");
-        Assert.False(ProcessIsGone(pidFile), "the process the script left running should still be running: the call returned on its own");
+        Assert.False(ProcessIsGone(PidFile), "the process the script left running should still be running: the call returned on its own");
     }
 
     [Fact]
     public void A_process_left_running_with_its_own_output_does_not_hold_the_call()
     {
-        var pidFile = Path.Combine(_folder, "sleeper.pid");
-        var script = Write("leaves-server.sh", $"sleep 300 > /dev/null 2>&1 &\necho $! > {pidFile}\necho started\n");
+        var script = Write("leaves-server.sh", $"sleep 300 > /dev/null 2>&1 &\necho $! > {PidFile}\necho started\n");
 
         var output = LocalDependencies.RunScript(script, "", new Dictionary<string, string>(), TimeSpan.FromSeconds(1));
 
@@ -41,8 +42,7 @@ public sealed class ScriptOutputTests : IDisposable
 
     public void Dispose()
     {
-        var pidFile = Path.Combine(_folder, "sleeper.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+        if (File.Exists(PidFile) && int.TryParse(File.ReadAllText(PidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
         {
             try
             {
