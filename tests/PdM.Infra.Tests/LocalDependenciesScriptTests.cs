@@ -149,6 +149,38 @@ public sealed class LocalDependenciesScriptTests
     }
 
     [Fact]
+    public async Task Prune_vhosts_deletes_the_vhosts_of_exited_test_processes_and_keeps_those_of_running_ones()
+    {
+        // A fixture's vhost is PREFIX_PID_HEX (UniqueName); the test process that made this one has exited.
+        int exitedPid;
+        using (var exited = Process.Start("true")!)
+        {
+            await exited.WaitForExitAsync();
+            exitedPid = exited.Id;
+        }
+
+        var orphanName = Invariant($"orphan_{exitedPid}_{Guid.NewGuid():N}");
+        var orphan = LocalDependencies.CreateRabbitMqVirtualHost(orphanName);
+        var running = LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("running"));
+
+        var report = LocalDependencies.RunDepsScript("prune-vhosts");
+
+        await using (var connection = await new ConnectionFactory { Uri = running }.CreateConnectionAsync())
+        {
+            Assert.True(connection.IsOpen, "the vhost of this (running) test process was deleted");
+        }
+
+        // The broker refuses the deleted vhost when the first channel opens.
+        var refused = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var connection = await new ConnectionFactory { Uri = orphan }.CreateConnectionAsync();
+            await using var channel = await connection.CreateChannelAsync();
+        });
+        Assert.Contains(Invariant($"vhost {orphanName} not found"), refused.Message, StringComparison.Ordinal);
+        Assert.Empty(report);   // progress goes to stderr; stdout stays empty
+    }
+
+    [Fact]
     public async Task The_printed_settings_reach_the_real_servers_as_user_pdm()
     {
         var exported = ParseExports(LocalDependencies.RunDepsScript("env"));
