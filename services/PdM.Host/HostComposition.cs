@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using MassTransit;
 using PdM.Authentication;
 using PdM.Hosting;
@@ -78,7 +80,45 @@ public static class HostComposition
             Console.WriteLine($"PdM host up: modules [{string.Join(", ", modules.Select(m => m.Name))}]{additions.Describe?.Invoke(app.Services)}");
             Console.WriteLine($"Work orders: {urls.Split(", ")[0]}/api/work-orders   health: /health/ready");
             Console.WriteLine($"Telemetry: {HostingExtensions.DescribeTelemetryDestinations(app.Configuration)}");
+            _ = ReportBusReadyAsync(app.Services.GetRequiredService<IBusControl>(), app.Lifetime.ApplicationStopping);
         });
         return app;
+    }
+
+    /// <summary>
+    /// "PdM host up" means HTTP answers; MassTransit starts the bus after that, in the background, and until every
+    /// receive endpoint is up the modules' queues may not be bound yet (a message published to an exchange with no
+    /// queue is confirmed and dropped). The operator, and a script reading the output, see the moment they are; a bus
+    /// that takes long says why (its health description: the endpoint still faulted or starting), at 30 s, 60 s, ...
+    /// </summary>
+    private static async Task ReportBusReadyAsync(IBusControl bus, CancellationToken stopping)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var nextWarning = TimeSpan.FromSeconds(30);
+        try
+        {
+            while (true)
+            {
+                var health = bus.CheckHealth();
+                var waited = Stopwatch.GetElapsedTime(started);
+                if (health.Status == BusHealthStatus.Healthy)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PdM bus ready: every receive endpoint is up ({waited.TotalSeconds:0.0} s after the host)"));
+                    return;
+                }
+
+                if (waited >= nextWarning)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PdM bus not ready after {waited.TotalSeconds:0} s: {health.Status} {health.Description}"));
+                    nextWarning *= 2;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), stopping);
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Stopped before the bus was ready: nothing to report.
+        }
     }
 }

@@ -322,7 +322,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
     /// </summary>
     public ChildProcess StartCloudReplicaProcess() =>
         ChildProcess.Start(Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll"),
-            [.. _cloudSettings, "--Logging:LogLevel:PdM.Maintenance=Information"], "PdM host up");
+            [.. _cloudSettings, "--Logging:LogLevel:PdM.Maintenance=Information"], "PdM bus ready");
 
     public async ValueTask DisposeAsync()
     {
