@@ -80,12 +80,15 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
             $"--Journal:Path={Path.Combine(state, "journal.db")}",
             $"--Inference:ModelStorePath={Path.Combine(state, "models")}",
             $"--Demo:StateDirectory={Path.Combine(state, "demo")}",
+            // The stub's planner completes the first work order after 2 s, not 15: the loop closes, and the CMMS can go down, sooner.
+            "--CmmsStubs:CompleteFirstAfter=00:00:02",
         ];
 
         var (migrateExit, migrateOutput) = await DemoProcess.RunToEndAsync(["migrate", .. settings]);
         Assert.True(migrateExit == 0, migrateOutput);
 
         using var demo = DemoProcess.Start(settings);
+        var sinceStart = System.Diagnostics.Stopwatch.StartNew();
         // The scrape jobs of infra/prometheus/prometheus.yml (and deps.sh's local Prometheus), on this test's processes.
         ScrapeJob[] jobs =
         [
@@ -97,6 +100,17 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
         await using var prometheus = await PrometheusServer.StartAsync(jobs, ShippedObservability.AlertsFile);
         try
         {
+            // The CMMS goes down once the loop has closed one time (the first work order delivered, completed by the stub's
+            // planner and read back as an outcome: deliveries, outcomes and live precision have their series by then), so
+            // that the breaker alert's `for` runs while the demo trains, deploys and shadows its models, not after them.
+            var breakerRule = rules.Single(r => r.Name == "PdmCmmsBreakerOpen");
+            await Eventually.Until(() => Task.FromResult(demo.Console), text => text.Contains("Live precision of rules", StringComparison.Ordinal),
+                TimeSpan.FromMinutes(3), "the first work order's outcome, before the CMMS goes down");
+            Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name == breakerRule.Name);
+            cmms.Refuse();
+            cmms.CutAll();
+            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: the loop closed once; the CMMS cut"));
+
             // Every panel: the expression as Grafana sends it must evaluate and return series once the platform has run
             // long enough for the demo's model to be trained and deciding (its inference metrics exist from then on) and
             // for its challenger to be trained and scored in shadow beside it (the shadow agreement metrics). That is a
@@ -121,7 +135,7 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
             }
 
             Assert.True(failedPanels.Count == 0, "panels without data after 8 minutes of traffic:\n" + string.Join('\n', failedPanels.Select(r => $"{r.What}: {r.Expression} -> {r.Result}")));
-            output.WriteLine($"{panels.Count} panel queries of {panels.Select(p => p.Dashboard).Distinct().Count()} dashboards return series");
+            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: ") + $"{panels.Count} panel queries of {panels.Select(p => p.Dashboard).Distinct().Count()} dashboards return series");
 
             // Every alert: its whole expression must evaluate without error (a quiet alert returns nothing, so that is all
             // the whole can show), and every metric selector inside it must return series: "no series" there means the
@@ -139,19 +153,17 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
             var loaded = await Eventually.Until(prometheus.RulesAsync, list => list.Count == rules.Count && list.All(r => r.Health == "ok"), TimeSpan.FromSeconds(30), "every rule loaded and healthy");
             Assert.Equal(rules.Select(r => r.Name).Order(StringComparer.Ordinal), loaded.Select(r => r.Name).Order(StringComparer.Ordinal));
 
-            // The CMMS goes down: deliveries and status reads fail, the breaker opens, and Prometheus reports the breaker
-            // alert firing once it has held for the rule's `for` (the deadline is that plus slack for a loaded machine).
-            var breakerRule = rules.Single(r => r.Name == "PdmCmmsBreakerOpen");
-            Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name == breakerRule.Name);
-            cmms.Refuse();
-            cmms.CutAll();
+            // The CMMS down since before the panels: deliveries and status reads fail, the breaker opens, and Prometheus
+            // reports the breaker alert firing once it has held for the rule's `for` (the deadline is that plus slack for
+            // a loaded machine).
             await Eventually.Until(() => prometheus.QueryAsync("max(pdm_maintenance_breaker_state) > 0"), r => r.Series > 0, TimeSpan.FromMinutes(2), "the CMMS breaker to open");
+            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: Prometheus sees the breaker open"));
             var firing = await Eventually.Until(
                 prometheus.AlertsAsync,
                 alerts => alerts.Any(a => a.Name == breakerRule.Name && a.State == "firing"),
                 breakerRule.For + TimeSpan.FromSeconds(90),
                 $"{breakerRule.Name} to fire");
-            output.WriteLine(string.Join('\n', firing.Select(a => $"{a.Name} {a.State} {a.Labels}")));
+            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: ") + string.Join('\n', firing.Select(a => $"{a.Name} {a.State} {a.Labels}")));
             Assert.Contains(firing, a => a.Name == breakerRule.Name && a.State == "firing" && a.Labels.Contains("maximo", StringComparison.OrdinalIgnoreCase));
         }
         finally
