@@ -18,15 +18,7 @@ public sealed class FirstStartTests
     public async Task After_migrate_a_prediction_published_before_Maintenance_ever_ran_waits_in_its_queue_and_becomes_a_work_order()
     {
         await using var backend = await ModuleTestBackend.CreateAsync("firststart");
-        string[] settings =
-        [
-            $"--ConnectionStrings:Postgres={backend.ConnectionString}",
-            "--Messaging:Transport=RabbitMq",
-            $"--Messaging:RabbitMq:Uri={backend.RabbitMq}",
-            "--Urls=http://127.0.0.1:0",
-            "--PdM:Modules=Maintenance",
-            .. TestTokenIssuer.Shared.Arguments,
-        ];
+        var settings = backend.HostArguments("Maintenance");
         Assert.Equal(0, await MigrateCommand.RunAsync(settings));
 
         // Published as the gateways publish (mandatory, confirmed): without the queue the broker returns it, and the

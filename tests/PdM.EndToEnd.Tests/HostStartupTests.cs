@@ -11,11 +11,7 @@ public sealed class HostStartupTests
     public async Task The_host_says_its_bus_is_ready_only_once_the_modules_queue_has_its_consumer()
     {
         await using var backend = await ModuleTestBackend.CreateAsync("hoststart");
-        string[] settings =
-        [
-            .. backend.Settings.Select(s => $"--{s.Key}={s.Value}"), "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
-            .. TestTokenIssuer.Shared.Arguments, "--Logging:LogLevel:Default=Warning",
-        ];
+        string[] settings = [.. backend.HostArguments("Maintenance"), "--Logging:LogLevel:Default=Warning"];
         // migrate also declares the module's queues and bindings, so the queue exists from here on; a consumer is on
         // it only once the host's bus has started its receive endpoint.
         Assert.Equal(0, await MigrateCommand.RunAsync(settings));

@@ -28,6 +28,20 @@ public sealed class ModuleTestBackend : IAsyncDisposable
         ["Messaging:RabbitMq:Uri"] = RabbitMq.ToString(),
     };
 
+    /// <summary>
+    /// PdM.Host's command line for <paramref name="modules"/> on this backend (for <c>MigrateCommand</c>, an in-process
+    /// <c>HostComposition</c> or a child process): a free loopback port, the shared test issuer's tokens.
+    /// </summary>
+    public string[] HostArguments(string modules) =>
+    [
+        $"--ConnectionStrings:Postgres={ConnectionString}",
+        "--Messaging:Transport=RabbitMq",
+        $"--Messaging:RabbitMq:Uri={RabbitMq}",
+        "--Urls=http://127.0.0.1:0",
+        $"--PdM:Modules={modules}",
+        .. TestTokenIssuer.Shared.Arguments,
+    ];
+
     /// <param name="prefix">Names the database and the vhost (made unique to the run).</param>
     public static async Task<ModuleTestBackend> CreateAsync(string prefix) =>
         new(await TestDatabase.CreateAsync(prefix), LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName(prefix)));
