@@ -87,9 +87,10 @@ public static class HostComposition
 
     /// <summary>
     /// "PdM host up" means HTTP answers; MassTransit starts the bus after that, in the background, and until every
-    /// receive endpoint is up the modules' queues may not be bound yet (a message published to an exchange with no
-    /// queue is confirmed and dropped). The operator, and a script reading the output, see the moment they are; a bus
-    /// that takes long says why (its health description: the endpoint still faulted or starting), at 30 s, 60 s, ...
+    /// receive endpoint is up a module's queue has no consumer (and, before a first <c>migrate</c>, may not exist: a
+    /// message published to an exchange with no queue is confirmed and dropped). The operator, and a script reading the
+    /// output, see the moment they are; a bus that takes long says why (its health description: which endpoint is
+    /// still starting or faulted), at 30 s, 60 s, 120 s, ...
     /// </summary>
     private static async Task ReportBusReadyAsync(IBusControl bus, CancellationToken stopping)
     {
