@@ -61,7 +61,8 @@ chmod 1777 "$run_tmp"
 # the test it was running, and the run goes on with the next project, red.
 hang_timeout=${PDM_TEST_HANG_TIMEOUT:-10m}
 TMPDIR=$run_tmp dotnet test PdM.sln --no-build --disable-build-servers -nologo -m:1 \
-  --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --results-directory "$results/blame" 2>&1 | tee "$log"
+  --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --logger "trx;LogFilePrefix=pdm" \
+  --results-directory "$results/blame" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 # A killed test host's own children (a demo or gateway process a test started) outlive it: stop those of this checkout.
@@ -96,6 +97,12 @@ if [ "$failed" -ne 0 ]; then
     listing && /^[A-Za-z_][A-Za-z0-9_.]*\.[A-Za-z0-9_]+/ { print "  " why ": " $1; next }
     { listing = 0 }' "$log" >&2
 fi
+# The slowest tests, from each project's TRX report (per-test durations): a run drifting past the 20-minute aim, or a
+# CI run much slower than here, shows where the time went.
+echo "slowest tests (all durations: $results/blame/*.trx):" >&2
+grep -ho '<UnitTestResult [^>]*' "$results"/blame/*.trx 2>/dev/null \
+  | sed -nE 's/.* testName="([^"(]*)[^"]*".* duration="([0-9]+):([0-9]+):([0-9.]+)".*/\2 \3 \4 \1/p' \
+  | awk '{ printf "%7.1f s  %s\n", $1 * 3600 + $2 * 60 + $3, $4 }' | sort -rn | head -8 >&2 || true
 green=false
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && green=true
 if $green; then
