@@ -89,6 +89,7 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
 
         using var demo = DemoProcess.Start(settings);
         var sinceStart = System.Diagnostics.Stopwatch.StartNew();
+        void Phase(string what) => output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: {what}"));
         // The scrape jobs of infra/prometheus/prometheus.yml (and deps.sh's local Prometheus), on this test's processes.
         ScrapeJob[] jobs =
         [
@@ -109,7 +110,7 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
             Assert.DoesNotContain(await prometheus.AlertsAsync(), a => a.Name == breakerRule.Name);
             cmms.Refuse();
             cmms.CutAll();
-            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: the loop closed once; the CMMS cut"));
+            Phase("the loop closed once; the CMMS cut");
 
             // Every panel: the expression as Grafana sends it must evaluate and return series once the platform has run
             // long enough for the demo's model to be trained and deciding (its inference metrics exist from then on) and
@@ -135,7 +136,7 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
             }
 
             Assert.True(failedPanels.Count == 0, "panels without data after 8 minutes of traffic:\n" + string.Join('\n', failedPanels.Select(r => $"{r.What}: {r.Expression} -> {r.Result}")));
-            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: ") + $"{panels.Count} panel queries of {panels.Select(p => p.Dashboard).Distinct().Count()} dashboards return series");
+            Phase($"{panels.Count} panel queries of {panels.Select(p => p.Dashboard).Distinct().Count()} dashboards return series");
 
             // Every alert: its whole expression must evaluate without error (a quiet alert returns nothing, so that is all
             // the whole can show), and every metric selector inside it must return series: "no series" there means the
@@ -157,13 +158,13 @@ public sealed class ShippedDashboardsAndAlertsTests(ITestOutputHelper output)
             // reports the breaker alert firing once it has held for the rule's `for` (the deadline is that plus slack for
             // a loaded machine).
             await Eventually.Until(() => prometheus.QueryAsync("max(pdm_maintenance_breaker_state) > 0"), r => r.Series > 0, TimeSpan.FromMinutes(2), "the CMMS breaker to open");
-            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: Prometheus sees the breaker open"));
+            Phase("Prometheus sees the breaker open");
             var firing = await Eventually.Until(
                 prometheus.AlertsAsync,
                 alerts => alerts.Any(a => a.Name == breakerRule.Name && a.State == "firing"),
                 breakerRule.For + TimeSpan.FromSeconds(90),
                 $"{breakerRule.Name} to fire");
-            output.WriteLine(FormattableString.Invariant($"{sinceStart.Elapsed.TotalSeconds:0} s: ") + string.Join('\n', firing.Select(a => $"{a.Name} {a.State} {a.Labels}")));
+            Phase(string.Join('\n', firing.Select(a => $"{a.Name} {a.State} {a.Labels}")));
             Assert.Contains(firing, a => a.Name == breakerRule.Name && a.State == "firing" && a.Labels.Contains("maximo", StringComparison.OrdinalIgnoreCase));
         }
         finally
