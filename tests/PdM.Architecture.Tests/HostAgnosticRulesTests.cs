@@ -5,7 +5,9 @@ namespace PdM.Architecture.Tests;
 /// <summary>
 /// Feature computation and scoring run alike in the gateway, in training and in benchmarks, so PdM.Features and
 /// PdM.Edge.Inference know no host: not ASP.NET Core, not the Generic Host, not MassTransit. Checked through every
-/// product assembly they build on (Inference uses Rules, ModelPackage, Features, Contracts).
+/// product assembly they build on (Inference uses Rules, ModelPackage, Features, Contracts). Not even ASP.NET Core's
+/// shared framework for its logging and options abstractions: a library that names it makes every program using it
+/// (pdm, a benchmark, a training job) need the ASP.NET Core runtime installed.
 /// </summary>
 public sealed class HostAgnosticRulesTests
 {
@@ -28,5 +30,15 @@ public sealed class HostAgnosticRulesTests
             .GetResult();
 
         Rule.Holds(result.FailingTypeNames ?? []);
+    }
+
+    [Theory]
+    [MemberData(nameof(HostAgnostic))]
+    public void No_shared_framework_but_the_base_runtime(string library)
+    {
+        var project = Product.Get(library);
+        var underIt = Product.Projects.Where(p => project.ProjectsCarried.Contains(p.Name));
+        Rule.Holds([.. underIt.Prepend(project)
+            .SelectMany(p => p.Frameworks.Where(f => f != "Microsoft.NETCore.App").Select(f => $"{p.Name} names framework {f}"))]);
     }
 }
