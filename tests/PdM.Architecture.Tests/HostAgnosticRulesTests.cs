@@ -34,11 +34,6 @@ public sealed class HostAgnosticRulesTests
 
     [Theory]
     [MemberData(nameof(HostAgnostic))]
-    public void No_shared_framework_but_the_base_runtime(string library)
-    {
-        var project = Product.Get(library);
-        var underIt = Product.Projects.Where(p => project.ProjectsCarried.Contains(p.Name));
-        Rule.Holds([.. underIt.Prepend(project)
-            .SelectMany(p => p.Frameworks.Where(f => f != "Microsoft.NETCore.App").Select(f => $"{p.Name} names framework {f}"))]);
-    }
+    public void No_shared_framework_but_the_base_runtime(string library) =>
+        Rule.Holds(Product.FrameworksBeyondBaseRuntime(Product.Get(library)));
 }

@@ -85,6 +85,14 @@ internal static class Product
         return [.. packages.Concat(assemblies).Distinct()];
     }
 
+    /// <summary>
+    /// Shared frameworks beyond the base runtime (Microsoft.NETCore.App) that <paramref name="project"/> or any product
+    /// project it carries names: each makes every program using the project need that runtime installed.
+    /// </summary>
+    public static IReadOnlyList<string> FrameworksBeyondBaseRuntime(ProductProject project) =>
+        [.. Projects.Where(p => project.ProjectsCarried.Contains(p.Name)).Prepend(project)
+            .SelectMany(p => p.Frameworks.Where(f => f != "Microsoft.NETCore.App").Select(f => $"{p.Name} names framework {f}"))];
+
     private static string FindRepositoryRoot()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
