@@ -28,6 +28,9 @@ public sealed class DockerComposeTests
 
     private static readonly Lazy<Task<JsonElement>> Rendered = new(() => RenderAsync(ComposeFile));
 
+    /// <summary>docker-compose.yml as <c>docker-compose config</c> renders it (interpolated, anchors merged), as JSON.</summary>
+    internal static Task<JsonElement> RenderedCompose => Rendered.Value;
+
     private static string ComposeFile => Path.Combine(LocalDependencies.RepositoryRoot, "docker-compose.yml");
 
     // From the host's own catalogue, not written out again here: a copied list once kept a "training" container that

@@ -105,6 +105,15 @@ public sealed partial class KubernetesManifestTests
         var index = EnvEntry(container, "Gateway__Sharding__Index");
         Assert.Equal("metadata.labels['apps.kubernetes.io/pod-index']", index.GetProperty("valueFrom").GetProperty("fieldRef").GetProperty("fieldPath").GetString());
         Assert.Contains(Of(objects, "PodDisruptionBudget"), p => SameLabels(p.GetProperty("spec").GetProperty("selector").GetProperty("matchLabels"), spec.GetProperty("selector").GetProperty("matchLabels")));
+
+        // The site's asset model (without one the gateway refuses to start) is its appsettings.json, from the very file
+        // docker-compose mounts, whose gateway ComposedGatewayTests start and see deciding.
+        var site = container.GetProperty("volumeMounts").EnumerateArray().Single(m => m.GetProperty("mountPath").GetString() == "/app/gateway/appsettings.json");
+        var volume = spec.GetProperty("template").GetProperty("spec").GetProperty("volumes").EnumerateArray()
+            .Single(v => v.GetProperty("name").GetString() == site.GetProperty("name").GetString());
+        var configMap = Of(objects, "ConfigMap").Single(c => Name(c) == volume.GetProperty("configMap").GetProperty("name").GetString());
+        var shipped = await File.ReadAllTextAsync(Path.Combine(K8sRoot, "base", "gateway-plant-a.appsettings.json"));
+        Assert.Equal(shipped, configMap.GetProperty("data").GetProperty(site.GetProperty("subPath").GetString()!).GetString());
     }
 
     [Theory]

@@ -61,7 +61,17 @@ public sealed class ChildProcess : IDisposable
     public async Task WaitReadyAsync(TimeSpan? timeout = null)
     {
         var limit = timeout ?? TimeSpan.FromSeconds(120);
-        if (await Task.WhenAny(_ready.Task, Task.Delay(limit)) != _ready.Task)
+        var exited = _process.WaitForExitAsync();
+        var first = await Task.WhenAny(_ready.Task, exited, Task.Delay(limit));
+        if (first == exited && !_ready.Task.IsCompleted)
+        {
+            // A child that stopped (a refused configuration, a crash) will never log the line: say so now, not at the limit.
+            _process.WaitForExit(); // the last lines of its output are read
+            throw new InvalidOperationException(
+                $"child process exited with code {_process.ExitCode} before logging '{_readyMarker}':\n" + string.Join('\n', _output.TakeLast(30)));
+        }
+
+        if (first != _ready.Task && !_ready.Task.IsCompleted)
         {
             throw new TimeoutException($"child process did not log '{_readyMarker}' in {limit.TotalSeconds:0} s:\n" + string.Join('\n', _output.TakeLast(30)));
         }

@@ -1,0 +1,182 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using PdM.Testing;
+using Xunit.Abstractions;
+
+namespace PdM.Infra.Tests;
+
+/// <summary>
+/// The plant side of docker-compose.yml, run for real: the gateway as the container runs it (its build output in a
+/// folder of its own, with the file compose mounts as its appsettings.json, and compose's environment) and the
+/// simulator with compose's environment, on the local Mosquitto and RabbitMQ. The gateway once shipped without an
+/// asset model and refused to start ("AssetModel:Assets is empty"), which rendering the file never showed.
+/// </summary>
+public sealed partial class ComposedGatewayTests
+{
+    private const string GatewaySettingsTarget = "/app/gateway/appsettings.json";
+
+    private static readonly Dictionary<string, Func<Site, string?>> GatewayOverrides = new(StringComparer.Ordinal)
+    {
+        // Where compose's servers are here. The local plain listener takes no password (the TLS one would).
+        ["Gateway:SiteId"] = s => s.Id,
+        ["Gateway:Mqtt:Host"] = _ => LocalDependencies.MqttHost,
+        ["Gateway:Mqtt:Port"] = _ => LocalDependencies.MqttPort.ToString(CultureInfo.InvariantCulture),
+        ["Gateway:Mqtt:Username"] = _ => null,
+        ["Gateway:Mqtt:Password"] = _ => null,
+        ["Messaging:RabbitMq:Uri"] = s => s.RabbitMq.ToString(),
+        // The container's volumes and secrets (registry key, access token) and its collector.
+        ["Journal:Path"] = s => Path.Combine(s.Folder, "data", "journal.db"),
+        ["Inference:ModelStorePath"] = s => Path.Combine(s.Folder, "data", "models"),
+        ["Gateway:Deployment:TrustedPublicKeyPaths:0"] = _ => null,
+        ["Gateway:Deployment:RegistryAccessTokenFile"] = _ => null,
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _ => null,
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = _ => null,
+        ["OTEL_SERVICE_NAME"] = _ => null,
+    };
+
+    private static readonly Dictionary<string, Func<Site, string?>> SimulatorOverrides = new(StringComparer.Ordinal)
+    {
+        ["Simulator:SiteId"] = s => s.Id,
+        ["Simulator:Mqtt:Host"] = _ => LocalDependencies.MqttHost,
+        ["Simulator:Mqtt:Port"] = _ => LocalDependencies.MqttPort.ToString(CultureInfo.InvariantCulture),
+        ["Simulator:Mqtt:Username"] = _ => null,
+        ["Simulator:Mqtt:Password"] = _ => null,
+    };
+
+    private readonly ITestOutputHelper _output;
+
+    public ComposedGatewayTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task The_composed_gateway_starts_on_its_mounted_site_settings_and_decides_on_every_reading_of_the_composed_simulator()
+    {
+        var services = (await DockerComposeTests.RenderedCompose).GetProperty("services");
+        var gatewayService = services.GetProperty("gateway");
+        var simulatorService = services.GetProperty("simulator");
+        Assert.Equal(
+            Environment(gatewayService)["Gateway:SiteId"],
+            Environment(simulatorService)["Simulator:SiteId"]);
+
+        // The site is renamed for this run (both sides alike): the local broker is shared with other tests.
+        var folder = Directory.CreateTempSubdirectory("pdm-composed-gateway-").FullName;
+        var site = new Site(LocalDependencies.UniqueName("plant"), LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("composed")), folder);
+        try
+        {
+            // The container's /app/gateway: the gateway's build output, and compose's file as its appsettings.json.
+            var app = Path.Combine(folder, "app", "gateway");
+            CopyDirectory(Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0"), app);
+            File.Copy(MountedSource(gatewayService, GatewaySettingsTarget), Path.Combine(app, "appsettings.json"));
+
+            using var gateway = ChildProcess.Start(
+                Path.Combine(app, "PdM.Edge.Gateway.dll"),
+                [.. Arguments(gatewayService, GatewayOverrides, site), "--Urls=http://127.0.0.1:0"],
+                "Connected to MQTT broker");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await gateway.WaitReadyAsync();
+            _output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: gateway connected");
+            var metrics = new Uri(ListeningUrl(gateway) + "/metrics");
+
+            using var simulator = ChildProcess.Start(
+                Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Simulator", "bin", "Debug", "net10.0", "PdM.Edge.Simulator.dll"),
+                Arguments(simulatorService, SimulatorOverrides, site),
+                "publishing site");
+            await simulator.WaitReadyAsync();
+            _output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: simulator publishing");
+
+            using var http = new HttpClient();
+            GatewayCounters seen;
+            try
+            {
+                seen = await Eventually.Until(
+                    async () => Counters(await http.GetStringAsync(metrics)),
+                    // A round of decisions: the four pumps decide together each time their windows close.
+                    c => c.Accepted >= 80 && c.Decisions >= 4,
+                    TimeSpan.FromSeconds(60),
+                    "the gateway's /metrics to count readings accepted and decisions");
+            }
+            catch (TimeoutException)
+            {
+                _output.WriteLine(string.Join('\n', gateway.Output.TakeLast(40)));
+                throw;
+            }
+
+            _output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: accepted {seen.Accepted} readings, rejected {seen.Rejected}, {seen.Decisions} decisions");
+
+            // Every reading the simulator sends fits the shipped asset model: none is rejected.
+            Assert.Equal(0, seen.Rejected);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The service's environment as configuration keys (<c>A__B</c> is <c>A:B</c>).</summary>
+    private static Dictionary<string, string> Environment(JsonElement service) =>
+        service.GetProperty("environment").EnumerateObject()
+            .ToDictionary(e => e.Name.Replace("__", ":", StringComparison.Ordinal), e => e.Value.ToString(), StringComparer.Ordinal);
+
+    /// <summary>
+    /// Compose's environment as command-line settings: every key as compose sets it, but those <paramref name="overrides"/>
+    /// name (a null drops the key). A key compose adds later reaches the process unchanged.
+    /// </summary>
+    private static List<string> Arguments(JsonElement service, Dictionary<string, Func<Site, string?>> overrides, Site site)
+    {
+        var arguments = new List<string>();
+        foreach (var (key, value) in Environment(service))
+        {
+            var setting = overrides.TryGetValue(key, out var replace) ? replace(site) : value;
+            if (setting is not null)
+            {
+                arguments.Add($"--{key}={setting}");
+            }
+        }
+
+        return arguments;
+    }
+
+    /// <summary>The host file compose mounts at <paramref name="target"/> (docker-compose 1.29 renders short volume strings).</summary>
+    private static string MountedSource(JsonElement service, string target)
+    {
+        var mount = service.GetProperty("volumes").EnumerateArray()
+            .Select(v => v.ValueKind == JsonValueKind.String ? v.GetString()!.Split(':') : [v.GetProperty("source").GetString()!, v.GetProperty("target").GetString()!])
+            .SingleOrDefault(parts => parts.Length >= 2 && parts[1] == target);
+        Assert.True(mount is not null, $"docker-compose.yml mounts nothing at {target} in the gateway");
+        Assert.True(File.Exists(mount[0]), $"{mount[0]}, mounted at {target}, does not exist");
+        return mount[0];
+    }
+
+    private static string ListeningUrl(ChildProcess process)
+    {
+        var match = process.Output.Select(line => ListeningLine().Match(line)).FirstOrDefault(m => m.Success);
+        Assert.True(match is not null, "the gateway did not log its HTTP address:\n" + string.Join('\n', process.Output));
+        return match.Groups[1].Value;
+    }
+
+    private static GatewayCounters Counters(string exposition)
+    {
+        double Sum(string metric) => exposition.Split('\n')
+            .Where(line => line.StartsWith(metric, StringComparison.Ordinal) && (line.Length == metric.Length || line[metric.Length] is '{' or ' '))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        return new GatewayCounters(Sum("pdm_ingest_accepted_total"), Sum("pdm_ingest_rejected_total"), Sum("pdm_decisions_total"));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Assert.True(Directory.Exists(from), $"{from} is missing: build the solution (make build) first");
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningLine();
+
+    private sealed record Site(string Id, Uri RabbitMq, string Folder);
+
+    private sealed record GatewayCounters(double Accepted, double Rejected, double Decisions);
+}
