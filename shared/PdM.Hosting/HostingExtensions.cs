@@ -52,8 +52,11 @@ public static class HostingExtensions
             logging.IncludeScopes = true;
         });
 
+        // OTEL_SERVICE_NAME, where set, names the service: a resource added in code otherwise overrides the SDK's own
+        // reading of it, and the four module containers of one image (PdM.Host, each with its PdM:Modules) would all
+        // report "pdm-host" however the deployment names them.
         var otel = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(serviceName))
+            .ConfigureResource(resource => resource.AddService(ServiceName(builder.Configuration, serviceName)))
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
@@ -99,6 +102,13 @@ public static class HostingExtensions
         }).AllowAnonymous();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
+    }
+
+    /// <summary>The service name telemetry carries: <c>OTEL_SERVICE_NAME</c> when configured, else the process's default.</summary>
+    public static string ServiceName(IConfiguration configuration, string defaultName)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : defaultName;
     }
 
     /// <summary>

@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
 using PdM.Hosting;
 using Xunit;
 
@@ -33,6 +37,26 @@ public sealed class TelemetryDestinationsTests
     {
         Assert.Contains("traces: off", HostingExtensions.DescribeTelemetryDestinations(Configuration(("Telemetry:Tracing:Enabled", "false"))), StringComparison.Ordinal);
         Assert.ThrowsAny<Exception>(() => HostingExtensions.DescribeTelemetryDestinations(Configuration(("Telemetry:Tracing:SampleRatio", "1.5"))));
+    }
+
+    [Theory]
+    [InlineData(null, "pdm-host")]
+    [InlineData("pdm-maintenance", "pdm-maintenance")]
+    public void The_deployment_names_the_service_with_OTEL_SERVICE_NAME_and_the_process_default_stands_otherwise(string? configured, string expected)
+    {
+        // As docker-compose and the Kubernetes manifests run a module: PdM.Host's default name, OTEL_SERVICE_NAME set.
+        var builder = WebApplication.CreateBuilder();
+        if (configured is not null)
+        {
+            builder.Configuration.AddInMemoryCollection([new("OTEL_SERVICE_NAME", configured)]);
+        }
+
+        builder.AddPdMServiceDefaults("pdm-host");
+        using var app = builder.Build();
+
+        // The resource every exported metric, span and log carries, as the SDK built it.
+        var resource = app.Services.GetRequiredService<MeterProvider>().GetResource();
+        Assert.Equal(expected, resource.Attributes.Single(a => a.Key == "service.name").Value);
     }
 
     private static IConfiguration Configuration(params (string Key, string Value)[] settings) =>
