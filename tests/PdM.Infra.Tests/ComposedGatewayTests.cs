@@ -16,14 +16,8 @@ public sealed partial class ComposedGatewayTests
 {
     private const string GatewaySettingsTarget = "/app/gateway/appsettings.json";
 
-    private static readonly Dictionary<string, Func<Site, string?>> GatewayOverrides = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, Func<Site, string?>> GatewayOverrides = new(OnLocalMosquitto("Gateway"), StringComparer.Ordinal)
     {
-        // Where compose's servers are here. The local plain listener takes no password (the TLS one would).
-        ["Gateway:SiteId"] = s => s.Id,
-        ["Gateway:Mqtt:Host"] = _ => LocalDependencies.MqttHost,
-        ["Gateway:Mqtt:Port"] = _ => LocalDependencies.MqttPort.ToString(CultureInfo.InvariantCulture),
-        ["Gateway:Mqtt:Username"] = _ => null,
-        ["Gateway:Mqtt:Password"] = _ => null,
         ["Messaging:RabbitMq:Uri"] = s => s.RabbitMq.ToString(),
         // The container's volumes and secrets (registry key, access token) and its collector.
         ["Journal:Path"] = s => Path.Combine(s.Folder, "data", "journal.db"),
@@ -35,14 +29,7 @@ public sealed partial class ComposedGatewayTests
         ["OTEL_SERVICE_NAME"] = _ => null,
     };
 
-    private static readonly Dictionary<string, Func<Site, string?>> SimulatorOverrides = new(StringComparer.Ordinal)
-    {
-        ["Simulator:SiteId"] = s => s.Id,
-        ["Simulator:Mqtt:Host"] = _ => LocalDependencies.MqttHost,
-        ["Simulator:Mqtt:Port"] = _ => LocalDependencies.MqttPort.ToString(CultureInfo.InvariantCulture),
-        ["Simulator:Mqtt:Username"] = _ => null,
-        ["Simulator:Mqtt:Password"] = _ => null,
-    };
+    private static readonly Dictionary<string, Func<Site, string?>> SimulatorOverrides = OnLocalMosquitto("Simulator");
 
     private readonly ITestOutputHelper _output;
 
@@ -111,6 +98,19 @@ public sealed partial class ComposedGatewayTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    /// <summary>
+    /// The site renamed for this run, and compose's Mosquitto as the local one: its plain listener takes no password
+    /// (the TLS one would).
+    /// </summary>
+    private static Dictionary<string, Func<Site, string?>> OnLocalMosquitto(string section) => new(StringComparer.Ordinal)
+    {
+        [$"{section}:SiteId"] = s => s.Id,
+        [$"{section}:Mqtt:Host"] = _ => LocalDependencies.MqttHost,
+        [$"{section}:Mqtt:Port"] = _ => LocalDependencies.MqttPort.ToString(CultureInfo.InvariantCulture),
+        [$"{section}:Mqtt:Username"] = _ => null,
+        [$"{section}:Mqtt:Password"] = _ => null,
+    };
 
     /// <summary>The service's environment as configuration keys (<c>A__B</c> is <c>A:B</c>).</summary>
     private static Dictionary<string, string> Environment(JsonElement service) =>
