@@ -107,7 +107,7 @@ public sealed partial class KubernetesManifestTests
         Assert.Contains(Of(objects, "PodDisruptionBudget"), p => SameLabels(p.GetProperty("spec").GetProperty("selector").GetProperty("matchLabels"), spec.GetProperty("selector").GetProperty("matchLabels")));
 
         // The site's asset model (without one the gateway refuses to start) is its appsettings.json, from the very file
-        // docker-compose mounts, whose gateway ComposedGatewayTests start and see deciding.
+        // docker-compose mounts, whose gateway ComposedTopologyTests start and see deciding.
         var site = container.GetProperty("volumeMounts").EnumerateArray().Single(m => m.GetProperty("mountPath").GetString() == "/app/gateway/appsettings.json");
         var volume = spec.GetProperty("template").GetProperty("spec").GetProperty("volumes").EnumerateArray()
             .Single(v => v.GetProperty("name").GetString() == site.GetProperty("name").GetString());

@@ -7,12 +7,14 @@ using Xunit.Abstractions;
 namespace PdM.Infra.Tests;
 
 /// <summary>
-/// The plant side of docker-compose.yml, run for real: the gateway as the container runs it (its build output in a
-/// folder of its own, with the file compose mounts as its appsettings.json, and compose's environment) and the
-/// simulator with compose's environment, on the local Mosquitto and RabbitMQ. The gateway once shipped without an
-/// asset model and refused to start ("AssetModel:Assets is empty"), which rendering the file never showed.
+/// docker-compose.yml's PdM containers run for real, each program with compose's environment (its servers replaced by
+/// the local PostgreSQL, RabbitMQ and Mosquitto, its volumes and secrets by temporary files): the plant side (the
+/// gateway as the container runs it, with the file compose mounts as its appsettings.json, and the simulator), and the
+/// cloud side (migrate, then one PdM.Host per module container). Rendering the file never showed that the gateway
+/// shipped without an asset model and refused to start ("AssetModel:Assets is empty"), nor that a container named a
+/// module PdM.Host does not know.
 /// </summary>
-public sealed partial class ComposedGatewayTests
+public sealed partial class ComposedTopologyTests
 {
     private const string GatewaySettingsTarget = "/app/gateway/appsettings.json";
 
@@ -31,9 +33,19 @@ public sealed partial class ComposedGatewayTests
 
     private static readonly Dictionary<string, Func<Site, string?>> SimulatorOverrides = OnLocalMosquitto("Simulator");
 
+    private static readonly Dictionary<string, Func<Cloud, string?>> CloudOverrides = new(StringComparer.Ordinal)
+    {
+        ["ConnectionStrings:Postgres"] = c => c.Postgres,
+        ["Messaging:RabbitMq:Uri"] = c => c.RabbitMq.ToString(),
+        ["Registry:Signing:PrivateKeyPath"] = c => c.SigningKey,
+        ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _ => null,
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"] = _ => null,
+        // Auth:Authority (the bundled Keycloak) stays: a host reads the issuer's metadata on the first token, not at start.
+    };
+
     private readonly ITestOutputHelper _output;
 
-    public ComposedGatewayTests(ITestOutputHelper output) => _output = output;
+    public ComposedTopologyTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
     public async Task The_composed_gateway_starts_on_its_mounted_site_settings_and_decides_on_every_reading_of_the_composed_simulator()
@@ -112,6 +124,56 @@ public sealed partial class ComposedGatewayTests
         [$"{section}:Mqtt:Password"] = _ => null,
     };
 
+    [Fact]
+    public async Task The_composed_migrate_succeeds_and_every_composed_module_container_becomes_ready()
+    {
+        var services = (await DockerComposeTests.RenderedCompose).GetProperty("services");
+        var folder = Directory.CreateTempSubdirectory("pdm-composed-cloud-").FullName;
+        await using var database = await TestDatabase.CreateAsync("composed");
+        var cloud = new Cloud(database.ConnectionString, LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("composed")), folder);
+        var host = Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll");
+        var hosts = new List<ChildProcess>();
+        try
+        {
+            // What the operator creates in PDM_SECRETS_DIR (docker-compose.yml's header): the registry's signing key.
+            using (var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256))
+            {
+                await File.WriteAllTextAsync(cloud.SigningKey, key.ExportPkcs8PrivateKeyPem());
+            }
+
+            // migrate runs to its end first (the modules' depends_on: service_completed_successfully).
+            var migrateService = services.GetProperty("migrate");
+            string[] command = [.. migrateService.GetProperty("command").EnumerateArray().Select(a => a.GetString()!)];
+            var migrate = await ProcessRunner.RunAsync("dotnet", [host, .. command, .. Arguments(migrateService, CloudOverrides, cloud)]);
+            _output.WriteLine(migrate.StandardOutput);
+            Assert.True(migrate.ExitCode == 0, "the composed migrate failed:\n" + migrate);
+
+            // Then every module container, as compose starts them: side by side.
+            var modules = services.EnumerateObject()
+                .Where(s => s.Name != "migrate" && s.Value.TryGetProperty("environment", out var e) && e.TryGetProperty("PdM__Modules", out _))
+                .ToArray();
+            Assert.NotEmpty(modules);
+            foreach (var module in modules)
+            {
+                hosts.Add(ChildProcess.Start(host, [.. Arguments(module.Value, CloudOverrides, cloud), "--Urls=http://127.0.0.1:0"], "PdM bus ready"));
+            }
+
+            using var http = new HttpClient();
+            foreach (var (module, process) in modules.Zip(hosts))
+            {
+                await process.WaitReadyAsync();
+                var ready = await http.GetAsync(ListeningUrl(process) + "/health/ready");
+                _output.WriteLine($"{module.Name}: {process.Output.First(l => l.StartsWith("PdM host up", StringComparison.Ordinal))}; /health/ready {(int)ready.StatusCode}");
+                Assert.True(ready.IsSuccessStatusCode, $"{module.Name}: /health/ready {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}");
+            }
+        }
+        finally
+        {
+            hosts.ForEach(h => h.Dispose());
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>The service's environment as configuration keys (<c>A__B</c> is <c>A:B</c>).</summary>
     private static Dictionary<string, string> Environment(JsonElement service) =>
         service.GetProperty("environment").EnumerateObject()
@@ -121,7 +183,7 @@ public sealed partial class ComposedGatewayTests
     /// Compose's environment as command-line settings: every key as compose sets it, but those <paramref name="overrides"/>
     /// name (a null drops the key). A key compose adds later reaches the process unchanged.
     /// </summary>
-    private static List<string> Arguments(JsonElement service, Dictionary<string, Func<Site, string?>> overrides, Site site)
+    private static List<string> Arguments<TContext>(JsonElement service, Dictionary<string, Func<TContext, string?>> overrides, TContext site)
     {
         var arguments = new List<string>();
         foreach (var (key, value) in Environment(service))
@@ -150,7 +212,7 @@ public sealed partial class ComposedGatewayTests
     private static string ListeningUrl(ChildProcess process)
     {
         var match = process.Output.Select(line => ListeningLine().Match(line)).FirstOrDefault(m => m.Success);
-        Assert.True(match is not null, "the gateway did not log its HTTP address:\n" + string.Join('\n', process.Output));
+        Assert.True(match is not null, "the process did not log its HTTP address:\n" + string.Join('\n', process.Output));
         return match.Groups[1].Value;
     }
 
@@ -177,6 +239,11 @@ public sealed partial class ComposedGatewayTests
     private static partial Regex ListeningLine();
 
     private sealed record Site(string Id, Uri RabbitMq, string Folder);
+
+    private sealed record Cloud(string Postgres, Uri RabbitMq, string Folder)
+    {
+        public string SigningKey => Path.Combine(Folder, "registry-signing.pem");
+    }
 
     private sealed record GatewayCounters(double Accepted, double Rejected, double Decisions);
 }
