@@ -17,8 +17,8 @@ namespace PdM.Edge.Gateway.Tests;
 /// <summary>
 /// The inference budget (issue #19 item 2) on the real Mosquitto and RabbitMQ: a gateway starved of CPU by a
 /// deliberately slow model (<c>tests/models/generated/slow_matmul</c>: ~5 GFLOP per row, the logistic regression's
-/// answers) takes a burst of every asset's readings at once. It sheds the healthy assets' model work, keeps its lag
-/// bounded, still raises the alert of every asset the burst drives into Danger, decides every window and acknowledges
+/// answers) takes a burst of every asset's readings at once. It sheds the healthy assets' model work (every window is
+/// either scored or shed, and most are shed), still raises the alert of every asset the burst drives into Danger, decides every window and acknowledges
 /// every message, counts what it shed by reason, journals when shedding started and stopped (the cloud receives both),
 /// and comes back to level 0 by itself once the burst is worked off.
 /// </summary>
@@ -28,12 +28,6 @@ public sealed class InferenceBudgetTests(ITestOutputHelper output)
     private const int Assets = 40;
     private const int Degrading = 4;
     private const int Rounds = 20;
-
-    // The observed decision latency must stay under this during the burst. Generous: with shedding the slowest decision
-    // came 1-3 s after its message on this 2-core machine, quiet or loaded by other builds, while the model alone needs
-    // 40-190 ms a row here, so scoring all Assets × Rounds windows would take 30 s to several minutes and the lag would
-    // grow to that (the test prints both figures).
-    private static readonly TimeSpan LagBound = TimeSpan.FromSeconds(20);
 
     [Fact]
     public async Task A_gateway_behind_its_tolerated_lag_sheds_healthy_assets_keeps_every_alert_and_recovers()
@@ -45,8 +39,11 @@ public sealed class InferenceBudgetTests(ITestOutputHelper output)
         Assert.Equal((0, 1, "lag"), (started.PreviousLevel, started.Level, started.Reason));
         Assert.True(started.LagMs > 2000, $"shedding started with the lag over the tolerated 2000 ms (was {started.LagMs} ms)");
         Assert.Contains(outcome.Changes, c => c.Level == 2);
-        Assert.True(outcome.MaxLatencyMs < LagBound.TotalMilliseconds,
-            $"the lag stayed bounded: the slowest decision came {outcome.MaxLatencyMs:F0} ms after its message (bound {LagBound.TotalMilliseconds} ms)");
+        // The lag stays bounded because the work is: the model scored a small part of the burst's windows (69 of 800 in a
+        // run here, 44 ms a row: all 800 would have taken ~35 s), the rules decided the rest. Counted, not timed: the
+        // slowest decision's delay is printed by Report, for the record (2.4 s in that run).
+        Assert.True(outcome.ModelRows < Assets * Rounds / 2,
+            $"the model scored {outcome.ModelRows} of the burst's {Assets * Rounds} windows; shedding should have left most to the rules");
         Assert.True(outcome.Gateway.Metrics.Total("pdm.decisions.shed", "reason", "healthy_to_rules") > 0, "level 2 left healthy assets to the rules");
     }
 
@@ -173,6 +170,10 @@ public sealed class InferenceBudgetTests(ITestOutputHelper output)
             Assert.Equal(shed, decisions.Total("pdm.decisions", "reason", "shed"));
             Assert.Equal(shed, changes.Where(c => c.Level == 0).Sum(c => c.ShedDecisions));
 
+            // Every window of the burst either ran through the model or was shed to the rules: none skipped, none twice.
+            var modelRows = decisions.Total("pdm.inference.batch.size") - rowsBefore;
+            Assert.Equal(Assets * Rounds, modelRows + shed);
+
             // Every alert: each overloaded asset raised its Danger once, decided by the model (never shed); no other did.
             var alerts = await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>().ToList()),
                 seen => seen.Count >= Degrading, TimeSpan.FromSeconds(60), "the overloaded assets' alerts delivered");
@@ -180,7 +181,7 @@ public sealed class InferenceBudgetTests(ITestOutputHelper output)
             Assert.All(alerts, p => Assert.Equal((HealthState.Danger, DecisionPath.Model), (p.HealthState, p.Provenance.Path)));
 
             completed = true;
-            return new BurstOutcome(gateway, changes, latency.MaxMs, latency.ModelMs, decisions.Total("pdm.inference.batch.size") - rowsBefore);
+            return new BurstOutcome(gateway, changes, latency.MaxMs, latency.ModelMs, modelRows);
         }
         finally
         {
