@@ -38,7 +38,7 @@ public sealed class OpenLineageExportTests(LineageFixture fixture) : IClassFixtu
             Assert.Equal("pdm", e["job"]!["namespace"]!.GetValue<string>());
         }
 
-        var training = events.Single(e => Job(e) == "training" && e!["run"]!["runId"]!.GetValue<string>() == OpenLineageExporter.RunId("training-run:run-ol-1").ToString("D"));
+        var training = TrainingOfOlRul(events);
         Assert.Contains("pdm.dataset/sha256:beef", Inputs(training));
         Assert.Contains("pdm.model/ol-rul@1.2.0", Outputs(training));
 
@@ -49,8 +49,16 @@ public sealed class OpenLineageExportTests(LineageFixture fixture) : IClassFixtu
         Assert.Contains("pdm.case/" + caseId.ToString("D"), Inputs(raised));
         Assert.Contains(Outputs(raised), o => o.StartsWith("pdm.outcome/", StringComparison.Ordinal));
 
-        // Same node, same run id, on every export: a data platform can merge repeated exports.
-        Assert.Equal(OpenLineageExporter.RunId("training-run:run-ol-1"), OpenLineageExporter.RunId("training-run:run-ol-1"));
+        // Same node, same run id, on every export: a data platform can merge repeated exports. A second export of the
+        // stored graph carries the training run under the run id of the first, a UUID as the RunEvent schema requires.
+        var again = JsonNode.Parse(await fixture.Api.GetStringAsync("/api/lineage/openlineage?limit=5000"))!.AsArray();
+        var runId = training!["run"]!["runId"]!.GetValue<string>();
+        Assert.Equal(runId, TrainingOfOlRul(again)!["run"]!["runId"]!.GetValue<string>());
+        Assert.True(Guid.TryParse(runId, out _), runId + " is not a UUID");
+        // The name-based UUID of "training-run:run-ol-1" (SHA-256, v5-style bits), worked out outside the exporter
+        // (python: hashlib.sha256, uuid.UUID(bytes=h[:16]) after setting the version and variant bits). A change here
+        // would give runs already exported a new id: consumers that stored the old one would see a different run.
+        Assert.Equal("f43d04a7-8a4b-553e-b505-032830a168e2", runId);
         Assert.NotEqual(OpenLineageExporter.RunId("training-run:run-ol-1"), OpenLineageExporter.RunId("training-run:run-ol-2"));
 
         var ndjson = await fixture.Api.GetStringAsync("/api/lineage/openlineage?limit=5000&format=ndjson");
@@ -88,6 +96,9 @@ public sealed class OpenLineageExportTests(LineageFixture fixture) : IClassFixtu
         var after = JsonNode.Parse(await fixture.Api.GetStringAsync("/api/lineage/openlineage?after=" + Uri.EscapeDataString(last)))!.AsArray();
         Assert.Empty(after);
     }
+
+    private static JsonNode? TrainingOfOlRul(JsonArray events) =>
+        events.Single(e => Job(e) == "training" && Outputs(e).Contains("pdm.model/ol-rul@1.2.0"));
 
     private static string Job(JsonNode? e) => e!["job"]!["name"]!.GetValue<string>();
 
