@@ -35,6 +35,10 @@ public sealed class SapAdapterTests(MaintenanceFixture fixture)
         Assert.Equal(20, reference.Length);
         Assert.Equal(reference.ToUpperInvariant(), reference);
         Assert.Equal(CmmsReference.Derive(@case.WorkOrder.ExternalKey, 20), reference);
+        // One known key and its reference, worked out outside the product (python: the first 100 bits of hashlib.sha256
+        // in Crockford base32). A change in the derivation would orphan the notifications already in SAP: the adapter
+        // would look them up under another reference, not find them, and create second ones.
+        Assert.Equal("0099YDPZX1JQHHK20N3Z", CmmsReference.Derive("pdm:plant-a:PUMP-101:VIB:0123456789ab", 20));
         Assert.Equal(0, tenant.Rejected);
         Assert.InRange(notification.Field("NotificationText")!.Length, 1, 40);
         Assert.Matches("^/Date\\(\\d+\\)/$", notification.Field("RequiredEndDate")!);
