@@ -62,7 +62,30 @@ public sealed class PackageCommandTests(CliFixture fixture) : IClassFixture<CliF
         // The training distribution the drift monitor compares with: the CSV's deciles per feature.
         var bins = Assert.IsType<TrainingDistribution>(manifest.TrainingDistribution);
         Assert.Equal(manifest.FeatureStatistics.Select(f => f.Name), bins.Features.Select(f => f.Name));
-        Assert.Equal(TrainingDistribution.FromColumns(["s00_mean"], [first]).Features[0], bins.Features[0], new DistributionComparer());
+        // s00_mean's deciles worked out here from the CSV's column. The definition is the one TrainingDistribution
+        // documents: nearest rank, the q-th of the 9 interior edges is the sorted value at index floor(q·n/10) (an edge is
+        // always a value the data had), repeated edges dropped; bin i holds edges[i−1] ≤ x < edges[i]. The package keeps
+        // features as float32, hence the tolerance.
+        var csv = File.ReadAllLines(byo.Csv).Where(l => l.Length > 0).ToList();
+        var s00Column = Array.IndexOf(csv[0].Split(','), "s00_mean");
+        var sorted = csv.Skip(1).Select(l => double.Parse(l.Split(',')[s00Column], CultureInfo.InvariantCulture)).Order().ToList();
+        var deciles = Enumerable.Range(1, 9).Select(q => sorted[Math.Min(sorted.Count - 1, q * sorted.Count / 10)]).Distinct().ToList();
+        var s00 = bins.Features[0];
+        Assert.Equal("s00_mean", s00.Name);
+        Assert.Equal(deciles.Count, s00.Edges.Count);
+        for (var i = 0; i < deciles.Count; i++)
+        {
+            Assert.Equal(deciles[i], s00.Edges[i], 1e-4);
+        }
+
+        double[] lower = [double.NegativeInfinity, .. deciles], upper = [.. deciles, double.PositiveInfinity];
+        Assert.Equal(deciles.Count + 1, s00.Proportions.Count);
+        for (var i = 0; i < lower.Length; i++)
+        {
+            var share = (double)sorted.Count(v => v >= lower[i] && v < upper[i]) / sorted.Count;
+            Assert.Equal(share, s00.Proportions[i], 1e-9);
+        }
+
         Assert.InRange(manifest.Provenance.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow);
 
         // And the registry, which validates as the gateways do, takes it as it is.
@@ -147,13 +170,5 @@ public sealed class PackageCommandTests(CliFixture fixture) : IClassFixture<CliF
         using var package = ModelPackageLoader.Load(output).Package!;
         Assert.Equal(OutputMeaning.RulCycles, Assert.Single(package.Manifest.Outputs).Meaning);
         Assert.Equal((40.0, 20.0, 10.0), (package.Manifest.Thresholds.RulWatch, package.Manifest.Thresholds.RulAlert, package.Manifest.Thresholds.RulDanger));
-    }
-
-    private sealed class DistributionComparer : IEqualityComparer<FeatureDistribution>
-    {
-        public bool Equals(FeatureDistribution? x, FeatureDistribution? y) =>
-            x is not null && y is not null && x.Name == y.Name && x.Edges.SequenceEqual(y.Edges) && x.Proportions.SequenceEqual(y.Proportions);
-
-        public int GetHashCode(FeatureDistribution obj) => obj.Name.GetHashCode(StringComparison.Ordinal);
     }
 }
