@@ -48,7 +48,7 @@ public sealed partial class ComposedTopologyTests
     public ComposedTopologyTests(ITestOutputHelper output) => _output = output;
 
     [Fact]
-    public async Task The_composed_gateway_starts_on_its_mounted_site_settings_and_decides_on_every_reading_of_the_composed_simulator()
+    public async Task The_composed_gateway_starts_on_its_mounted_site_settings_accepts_every_reading_of_the_composed_simulator_and_decides()
     {
         var services = (await DockerComposeTests.RenderedCompose).GetProperty("services");
         var gatewayService = services.GetProperty("gateway");
