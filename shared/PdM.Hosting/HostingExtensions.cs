@@ -105,7 +105,7 @@ public static class HostingExtensions
     }
 
     /// <summary>The service name telemetry carries: <c>OTEL_SERVICE_NAME</c> when configured, else the process's default.</summary>
-    public static string ServiceName(IConfiguration configuration, string defaultName)
+    private static string ServiceName(IConfiguration configuration, string defaultName)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         return configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } configured ? configured : defaultName;

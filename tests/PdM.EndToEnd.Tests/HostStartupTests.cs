@@ -17,7 +17,7 @@ public sealed class HostStartupTests
         Assert.Equal(0, await MigrateCommand.RunAsync(settings));
 
         using var host = ChildProcess.Start(
-            Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll"), settings, "PdM bus ready");
+            LocalDependencies.ProgramDll("services", "PdM.Host"), settings, "PdM bus ready");
         await host.WaitReadyAsync();
 
         var factory = new ConnectionFactory { Uri = backend.RabbitMq };

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using PdM.Testing;
 using Xunit.Abstractions;
 
@@ -14,7 +13,7 @@ namespace PdM.Infra.Tests;
 /// shipped without an asset model and refused to start ("AssetModel:Assets is empty"), nor that a container named a
 /// module PdM.Host does not know.
 /// </summary>
-public sealed partial class ComposedTopologyTests
+public sealed class ComposedTopologyTests
 {
     private const string GatewaySettingsTarget = "/app/gateway/appsettings.json";
 
@@ -64,7 +63,7 @@ public sealed partial class ComposedTopologyTests
         {
             // The container's /app/gateway: the gateway's build output, and compose's file as its appsettings.json.
             var app = Path.Combine(folder, "app", "gateway");
-            CopyDirectory(Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0"), app);
+            CopyDirectory(LocalDependencies.BuildOutput("edge", "PdM.Edge.Gateway"), app);
             File.Copy(MountedSource(gatewayService, GatewaySettingsTarget), Path.Combine(app, "appsettings.json"));
 
             using var gateway = ChildProcess.Start(
@@ -74,10 +73,10 @@ public sealed partial class ComposedTopologyTests
             var clock = System.Diagnostics.Stopwatch.StartNew();
             await gateway.WaitReadyAsync();
             _output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: gateway connected");
-            var metrics = new Uri(ListeningUrl(gateway) + "/metrics");
+            var metrics = new Uri(gateway.HttpAddress + "/metrics");
 
             using var simulator = ChildProcess.Start(
-                Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Simulator", "bin", "Debug", "net10.0", "PdM.Edge.Simulator.dll"),
+                LocalDependencies.ProgramDll("edge", "PdM.Edge.Simulator"),
                 Arguments(simulatorService, SimulatorOverrides, site),
                 "publishing site");
             await simulator.WaitReadyAsync();
@@ -131,7 +130,7 @@ public sealed partial class ComposedTopologyTests
         var folder = Directory.CreateTempSubdirectory("pdm-composed-cloud-").FullName;
         await using var database = await TestDatabase.CreateAsync("composed");
         var cloud = new Cloud(database.ConnectionString, LocalDependencies.CreateRabbitMqVirtualHost(LocalDependencies.UniqueName("composed")), folder);
-        var host = Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll");
+        var host = LocalDependencies.ProgramDll("services", "PdM.Host");
         var hosts = new List<ChildProcess>();
         try
         {
@@ -162,7 +161,7 @@ public sealed partial class ComposedTopologyTests
             foreach (var (module, process) in modules.Zip(hosts))
             {
                 await process.WaitReadyAsync();
-                var ready = await http.GetAsync(ListeningUrl(process) + "/health/ready");
+                var ready = await http.GetAsync(process.HttpAddress + "/health/ready");
                 _output.WriteLine($"{module.Name}: {process.Output.First(l => l.StartsWith("PdM host up", StringComparison.Ordinal))}; /health/ready {(int)ready.StatusCode}");
                 Assert.True(ready.IsSuccessStatusCode, $"{module.Name}: /health/ready {(int)ready.StatusCode}: {await ready.Content.ReadAsStringAsync()}");
             }
@@ -209,13 +208,6 @@ public sealed partial class ComposedTopologyTests
         return mount[0];
     }
 
-    private static string ListeningUrl(ChildProcess process)
-    {
-        var match = process.Output.Select(line => ListeningLine().Match(line)).FirstOrDefault(m => m.Success);
-        Assert.True(match is not null, "the process did not log its HTTP address:\n" + string.Join('\n', process.Output));
-        return match.Groups[1].Value;
-    }
-
     private static GatewayCounters Counters(string exposition)
     {
         double Sum(string metric) => exposition.Split('\n')
@@ -234,9 +226,6 @@ public sealed partial class ComposedTopologyTests
             File.Copy(file, target);
         }
     }
-
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
-    private static partial Regex ListeningLine();
 
     private sealed record Site(string Id, Uri RabbitMq, string Folder);
 

@@ -313,7 +313,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     /// <summary>The gateway as a child process (the solution build's PdM.Edge.Gateway.dll), so a test can SIGKILL it.</summary>
     public ChildProcess StartGatewayProcess(params string[] more) =>
-        ChildProcess.Start(Path.Combine(LocalDependencies.RepositoryRoot, "edge", "PdM.Edge.Gateway", "bin", "Debug", "net10.0", "PdM.Edge.Gateway.dll"),
+        ChildProcess.Start(LocalDependencies.ProgramDll("edge", "PdM.Edge.Gateway"),
             [.. _gatewaySettings, .. more], "Connected to MQTT broker");
 
     /// <summary>
@@ -321,7 +321,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
     /// two consume the module's queue as competing consumers, and a test can SIGKILL this one.
     /// </summary>
     public ChildProcess StartCloudReplicaProcess() =>
-        ChildProcess.Start(Path.Combine(LocalDependencies.RepositoryRoot, "services", "PdM.Host", "bin", "Debug", "net10.0", "PdM.Host.dll"),
+        ChildProcess.Start(LocalDependencies.ProgramDll("services", "PdM.Host"),
             [.. _cloudSettings, "--Logging:LogLevel:PdM.Maintenance=Information"], "PdM bus ready");
 
     public async ValueTask DisposeAsync()

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 
 namespace PdM.Testing;
 
@@ -7,7 +8,7 @@ namespace PdM.Testing;
 /// A built program (the gateway, the host) run as a child process in Production, as it runs on a server: its console is
 /// drained all along (a child blocked on a full pipe stops working) and kept, and it is killed with SIGKILL, not stopped.
 /// </summary>
-public sealed class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     private readonly Process _process;
     private readonly string _readyMarker;
@@ -24,6 +25,14 @@ public sealed class ChildProcess : IDisposable
     public IReadOnlyCollection<string> Output => _output;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// The HTTP address the child logged (<c>Now listening on: http://127.0.0.1:port</c>), for a program started with
+    /// <c>--Urls=http://127.0.0.1:0</c>; the port is known only once it listens.
+    /// </summary>
+    public string HttpAddress =>
+        _output.Select(line => ListeningLine().Match(line)).FirstOrDefault(m => m.Success)?.Groups[1].Value
+            ?? throw new InvalidOperationException("the child process has not logged its HTTP address:\n" + string.Join('\n', _output.TakeLast(30)));
 
     /// <summary>Runs <c>dotnet <paramref name="dll"/> <paramref name="arguments"/></c>; <see cref="WaitReadyAsync"/> waits for a line containing <paramref name="readyMarker"/>.</summary>
     public static ChildProcess Start(string dll, IEnumerable<string> arguments, string readyMarker)
@@ -107,4 +116,7 @@ public sealed class ChildProcess : IDisposable
             _ready.TrySetResult();
         }
     }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningLine();
 }

@@ -28,7 +28,7 @@ public sealed class DemoProcess : IDisposable
     {
         get
         {
-            var dll = Path.Combine(LocalDependencies.RepositoryRoot, "demo", "PdM.Demo", "bin", "Debug", "net10.0", "PdM.Demo.dll");
+            var dll = LocalDependencies.ProgramDll("demo", "PdM.Demo");
             return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing: build the solution first (make test does)");
         }
     }

@@ -37,6 +37,15 @@ public static class LocalDependencies
 
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
+    /// <summary>
+    /// Where the solution build (<c>make build</c>, Debug) puts a product program, e.g. <c>BuildOutput("edge",
+    /// "PdM.Edge.Gateway")</c>; tests run the built program as its own process from there.
+    /// </summary>
+    public static string BuildOutput(string area, string project) => Path.Combine(RepositoryRoot, area, project, "bin", "Debug", "net10.0");
+
+    /// <summary>The built program's entry assembly: <c>{BuildOutput}/{project}.dll</c>.</summary>
+    public static string ProgramDll(string area, string project) => Path.Combine(BuildOutput(area, project), project + ".dll");
+
     /// <summary>A name unique to this test run, usable as a database, vhost or topic segment.</summary>
     public static string UniqueName(string prefix) =>
         string.Create(CultureInfo.InvariantCulture, $"{prefix}_{Environment.ProcessId}_{Guid.NewGuid():N}")[..Math.Min(prefix.Length + 30, 60)].ToLowerInvariant();
