@@ -18,6 +18,9 @@
 #   deps.sh quorum-members suspend|resume VHOST QUEUE   on the cluster, suspend (or resume) the queue's Raft members on
 #                                  nodes 2 and 3: with node 1, its leader, killed meanwhile, the queue has no leader
 #                                  until they are resumed (fault injection for the node-kill tests)
+#   deps.sh memory-alarm raise|clear   on the single node, set the memory high watermark to 1 byte (RabbitMQ raises
+#                                  its memory alarm and blocks every publishing connection, as on a full host) or back
+#                                  to the default 0.4 of RAM (fault injection for the resource-alarm test)
 #   deps.sh reset rabbitmq    stop RabbitMQ, delete its data (every vhost and message), start it empty
 #   deps.sh reset rabbitmq-cluster   the same for the three-node cluster (formed again from scratch)
 #   deps.sh pid svc           print the server's pid (exit 1 when it is not running); rabbitmq-cluster:N for node N
@@ -1435,6 +1438,12 @@ main() {
             else
                 if rmq_pid >/dev/null; then prune_vhosts rabbitmq rmqctl; else log "rabbitmq: not running, nothing to prune"; fi
             fi
+            ;;
+        memory-alarm)
+            (($# == 1)) && [[ $1 == raise || $1 == clear ]] || die "usage: deps.sh memory-alarm raise|clear"
+            take_lock -s
+            # Runtime only: a restart brings the configured watermark back, so a test that dies mid-alarm leaves no trace.
+            if [[ $1 == raise ]]; then rmqctl -q set_vm_memory_high_watermark absolute 1; else rmqctl -q set_vm_memory_high_watermark 0.4; fi
             ;;
         pid)
             (($# == 1)) || die "usage: deps.sh pid SERVICE (rabbitmq-cluster:N for node N)"

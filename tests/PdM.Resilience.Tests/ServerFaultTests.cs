@@ -142,6 +142,54 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_RabbitMq_memory_alarm_blocks_the_uplink_the_journal_keeps_every_prediction_and_nothing_is_lost_or_duplicated()
+    {
+        await using var rig = await DeliveryRig.StartAsync("rmqalarm", Assets);
+        await using var gateway = await StartInProcessGateway(rig);
+        var journal = gateway.Services.GetRequiredService<PdM.Edge.Journal.EdgeJournal>();
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+
+        try
+        {
+            // The broker's memory alarm blocks every publishing connection (the gateway's, Maintenance's) and keeps them
+            // open: unlike a cut link, nothing fails, the publishes just never complete.
+            LocalDependencies.RunDepsScript("memory-alarm raise");
+            await Eventually.Until(() => RabbitMqAlarmAsync("memory_used_watermark"), value => value == 1, TimeSpan.FromSeconds(30),
+                "rabbitmq_alarms_memory_used_watermark 1 on RabbitMQ's Prometheus endpoint");
+
+            await rig.PublishRoundAsync();
+            await rig.PublishRoundAsync();
+            var held = await Eventually.Until(() => Task.FromResult(journal.GetStatistics()),
+                state => state[PdM.Edge.Journal.MessageClass.FailurePrediction].Count >= Assets * 2 && !state.UplinkUp, TimeSpan.FromSeconds(60),
+                "rounds 2 and 3 in the gateway's journal and its uplink marked down by the publish timeout");
+            output.WriteLine($"during the alarm: {held[PdM.Edge.Journal.MessageClass.FailurePrediction].Count} predictions journaled, uplink down");
+            Assert.Equal(Assets, rig.Delivered.Count);
+        }
+        finally
+        {
+            LocalDependencies.RunDepsScript("memory-alarm clear");
+        }
+
+        Assert.Equal(0, await RabbitMqAlarmAsync("memory_used_watermark"));
+        output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        // Only predictions: this rig runs no Telemetry module, so the health assessments stay in the journal as unroutable.
+        await Eventually.Until(() => Task.FromResult(journal.GetStatistics()),
+            state => state[PdM.Edge.Journal.MessageClass.FailurePrediction].Count == 0 && state.UplinkUp, TimeSpan.FromSeconds(60),
+            "every prediction out of the gateway's journal and its uplink up again");
+        await gateway.StopAsync();
+    }
+
+    /// <summary>One <c>rabbitmq_alarms_*</c> gauge as RabbitMQ's own Prometheus endpoint serves it (what the shipped alert reads).</summary>
+    private static async Task<int> RabbitMqAlarmAsync(string alarm)
+    {
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync($"http://{LocalDependencies.RabbitMqPrometheus}/metrics");
+        var line = metrics.Split('\n').Single(l => l.StartsWith($"rabbitmq_alarms_{alarm} ", StringComparison.Ordinal));
+        return int.Parse(line[(line.IndexOf(' ', StringComparison.Ordinal) + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public async Task Ten_percent_duplicate_deliveries_take_effect_once()
     {
         using var maintenance = new MetricRecorder(MaintenanceTelemetry.MeterName);
