@@ -37,6 +37,7 @@ public static class MessagingExtensions
         builder.Services.AddSingleton(services => new StalledPublishWatchdog(
             services.GetRequiredService<IBusControl>(), services.GetRequiredService<IMeterFactory>(), services.GetRequiredService<TimeProvider>(),
             services.GetRequiredService<ILogger<StalledPublishWatchdog>>(), services.GetRequiredService<IOptions<MessagingOptions>>().Value.StalledPublishRestartAfter));
+        builder.Services.TryAddSingleton<ReceiveQueueNames>();
         builder.Services.AddMassTransit(bus =>
         {
             // MassTransit 8.4+ reports usage to its vendor over HTTPS (usage-tracking.masstransit.io) unless told not to:
@@ -48,10 +49,11 @@ public static class MessagingExtensions
             {
                 // Every endpoint the modules and gateways configure (ConfigureEndpoints), not the bus's own temporary
                 // queue, which is exclusive to its connection and cannot be a quorum queue.
-                bus.AddConfigureEndpointsCallback((_, name, endpoint) =>
+                bus.AddConfigureEndpointsCallback((context, name, endpoint) =>
                 {
                     if (endpoint is IRabbitMqReceiveEndpointConfigurator rabbit)
                     {
+                        context.GetRequiredService<ReceiveQueueNames>().Add(name);
                         RabbitQueueTopology.Apply(rabbit, name, options.RabbitMq);
                     }
                 });

@@ -109,8 +109,9 @@ internal sealed class DeliveryRig : IAsyncDisposable
     /// <paramref name="stalledPublishRestartAfter"/> sets <c>Messaging:StalledPublishRestartAfter</c> for the cloud and the
     /// gateway (30 s when null).
     /// </para>
+    /// <para><paramref name="cloudExtra"/>: more <c>--key=value</c> settings for the cloud host.</para>
     public static async Task<DeliveryRig> StartAsync(string prefix, int assets, double duplicateFraction = 0, bool cluster = false,
-        TimeSpan? stalledPublishRestartAfter = null)
+        TimeSpan? stalledPublishRestartAfter = null, IReadOnlyList<string>? cloudExtra = null)
     {
         var site = LocalDependencies.UniqueName(prefix).Replace('_', '-');
         var database = await TestDatabase.CreateAsync(prefix);
@@ -131,7 +132,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
         [
             $"--ConnectionStrings:Postgres={database.ConnectionString}", "--Messaging:Transport=RabbitMq",
             $"--Messaging:RabbitMq:Uri={vhost}", .. messaging, "--Urls=http://127.0.0.1:0", "--PdM:Modules=Maintenance",
-            .. TestTokenIssuer.Shared.Arguments, "--Logging:LogLevel:Default=Warning",
+            .. TestTokenIssuer.Shared.Arguments, "--Logging:LogLevel:Default=Warning", .. cloudExtra ?? [],
         ];
         Assert.Equal(0, await MigrateCommand.RunAsync(cloudSettings));
         var cloud = HostComposition.Build(cloudSettings);
@@ -192,6 +193,9 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     /// <summary>The queue of the rig's own FailurePredicted consumer (beside Maintenance's), which counts deliveries at the broker.</summary>
     public const string ObserverQueue = "resilience-observer";
+
+    /// <summary>The cloud host's settings (<c>--key=value</c>): for a replica process or a <c>PdM.Host</c> command.</summary>
+    public IReadOnlyList<string> CloudSettings => _cloudSettings;
 
     /// <summary>The gateway's settings (<c>--key=value</c>), for an in-process host or a child process alike.</summary>
     public IReadOnlyList<string> GatewaySettings => _gatewaySettings;

@@ -98,6 +98,58 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_PostgreSql_outage_past_the_retry_window_parks_predictions_in_error_and_redeliver_brings_each_back_once()
+    {
+        // A transient-retry window of about a second (the shipped one is about 8 minutes): the outage outlasts it.
+        await using var rig = await DeliveryRig.StartAsync("pgpark", Assets, cloudExtra:
+            ["--Messaging:TransientRetry:Limit=1", "--Messaging:TransientRetry:FirstInterval=00:00:01", "--Messaging:RetryLimit=0"]);
+        await using var gateway = await StartInProcessGateway(rig);
+        var vhost = PdM.Messaging.RabbitMqEndpoint.Parse(rig.Vhost).VirtualHost;
+        await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets, "round 1 delivered");
+        await Eventually.Until(async () => (await rig.TryGetWorkOrdersAsync())?.Sum(w => w.PredictionCount) ?? -1, folded => folded == Assets,
+            TimeSpan.FromSeconds(60), "round 1 folded into work orders before the outage");
+
+        try
+        {
+            LocalDependencies.RunDepsScript("stop postgres");
+            await rig.PublishRoundAsync();
+            await rig.WaitDeliveredAsync(Assets * 2, "round 2 at the broker while PostgreSQL is down");
+            var parked = await Eventually.Until(() => ErrorQueueMessagesAsync(vhost), n => n == Assets, TimeSpan.FromSeconds(60),
+                "round 2's predictions in Maintenance's _error queue (RabbitMQ's own count)");
+            output.WriteLine($"parked in _error: {parked}");
+        }
+        finally
+        {
+            LocalDependencies.RunDepsScript("start postgres");
+        }
+
+        // Nothing comes back by itself: the operator's command does it.
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var beforeRedeliver = await Eventually.Until(rig.TryGetWorkOrdersAsync, list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
+        Assert.Equal(Assets, beforeRedeliver!.Sum(w => w.PredictionCount));
+        var report = new StringWriter();
+        Assert.Equal(0, await PdM.Host.RedeliverCommand.RunAsync([.. rig.CloudSettings], report));
+        output.WriteLine(report.ToString());
+        Assert.Contains($"_error -> ", report.ToString(), StringComparison.Ordinal);
+
+        output.WriteLine(await rig.ReconcileAsync(rounds: 2));
+        Assert.Equal(0, await ErrorQueueMessagesAsync(vhost));
+        await gateway.StopAsync();
+    }
+
+    /// <summary>Messages in the vhost's <c>_error</c> queues, as RabbitMQ's own Prometheus endpoint counts them.</summary>
+    private static async Task<int> ErrorQueueMessagesAsync(string vhost)
+    {
+        using var http = new HttpClient();
+        var metrics = await http.GetStringAsync(
+            $"http://{LocalDependencies.RabbitMqPrometheus}/metrics/detailed?vhost={Uri.EscapeDataString(vhost)}&family=queue_coarse_metrics");
+        return metrics.Split('\n')
+            .Where(l => l.StartsWith("rabbitmq_detailed_queue_messages{", StringComparison.Ordinal) && l.Contains("_error\"}", StringComparison.Ordinal))
+            .Sum(l => (int)double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Gateway_killed_with_sigkill_mid_stream_and_restarted_loses_and_duplicates_nothing()
     {
         await using var rig = await DeliveryRig.StartAsync("gwkill", Assets);
