@@ -7,8 +7,8 @@ namespace PdM.Persistence.Tests;
 
 /// <summary>
 /// The shared outbox dispatcher run by several replicas of a module over one table (real PostgreSQL and RabbitMQ):
-/// one delivers at a time, each message is published once and in its stream's order, a killed replica's lease is taken
-/// over once it expires, and message ids stay unique across a database restore.
+/// one delivers at a time, each message is published once and in its stream's order, a killed or frozen replica's lease
+/// is taken over once it expires, a cleanly stopped one's at once, and message ids stay unique across a database restore.
 /// </summary>
 public sealed class OutboxReplicaTests
 {
@@ -71,6 +71,94 @@ public sealed class OutboxReplicaTests
 
         // Nothing moved while the dead replica's lease was still valid; then the survivor took over and sent each once.
         Assert.All(after, r => Assert.True(r.At >= orphaned.ExpiresAt, $"published at {r.At:O}, before the dead replica's lease ran out at {orphaned.ExpiresAt:O}"));
+        Assert.Equal(Enumerable.Range(0, 10), after.Select(r => r.Message.Sequence));
+        Assert.Equal(20, rig.Received.Select(r => r.MessageId).Distinct().Count());
+        Assert.Equal(ReplicaHost.Holder(survivor), (await rig.LeaseAsync())?.Holder);
+    }
+
+    /// <summary>
+    /// SIGSTOP freezes the child holding the lease part-way through a backlog, its lease row and connections left as they
+    /// are. The survivor takes over once the lease runs out on the database clock. Thawed, the child runs on from where it
+    /// stopped, with rows in hand it loaded before: it checks the lease before its next row, finds it lost and sends
+    /// nothing more. What it may still send is the one row it had begun when frozen, which the survivor sent too: the same
+    /// row under the same message id, which an inbox drops.
+    /// </summary>
+    [Fact]
+    public async Task A_replica_frozen_while_holding_the_lease_is_replaced_once_it_expires_and_thawed_sends_at_most_the_row_it_had_begun()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_freeze");
+        var lease = TimeSpan.FromSeconds(10);
+        // Named, so the test can see the thawed child talk to the database although nothing it does then changes a row.
+        const string ChildConnections = "pdm-frozen-replica";
+        var settings = rig.Settings(lease);
+        settings["ConnectionStrings:Postgres"] += ";Application Name=" + ChildConnections;
+        using var frozen = await ReplicaProcess.StartAsync(settings);
+        await Eventually.Until(rig.LeaseAsync, l => l?.Holder == frozen.Holder, TimeSpan.FromSeconds(30), "the child replica to hold the lease");
+        var survivor = await rig.StartReplicaAsync(lease);
+
+        // A backlog found whole: while the child works through it, it is mid-round (a batch loaded, not all of it sent).
+        const int Backlog = 200;
+        await rig.WriteAsync("backlog", 0, Backlog, atOnce: true);
+        await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n >= 20, TimeSpan.FromSeconds(30), "the child replica to be publishing the backlog");
+        frozen.Freeze();
+        var held = (await rig.LeaseAsync())!.Value;
+        Assert.True(frozen.Holder == held.Holder, $"the child lost its lease before it was frozen (now {held.Holder}); its output:\n{frozen.Output}");
+        Assert.Contains(await rig.RowsAsync(), r => r.Status == OutboxStatus.Pending);
+
+        await Eventually.Until(rig.RowsAsync, r => r.All(m => m.Status == OutboxStatus.Delivered), TimeSpan.FromSeconds(60), "the survivor to deliver what the frozen child left");
+        var frozenSince = await rig.LastStatementAsync(ChildConnections);
+        frozen.Thaw();
+        await Eventually.Until(() => rig.LastStatementAsync(ChildConnections), at => at is { } t && (frozenSince is null || t > frozenSince), TimeSpan.FromSeconds(30),
+            "the thawed child to run statements again");
+        await rig.WriteAsync("after", 0, 20);
+        var rows = await Eventually.Until(rig.RowsAsync, r => r.Count == Backlog + 20 && r.All(m => m.Status == OutboxStatus.Delivered), TimeSpan.FromSeconds(30),
+            "the messages written after the thaw delivered");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a late publish by the thawed child would arrive now
+        Assert.False(frozen.HasExited, "the thawed child exited: " + frozen.Output);
+
+        var received = rig.Received.ToList();
+        var child = frozen.ProcessId;
+        Assert.All(received.Where(r => r.SenderProcessId == Environment.ProcessId),
+            r => Assert.True(r.At >= held.ExpiresAt, $"the survivor published at {r.At:O}, before the frozen child's lease ran out at {held.ExpiresAt:O}"));
+
+        // Every row reached the collector, each under its row's one message id, so an inbox takes each once.
+        Assert.Equal(rows.Select(r => r.MessageId).Order(), received.Select(r => r.MessageId).Distinct().Order());
+        Assert.All(received.GroupBy(r => r.Message), copies => Assert.Single(copies.Select(c => c.MessageId).Distinct()));
+
+        // Thawed, the child sent at most the row it had begun: then that one row arrived twice, once from each.
+        var twice = received.GroupBy(r => r.MessageId).Where(g => g.Count() > 1).ToList();
+        Assert.True(twice.Count <= 1, $"{twice.Count} rows published more than once: " +
+            string.Join("; ", twice.Select(g => $"{g.First().Message} from {string.Join(", ", g.Select(c => c.SenderProcessId == child ? "the child" : "the survivor"))}")));
+        Assert.All(twice, copies => Assert.Equal(new int?[] { child, Environment.ProcessId }.Order(), copies.Select(c => c.SenderProcessId).Order()));
+        Assert.DoesNotContain(received, r => r.Message.Stream == "after" && r.SenderProcessId == child);
+        Assert.Equal(ReplicaHost.Holder(survivor), (await rig.LeaseAsync())?.Holder);
+    }
+
+    /// <summary>
+    /// A deploy stops the child holding the lease with SIGTERM: its host stops the dispatcher, which deletes its lease row
+    /// on the way out, so the survivor's next round takes over. The lease is a minute long, renewed every 20 s: a survivor
+    /// that had to wait for it to expire would publish nothing for at least 40 s after the stop.
+    /// </summary>
+    [Fact]
+    public async Task A_replica_stopped_cleanly_hands_the_lease_over_at_once_not_when_it_would_have_expired()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_handover");
+        var lease = TimeSpan.FromSeconds(60);
+        using var leaving = await ReplicaProcess.StartAsync(rig.Settings(lease));
+        await Eventually.Until(rig.LeaseAsync, l => l?.Holder == leaving.Holder, TimeSpan.FromSeconds(30), "the child replica to hold the lease");
+        var survivor = await rig.StartReplicaAsync(lease);
+        await rig.WriteAsync("before", 0, 10);
+        await Eventually.Until(() => Task.FromResult(rig.Received.Count), n => n == 10, TimeSpan.FromSeconds(30), "the child replica to publish");
+
+        var held = (await rig.LeaseAsync())!.Value;
+        Assert.Equal(leaving.Holder, held.Holder);
+        Assert.Equal(0, await leaving.StopAsync(TimeSpan.FromSeconds(30)));
+        await rig.WriteAsync("after", 0, 10);
+        var after = await Eventually.Until(() => Task.FromResult(rig.Received.Where(r => r.Message.Stream == "after").ToList()),
+            r => r.Count == 10, TimeSpan.FromSeconds(30), "the survivor to publish after the clean stop");
+
+        Assert.All(after, r => Assert.True(r.At < held.ExpiresAt, $"published at {r.At:O}, not before the stopped replica's lease would have run out at {held.ExpiresAt:O}"));
+        Assert.All(rig.Received, r => Assert.Equal(r.Message.Stream == "before" ? leaving.ProcessId : Environment.ProcessId, r.SenderProcessId));
         Assert.Equal(Enumerable.Range(0, 10), after.Select(r => r.Message.Sequence));
         Assert.Equal(20, rig.Received.Select(r => r.MessageId).Distinct().Count());
         Assert.Equal(ReplicaHost.Holder(survivor), (await rig.LeaseAsync())?.Holder);

@@ -10,8 +10,8 @@ using PdM.Testing;
 
 namespace PdM.Persistence.Tests;
 
-/// <summary>One message as the broker handed it to the collector.</summary>
-public sealed record Received(Guid MessageId, ProbeMessage Message, DateTimeOffset At);
+/// <summary>One message as the broker handed it to the collector, with the id of the process that published it (from its envelope).</summary>
+public sealed record Received(Guid MessageId, ProbeMessage Message, DateTimeOffset At, int? SenderProcessId);
 
 /// <summary>
 /// A probe outbox in a database of its own, a vhost of its own, and a collector that takes every published message
@@ -60,7 +60,7 @@ public sealed class ProbeRig : IAsyncDisposable
                 e.ConcurrentMessageLimit = 1;
                 e.Handler<ProbeMessage>(context =>
                 {
-                    received.Enqueue(new Received(context.MessageId!.Value, context.Message, DateTimeOffset.UtcNow));
+                    received.Enqueue(new Received(context.MessageId!.Value, context.Message, DateTimeOffset.UtcNow, context.Host?.ProcessId));
                     return Task.CompletedTask;
                 });
             });
@@ -97,15 +97,23 @@ public sealed class ProbeRig : IAsyncDisposable
         return replica;
     }
 
-    /// <summary>Writes messages <paramref name="from"/>.. of <paramref name="stream"/>, one committed transaction each (as a module writes them).</summary>
-    public async Task WriteAsync(string stream, int from, int count)
+    /// <summary>
+    /// Writes messages <paramref name="from"/>.. of <paramref name="stream"/>, one committed transaction each (as a module
+    /// writes them), or all in one when <paramref name="atOnce"/> (a backlog the dispatcher finds whole).
+    /// </summary>
+    public async Task WriteAsync(string stream, int from, int count, bool atOnce = false)
     {
         await using var db = Context(Database.ConnectionString);
         for (var i = from; i < from + count; i++)
         {
             db.Outbox.Add(ProbeDbContext.Routes.Create(new ProbeMessage(stream, i), ProbeJsonContext.Default.ProbeMessage, DateTimeOffset.UtcNow));
-            await db.SaveChangesAsync();
+            if (!atOnce)
+            {
+                await db.SaveChangesAsync();
+            }
         }
+
+        await db.SaveChangesAsync();
     }
 
     /// <summary>The lease row: who holds it and until when (PostgreSQL's clock).</summary>
@@ -114,6 +122,20 @@ public sealed class ProbeRig : IAsyncDisposable
         await using var db = Context(Database.ConnectionString);
         var lease = await db.Set<OutboxLease>().AsNoTracking().SingleOrDefaultAsync();
         return lease is null ? null : (lease.Holder, lease.ExpiresAt);
+    }
+
+    /// <summary>
+    /// When the connections named <paramref name="applicationName"/> (the connection string's <c>Application Name</c>)
+    /// last ran a statement, on PostgreSQL's clock; null when none is open. Shows a child replica is talking to the
+    /// database even when nothing it does changes a row.
+    /// </summary>
+    public async Task<DateTimeOffset?> LastStatementAsync(string applicationName)
+    {
+        await using var connection = new NpgsqlConnection(Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT max(state_change) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = applicationName });
+        return await command.ExecuteScalarAsync() is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
     public async Task<List<OutboxMessage>> RowsAsync()
@@ -138,7 +160,10 @@ public sealed class ProbeRig : IAsyncDisposable
     }
 }
 
-/// <summary>A replica as a child process: <see cref="Kill"/> is SIGKILL, so its lease is left behind unreleased.</summary>
+/// <summary>
+/// A replica as a child process: <see cref="Kill"/> is SIGKILL, so its lease is left behind unreleased; <see cref="Freeze"/>
+/// stops it with its lease and connections as they are; <see cref="StopAsync"/> is the graceful stop a deploy makes.
+/// </summary>
 public sealed class ReplicaProcess : IDisposable
 {
     private const string HolderLine = "holder ";
@@ -155,12 +180,24 @@ public sealed class ReplicaProcess : IDisposable
     /// <summary>What the child wrote (drained all along: a child blocked on a full pipe would stop renewing its lease).</summary>
     public string Output => string.Join('\n', _child.Output);
 
+    /// <summary>The replica program: bin/&lt;Configuration&gt;/&lt;tfm&gt;/ of this test assembly, mirrored in the replica's project folder.</summary>
+    public static string Program
+    {
+        get
+        {
+            var tfmFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            return Path.Combine(LocalDependencies.RepositoryRoot, "tests", "PdM.Persistence.Replica", "bin", tfmFolder.Parent!.Name, tfmFolder.Name, "PdM.Persistence.Replica.dll");
+        }
+    }
+
+    /// <summary>The child's process id, as the collector sees it on the messages it published.</summary>
+    public int ProcessId => _child.Id;
+
+    public bool HasExited => _child.HasExited;
+
     public static async Task<ReplicaProcess> StartAsync(IReadOnlyDictionary<string, string?> settings)
     {
-        // bin/<Configuration>/<tfm>/ of this test assembly, mirrored in the replica's project folder.
-        var tfmFolder = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var dll = Path.Combine(LocalDependencies.RepositoryRoot, "tests", "PdM.Persistence.Replica", "bin", tfmFolder.Parent!.Name, tfmFolder.Name, "PdM.Persistence.Replica.dll");
-        var child = ChildProcess.Start(dll, settings.Select(s => $"--{s.Key}={s.Value}"), HolderLine);
+        var child = ChildProcess.Start(Program, settings.Select(s => $"--{s.Key}={s.Value}"), HolderLine);
         try
         {
             // The replica writes "holder <id>" once its dispatcher runs.
@@ -177,6 +214,19 @@ public sealed class ReplicaProcess : IDisposable
 
     /// <summary>SIGKILL, as <c>kill -9</c>: no shutdown, no lease release.</summary>
     public void Kill() => _child.Kill();
+
+    /// <summary>SIGSTOP: the replica stops running mid-whatever, its lease row and connections left as they are.</summary>
+    public void Freeze() => _child.Signal("STOP");
+
+    /// <summary>SIGCONT: the frozen replica runs on from where it stopped, unaware of the time that passed.</summary>
+    public void Thaw() => _child.Signal("CONT");
+
+    /// <summary>SIGTERM, as Kubernetes stops a pod: the host's graceful stop. Its exit code.</summary>
+    public Task<int> StopAsync(TimeSpan timeout)
+    {
+        _child.Signal("TERM");
+        return _child.WaitForExitAsync(timeout);
+    }
 
     public void Dispose() => _child.Dispose();
 }

@@ -26,6 +26,9 @@ public sealed partial class ChildProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The child's process id (its <c>dotnet</c> process runs the program itself).</summary>
+    public int Id => _process.Id;
+
     /// <summary>
     /// The HTTP address the child logged (<c>Now listening on: http://127.0.0.1:port</c>), for a program started with
     /// <c>--Urls=http://127.0.0.1:0</c>; the port is known only once it listens.
@@ -95,6 +98,36 @@ public sealed partial class ChildProcess : IDisposable
         }
 
         _process.WaitForExit(10_000);
+    }
+
+    /// <summary>
+    /// <c>kill -<paramref name="name"/></c>: <c>STOP</c> freezes the child with its connections open (as a paused VM or a
+    /// long stall would), <c>CONT</c> thaws it, <c>TERM</c> asks it to stop as an orchestrator does.
+    /// </summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{name} {_process.Id} exited with code {kill.ExitCode}");
+        }
+    }
+
+    /// <summary>Waits for the child to end on its own; its exit code, or a timeout that names its last lines.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"child process did not exit in {timeout.TotalSeconds:0} s:\n" + string.Join('\n', _output.TakeLast(30)));
+        }
+
+        _process.WaitForExit(); // the last lines of its output are read
+        return _process.ExitCode;
     }
 
     public void Dispose()
