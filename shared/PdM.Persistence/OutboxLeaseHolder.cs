@@ -19,13 +19,17 @@ internal sealed class OutboxLeaseHolder(string holder, TimeSpan duration, TimePr
     /// <summary>Takes the lease if it is free or expired, renews it if it is ours; false while another replica holds it.</summary>
     public async Task<bool> AcquireAsync(DbContext db, CancellationToken cancellationToken)
     {
+        // Counted from before asking: the database renews no earlier than that, so a renewal whose answer came back
+        // late (this replica frozen or stalled after the database made it) is already old, and KeepAsync asks again
+        // before the next delivery rather than trusting a lease that may have run out and been taken over meanwhile.
+        var asked = clock.GetTimestamp();
         var table = OutboxModel.Table<OutboxLease>(db);
         var held = await ExecuteAsync(db,
             $"INSERT INTO {table} AS l (name, holder, expires_at) VALUES ($1, $2, clock_timestamp() + $3) " +
             "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at " +
             "WHERE l.holder = excluded.holder OR l.expires_at < clock_timestamp()",
             cancellationToken, OutboxModel.LeaseName, Holder, duration) == 1;
-        _renewedAt = held ? clock.GetTimestamp() : long.MinValue;
+        _renewedAt = held ? asked : long.MinValue;
         return held;
     }
 

@@ -164,6 +164,59 @@ public sealed class OutboxReplicaTests
         Assert.Equal(ReplicaHost.Holder(survivor), (await rig.LeaseAsync())?.Holder);
     }
 
+    /// <summary>
+    /// A renewal the database made but whose answer reached its holder only after the lease had run out and the other
+    /// replica had taken it over (the holder frozen, or the answer stalled, between the two). Caused by a trigger on the
+    /// lease table that, once, after renewing the idle holder's row, sleeps past the lease and then hands the row to the
+    /// other replica, as its takeover would; the backlog is written during the sleep. The late answer must not let its
+    /// holder deliver the batch it loads next beside the replica that now holds the lease.
+    /// </summary>
+    [Fact]
+    public async Task A_renewal_answered_after_the_lease_was_taken_over_lets_its_holder_deliver_nothing_beside_the_new_holder()
+    {
+        await using var rig = await ProbeRig.StartAsync("outbox_late_renewal");
+        var lease = TimeSpan.FromSeconds(10);
+        var stalled = await rig.StartReplicaAsync(lease);
+        await Eventually.Until(rig.LeaseAsync, l => l?.Holder == ReplicaHost.Holder(stalled), TimeSpan.FromSeconds(30), "the first replica to hold the lease");
+        var other = await rig.StartReplicaAsync(lease);
+
+        var schema = ProbeDbContext.Schema;
+        var sleep = (lease.TotalSeconds + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using (var connection = new NpgsqlConnection(rig.Database.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var trigger = new NpgsqlCommand(
+                $"""
+                CREATE TABLE {schema}.stall (holder text PRIMARY KEY, successor text NOT NULL);
+                CREATE FUNCTION {schema}.stall_renewal() RETURNS trigger LANGUAGE plpgsql AS $f$
+                DECLARE next text;
+                BEGIN
+                    DELETE FROM {schema}.stall WHERE holder = NEW.holder RETURNING successor INTO next;
+                    IF FOUND THEN
+                        PERFORM pg_sleep({sleep});
+                        UPDATE {schema}.outbox_lease SET holder = next, expires_at = clock_timestamp() + interval '{lease.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} seconds' WHERE name = NEW.name;
+                    END IF;
+                    RETURN NEW;
+                END $f$;
+                CREATE TRIGGER stall_renewal AFTER UPDATE ON {schema}.outbox_lease FOR EACH ROW EXECUTE FUNCTION {schema}.stall_renewal();
+                """, connection);
+            await trigger.ExecuteNonQueryAsync();
+            await using var arm = new NpgsqlCommand($"INSERT INTO {schema}.stall VALUES ($1, $2)", connection);
+            arm.Parameters.Add(new NpgsqlParameter { Value = ReplicaHost.Holder(stalled) });
+            arm.Parameters.Add(new NpgsqlParameter { Value = ReplicaHost.Holder(other) });
+            await arm.ExecuteNonQueryAsync();
+        }
+
+        await Eventually.Until(() => SleepingStatementsAsync(rig), n => n == 1, TimeSpan.FromSeconds(30), "the holder's renewal to stall");
+        await rig.WriteAsync("backlog", 0, 30, atOnce: true);
+        var rows = await Eventually.Until(rig.RowsAsync, r => r.All(m => m.Status == OutboxStatus.Delivered), TimeSpan.FromSeconds(60), "the backlog delivered");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a late duplicate would arrive now
+
+        var twice = rig.Received.GroupBy(r => r.MessageId).Where(g => g.Count() > 1).Select(g => g.First().Message.Sequence).ToList();
+        Assert.True(twice.Count == 0, $"rows published twice, by the replica whose renewal came back late and by the new holder: {string.Join(", ", twice)}");
+        Assert.Equal(rows.Select(r => r.MessageId).Order(), rig.Received.Select(r => r.MessageId).Order());
+    }
+
     [Fact]
     public async Task After_a_database_restore_reused_row_ids_publish_under_new_message_ids_that_no_inbox_drops()
     {
@@ -247,6 +300,14 @@ public sealed class OutboxReplicaTests
         Assert.Equal(3, pending);
         Assert.InRange(age, 300, 400);
         Assert.Equal(2, rig.Received.Count);
+    }
+
+    private static async Task<long> SleepingStatementsAsync(ProbeRig rig)
+    {
+        await using var connection = new NpgsqlConnection(rig.Database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task AdminAsync(string sql)
