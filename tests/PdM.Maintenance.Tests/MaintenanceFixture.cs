@@ -31,6 +31,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     public const string MaximoKey = "maximo-key";
     public const string WebhookSecret = "hook-secret";
 
+    /// <summary>The site whose Maximo is <see cref="Outage"/>.</summary>
+    public const string OutageSite = "mx-outage";
+
     /// <summary>An asset whose id, maintainable item and recommendation are long and not ASCII: every text field must fit.</summary>
     public const string LongAsset = "CWP-NORTH-LINE-7-MAIN-COOLING-WATER-PUMP-0042";
 
@@ -39,6 +42,9 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     private ModuleTestHost? _host;
 
     public CmmsStubServer Stubs { get; private set; } = null!;
+
+    /// <summary>A Maximo of its own for <see cref="OutageSite"/>, which a test stops and starts again.</summary>
+    public RestartableCmmsStub Outage { get; private set; } = null!;
 
     public HttpClient Api { get; private set; } = null!;
 
@@ -57,13 +63,16 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Stubs = await CmmsStubServer.StartAsync(configure: o =>
+        static void Credentials(CmmsStubOptions o)
         {
             o.MaximoApiKey = MaximoKey;
             o.SapPassword = SapPassword;
             o.SapClient = "100";
             o.WebhookSecret = WebhookSecret;
-        });
+        }
+
+        Stubs = await CmmsStubServer.StartAsync(configure: Credentials);
+        Outage = await RestartableCmmsStub.StartAsync(Credentials);
 
         var settings = new Dictionary<string, string?>
         {
@@ -101,6 +110,8 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Maximo(settings, "mx-contract-wo", workOrders: true, MaximoKey);
         Maximo(settings, "mx-links", workOrders: true, MaximoKey);
         Maximo(settings, "mx-isolate", workOrders: true, MaximoKey);
+        Maximo(settings, OutageSite, workOrders: true, MaximoKey);
+        settings[$"Maintenance:Sites:{OutageSite}:Cmms:Maximo:BaseUrl"] = Outage.MaximoUrl(OutageSite).ToString();
 
         // Real systems answer with relative links too (RFC 9110 §10.2.2): these tenants do, the others answer absolute.
         Stubs.Sap.Tenant("sap-links").Links = StubLinkStyle.PathAbsolute;
@@ -127,6 +138,11 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         if (Stubs is not null)
         {
             await Stubs.DisposeAsync();
+        }
+
+        if (Outage is not null)
+        {
+            await Outage.DisposeAsync();
         }
     }
 
