@@ -57,7 +57,7 @@ public sealed class CmmsBreakerTests(MaintenanceFixture fixture)
         Assert.All(raised, c => Assert.Contains(rows, r => r.WorkOrderId == c.WorkOrder!.Id && r.Status == "Pending"));
         Assert.DoesNotContain(rows, r => r.Status != "Pending");
 
-        await fixture.Outage.RestartAsync();
+        await fixture.Outage.StartAsync();
 
         var delivered = await Eventually.Until(
             async () => (await fixture.Api.GetFromJsonAsync<List<CaseResponse>>($"/api/cases?siteId={Site}", MaintenanceFixture.Json))!,
@@ -92,6 +92,40 @@ public sealed class CmmsBreakerTests(MaintenanceFixture fixture)
         // takes the trial and goes first.
     }
 
+    [Fact]
+    public async Task A_delivery_that_throws_during_the_breakers_trial_does_not_hold_the_endpoint_once_Maximo_is_back()
+    {
+        const string site = MaintenanceFixture.OutageTrialSite;
+        await fixture.Outage.StartAsync();
+        await fixture.Publish(MaintenanceFixture.Prediction(site, "PUMP-101"));
+        var broken = await fixture.DeliveredCase(site, "PUMP-101");
+
+        // Its stored link is corrupt (not http): sending its next snapshot throws in the HTTP client, before any request.
+        await using (var connection = new NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var update = new NpgsqlCommand("UPDATE maintenance.work_orders SET cmms_url = 'mailto:planner@example.com' WHERE id = @id", connection);
+            update.Parameters.AddWithValue("id", broken.WorkOrder!.Id);
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+
+        // Maximo goes down; the broken work order escalates, a healthy one is raised and opens the breaker. Being the
+        // older row, the broken one's snapshot is what the breaker's trials pick.
+        await fixture.Outage.StopAsync();
+        await fixture.Publish(MaintenanceFixture.Prediction(site, "PUMP-101", health: HealthState.Danger));
+        await Eventually.Until(() => fixture.Case(broken.Id), c => c.EscalationCount == 1, "the broken work order to escalate");
+        await fixture.Publish(MaintenanceFixture.Prediction(site, "PUMP-102"));
+        await Eventually.Until(() => Breaker("maximo@" + site), (BreakerSnapshot? b) => b is { State: not BreakerState.Closed }, "the breaker to open");
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+        // Back: the healthy work order reaches Maximo and the breaker closes, whatever the broken one does.
+        await fixture.Outage.StartAsync();
+        var healthy = await fixture.DeliveredCase(site, "PUMP-102");
+        Assert.Equal("Pending", (await fixture.Case(broken.Id)).WorkOrder!.Cmms!.Delivery);
+        Assert.Single(fixture.Outage.Running.Maximo.Tenant(site).Find("externalrefid", healthy.WorkOrder!.Cmms!.Reference!));
+        Assert.Equal(BreakerState.Closed, (await Breaker("maximo@" + site))!.State);
+    }
+
     /// <summary>Publishes a prediction for a new condition and waits for its case and work order.</summary>
     private async Task<CaseResponse> Raise(string asset, string mode)
     {
@@ -100,8 +134,10 @@ public sealed class CmmsBreakerTests(MaintenanceFixture fixture)
             c => c?.WorkOrder is not null, $"a work order for {asset}/{mode}") ?? throw new InvalidOperationException();
     }
 
-    private async Task<BreakerSnapshot?> Breaker() =>
-        (await fixture.Api.GetFromJsonAsync<List<BreakerSnapshot>>("/api/cmms/breakers", MaintenanceFixture.Json))!.SingleOrDefault(b => b.Endpoint == Endpoint);
+    private Task<BreakerSnapshot?> Breaker() => Breaker(Endpoint);
+
+    private async Task<BreakerSnapshot?> Breaker(string endpoint) =>
+        (await fixture.Api.GetFromJsonAsync<List<BreakerSnapshot>>("/api/cmms/breakers", MaintenanceFixture.Json))!.SingleOrDefault(b => b.Endpoint == endpoint);
 
     /// <summary>The site's outbox rows bound for the CMMS, as the dispatcher sees them.</summary>
     private async Task<List<(Guid WorkOrderId, string Status)>> CmmsRows()

@@ -31,8 +31,11 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     public const string MaximoKey = "maximo-key";
     public const string WebhookSecret = "hook-secret";
 
-    /// <summary>The site whose Maximo is <see cref="Outage"/>.</summary>
+    /// <summary>The sites whose Maximo is <see cref="Outage"/>.</summary>
     public const string OutageSite = "mx-outage";
+
+    /// <inheritdoc cref="OutageSite"/>
+    public const string OutageTrialSite = "mx-outage-trial";
 
     /// <summary>An asset whose id, maintainable item and recommendation are long and not ASCII: every text field must fit.</summary>
     public const string LongAsset = "CWP-NORTH-LINE-7-MAIN-COOLING-WATER-PUMP-0042";
@@ -43,7 +46,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     public CmmsStubServer Stubs { get; private set; } = null!;
 
-    /// <summary>A Maximo of its own for <see cref="OutageSite"/>, which a test stops and starts again.</summary>
+    /// <summary>A Maximo of its own for <see cref="OutageSite"/> and <see cref="OutageTrialSite"/>, which tests stop and start again.</summary>
     public RestartableCmmsStub Outage { get; private set; } = null!;
 
     public HttpClient Api { get; private set; } = null!;
@@ -110,8 +113,11 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Maximo(settings, "mx-contract-wo", workOrders: true, MaximoKey);
         Maximo(settings, "mx-links", workOrders: true, MaximoKey);
         Maximo(settings, "mx-isolate", workOrders: true, MaximoKey);
-        Maximo(settings, OutageSite, workOrders: true, MaximoKey);
-        settings[$"Maintenance:Sites:{OutageSite}:Cmms:Maximo:BaseUrl"] = Outage.MaximoUrl(OutageSite).ToString();
+        foreach (var site in new[] { OutageSite, OutageTrialSite })
+        {
+            Maximo(settings, site, workOrders: true, MaximoKey);
+            settings[$"Maintenance:Sites:{site}:Cmms:Maximo:BaseUrl"] = Outage.MaximoUrl(site).ToString();
+        }
 
         // Real systems answer with relative links too (RFC 9110 §10.2.2): these tenants do, the others answer absolute.
         Stubs.Sap.Tenant("sap-links").Links = StubLinkStyle.PathAbsolute;

@@ -40,10 +40,10 @@ public sealed class RestartableCmmsStub : IAsyncDisposable
         }
     }
 
-    public async Task RestartAsync()
+    /// <summary>Starts it again on its port; nothing to do while it runs.</summary>
+    public async Task StartAsync()
     {
-        await StopAsync();
-        _server = await CmmsStubServer.StartAsync(_first.BaseAddress.Port, _configure);
+        _server ??= await CmmsStubServer.StartAsync(_first.BaseAddress.Port, _configure);
     }
 
     public async ValueTask DisposeAsync() => await StopAsync();

@@ -73,28 +73,39 @@ public sealed partial class CmmsDelivery(
             return false;
         }
 
-        var known = workOrder.CmmsRecordId is { } recordId && workOrder.CmmsUrl is { } url ? new CmmsRecordRef(recordId, url) : null;
-        var result = await adapter.UpsertAsync(canonical, known, cancellationToken);
-
-        // Record the result under the condition's lock, on the work order's latest state: a prediction folding in at
-        // the same moment must neither lose its update nor erase the record id we just learned.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await ConditionLock.RefreshAsync(db, workOrder, cancellationToken);
-        workOrder.CmmsReference ??= adapter.ReferenceFor(canonical.ExternalKey);
-        var now = clock.GetUtcNow();
-        var attempt = newest.Attempts + 1;
-        foreach (var each in pending)
+        // A delivery that throws (a stored link the HTTP client refuses, the database gone while the result is recorded)
+        // says nothing about the endpoint's health, and no Success or Failure will come for it: free the trial slot, or
+        // a half-open breaker would wait for that answer for ever and hold every delivery to the endpoint until a restart.
+        try
         {
-            each.Attempts = Math.Max(each.Attempts, attempt);
-        }
+            var known = workOrder.CmmsRecordId is { } recordId && workOrder.CmmsUrl is { } url ? new CmmsRecordRef(recordId, url) : null;
+            var result = await adapter.UpsertAsync(canonical, known, cancellationToken);
 
-        // A newer snapshot committed while this one was on the wire keeps the work order pending.
-        var newer = result.Outcome == CmmsOutcome.Success
-            && await db.Outbox.AnyAsync(m => m.Stream == newest.Stream && m.Status == OutboxStatus.Pending && m.Id > newest.Id, cancellationToken);
-        var delivered = Record(workOrder, adapter.System, endpoint, pending, newest, result, attempt, newer, now);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        return delivered;
+            // Record the result under the condition's lock, on the work order's latest state: a prediction folding in at
+            // the same moment must neither lose its update nor erase the record id we just learned.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await ConditionLock.RefreshAsync(db, workOrder, cancellationToken);
+            workOrder.CmmsReference ??= adapter.ReferenceFor(canonical.ExternalKey);
+            var now = clock.GetUtcNow();
+            var attempt = newest.Attempts + 1;
+            foreach (var each in pending)
+            {
+                each.Attempts = Math.Max(each.Attempts, attempt);
+            }
+
+            // A newer snapshot committed while this one was on the wire keeps the work order pending.
+            var newer = result.Outcome == CmmsOutcome.Success
+                && await db.Outbox.AnyAsync(m => m.Stream == newest.Stream && m.Status == OutboxStatus.Pending && m.Id > newest.Id, cancellationToken);
+            var delivered = Record(workOrder, adapter.System, endpoint, pending, newest, result, attempt, newer, now);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return delivered;
+        }
+        catch
+        {
+            breakers.Release(endpoint);
+            throw;
+        }
     }
 
     private bool Record(WorkOrder workOrder, string system, string endpoint, List<OutboxMessage> pending, OutboxMessage newest,
