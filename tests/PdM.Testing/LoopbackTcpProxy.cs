@@ -8,6 +8,8 @@ namespace PdM.Testing;
 /// connection at once (what a pulled cable or a killed process looks like to the server), <see cref="Refuse"/> keeps
 /// new connections out until <see cref="Accept"/>. <see cref="Latency"/> and <see cref="BytesPerSecond"/> slow the link
 /// (a congested or narrow uplink) without cutting it; both apply to traffic in either direction and can change at any time.
+/// <see cref="Hold"/> stalls the link without cutting it until <see cref="ReleaseHold"/>: connections stay open (no RST,
+/// no FIN) but bytes stop moving, as on a black-holed route, so each side sees its writes accepted and no answer.
 /// </summary>
 public sealed class LoopbackTcpProxy : IAsyncDisposable
 {
@@ -19,6 +21,10 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
     private volatile bool _refusing;
     private long _latencyTicks;
     private long _bytesPerSecond;
+
+    // Completed while nothing is held; a pump that has read a chunk waits on it before forwarding, per direction.
+    private volatile TaskCompletionSource _toServerFlowing = Flowing();
+    private volatile TaskCompletionSource _toClientFlowing = Flowing();
 
     public LoopbackTcpProxy(string targetHost, int targetPort)
     {
@@ -77,6 +83,31 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
 
     public void Accept() => _refusing = false;
 
+    /// <summary>
+    /// Stops forwarding bytes toward the server, the client, or both (open and new connections alike); what was read
+    /// is kept and forwarded in order on <see cref="ReleaseHold"/>. The proxy stops reading a held direction, so the
+    /// sender's socket buffers fill and its writes block, as on a real stalled path.
+    /// </summary>
+    public void Hold(bool toServer = true, bool toClient = true)
+    {
+        if (toServer && _toServerFlowing.Task.IsCompleted)
+        {
+            _toServerFlowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        if (toClient && _toClientFlowing.Task.IsCompleted)
+        {
+            _toClientFlowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Forwards again in both directions, starting with what was held.</summary>
+    public void ReleaseHold()
+    {
+        _toServerFlowing.TrySetResult();
+        _toClientFlowing.TrySetResult();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
@@ -130,12 +161,12 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
                 _connections.Add((client, server));
             }
 
-            _ = Pump(client, server, this);
-            _ = Pump(server, client, this);
+            _ = Pump(client, server, this, toServer: true);
+            _ = Pump(server, client, this, toServer: false);
         }
     }
 
-    private static async Task Pump(Socket from, Socket to, LoopbackTcpProxy proxy)
+    private static async Task Pump(Socket from, Socket to, LoopbackTcpProxy proxy, bool toServer)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -152,6 +183,14 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
                     return;
                 }
 
+                // Held: the chunk waits here and nothing more is read until the hold is released or the proxy disposed (a
+                // connection cut meanwhile fails on the send that follows the release).
+                var flowing = toServer ? proxy._toServerFlowing : proxy._toClientFlowing;
+                if (!flowing.Task.IsCompleted)
+                {
+                    await flowing.Task.WaitAsync(proxy._stopping.Token);
+                }
+
                 var latency = proxy.Latency;
                 if (latency > TimeSpan.Zero)
                 {
@@ -165,10 +204,17 @@ public sealed class LoopbackTcpProxy : IAsyncDisposable
                 }
             }
         }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or OperationCanceledException)
         {
             Reset(to);
         }
+    }
+
+    private static TaskCompletionSource Flowing()
+    {
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        flowing.SetResult();
+        return flowing;
     }
 
     private static void Reset(Socket socket)
