@@ -16,11 +16,12 @@ using PdM.Testing;
 namespace PdM.Edge.Gateway.Tests;
 
 /// <summary>
-/// One poisoned message cannot stop the gateway (issue #16 item 4), on the real Mosquitto and RabbitMQ: a feature
-/// computation that throws on one message of one asset and a rule that throws on one window of another asset each
-/// poison only the message concerned. The gateway stays up, every other asset (and every other message of those two)
-/// is still decided, each poisoned message is dead-lettered with its stage and exception type, counted, and
-/// acknowledged: the gateway started again on the same MQTT session is not handed it back.
+/// One poisoned message cannot stop the gateway (issue #16 item 4), on the real Mosquitto and RabbitMQ: a decoder that
+/// throws on one message, a journal append that throws on one event (as a serialization bug would; a storage failure is
+/// retried instead), a feature computation that throws on one message of one asset and a rule that throws on one
+/// window of another asset each poison only the message concerned. The gateway stays up, every other asset (and every
+/// other message of those assets) is still decided, each poisoned message is dead-lettered with its stage and exception
+/// type, counted, and acknowledged: the gateway started again on the same MQTT session is not handed it back.
 /// </summary>
 public sealed class PipelineIsolationTests
 {
@@ -107,6 +108,112 @@ public sealed class PipelineIsolationTests
         // Started again on the same session (client id, journal) with healthy code: whatever the broker still held for
         // the gateway would be handed over before a message published now, so when that one is processed, nothing else
         // has been received.
+        var restarted = await GatewayUnderTest.StartAsync(site, settings);
+        try
+        {
+            await Publish(device, site, "P0", DateTimeOffset.UtcNow.AddSeconds(-1), 2.0);
+            await Eventually.Until(() => Task.FromResult(restarted.Metrics.Total("pdm.ingest.processed")), n => n >= 1, TimeSpan.FromSeconds(60),
+                "the marker processed after the restart");
+            Assert.Equal(1, restarted.Metrics.Total("pdm.ingest.messages"));
+            Assert.Equal(0, restarted.Metrics.Total("pdm.pipeline.poisoned"));
+        }
+        finally
+        {
+            await restarted.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_throwing_decoder_and_a_throwing_journal_append_poison_only_their_message_and_it_is_not_redelivered_after_a_restart()
+    {
+        var site = LocalDependencies.UniqueName("poison-dj").Replace('_', '-');
+        var settings = Settings(site);
+
+        var deadLetters = new ConcurrentQueue<JsonDocument>();
+        using var watcher = await GatewayUnderTest.ConnectClient($"dl-{site}", LocalDependencies.MqttPort);
+        watcher.ApplicationMessageReceivedAsync += e =>
+        {
+            deadLetters.Enqueue(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()));
+            return Task.CompletedTask;
+        };
+        await watcher.SubscribeAsync(TelemetryTopics.DeadLetter(site), MqttQualityOfServiceLevel.AtLeastOnce);
+
+        var gateway = await GatewayUnderTest.StartAsync(site, settings);
+        var lifetime = gateway.Services.GetRequiredService<IHostApplicationLifetime>();
+
+        // P0's 6.5 message makes decoding throw, as a decoder bug would (the ingestor never throws on bad input).
+        var decodeBomb = Encoding.UTF8.GetBytes("\"vibration_rms_mm_s\":6.5");
+        gateway.Services.GetServices<IHostedService>().OfType<TelemetryPipeline>().Single().BeforeDecode = message =>
+        {
+            if (message.Topic == TelemetryTopics.Telemetry(site, "P0") && message.Payload.Span.IndexOf(decodeBomb) >= 0)
+            {
+                throw new InvalidDataException("decoder failed on 6.5");
+            }
+        };
+
+        // P1's first prediction makes its journal append throw, as a serialization bug would; its second is journaled.
+        var journalBombs = 1;
+        gateway.Services.GetRequiredService<PdM.Edge.Gateway.Uplink.EventJournal>().BeforeAppend = message =>
+        {
+            if (message is FailurePredicted { AssetId: "P1" } && Interlocked.Exchange(ref journalBombs, 0) == 1)
+            {
+                throw new NotSupportedException("serializer failed on P1's prediction");
+            }
+        };
+
+        // Per asset, readings in turn (so the assets' messages share the pipeline's batches). P0's 8.0 window follows its
+        // poisoned message; P1 alerts twice (8.0, back to 2.0, 8.0 again), and the message that closes its first alerting
+        // window is the one poisoned; P2 has no fault.
+        double[][] series = [[2.0, 6.5, 8.0, 2.0, 2.0], [2.0, 8.0, 2.0, 8.0, 2.0, 2.0], [2.0, 8.0, 2.0, 2.0]];
+        using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
+        var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var published = 0;
+        for (var k = 0; k < series.Max(s => s.Length); k++)
+        {
+            for (var a = 0; a < series.Length; a++)
+            {
+                if (k < series[a].Length)
+                {
+                    clock = clock.AddMilliseconds(10);
+                    await Publish(device, site, "P" + a, clock, series[a][k]);
+                    published++;
+                }
+            }
+        }
+
+        try
+        {
+            await Eventually.Until(() => Task.FromResult(gateway.Metrics.Total("pdm.ingest.processed")), n => n >= published, TimeSpan.FromSeconds(60),
+                "every message processed and acknowledged");
+
+            // The host is up; every asset's alert after its poisoned message reached the bus, and only P1's first was lost.
+            Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the gateway kept running");
+            await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>().Select(p => p.AssetId).Order().ToList()),
+                assets => assets.SequenceEqual(["P0", "P1", "P2"]), TimeSpan.FromSeconds(60), "one prediction each of P0, P1 and P2 delivered");
+            Assert.Equal(0, Volatile.Read(ref journalBombs));
+
+            // Each poisoned message counted once by stage and exception type, and dead-lettered with them.
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "stage", "decode"));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "stage", "journal"));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "exception", nameof(InvalidDataException)));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "exception", nameof(NotSupportedException)));
+            Assert.Equal(2, gateway.Metrics.Total("pdm.ingest.rejected", "reason", "poisoned"));
+            var letters = await Eventually.Until(() => Task.FromResult(deadLetters.Where(d => d.RootElement.GetProperty("reason").GetString() == "poisoned").ToList()),
+                found => found.Count >= 2, TimeSpan.FromSeconds(30), "both poisoned messages dead-lettered");
+            Assert.Equal(2, letters.Count);
+            var decode = Assert.Single(letters, d => d.RootElement.GetProperty("topic").GetString() == TelemetryTopics.Telemetry(site, "P0"));
+            Assert.StartsWith("decode: System.IO.InvalidDataException: decoder failed on 6.5", decode.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Contains("\"vibration_rms_mm_s\":6.5", decode.RootElement.GetProperty("payloadUtf8").GetString(), StringComparison.Ordinal);
+            var journal = Assert.Single(letters, d => d.RootElement.GetProperty("topic").GetString() == TelemetryTopics.Telemetry(site, "P1"));
+            Assert.StartsWith("journal: System.NotSupportedException: serializer failed on P1's prediction", journal.RootElement.GetProperty("detail").GetString(),
+                StringComparison.Ordinal);
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+
+        // Started again on the same session with healthy code: neither poisoned message is handed back.
         var restarted = await GatewayUnderTest.StartAsync(site, settings);
         try
         {

@@ -114,6 +114,13 @@ public sealed partial class TelemetryPipeline : BackgroundService
         _poisoned = new Poison?[size];
     }
 
+    /// <summary>
+    /// Test seam: called with each message just before it is decoded, inside the decode stage's isolation. A test makes
+    /// it throw for one message, as a bug in a decoder would (the ingestor itself never throws on bad input), to show
+    /// that the pipeline poisons that message only; null in production.
+    /// </summary>
+    internal Action<InboundMessage>? BeforeDecode { get; set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -263,6 +270,7 @@ public sealed partial class TelemetryPipeline : BackgroundService
         sink.Clear();
         try
         {
+            BeforeDecode?.Invoke(message);
             _ingestor.Ingest(message.Topic, message.Payload, message.ReceivedAt, sink, message.Client);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)

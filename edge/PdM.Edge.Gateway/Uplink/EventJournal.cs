@@ -20,6 +20,13 @@ public sealed partial class EventJournal(EdgeJournal journal, Egress.EgressPolic
     public Task<bool> WaitForAppendAsync(TimeSpan timeout, CancellationToken cancellationToken) => _appended.WaitAsync(timeout, cancellationToken);
 
     /// <summary>
+    /// Test seam: called with each event before it is serialized and shaped for the journal. A test makes it throw for
+    /// one event, as a serialization or egress-shaping bug would, to show that the pipeline poisons the message that
+    /// caused it only; null in production. (A <see cref="JournalStorageException"/> is not such a fault: it is retried below.)
+    /// </summary>
+    internal Action<object>? BeforeAppend { get; set; }
+
+    /// <summary>
     /// Appends until committed; a full disk stalls the caller with backoff (backpressure, not loss). With a
     /// <paramref name="trace"/> (the decision's span), the append is its child span and the entry keeps the context,
     /// so the uplink's publish still belongs to the decision however late it is sent.
@@ -27,6 +34,7 @@ public sealed partial class EventJournal(EdgeJournal journal, Egress.EgressPolic
     public async Task AppendAsync<T>(T message, Guid messageId, DateTimeOffset originalTime, CancellationToken cancellationToken, ActivityContext trace = default)
         where T : class
     {
+        BeforeAppend?.Invoke(message);
         var append = UplinkMessages.ToJournal(message, messageId, originalTime);
         var egressClass = UplinkMessages.EgressClassOf(append.MessageType);
         if (!egress.Allows(egressClass))
