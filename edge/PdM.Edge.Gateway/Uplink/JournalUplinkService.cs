@@ -75,7 +75,17 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var batch = await LeaseAsync(stoppingToken);
+                IReadOnlyList<JournalEntry>? batch;
+                try
+                {
+                    batch = await LeaseAsync(stoppingToken);
+                }
+                catch (JournalStorageException exception)
+                {
+                    backoff = await JournalUnavailable(exception, backoff, stoppingToken);
+                    continue;
+                }
+
                 if (batch is null)
                 {
                     continue;
@@ -146,7 +156,17 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 }
 
                 // Acknowledge what the broker confirmed before reporting the link down: an acknowledgement reports it up.
-                await journal.AcknowledgeAsync(confirmed, stopping.Token);
+                try
+                {
+                    await journal.AcknowledgeAsync(confirmed, stopping.Token);
+                }
+                catch (JournalStorageException exception)
+                {
+                    // The batch's leases run out and it is sent again with the same ids: duplicates the inboxes recognise.
+                    backoff = await JournalUnavailable(exception, backoff, stoppingToken);
+                    continue;
+                }
+
                 KeepReturned(returned);
                 if (unknown.Count > 0)
                 {
@@ -180,6 +200,19 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
             // Stopping, and the grace ran out (a cancellation, or a publish's failure past it): what was not
             // acknowledged stays in the journal for the next start, whatever ended it.
         }
+    }
+
+    /// <summary>
+    /// The journal cannot be written (a full disk, an I/O error, its database locked by another process): a lease or an
+    /// acknowledgement failed and nothing of it was stored. Not the link's fault and not fatal: stopping the gateway
+    /// for it would stop ingest too, while the pipeline's own appends wait for the journal with backoff. Logged, then
+    /// retried after <paramref name="backoff"/>; returns the next wait.
+    /// </summary>
+    private async Task<TimeSpan> JournalUnavailable(JournalStorageException exception, TimeSpan backoff, CancellationToken stoppingToken)
+    {
+        LogJournalUnavailable(logger, backoff.TotalSeconds, exception.Message);
+        await Task.Delay(backoff, clock, stoppingToken);
+        return TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(15).Ticks));
     }
 
     /// <summary>
@@ -405,6 +438,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
 
     /// <summary>A journal entry of a message type this build does not know how to send.</summary>
     private sealed class UnknownMessageTypeException(string messageType) : Exception($"unknown message type {messageType}");
+
+    [LoggerMessage(EventId = 1507, Level = LogLevel.Error, Message = "Uplink: the journal cannot be written, retrying in {DelaySeconds:0.0} s: {Reason}")]
+    private static partial void LogJournalUnavailable(ILogger logger, double delaySeconds, string reason);
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Uplink down: {Count} event(s) kept in the journal, retrying in {DelaySeconds:0.0} s: {Reason}")]
     private static partial void LogUplinkDown(ILogger logger, int count, double delaySeconds, string? reason);

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Data.Sqlite;
+using PdM.Contracts.Decisions;
+using PdM.Testing;
+
+namespace PdM.Edge.Gateway.Tests;
+
+/// <summary>
+/// A journal that cannot be written is a storage failure, not a link failure nor one message's fault, and must not stop
+/// the gateway. Another SQLite connection holds the journal's write lock, a real storage fault: after its 30 s busy
+/// timeout SQLite answers "database is locked", as it answers SQLITE_FULL on a full file system, and the journal
+/// throws <c>JournalStorageException</c>. The uplink's lease or acknowledgement failing so used to end its background
+/// service and, with it, the whole gateway host; it now logs and retries, and once the lock is gone a new prediction is
+/// journaled and delivered.
+/// </summary>
+public sealed class JournalUnavailableTests
+{
+    [Fact]
+    public async Task A_journal_locked_by_another_process_does_not_stop_the_gateway_and_events_flow_once_it_is_released()
+    {
+        var site = LocalDependencies.UniqueName("journal-locked").Replace('_', '-');
+        var gateway = await GatewayUnderTest.StartAsync(site,
+            [
+                $"--Gateway:Mqtt:TopicFilters:0=pdm/{site}/+/telemetry", "--Gateway:SparkplugHost=false",
+                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1),
+            ]);
+        try
+        {
+            var lifetime = gateway.Services.GetRequiredService<IHostApplicationLifetime>();
+            var journalPath = Path.Combine(Path.GetTempPath(), "pdm-tests", site, "journal.db");
+            var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = journalPath, Pooling = false }.ToString());
+            await connection.OpenAsync();
+            try
+            {
+                // BEGIN IMMEDIATE: the write lock, held until rolled back. The uplink leases about every second, so one of
+                // its journal operations is the first to time out.
+                using var writeLock = connection.BeginTransaction(deferred: false);
+                await Eventually.Until(() => Task.FromResult(gateway.Logs.Contains("the journal cannot be written") || lifetime.ApplicationStopping.IsCancellationRequested),
+                    done => done, TimeSpan.FromSeconds(75), "the uplink's journal operation failing with a storage error");
+                Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the gateway stopped over a journal it cannot write");
+                Assert.True(gateway.Logs.Contains("Uplink: the journal cannot be written", "database is locked"), "the failure is logged");
+                writeLock.Rollback();
+            }
+            finally
+            {
+                await connection.DisposeAsync();
+            }
+
+            // Writable again: a zone-D reading's prediction is journaled and delivered, by a gateway still running.
+            using var device = await GatewayUnderTest.PublishOneZoneDReading(site);
+            await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>().Count), n => n == 1, TimeSpan.FromSeconds(60),
+                "the prediction delivered after the lock was released");
+            Assert.False(lifetime.ApplicationStopping.IsCancellationRequested, "the gateway kept running");
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+    }
+}
