@@ -40,7 +40,9 @@ namespace PdM.Edge.Gateway.Pipeline;
 /// and exception, and <c>pdm.ingest.rejected{reason=poisoned}</c>), logged, and acknowledged with the others, so the
 /// broker does not hand it back at the next start; every other message of the batch is processed as usual. What the
 /// poisoned message caused before the failure stands (a window it closed before a feature computation threw is
-/// decided, a decision already made is journaled).
+/// decided, a decision already made is journaled). A journal that cannot be written (full disk, I/O error) is not one
+/// message's fault and never gets here: <see cref="EventJournal"/> retries the append, and the pipeline waits with its
+/// messages unacknowledged.
 /// </para>
 /// </summary>
 public sealed partial class TelemetryPipeline : BackgroundService
