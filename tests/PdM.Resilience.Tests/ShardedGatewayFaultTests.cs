@@ -8,7 +8,7 @@ namespace PdM.Resilience.Tests;
 /// <summary>
 /// A site split across two gateway processes by asset (<c>Gateway:Sharding</c>): one is SIGKILLed while devices keep
 /// sending, the other takes over its shard's MQTT session, and every prediction is reconciled by id from sensor to
-/// work order.
+/// work order; then the killed gateway returns and takes its shard back from the stand-in.
 /// </summary>
 [Collection(ServerFaults.Name)]
 [Trait("Category", "Cluster")]
@@ -20,7 +20,7 @@ public sealed class ShardedGatewayFaultTests(ITestOutputHelper output)
     private static readonly TimeSpan TakeOverBound = TimeSpan.FromSeconds(60);
 
     [Fact]
-    public async Task One_of_two_gateways_killed_with_sigkill_its_assets_are_decided_by_the_other_and_nothing_is_lost_or_duplicated()
+    public async Task One_of_two_gateways_killed_with_sigkill_its_assets_are_decided_by_the_other_until_it_returns_and_takes_them_back_and_nothing_is_lost_or_duplicated()
     {
         await using var rig = await DeliveryRig.StartAsync("shardkill", Assets);
         var shardOf = Enumerable.Range(0, Assets).ToDictionary(a => $"P{a}", a => AssetShards.ShardOf($"P{a}", 2));
@@ -28,7 +28,8 @@ public sealed class ShardedGatewayFaultTests(ITestOutputHelper output)
         Assert.Contains(1, shardOf.Values);
         var journals = Path.Combine(Path.GetTempPath(), "pdm-tests", rig.Site);
         // A long grace for a never-seen peer: the survivor starts first and must not stand in for a victim still starting.
-        using var survivor = rig.StartGatewayProcess("--Gateway:Sharding:Count=2", "--Gateway:Sharding:Index=1", "--Gateway:Sharding:UnknownPeerGraceSeconds=600", $"--Journal:Path={journals}/journal-1.db");
+        using var survivor = rig.StartGatewayProcess("--Gateway:Sharding:Count=2", "--Gateway:Sharding:Index=1", "--Gateway:Sharding:UnknownPeerGraceSeconds=600",
+            $"--Journal:Path={journals}/journal-1.db", "--Logging:LogLevel:PdM.Edge.Gateway.Sharding=Information");
         await survivor.WaitReadyAsync();
         using (var victim = rig.StartGatewayProcess("--Gateway:Sharding:Count=2", "--Gateway:Sharding:Index=0", $"--Journal:Path={journals}/journal-0.db"))
         {
@@ -64,7 +65,24 @@ public sealed class ShardedGatewayFaultTests(ITestOutputHelper output)
         Assert.Equal(Assets, afterKill.Count);
         Assert.All(afterKill, d => Assert.Equal($"gw-{rig.Site}-1", d.Value.Gateway));
 
+        // The owner comes back on its own journal and takes shard 0 back: the stand-in stands down (and a hand-back by
+        // session take-over holds it off for Gateway:Sharding:HandBackHoldSeconds while the owner's presence arrives), and
+        // round 3 is decided shard by shard by the owners again, each prediction once.
+        using var returned = rig.StartGatewayProcess("--Gateway:Sharding:Count=2", "--Gateway:Sharding:Index=0", $"--Journal:Path={journals}/journal-0.db");
+        await returned.WaitReadyAsync();
+        // Whichever comes first: the owner's presence (the stand-in releases the session) or the owner's connection
+        // under the session's client id (the broker takes the session from the stand-in).
+        await Eventually.Until(() => Task.FromResult(survivor.Output.Any(l => l.Contains("Released shard 0: its gateway is back", StringComparison.Ordinal)
+                || l.Contains("Shard 0's gateway took its session back", StringComparison.Ordinal))),
+            handedBack => handedBack, TimeSpan.FromSeconds(30), "the stand-in to stand down from shard 0");
+        var handedBackAt = DateTimeOffset.UtcNow;
         await rig.PublishRoundAsync();
+        await rig.WaitDeliveredAsync(Assets * 3, "round 3 delivered after the hand-back", 60);
+        var afterHandBack = rig.DecidedBy.Where(d => d.Value.SeenAt >= handedBackAt).ToList();
+        Assert.Equal(Assets, afterHandBack.Count);
+        Assert.All(afterHandBack, d => Assert.Equal($"gw-{rig.Site}-{shardOf[rig.AssetOf[d.Key]]}", d.Value.Gateway));
+        // Once, at the kill: the stand-in did not adopt the shard again behind its owner's back.
+        Assert.Single(survivor.Output, l => l.Contains("Took over shard 0", StringComparison.Ordinal));
         output.WriteLine(await rig.ReconcileAsync(rounds: 3));
     }
 }
