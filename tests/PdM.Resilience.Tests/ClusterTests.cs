@@ -106,7 +106,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
                 }
             });
             await Task.Delay(200);
-            Assert.Equal(0, Signal.Kill(pid));
+            UnixSignal.Send(pid, "KILL");
             Assert.False(stream.IsCompleted, "the devices stopped publishing before the kill");
             await Task.Delay(500);
             await stopStream.CancelAsync();
@@ -249,7 +249,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         {
             try
             {
-                Assert.Equal(0, Signal.Kill(pid));
+                UnixSignal.Send(pid, "KILL");
                 await whileLeaderless();
             }
             finally

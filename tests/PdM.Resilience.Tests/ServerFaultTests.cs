@@ -55,7 +55,7 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
             // Mid-stream: round 2 is in the gateway's pipeline and uplink when the broker dies; round 3 arrives while it is dead.
             var round2 = rig.PublishRoundAsync();
             await Task.Delay(50);
-            Assert.Equal(0, Signal.Kill(pid));
+            UnixSignal.Send(pid, "KILL");
             await round2;
             await rig.PublishRoundAsync();
             await rig.PublishHealthyAsync(5);
@@ -311,16 +311,5 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
         };
         await Eventually.Until(() => Task.FromResult(metrics.Total("pdm.mqtt.connections")), n => n > 0, TimeSpan.FromSeconds(30), "gateway subscribed");
         return gateway;
-    }
-}
-
-/// <summary><c>kill -9 PID</c>: a process this test did not start (a shared server) has no <see cref="System.Diagnostics.Process"/> handle worth trusting.</summary>
-internal static class Signal
-{
-    public static int Kill(string pid)
-    {
-        using var kill = System.Diagnostics.Process.Start("kill", ["-9", pid]);
-        kill.WaitForExit();
-        return kill.ExitCode;
     }
 }

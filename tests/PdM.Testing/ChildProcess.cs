@@ -106,12 +106,7 @@ public sealed partial class ChildProcess : IDisposable
     /// </summary>
     public void Signal(string name)
     {
-        using var kill = Process.Start("kill", [$"-{name}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-        kill.WaitForExit();
-        if (kill.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"kill -{name} {_process.Id} exited with code {kill.ExitCode}");
-        }
+        UnixSignal.Send(_process.Id, name);
     }
 
     /// <summary>Waits for the child to end on its own; its exit code, or a timeout that names its last lines.</summary>

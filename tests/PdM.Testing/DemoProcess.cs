@@ -85,8 +85,7 @@ public sealed class DemoProcess : IDisposable
             return true;
         }
 
-        using var interrupt = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        await interrupt!.WaitForExitAsync();
+        UnixSignal.Send(_process.Id, "INT");
         var stopped = _process.WaitForExit(timeout);
         if (!stopped)
         {
