@@ -63,6 +63,8 @@ public sealed class GatewayTelemetry : IDisposable
 
         PipelinePoisoned = _meter.CreateCounter<long>("pdm.pipeline.poisoned", unit: "{message}",
             description: "Messages a pipeline stage threw on, dead-lettered and acknowledged so the rest go on, by stage (decode, features, decide, journal) and exception type.");
+        FeatureBatchesDropped = _meter.CreateCounter<long>("pdm.feature_upload.dropped", unit: "{batch}",
+            description: "Feature-upload batches (Gateway:FeatureUpload) that could not be journaled for a reason other than storage and were dropped, by exception type; decisions are unaffected.");
         AcknowledgementsFailed = _meter.CreateCounter<long>("pdm.mqtt.puback_failed",
             description: "Processed messages whose PUBACK could not be sent (connection gone); the broker redelivers them.");
         EgressBlockedCounter = _meter.CreateCounter<long>("pdm.egress.blocked",
@@ -142,6 +144,8 @@ public sealed class GatewayTelemetry : IDisposable
     public Counter<long> UplinkDeadLettered { get; }
 
     public Counter<long> PipelinePoisoned { get; }
+
+    public Counter<long> FeatureBatchesDropped { get; }
 
     public Counter<long> UplinkBytes { get; }
 

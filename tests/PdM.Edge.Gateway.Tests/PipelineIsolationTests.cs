@@ -124,7 +124,7 @@ public sealed class PipelineIsolationTests
     }
 
     [Fact]
-    public async Task A_throwing_decoder_and_a_throwing_journal_append_poison_only_their_message_and_it_is_not_redelivered_after_a_restart()
+    public async Task A_throwing_decoder_and_a_throwing_journal_append_poison_only_their_message_a_throwing_feature_batch_is_dropped_and_nothing_is_redelivered_after_a_restart()
     {
         var site = LocalDependencies.UniqueName("poison-dj").Replace('_', '-');
         var settings = Settings(site);
@@ -138,7 +138,9 @@ public sealed class PipelineIsolationTests
         };
         await watcher.SubscribeAsync(TelemetryTopics.DeadLetter(site), MqttQualityOfServiceLevel.AtLeastOnce);
 
-        var gateway = await GatewayUnderTest.StartAsync(site, settings);
+        // Feature upload on, a batch per closed window: the first batch's journal append throws too.
+        List<string> withUploads = [.. settings, "--Gateway:FeatureUpload:Enabled=true", "--Gateway:FeatureUpload:MaxRows=1"];
+        var gateway = await GatewayUnderTest.StartAsync(site, withUploads);
         var lifetime = gateway.Services.GetRequiredService<IHostApplicationLifetime>();
 
         // P0's 6.5 message makes decoding throw, as a decoder bug would (the ingestor never throws on bad input).
@@ -152,12 +154,20 @@ public sealed class PipelineIsolationTests
         };
 
         // P1's first prediction makes its journal append throw, as a serialization bug would; its second is journaled.
+        // The first feature batch's append throws as well: it is no one message's, so it is dropped and counted, and
+        // it must not stop the pipeline (it did: the exception left the pipeline and stopped the host).
         var journalBombs = 1;
+        var featureBombs = 1;
         gateway.Services.GetRequiredService<PdM.Edge.Gateway.Uplink.EventJournal>().BeforeAppend = message =>
         {
             if (message is FailurePredicted { AssetId: "P1" } && Interlocked.Exchange(ref journalBombs, 0) == 1)
             {
                 throw new NotSupportedException("serializer failed on P1's prediction");
+            }
+
+            if (message is FeatureWindowsCollected && Interlocked.Exchange(ref featureBombs, 0) == 1)
+            {
+                throw new FormatException("serializer failed on a feature batch");
             }
         };
 
@@ -191,6 +201,10 @@ public sealed class PipelineIsolationTests
             await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>().Select(p => p.AssetId).Order().ToList()),
                 assets => assets.SequenceEqual(["P0", "P1", "P2"]), TimeSpan.FromSeconds(60), "one prediction each of P0, P1 and P2 delivered");
             Assert.Equal(0, Volatile.Read(ref journalBombs));
+            Assert.Equal(0, Volatile.Read(ref featureBombs));
+            Assert.Equal(1, gateway.Metrics.Total("pdm.feature_upload.dropped", "exception", nameof(FormatException)));
+            await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FeatureWindowsCollected>().Count), n => n > 0, TimeSpan.FromSeconds(30),
+                "the feature batches after the dropped one delivered");
 
             // Each poisoned message counted once by stage and exception type, and dead-lettered with them.
             Assert.Equal(1, gateway.Metrics.Total("pdm.pipeline.poisoned", "stage", "decode"));

@@ -211,7 +211,19 @@ public sealed partial class TelemetryPipeline : BackgroundService
 
         foreach (var batch in _uploadBatches)
         {
-            await _journal.AppendAsync(batch, batch.BatchId, batch.OccurredAt, cancellationToken);
+            try
+            {
+                await _journal.AppendAsync(batch, batch.BatchId, batch.OccurredAt, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // A batch gathers the windows of many messages, so no one message can be blamed and dead-lettered for it.
+                // Uncaught, it ended the pipeline and the gateway with it. Its rows are lost to the feature store (training
+                // data, not a decision); counted and logged, and every decision goes on. A storage failure never gets here:
+                // the journal retries those.
+                _telemetry.FeatureBatchesDropped.Add(1, new KeyValuePair<string, object?>("exception", exception.GetType().Name));
+                LogFeatureBatchDropped(_logger, batch.Rows.Count, exception.GetType().Name, exception.Message);
+            }
         }
 
         // Each message's effects in arrival order (an asset's events stay in the order of its readings), then the
@@ -417,6 +429,9 @@ public sealed partial class TelemetryPipeline : BackgroundService
 
     /// <summary>The first stage that threw on a message: <c>decode</c>, <c>features</c>, <c>decide</c> or <c>journal</c>.</summary>
     private sealed record Poison(string Stage, Exception Exception, string? AssetId);
+
+    [LoggerMessage(EventId = 1109, Level = LogLevel.Error, Message = "Feature batch of {Rows} rows dropped: journaling it threw {ExceptionType}: {Error}; decisions go on")]
+    private static partial void LogFeatureBatchDropped(ILogger logger, int rows, string exceptionType, string error);
 
     [LoggerMessage(EventId = 1108, Level = LogLevel.Error, Message = "Poisoned message on {Topic}: the {Stage} stage threw {ExceptionType} (asset {AssetId}); dead-lettered and acknowledged, the pipeline goes on")]
     private static partial void LogPoisoned(ILogger logger, Exception exception, string topic, string stage, string exceptionType, string? assetId);
