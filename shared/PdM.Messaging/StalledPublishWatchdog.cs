@@ -57,6 +57,7 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     private DateTimeOffset _lastRestart = DateTimeOffset.MinValue;
     private TimeSpan _restartInterval;
     private string? _lastRestartedFor;
+    private volatile bool _restartFailed;
 
     /// <param name="stalledFor">
     /// <see cref="StalledFor"/>; null for <see cref="DefaultStalledFor"/> (the host passes
@@ -117,7 +118,9 @@ public sealed partial class StalledPublishWatchdog : IDisposable
         TimeSpan stalled;
         lock (_gate)
         {
-            if (_bus.CheckHealth().Status != BusHealthStatus.Healthy)
+            // A bus that is not connected reconnects by itself (a restart would interrupt it), unless it is down because
+            // our own restart failed to start it again: then nothing but the next restart brings it back.
+            if (!_restartFailed && _bus.CheckHealth().Status != BusHealthStatus.Healthy)
             {
                 _failingSince.Remove(publisher);
                 return false;
@@ -176,11 +179,13 @@ public sealed partial class StalledPublishWatchdog : IDisposable
             using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             starting.CancelAfter(StartTimeout);
             await _bus.StartAsync(starting.Token);
+            _restartFailed = false;
             LogRestarted(_logger);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // The publisher still holds its messages; its next stalled spell tries again.
+            // The publisher still holds its messages; its next stalled spell tries again, however the bus reports itself.
+            _restartFailed = true;
             LogRestartFailed(_logger, exception);
         }
     }

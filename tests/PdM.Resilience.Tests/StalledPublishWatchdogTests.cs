@@ -61,6 +61,34 @@ public sealed class StalledPublishWatchdogTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_restart_that_fails_to_start_the_bus_again_is_tried_again_although_the_bus_reports_itself_down()
+    {
+        await _bus.StartAsync();
+        using var metrics = new MetricRecorder(Meters, StalledPublishWatchdog.MeterName);
+        var bus = FailingStart.Wrap(_bus, failures: 1);
+        using var watchdog = new StalledPublishWatchdog(bus, Meters, _clock, NullLogger<StalledPublishWatchdog>.Instance);
+        var start = _clock.GetUtcNow();
+
+        // The first restart stops the bus and fails to start it: the bus is down, by the watchdog's own hand.
+        Assert.False(await FailedAt(0));
+        Assert.True(await FailedAt(31));
+        Assert.NotEqual(BusHealthStatus.Healthy, _bus.CheckHealth().Status);
+
+        // The publisher still fails: the next restart (60 s after the last one) must come although the bus reports itself
+        // not connected, or nothing would ever start it again.
+        Assert.False(await FailedAt(60));
+        Assert.True(await FailedAt(92));
+        Assert.Equal(2, metrics.Total("pdm.bus.restarts", "publisher", "uplink"));
+        Assert.Equal(BusHealthStatus.Healthy, _bus.CheckHealth().Status);
+
+        async Task<bool> FailedAt(int second)
+        {
+            _clock.Advance(start + TimeSpan.FromSeconds(second) - _clock.GetUtcNow());
+            return await watchdog.FailedAsync("uplink", start, CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task A_bus_that_is_not_connected_is_never_restarted()
     {
         // Never started: not connected, as during an outage (MassTransit reconnects by itself; a restart would interrupt it).
@@ -119,5 +147,42 @@ public sealed class StalledPublishWatchdogTests : IAsyncDisposable
     {
         await _bus.StopAsync();
         await _services.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The real bus, whose first <c>StartAsync</c> calls fail without starting it (as a start that times out on an
+/// unreachable broker would): every other call goes to the bus itself.
+/// </summary>
+public class FailingStart : System.Reflection.DispatchProxy
+{
+    private IBusControl _bus = null!;
+    private int _failures;
+
+    public static IBusControl Wrap(IBusControl bus, int failures)
+    {
+        var proxy = Create<IBusControl, FailingStart>();
+        var self = (FailingStart)(object)proxy;
+        self._bus = bus;
+        self._failures = failures;
+        return proxy;
+    }
+
+    protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        if (targetMethod.Name == nameof(IBusControl.StartAsync) && Interlocked.Decrement(ref _failures) >= 0)
+        {
+            return Task.FromException<BusHandle>(new TimeoutException("the bus did not start within its timeout"));
+        }
+
+        try
+        {
+            return targetMethod.Invoke(_bus, args);
+        }
+        catch (System.Reflection.TargetInvocationException exception) when (exception.InnerException is not null)
+        {
+            throw exception.InnerException;
+        }
     }
 }
