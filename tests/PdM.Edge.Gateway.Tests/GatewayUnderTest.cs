@@ -128,13 +128,19 @@ public sealed class GatewayUnderTest : IAsyncDisposable
         foreach (var value in new[] { 2.0, 8.0, 2.0 })
         {
             clock = clock.AddMilliseconds(10);
-            var json = string.Create(CultureInfo.InvariantCulture,
-                $$$"""{"schemaVersion":1,"deviceTime":"{{{clock:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
-            await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, "P0"))
-                .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            await PublishVibration(device, site, "P0", clock, value);
         }
 
         return device;
+    }
+
+    /// <summary>One device message of <paramref name="asset"/>: a vibration reading at <paramref name="deviceTime"/>, QoS 1.</summary>
+    public static Task<MqttClientPublishResult> PublishVibration(IMqttClient device, string site, string asset, DateTimeOffset deviceTime, double value)
+    {
+        var json = string.Create(CultureInfo.InvariantCulture,
+            $$$"""{"schemaVersion":1,"deviceTime":"{{{deviceTime:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
+        return device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, asset))
+            .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MQTTnet.Protocol.MqttQualityOfServiceLevel.AtLeastOnce).Build());
     }
 
     public async ValueTask DisposeAsync()

@@ -35,13 +35,7 @@ public sealed class PipelineIsolationTests
 
         // Dead letters as an operator's subscriber sees them, on the real broker.
         var deadLetters = new ConcurrentQueue<JsonDocument>();
-        using var watcher = await GatewayUnderTest.ConnectClient($"dl-{site}", LocalDependencies.MqttPort);
-        watcher.ApplicationMessageReceivedAsync += e =>
-        {
-            deadLetters.Enqueue(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()));
-            return Task.CompletedTask;
-        };
-        await watcher.SubscribeAsync(TelemetryTopics.DeadLetter(site), MqttQualityOfServiceLevel.AtLeastOnce);
+        using var watcher = await WatchDeadLettersAsync(site, deadLetters);
 
         var gateway = await GatewayUnderTest.StartAsync(site, settings, builder =>
             builder.Services.AddSingleton<IRulesEvaluator>(sp => new RuleThatThrowsFor("P1", 8.0, sp.GetRequiredService<RulesEvaluator>())));
@@ -59,20 +53,7 @@ public sealed class PipelineIsolationTests
         // the feature computation throw. Each asset raises a prediction on its 8.0 window unless that window was lost.
         double[][] series = [[2.0, 8.0, 2.0, 2.0], [2.0, 8.0, 2.0, 2.0], [2.0, FeatureBomb, 8.0, 2.0, 2.0]];
         using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
-        var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
-        var published = 0;
-        for (var k = 0; k < series.Max(s => s.Length); k++)
-        {
-            for (var a = 0; a < series.Length; a++)
-            {
-                if (k < series[a].Length)
-                {
-                    clock = clock.AddMilliseconds(10);
-                    await Publish(device, site, "P" + a, clock, series[a][k]);
-                    published++;
-                }
-            }
-        }
+        var published = await PublishInTurnsAsync(device, site, series);
 
         try
         {
@@ -105,22 +86,7 @@ public sealed class PipelineIsolationTests
             await gateway.DisposeAsync();
         }
 
-        // Started again on the same session (client id, journal) with healthy code: whatever the broker still held for
-        // the gateway would be handed over before a message published now, so when that one is processed, nothing else
-        // has been received.
-        var restarted = await GatewayUnderTest.StartAsync(site, settings);
-        try
-        {
-            await Publish(device, site, "P0", DateTimeOffset.UtcNow.AddSeconds(-1), 2.0);
-            await Eventually.Until(() => Task.FromResult(restarted.Metrics.Total("pdm.ingest.processed")), n => n >= 1, TimeSpan.FromSeconds(60),
-                "the marker processed after the restart");
-            Assert.Equal(1, restarted.Metrics.Total("pdm.ingest.messages"));
-            Assert.Equal(0, restarted.Metrics.Total("pdm.pipeline.poisoned"));
-        }
-        finally
-        {
-            await restarted.DisposeAsync();
-        }
+        await AssertNothingRedeliveredAfterRestartAsync(site, settings, device);
     }
 
     [Fact]
@@ -130,13 +96,7 @@ public sealed class PipelineIsolationTests
         var settings = Settings(site);
 
         var deadLetters = new ConcurrentQueue<JsonDocument>();
-        using var watcher = await GatewayUnderTest.ConnectClient($"dl-{site}", LocalDependencies.MqttPort);
-        watcher.ApplicationMessageReceivedAsync += e =>
-        {
-            deadLetters.Enqueue(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()));
-            return Task.CompletedTask;
-        };
-        await watcher.SubscribeAsync(TelemetryTopics.DeadLetter(site), MqttQualityOfServiceLevel.AtLeastOnce);
+        using var watcher = await WatchDeadLettersAsync(site, deadLetters);
 
         // Feature upload on, a batch per closed window: the first batch's journal append throws too.
         List<string> withUploads = [.. settings, "--Gateway:FeatureUpload:Enabled=true", "--Gateway:FeatureUpload:MaxRows=1"];
@@ -176,20 +136,7 @@ public sealed class PipelineIsolationTests
         // window is the one poisoned; P2 has no fault.
         double[][] series = [[2.0, 6.5, 8.0, 2.0, 2.0], [2.0, 8.0, 2.0, 8.0, 2.0, 2.0], [2.0, 8.0, 2.0, 2.0]];
         using var device = await GatewayUnderTest.ConnectClient($"dev-{site}", LocalDependencies.MqttPort);
-        var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
-        var published = 0;
-        for (var k = 0; k < series.Max(s => s.Length); k++)
-        {
-            for (var a = 0; a < series.Length; a++)
-            {
-                if (k < series[a].Length)
-                {
-                    clock = clock.AddMilliseconds(10);
-                    await Publish(device, site, "P" + a, clock, series[a][k]);
-                    published++;
-                }
-            }
-        }
+        var published = await PublishInTurnsAsync(device, site, series);
 
         try
         {
@@ -228,19 +175,7 @@ public sealed class PipelineIsolationTests
         }
 
         // Started again on the same session with healthy code: neither poisoned message is handed back.
-        var restarted = await GatewayUnderTest.StartAsync(site, settings);
-        try
-        {
-            await Publish(device, site, "P0", DateTimeOffset.UtcNow.AddSeconds(-1), 2.0);
-            await Eventually.Until(() => Task.FromResult(restarted.Metrics.Total("pdm.ingest.processed")), n => n >= 1, TimeSpan.FromSeconds(60),
-                "the marker processed after the restart");
-            Assert.Equal(1, restarted.Metrics.Total("pdm.ingest.messages"));
-            Assert.Equal(0, restarted.Metrics.Total("pdm.pipeline.poisoned"));
-        }
-        finally
-        {
-            await restarted.DisposeAsync();
-        }
+        await AssertNothingRedeliveredAfterRestartAsync(site, settings, device);
     }
 
     [Fact]
@@ -343,12 +278,60 @@ public sealed class PipelineIsolationTests
         return settings;
     }
 
-    private static Task<MqttClientPublishResult> Publish(IMqttClient device, string site, string asset, DateTimeOffset deviceTime, double value)
+    /// <summary>Dead letters as an operator's subscriber sees them, on the real broker.</summary>
+    private static async Task<IMqttClient> WatchDeadLettersAsync(string site, ConcurrentQueue<JsonDocument> deadLetters)
     {
-        var json = string.Create(CultureInfo.InvariantCulture,
-            $$$"""{"schemaVersion":1,"deviceTime":"{{{deviceTime:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
-        return device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, asset))
-            .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        var watcher = await GatewayUnderTest.ConnectClient($"dl-{site}", LocalDependencies.MqttPort);
+        watcher.ApplicationMessageReceivedAsync += e =>
+        {
+            deadLetters.Enqueue(JsonDocument.Parse(e.ApplicationMessage.ConvertPayloadToString()));
+            return Task.CompletedTask;
+        };
+        await watcher.SubscribeAsync(TelemetryTopics.DeadLetter(site), MqttQualityOfServiceLevel.AtLeastOnce);
+        return watcher;
+    }
+
+    /// <summary>Asset P<i>a</i>'s readings <c>series[a]</c>, the assets in turn, 10 ms apart; returns how many were published.</summary>
+    private static async Task<int> PublishInTurnsAsync(IMqttClient device, string site, double[][] series)
+    {
+        var clock = DateTimeOffset.UtcNow.AddMinutes(-1);
+        var published = 0;
+        for (var k = 0; k < series.Max(s => s.Length); k++)
+        {
+            for (var a = 0; a < series.Length; a++)
+            {
+                if (k < series[a].Length)
+                {
+                    clock = clock.AddMilliseconds(10);
+                    await GatewayUnderTest.PublishVibration(device, site, "P" + a, clock, series[a][k]);
+                    published++;
+                }
+            }
+        }
+
+        return published;
+    }
+
+    /// <summary>
+    /// Started again on the same session (client id, journal) with healthy code: whatever the broker still held for the
+    /// gateway would be handed over before a message published now, so when that one is processed, nothing else has
+    /// been received.
+    /// </summary>
+    private static async Task AssertNothingRedeliveredAfterRestartAsync(string site, IReadOnlyList<string> settings, IMqttClient device)
+    {
+        var restarted = await GatewayUnderTest.StartAsync(site, settings);
+        try
+        {
+            await GatewayUnderTest.PublishVibration(device, site, "P0", DateTimeOffset.UtcNow.AddSeconds(-1), 2.0);
+            await Eventually.Until(() => Task.FromResult(restarted.Metrics.Total("pdm.ingest.processed")), n => n >= 1, TimeSpan.FromSeconds(60),
+                "the marker processed after the restart");
+            Assert.Equal(1, restarted.Metrics.Total("pdm.ingest.messages"));
+            Assert.Equal(0, restarted.Metrics.Total("pdm.pipeline.poisoned"));
+        }
+        finally
+        {
+            await restarted.DisposeAsync();
+        }
     }
 
     /// <summary>The shipped rules, except that evaluating <paramref name="assetId"/>'s window of <paramref name="vibration"/> throws, as a buggy rule would.</summary>

@@ -79,10 +79,7 @@ public sealed class UplinkStallTests
                     for (var a = 0; a < Assets; a++)
                     {
                         clock = clock.AddMilliseconds(10);
-                        var json = string.Create(CultureInfo.InvariantCulture,
-                            $$$"""{"schemaVersion":1,"deviceTime":"{{{clock:yyyy-MM-ddTHH:mm:ss.fffZ}}}","readings":{"vibration_rms_mm_s":{{{value}}}}}""");
-                        await device.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(TelemetryTopics.Telemetry(site, $"P{a}"))
-                            .WithPayload(Encoding.UTF8.GetBytes(json)).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+                        await GatewayUnderTest.PublishVibration(device, site, $"P{a}", clock, value);
                         published++;
                     }
                 }
