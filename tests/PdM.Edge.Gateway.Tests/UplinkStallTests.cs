@@ -37,19 +37,11 @@ public sealed class UplinkStallTests
 
         // Every delivery as the cloud's consumer receives it, on the broker's side of the stall: (prediction, message id).
         var delivered = new ConcurrentQueue<(Guid PredictionId, Guid? MessageId)>();
-        var consumer = Bus.Factory.CreateUsingRabbitMq(cfg =>
+        var consumer = TestBus.Create(vhost, cfg => cfg.ReceiveEndpoint("stall-consumer", e => e.Handler<FailurePredicted>(context =>
         {
-            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
-            {
-                h.Username(endpoint.Username);
-                h.Password(endpoint.Password);
-            });
-            cfg.ReceiveEndpoint("stall-consumer", e => e.Handler<FailurePredicted>(context =>
-            {
-                delivered.Enqueue((context.Message.PredictionId, context.MessageId));
-                return Task.CompletedTask;
-            }));
-        });
+            delivered.Enqueue((context.Message.PredictionId, context.MessageId));
+            return Task.CompletedTask;
+        })));
         await consumer.StartAsync();
 
         var logs = new LogCapture();

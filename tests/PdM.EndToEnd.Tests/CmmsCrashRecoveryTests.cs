@@ -82,13 +82,7 @@ public sealed class CmmsCrashRecoveryTests
     /// <summary>Published as a gateway publishes: confirmed by the broker.</summary>
     private static async Task PublishAsync(Uri rabbitMq, FailurePredicted prediction)
     {
-        var endpoint = RabbitMqEndpoint.Parse(rabbitMq);
-        var publisher = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
-        {
-            h.Username(endpoint.Username);
-            h.Password(endpoint.Password);
-            h.PublisherConfirmation = true;
-        }));
+        var publisher = TestBus.Create(rabbitMq);
         await publisher.StartAsync();
         try
         {

@@ -23,13 +23,7 @@ public sealed class FirstStartTests
 
         // Published as the gateways publish (mandatory, confirmed): without the queue the broker returns it, and the
         // publish fails with MessageReturnedException.
-        var endpoint = RabbitMqEndpoint.Parse(backend.RabbitMq);
-        var publisher = Bus.Factory.CreateUsingRabbitMq(cfg => cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
-        {
-            h.Username(endpoint.Username);
-            h.Password(endpoint.Password);
-            h.PublisherConfirmation = true;
-        }));
+        var publisher = TestBus.Create(backend.RabbitMq);
         await publisher.StartAsync();
         var prediction = TestPredictions.Vibration("first-start-site", "P-101", TestPredictions.Rules("gw-first-start"));
         try

@@ -185,7 +185,7 @@ public sealed class ClusterTests(ITestOutputHelper output)
         var raised = new ConcurrentDictionary<Guid, string>();
         var endpoint = RabbitMqEndpoint.Parse(rig.Vhost);
         const string WorkOrderQueue = "resilience-work-orders";
-        var subscriber = DeliveryRig.CreateTestBus(rig.Vhost, cluster: true, cfg =>
+        var subscriber = TestBus.Create(rig.Vhost, cluster: true, endpoints: cfg =>
         {
             cfg.ReceiveEndpoint(WorkOrderQueue, e =>
             {

@@ -150,7 +150,7 @@ internal sealed class DeliveryRig : IAsyncDisposable
             .WithClientId($"dev-{site}").WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500).Build());
 
         DeliveryRig? rig = null;
-        var observer = CreateTestBus(vhost, cluster, cfg =>
+        var observer = TestBus.Create(vhost, cluster: cluster, endpoints: cfg =>
         {
             cfg.ReceiveEndpoint(ObserverQueue, e =>
             {
@@ -166,29 +166,6 @@ internal sealed class DeliveryRig : IAsyncDisposable
         rig = new DeliveryRig(site, assets, database, vhost, busLink, cloud, api, observer, device, gatewaySettings, duplicateFraction, cloudSettings);
         await observer.StartAsync();
         return rig;
-    }
-
-    /// <summary>
-    /// A test-side bus on <paramref name="vhost"/> (knowing every cluster node with <paramref name="cluster"/>, so it fails
-    /// over as the platform's hosts do), with the receive endpoints <paramref name="endpoints"/> declares: the rig's
-    /// observer, or a test's own subscriber.
-    /// </summary>
-    public static IBusControl CreateTestBus(Uri vhost, bool cluster, Action<IRabbitMqBusFactoryConfigurator> endpoints)
-    {
-        var endpoint = RabbitMqEndpoint.Parse(vhost);
-        return Bus.Factory.CreateUsingRabbitMq(cfg =>
-        {
-            cfg.Host(endpoint.Host, endpoint.Port, endpoint.VirtualHost, h =>
-            {
-                h.Username(endpoint.Username);
-                h.Password(endpoint.Password);
-                if (cluster)
-                {
-                    h.UseCluster(c => LocalDependencies.RabbitMqClusterNodes.ToList().ForEach(c.Node));
-                }
-            });
-            endpoints(cfg);
-        });
     }
 
     /// <summary>The queue of the rig's own FailurePredicted consumer (beside Maintenance's), which counts deliveries at the broker.</summary>
