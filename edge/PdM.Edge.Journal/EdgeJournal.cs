@@ -83,7 +83,7 @@ public sealed class EdgeJournal : IAsyncDisposable
         JournalStore? store = null;
         try
         {
-            store = JournalStore.Open(path, maxPageCount);
+            store = JournalStore.Open(path, options.BusyTimeout, maxPageCount);
             var ownsTelemetry = telemetry is null;
             return new EdgeJournal(options, timeProvider ?? TimeProvider.System, telemetry ?? new JournalTelemetry(), ownsTelemetry, store, lockFile)
             {

@@ -38,6 +38,13 @@ public sealed class JournalOptions
     /// <summary>A leased entry that is neither acknowledged nor released in this time is handed out again.</summary>
     public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a journal operation waits while another connection holds SQLite's write lock (an operator's sqlite3, a
+    /// backup tool) before it fails as a storage error, which the gateway logs and retries. SQLite's own default; whole
+    /// seconds (rounded up).
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often expired entries are purged.</summary>
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -117,6 +124,11 @@ public sealed class JournalOptionsValidator : IValidateOptions<JournalOptions>
         if (options.LeaseTimeout <= TimeSpan.Zero)
         {
             failures.Add(Format("Journal:LeaseTimeout must be positive (was {0})", options.LeaseTimeout));
+        }
+
+        if (options.BusyTimeout < TimeSpan.FromSeconds(1) || options.BusyTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add(Format("Journal:BusyTimeout must be between 1 second and 10 minutes (was {0})", options.BusyTimeout));
         }
 
         if (options.PurgeInterval <= TimeSpan.Zero)

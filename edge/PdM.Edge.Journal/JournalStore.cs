@@ -42,12 +42,14 @@ internal sealed class JournalStore : IDisposable
     public Guid InstanceId { get; }
 
     /// <param name="maxPageCount">Caps the database size in pages (tests use it to make SQLite report a full disk).</param>
-    public static JournalStore Open(string path, long? maxPageCount = null)
+    public static JournalStore Open(string path, TimeSpan busyTimeout, long? maxPageCount = null)
     {
         var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
+            // The command timeout, for which Microsoft.Data.Sqlite retries SQLITE_BUSY/SQLITE_LOCKED before throwing.
+            DefaultTimeout = (int)Math.Ceiling(busyTimeout.TotalSeconds),
             // Closing must really close the file: the next Open (same process, tests) takes the lock file again.
             Pooling = false,
         }.ToString();

@@ -8,8 +8,9 @@ namespace PdM.Edge.Gateway.Tests;
 
 /// <summary>
 /// A journal that cannot be written is a storage failure, not a link failure nor one message's fault, and must not stop
-/// the gateway. Another SQLite connection holds the journal's write lock, a real storage fault: after its 30 s busy
-/// timeout SQLite answers "database is locked", as it answers SQLITE_FULL on a full file system, and the journal
+/// the gateway. Another SQLite connection holds the journal's write lock, a real storage fault: after the busy timeout
+/// (<c>Journal:BusyTimeout</c>, 2 s here, 30 s by default) SQLite answers "database is locked", as it answers SQLITE_FULL
+/// on a full file system, and the journal
 /// throws <c>JournalStorageException</c>. The uplink's lease or acknowledgement failing so used to end its background
 /// service and, with it, the whole gateway host; it now logs and retries, and once the lock is gone a new prediction is
 /// journaled and delivered.
@@ -23,7 +24,7 @@ public sealed class JournalUnavailableTests
         var gateway = await GatewayUnderTest.StartAsync(site,
             [
                 $"--Gateway:Mqtt:TopicFilters:0=pdm/{site}/+/telemetry", "--Gateway:SparkplugHost=false",
-                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1),
+                $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", "--Journal:BusyTimeout=00:00:02", .. TestGatewayArguments.Pumps(1),
             ]);
         try
         {

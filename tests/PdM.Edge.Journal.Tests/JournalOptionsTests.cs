@@ -16,6 +16,7 @@ public sealed class JournalOptionsTests
     [InlineData("MaxLeaseBatch", "Journal:MaxLeaseBatch")]
     [InlineData("LeaseTimeout", "Journal:LeaseTimeout")]
     [InlineData("PurgeInterval", "Journal:PurgeInterval")]
+    [InlineData("BusyTimeout", "Journal:BusyTimeout")]
     [InlineData("Ttl", "Journal:Ttl:Heartbeat")]
     public void Each_invalid_setting_is_rejected_by_name(string setting, string expected)
     {
@@ -30,6 +31,7 @@ public sealed class JournalOptionsTests
             case "MaxLeaseBatch": options.MaxLeaseBatch = -1; break;
             case "LeaseTimeout": options.LeaseTimeout = TimeSpan.Zero; break;
             case "PurgeInterval": options.PurgeInterval = TimeSpan.FromSeconds(-1); break;
+            case "BusyTimeout": options.BusyTimeout = TimeSpan.FromMilliseconds(500); break;
             case "Ttl": options.Ttl.Heartbeat = TimeSpan.Zero; break;
         }
 
