@@ -47,6 +47,12 @@ public sealed class MaximoTenant(string apiKey, StubLinkStyle links)
 
     public StubFaults Faults { get; } = new();
 
+    /// <summary>
+    /// A Maximo under load: every API request is carried out at once and answered this long after, whether or not its
+    /// client is still waiting (a server learns that the client has gone only when it writes the answer). Zero by default.
+    /// </summary>
+    public TimeSpan AnswerDelay { get; set; }
+
     public ConcurrentDictionary<string, MaximoRecord> Records { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Every request this tenant received on the Maximo API (control endpoints excluded).</summary>
@@ -296,6 +302,12 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
     {
         var tenant = Tenant(StubJson.Tenant(context));
         tenant.CountRequest();
+        if (tenant.AnswerDelay is { } delay && delay > TimeSpan.Zero)
+        {
+            // Before the answer's first byte, after the request's work: a create is carried out at once, answered late.
+            context.Response.OnStarting(() => Task.Delay(delay, CancellationToken.None));
+        }
+
         var key = context.Request.Headers["apikey"].ToString();
         if (key.Length == 0)
         {

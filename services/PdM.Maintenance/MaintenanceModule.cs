@@ -53,6 +53,7 @@ public static class MaintenanceModule
                 outbox.BatchSize = delivery.BatchSize;
                 outbox.BackoffBase = delivery.BackoffBase;
                 outbox.MaxBackoff = delivery.BackoffMax;
+                outbox.LeaseDuration = delivery.LeaseDuration;
             });
         builder.Services.TryAddSingleton<StatusSyncService>();
         builder.Services.AddHostedService(services => services.GetRequiredService<StatusSyncService>());

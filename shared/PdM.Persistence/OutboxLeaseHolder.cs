@@ -35,7 +35,8 @@ internal sealed class OutboxLeaseHolder(string holder, TimeSpan duration, TimePr
 
     /// <summary>
     /// Before each delivery: renews once a third of the lease has passed, so a live holder never lets it run out
-    /// (a delivery takes at most the publish timeout, at most half the lease). False when the lease was lost meanwhile
+    /// (a publish takes at most the publish timeout, at most half the lease; a module's handler bounds its deliveries the
+    /// same way, Maintenance's with <c>Delivery:AttemptTimeout</c>). False when the lease was lost meanwhile
     /// (this replica was frozen past expiry and another took over): stop delivering.
     /// </summary>
     public Task<bool> KeepAsync(DbContext db, CancellationToken cancellationToken) =>

@@ -12,6 +12,7 @@ namespace PdM.EndToEnd.Tests;
 /// A process crash between send and acknowledgement (docs/architecture.md, Maintenance → CMMS): Maintenance runs as its
 /// own PdM.Host process and is SIGKILLed after Maximo carried out a create but before the answer reached it, so the
 /// outbox row was never acknowledged. The restarted process must find the record by its reference, not create another.
+/// And the bound that keeps two replicas from sending one row at once: a delivery past its attempt timeout is abandoned.
 /// </summary>
 public sealed class CmmsCrashRecoveryTests
 {
@@ -28,20 +29,9 @@ public sealed class CmmsCrashRecoveryTests
         // Maximo's answers come back late through this link: the window in which the record exists and Maintenance does
         // not know it yet, wide enough to kill the process in.
         await using var link = new LoopbackTcpProxy("127.0.0.1", cmms.BaseAddress.Port);
-        string[] settings =
-        [
-            .. backend.HostArguments("Maintenance"),
-            "--Logging:LogLevel:Default=Warning",
-            "--Logging:LogLevel:PdM.Maintenance=Information",
-            "--Maintenance:Delivery:PollInterval=00:00:00.200",
-            $"--Maintenance:Sites:{site}:Cmms:Adapter=Maximo",
-            $"--Maintenance:Sites:{site}:Cmms:Maximo:BaseUrl=http://127.0.0.1:{link.Port}/t/{site}/maximo",
-            $"--Maintenance:Sites:{site}:Cmms:Maximo:ApiKey={MaximoKey}",
-            $"--Maintenance:Sites:{site}:Cmms:Maximo:CreateWorkOrders=true",
-            .. MaintenanceSiteArguments.MaximoPump(site, Asset),
-            $"--Maintenance:Sites:{site}:FailureModes:VIB:Mechanism=2.4",
-            $"--Maintenance:Sites:{site}:FailureModes:VIB:ProblemCode=VIB",
-        ];
+        // A short lease (the default is two minutes) so the restarted process need not wait long for the killed one's.
+        var settings = Settings(backend, site, link.Port,
+            "--Maintenance:Delivery:RequestTimeout=00:00:10", "--Maintenance:Delivery:AttemptTimeout=00:00:12", "--Maintenance:Delivery:LeaseDuration=00:00:24");
         Assert.Equal(0, await MigrateCommand.RunAsync(settings));
         var tenant = cmms.Maximo.Tenant(site);
 
@@ -63,7 +53,7 @@ public sealed class CmmsCrashRecoveryTests
             Assert.Equal("Pending", unacknowledged.Value.Outbox);
         }
 
-        // Restarted: it takes the outbox over once the killed process's lease has run out (30 s) and sends the row again.
+        // Restarted: it takes the outbox over once the killed process's lease has run out and sends the row again.
         link.Latency = TimeSpan.Zero;
         using var second = ChildProcess.Start(LocalDependencies.ProgramDll("services", "PdM.Host"), settings, "PdM bus ready");
         await second.WaitReadyAsync();
@@ -78,6 +68,63 @@ public sealed class CmmsCrashRecoveryTests
         Assert.Contains(second.Output, line => line.Contains("delivered to maximo (updated)", StringComparison.Ordinal));
         second.Kill();
     }
+
+    /// <summary>
+    /// The outbox lease is renewed only between deliveries, so one delivery must not outlast half of it, however many
+    /// requests it makes: each of Maximo's answers here comes within the request timeout, but the lookup and the create
+    /// together do not come within the attempt timeout. The attempt is abandoned (a CMMS that did not answer, retried)
+    /// rather than left to run past the lease, where another replica would take the row over and send it beside this
+    /// one. Maximo carries the abandoned create out anyway; the retry finds it by its reference: one record.
+    /// </summary>
+    [Fact]
+    public async Task A_delivery_slower_than_the_attempt_timeout_is_abandoned_and_retried_leaving_one_record()
+    {
+        var site = LocalDependencies.UniqueName("slow-mx").Replace('_', '-');
+        await using var backend = await ModuleTestBackend.CreateAsync("cmmsslow");
+        await using var cmms = await CmmsStubServer.StartAsync(configure: o => o.MaximoApiKey = MaximoKey);
+        // Every answer 4 s late: the lookup (4 s) comes within the 5 s request timeout, the lookup and the create (8 s)
+        // do not come within the 6 s attempt timeout.
+        var settings = Settings(backend, site, cmms.BaseAddress.Port,
+            "--Maintenance:Delivery:RequestTimeout=00:00:05", "--Maintenance:Delivery:AttemptTimeout=00:00:06", "--Maintenance:Delivery:LeaseDuration=00:00:20",
+            "--Maintenance:Delivery:BackoffBase=00:00:00.200", "--Maintenance:Delivery:BackoffMax=00:00:01");
+        Assert.Equal(0, await MigrateCommand.RunAsync(settings));
+        var tenant = cmms.Maximo.Tenant(site);
+        tenant.AnswerDelay = TimeSpan.FromSeconds(4);
+
+        using var host = ChildProcess.Start(LocalDependencies.ProgramDll("services", "PdM.Host"), settings, "PdM bus ready");
+        await host.WaitReadyAsync();
+        await PublishAsync(backend.RabbitMq, TestPredictions.Vibration(site, Asset, TestPredictions.Rules("gw-slow")));
+
+        await Eventually.Until(() => Task.FromResult(host.Output.Any(l => l.Contains("did not finish the delivery within Maintenance:Delivery:AttemptTimeout", StringComparison.Ordinal))),
+            abandoned => abandoned, TimeSpan.FromSeconds(60), "the slow attempt to be abandoned at the attempt timeout");
+        Assert.Equal("Pending", (await WorkOrderAsync(backend.ConnectionString))?.Delivery);
+
+        // Maximo carried the create out; only its answer was late. Quick again, the retry's lookup must find that record.
+        Assert.Single(tenant.Records.Values);
+        tenant.AnswerDelay = TimeSpan.Zero;
+        var delivered = await Eventually.Until(() => WorkOrderAsync(backend.ConnectionString), w => w?.Delivery == "Delivered",
+            TimeSpan.FromSeconds(60), "the retry to deliver the work order once Maximo is quick again");
+        var record = Assert.Single(tenant.Records.Values);
+        Assert.Equal(record.Id, delivered!.Value.RecordId);
+        host.Kill();
+    }
+
+    /// <summary>One Maintenance process whose site's Maximo answers on 127.0.0.1:<paramref name="maximoPort"/>.</summary>
+    private static string[] Settings(ModuleTestBackend backend, string site, int maximoPort, params string[] delivery) =>
+    [
+        .. backend.HostArguments("Maintenance"),
+        "--Logging:LogLevel:Default=Warning",
+        "--Logging:LogLevel:PdM.Maintenance=Information",
+        "--Maintenance:Delivery:PollInterval=00:00:00.200",
+        .. delivery,
+        $"--Maintenance:Sites:{site}:Cmms:Adapter=Maximo",
+        $"--Maintenance:Sites:{site}:Cmms:Maximo:BaseUrl=http://127.0.0.1:{maximoPort}/t/{site}/maximo",
+        $"--Maintenance:Sites:{site}:Cmms:Maximo:ApiKey={MaximoKey}",
+        $"--Maintenance:Sites:{site}:Cmms:Maximo:CreateWorkOrders=true",
+        .. MaintenanceSiteArguments.MaximoPump(site, Asset),
+        $"--Maintenance:Sites:{site}:FailureModes:VIB:Mechanism=2.4",
+        $"--Maintenance:Sites:{site}:FailureModes:VIB:ProblemCode=VIB",
+    ];
 
     /// <summary>Published as a gateway publishes: confirmed by the broker.</summary>
     private static async Task PublishAsync(Uri rabbitMq, FailurePredicted prediction)

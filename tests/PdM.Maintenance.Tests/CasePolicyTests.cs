@@ -67,4 +67,27 @@ public sealed class CasePolicyTests
         Assert.Contains(error.Failures, f => f.Contains("plant-a", StringComparison.Ordinal) && f.Contains("WorkOrderConfidence", StringComparison.Ordinal));
         Assert.Contains(error.Failures, f => f.Contains("UrgentRulHours <= HighRulHours <= MediumRulHours", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_lease_shorter_than_two_delivery_attempts_fails_at_start()
+    {
+        // Renewed only between deliveries: a lease under two attempts could run out while a slow CMMS answers, and a
+        // second replica would send the same work order beside the first.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Maintenance:Delivery:RequestTimeout"] = "00:00:30",
+            ["Maintenance:Delivery:AttemptTimeout"] = "00:00:20",
+            ["Maintenance:Delivery:LeaseDuration"] = "00:00:30",
+        }).Build();
+        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
+        services.AddValidatedOptions<MaintenanceOptions>(MaintenanceOptions.Section);
+        using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MaintenanceOptions>>().Value);
+        Assert.Contains(error.Failures, f => f.Contains("Maintenance:Delivery:LeaseDuration", StringComparison.Ordinal)
+            && f.Contains("at least twice AttemptTimeout", StringComparison.Ordinal));
+        Assert.Contains(error.Failures, f => f.Contains("Maintenance:Delivery:AttemptTimeout", StringComparison.Ordinal)
+            && f.Contains("below RequestTimeout", StringComparison.Ordinal));
+        Assert.True(new DeliveryOptions().LeaseDuration >= 2 * new DeliveryOptions().AttemptTimeout, "the defaults hold the rule");
+    }
 }

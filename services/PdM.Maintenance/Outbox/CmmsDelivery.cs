@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -79,7 +80,7 @@ public sealed partial class CmmsDelivery(
         try
         {
             var known = workOrder.CmmsRecordId is { } recordId && workOrder.CmmsUrl is { } url ? new CmmsRecordRef(recordId, url) : null;
-            var result = await adapter.UpsertAsync(canonical, known, cancellationToken);
+            var result = await UpsertWithinAttemptTimeoutAsync(adapter, canonical, known, cancellationToken);
 
             // Record the result under the condition's lock, on the work order's latest state: a prediction folding in at
             // the same moment must neither lose its update nor erase the record id we just learned.
@@ -105,6 +106,29 @@ public sealed partial class CmmsDelivery(
         {
             breakers.Release(endpoint);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The adapter's requests each have their own timeout, but an attempt may make several (lookup, token, create), and
+    /// the outbox lease is renewed only between deliveries: an attempt past <see cref="DeliveryOptions.AttemptTimeout"/>
+    /// is abandoned and counts as a CMMS that did not answer (breaker failure, retry with backoff). Whether the CMMS
+    /// carried out a create before that is found by the next attempt's lookup by reference.
+    /// </summary>
+    private async Task<CmmsResult> UpsertWithinAttemptTimeoutAsync(ICmmsAdapter adapter, CanonicalWorkOrder canonical, CmmsRecordRef? known,
+        CancellationToken cancellationToken)
+    {
+        var limit = options.Value.Delivery.AttemptTimeout;
+        using var deadline = new CancellationTokenSource(limit, clock);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await adapter.UpsertAsync(canonical, known, linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return CmmsResult.Fail(CmmsOutcome.Transient,
+                string.Create(CultureInfo.InvariantCulture, $"{adapter.System} did not finish the delivery within Maintenance:Delivery:AttemptTimeout ({limit})"));
         }
     }
 

@@ -282,7 +282,7 @@ public sealed class WebhookOptions
     public string Secret { get; set; } = "";
 }
 
-public sealed class DeliveryOptions
+public sealed class DeliveryOptions : IValidatableObject
 {
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
@@ -312,8 +312,52 @@ public sealed class DeliveryOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan AuthFailureCooldown { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>One HTTP request to the CMMS.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:10:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// One delivery attempt, every request it makes (a lookup by reference, SAP's CSRF token, the create or update):
+    /// an attempt still running then is abandoned and retried like a CMMS that did not answer. It bounds how long a
+    /// replica works on one row between lease renewals, which is what lets <see cref="LeaseDuration"/> be trusted.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// How long a Maintenance replica's hold on its outbox (CMMS deliveries and its bus events) lasts without renewal:
+    /// once a replica dies, another takes its rows over this long after its last renewal. Renewed only between
+    /// deliveries, so it is at least twice <see cref="AttemptTimeout"/>; shorter, a replica still waiting on a slow CMMS
+    /// would lose it and a second replica would send the same work order beside it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:02", "00:10:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (AttemptTimeout < RequestTimeout)
+        {
+            yield return new ValidationResult(
+                $"AttemptTimeout ({AttemptTimeout}) is below RequestTimeout ({RequestTimeout}): no request could use its own timeout",
+                [nameof(AttemptTimeout)]);
+        }
+
+        // The lease also covers Maintenance's bus events, published under the outbox's default publish timeout.
+        var publishTimeout = new PdM.Persistence.OutboxOptions().PublishTimeout;
+        if (LeaseDuration < 2 * publishTimeout)
+        {
+            yield return new ValidationResult(
+                $"LeaseDuration ({LeaseDuration}) must be at least twice the bus publish timeout ({publishTimeout}): the lease also covers Maintenance's bus events",
+                [nameof(LeaseDuration)]);
+        }
+
+        if (LeaseDuration < 2 * AttemptTimeout)
+        {
+            yield return new ValidationResult(
+                $"LeaseDuration ({LeaseDuration}) must be at least twice AttemptTimeout ({AttemptTimeout}): the lease could run out during a delivery and another replica send the same work order",
+                [nameof(LeaseDuration)]);
+        }
+    }
 }
 
 public sealed class StatusSyncOptions
