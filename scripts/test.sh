@@ -3,13 +3,29 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# The three-node RabbitMQ cluster too: the scale-out fault tests (Category=Cluster) run on it.
-if ! bash infra/local/deps.sh start postgres rabbitmq mosquitto rabbitmq-cluster >&2; then
-  echo "deps: could not start PostgreSQL/RabbitMQ/Mosquitto/the RabbitMQ cluster (see above)" >&2
+# Two sets of servers on loopback. PdM.Resilience.Tests kill, stop and alarm its servers on purpose, and it is mostly
+# waiting (outages, lease expiries, elections): it runs beside the other projects on servers of its own, at
+# PDM_RESILIENCE_PORT_OFFSET (PDM_PORT_OFFSET + 500 by default) with their own folder, and with the three-node RabbitMQ
+# cluster its scale-out fault tests (Category=Cluster) need. They are stopped at the end of the run. One project after
+# the other, the tests took 18.5 minutes, 5 of them Resilience's.
+offset=${PDM_PORT_OFFSET:-0}
+res_offset=${PDM_RESILIENCE_PORT_OFFSET:-$((offset + 500))}
+if [ "$res_offset" -eq "$offset" ] || [ "$res_offset" -eq 900 ] || [ "$res_offset" -gt 900 ]; then
+  # 900 is PdM.Infra.Tests' own (its port-conflict tests start private servers there).
+  echo "deps: PDM_PORT_OFFSET=$offset leaves no offset for the resilience servers; set PDM_RESILIENCE_PORT_OFFSET (a multiple of 100 below 900, not $offset)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+if ! bash infra/local/deps.sh start postgres rabbitmq mosquitto >&2; then
+  echo "deps: could not start PostgreSQL/RabbitMQ/Mosquitto (see above)" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
 eval "$(bash infra/local/deps.sh env)"
+res_state="$PDM_STATE_DIR/resilience"
+mkdir -p "$res_state"
+# deps.sh for the resilience servers: the same script, another offset and state folder.
+res_deps() { PDM_PORT_OFFSET=$res_offset PDM_STATE_DIR=$res_state bash infra/local/deps.sh "$@"; }
 
 # Every test fixture adds a throw-away vhost, and a broker restart in the fault tests recovers all of them (205 vhosts:
 # 61 s, none: 6 s). Those of earlier runs, whose test processes have exited, go first (PdM.Resilience.Tests prunes
@@ -19,17 +35,25 @@ eval "$(bash infra/local/deps.sh env)"
 # every quorum queue of every vhost, a run adds about ten vhosts of them, and with 46 node 1 came back with its
 # queues' dead-letter workers crashed (rabbit_fifo_dlx_sup noproc), leaving them without a leader.
 reset_past() {
-  local service=$1 node_dir=$2 limit=$3 vhosts
-  vhosts=$(find "$PDM_STATE_DIR/$node_dir"/mnesia/*/msg_stores/vhosts -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
+  local deps=$1 state=$2 service=$3 node_dir=$4 limit=$5 vhosts
+  vhosts=$(find "$state/$node_dir"/mnesia/*/msg_stores/vhosts -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
   if [ "$vhosts" -gt "$limit" ]; then
     echo "deps: $vhosts leftover test vhosts in $service: resetting it" >&2
-    bash infra/local/deps.sh reset "$service" >/dev/null || { echo "deps: $service reset failed"; echo "0 passed, 1 failed"; exit 1; }
+    $deps reset "$service" >/dev/null || { echo "deps: $service reset failed" >&2; return 1; }
   fi
 }
-bash infra/local/deps.sh prune-vhosts >&2 && bash infra/local/deps.sh prune-vhosts rabbitmq-cluster >&2 \
+bash infra/local/deps.sh prune-vhosts >&2 && reset_past "bash infra/local/deps.sh" "$PDM_STATE_DIR" rabbitmq rabbitmq 200 \
   || { echo "deps: could not delete the vhosts of finished test runs (see above)"; echo "0 passed, 1 failed"; exit 1; }
-reset_past rabbitmq rabbitmq 200
-reset_past rabbitmq-cluster rabbitmq-cluster/n1 12
+
+# The resilience servers start while the solution builds (about a minute of RabbitMQ boots, four nodes).
+res_deps_log="$PDM_STATE_DIR/resilience-deps.log"
+(
+  res_deps start postgres rabbitmq mosquitto rabbitmq-cluster \
+    && res_deps prune-vhosts && res_deps prune-vhosts rabbitmq-cluster \
+    && reset_past res_deps "$res_state" rabbitmq rabbitmq 200 \
+    && reset_past res_deps "$res_state" rabbitmq-cluster rabbitmq-cluster/n1 12
+) > "$res_deps_log" 2>&1 &
+res_deps_pid=$!
 
 # The build and a run write about 2.5 GB here (build outputs 2.0 GB, servers' data, test state). Say so up front: a
 # full disk otherwise shows up as MSBuild copy retries and a logger crash halfway through the build.
@@ -60,10 +84,45 @@ chmod 1777 "$run_tmp"
 # test host when no test has finished for PDM_TEST_HANG_TIMEOUT (the longest test takes about a minute here), names
 # the test it was running, and the run goes on with the next project, red.
 hang_timeout=${PDM_TEST_HANG_TIMEOUT:-10m}
-TMPDIR=$run_tmp dotnet test PdM.sln --no-build --disable-build-servers -nologo -m:1 \
-  --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --logger "trx;LogFilePrefix=pdm" \
-  --results-directory "$results/blame" 2>&1 | tee "$log"
+run_tests() {  # run_tests TARGET TRX-PREFIX: one dotnet test, its output on stdout
+  TMPDIR=$run_tmp dotnet test "$1" --no-build --disable-build-servers -nologo -m:1 \
+    --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --logger "trx;LogFilePrefix=$2" \
+    --results-directory "$results/blame" 2>&1
+}
+
+# Every test project but Resilience, through a solution filter, on the first set of servers.
+others="$results/others.slnf"
+{
+  printf '{"solution":{"path":"%s","projects":[' "$PWD/PdM.sln"
+  dotnet sln PdM.sln list | grep -E '\.Tests\.csproj$' | grep -v 'PdM.Resilience.Tests' | tr '\\' '/' \
+    | sed 's/.*/"&"/' | paste -sd, - | tr -d '\n'
+  printf ']}}\n'
+} > "$others"
+
+res_log="$results/resilience.log"
+res_status=0
+if wait "$res_deps_pid"; then
+  cat "$res_deps_log" >&2
+  ( eval "$(res_deps env)" && run_tests tests/PdM.Resilience.Tests/PdM.Resilience.Tests.csproj pdm-resilience ) > "$res_log" &
+  res_pid=$!
+else
+  cat "$res_deps_log" >&2
+  echo "deps: the resilience servers did not start (see above): PdM.Resilience.Tests not run" >&2
+  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1, Duration: 0 s - PdM.Resilience.Tests.dll (servers did not start)" > "$res_log"
+  res_pid=
+fi
+
+run_tests "$others" pdm | tee "$log"
 status=${PIPESTATUS[0]}
+if [ -n "$res_pid" ]; then
+  wait "$res_pid" || res_status=$?
+fi
+# Resilience's output after the others' (it ran beside them), then in the log the summary below reads.
+echo "--- PdM.Resilience.Tests (run beside the projects above, on the servers at PDM_PORT_OFFSET=$res_offset) ---"
+cat "$res_log"
+cat "$res_log" >> "$log"
+[ "$status" -eq 0 ] && status=$res_status
+{ res_deps stop && res_deps stop rabbitmq-cluster; } > /dev/null 2>&1 || echo "deps: could not stop the resilience servers (PDM_PORT_OFFSET=$res_offset PDM_STATE_DIR=$res_state)" >&2
 
 # A killed test host's own children (a demo or gateway process a test started) outlive it: stop those of this checkout.
 aborted=$(grep -c '^Test Run Aborted' "$log" || true)
