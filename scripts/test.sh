@@ -3,16 +3,21 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Two sets of servers on loopback. PdM.Resilience.Tests kill, stop and alarm its servers on purpose, and it is mostly
-# waiting (outages, lease expiries, elections): it runs beside the other projects on servers of its own, at
-# PDM_RESILIENCE_PORT_OFFSET (PDM_PORT_OFFSET + 500 by default) with their own folder, and with the three-node RabbitMQ
-# cluster its scale-out fault tests (Category=Cluster) need. They are stopped at the end of the run. One project after
-# the other, the tests took 18.5 minutes, 5 of them Resilience's.
+# Two lanes of test projects run side by side, each on its own set of servers on loopback (the machine has two cores,
+# and most integration tests spend their time waiting: outages, lease expiries, elections, a demo's training).
+# Lane 1, the shared servers (deps.sh's at PDM_PORT_OFFSET): every project not in lane 2, one after the other.
+# Lane 2, servers of its own at PDM_LANE2_PORT_OFFSET (PDM_PORT_OFFSET + 500 by default) with their own state folder
+# and the three-node RabbitMQ cluster: PdM.Resilience.Tests, which kills, stops and alarms its servers on purpose and so
+# must not share them with anyone running meanwhile, then the projects in LANE2_AFTER, chosen to even the lanes out.
+# Lane 2's servers start once the build is done (during it they slowed it by 45 s) and stop when it ends.
+# One lane: 18.5 minutes of testing, 5 of them Resilience's.
+LANE2_FIRST=PdM.Resilience.Tests
+LANE2_AFTER=(PdM.Persistence.Tests PdM.Observability.Tests)
 offset=${PDM_PORT_OFFSET:-0}
-res_offset=${PDM_RESILIENCE_PORT_OFFSET:-$((offset + 500))}
-if [ "$res_offset" -eq "$offset" ] || [ "$res_offset" -eq 900 ] || [ "$res_offset" -gt 900 ]; then
+lane2_offset=${PDM_LANE2_PORT_OFFSET:-$((offset + 500))}
+if [ "$lane2_offset" -eq "$offset" ] || [ "$lane2_offset" -ge 900 ]; then
   # 900 is PdM.Infra.Tests' own (its port-conflict tests start private servers there).
-  echo "deps: PDM_PORT_OFFSET=$offset leaves no offset for the resilience servers; set PDM_RESILIENCE_PORT_OFFSET (a multiple of 100 below 900, not $offset)" >&2
+  echo "deps: PDM_PORT_OFFSET=$offset leaves no offset for lane 2's servers; set PDM_LANE2_PORT_OFFSET (a multiple of 100 below 900, not $offset)" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
@@ -22,10 +27,10 @@ if ! bash infra/local/deps.sh start postgres rabbitmq mosquitto >&2; then
   exit 1
 fi
 eval "$(bash infra/local/deps.sh env)"
-res_state="$PDM_STATE_DIR/resilience"
-mkdir -p "$res_state"
-# deps.sh for the resilience servers: the same script, another offset and state folder.
-res_deps() { PDM_PORT_OFFSET=$res_offset PDM_STATE_DIR=$res_state bash infra/local/deps.sh "$@"; }
+lane2_state="$PDM_STATE_DIR/lane2"
+mkdir -p "$lane2_state"
+# deps.sh for lane 2's servers: the same script, another offset and state folder.
+lane2_deps() { PDM_PORT_OFFSET=$lane2_offset PDM_STATE_DIR=$lane2_state bash infra/local/deps.sh "$@"; }
 
 # Every test fixture adds a throw-away vhost, and a broker restart in the fault tests recovers all of them (205 vhosts:
 # 61 s, none: 6 s). Those of earlier runs, whose test processes have exited, go first (PdM.Resilience.Tests prunes
@@ -34,7 +39,7 @@ res_deps() { PDM_PORT_OFFSET=$res_offset PDM_STATE_DIR=$res_state bash infra/loc
 # enough to time out. The cluster's limit is lower: every node-kill test makes node 1 recover
 # every quorum queue of every vhost, a run adds about ten vhosts of them, and with 46 node 1 came back with its
 # queues' dead-letter workers crashed (rabbit_fifo_dlx_sup noproc), leaving them without a leader.
-reset_past() {
+reset_past() {  # reset_past DEPS STATE SERVICE NODE-DIR LIMIT
   local deps=$1 state=$2 service=$3 node_dir=$4 limit=$5 vhosts
   vhosts=$(find "$state/$node_dir"/mnesia/*/msg_stores/vhosts -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)
   if [ "$vhosts" -gt "$limit" ]; then
@@ -44,16 +49,6 @@ reset_past() {
 }
 bash infra/local/deps.sh prune-vhosts >&2 && reset_past "bash infra/local/deps.sh" "$PDM_STATE_DIR" rabbitmq rabbitmq 200 \
   || { echo "deps: could not delete the vhosts of finished test runs (see above)"; echo "0 passed, 1 failed"; exit 1; }
-
-# The resilience servers start while the solution builds (about a minute of RabbitMQ boots, four nodes).
-res_deps_log="$PDM_STATE_DIR/resilience-deps.log"
-(
-  res_deps start postgres rabbitmq mosquitto rabbitmq-cluster \
-    && res_deps prune-vhosts && res_deps prune-vhosts rabbitmq-cluster \
-    && reset_past res_deps "$res_state" rabbitmq rabbitmq 200 \
-    && reset_past res_deps "$res_state" rabbitmq-cluster rabbitmq-cluster/n1 12
-) > "$res_deps_log" 2>&1 &
-res_deps_pid=$!
 
 # The build and a run write about 2.5 GB here (build outputs 2.0 GB, servers' data, test state). Say so up front: a
 # full disk otherwise shows up as MSBuild copy retries and a logger crash halfway through the build.
@@ -77,7 +72,7 @@ log="$results/dotnet-test.log"
 # folder is open to all like /tmp: the fault tests restart servers that run as their own users through deps.sh.
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pdm-test-run.XXXXXX")
 chmod 1777 "$run_tmp"
-# One test project at a time: the machine has two cores, and the integration suites each start hosts and servers.
+# In each lane one test project at a time: the integration suites each start hosts and servers.
 # No build servers: one started here would outlive the run and its temporary folder.
 # A test that never ends (a wait with no bound on a server that never answers) once held a CI run until CI's own limit
 # killed it, 75 minutes later, without a word about which test it was. vstest's blame collector now kills a project's
@@ -89,40 +84,53 @@ run_tests() {  # run_tests TARGET TRX-PREFIX: one dotnet test, its output on std
     --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --logger "trx;LogFilePrefix=$2" \
     --results-directory "$results/blame" 2>&1
 }
+# A lane is a solution filter (.slnf) over PdM.sln: its projects, in the order given.
+solution_filter() {  # solution_filter FILE PROJECT-PATH...
+  local file=$1
+  shift
+  printf '{"solution":{"path":"%s","projects":[%s]}}\n' "$PWD/PdM.sln" "$(printf '"%s",' "$@" | sed 's/,$//')" > "$file"
+}
+mapfile -t test_projects < <(dotnet sln PdM.sln list | grep -E '\.Tests\.csproj$' | tr '\\' '/')
+lane2_names=("$LANE2_FIRST" "${LANE2_AFTER[@]}")
+lane1_projects=() lane2_projects=()
+for name in "${lane2_names[@]}"; do
+  lane2_projects+=("tests/$name/$name.csproj")
+done
+for project in "${test_projects[@]}"; do
+  [[ " ${lane2_names[*]} " == *" $(basename "$project" .csproj) "* ]] || lane1_projects+=("$project")
+done
+solution_filter "$results/lane1.slnf" "${lane1_projects[@]}"
+solution_filter "$results/lane2.slnf" "${lane2_projects[@]}"
 
-# Every test project but Resilience, through a solution filter, on the first set of servers.
-others="$results/others.slnf"
-{
-  printf '{"solution":{"path":"%s","projects":[' "$PWD/PdM.sln"
-  dotnet sln PdM.sln list | grep -E '\.Tests\.csproj$' | grep -v 'PdM.Resilience.Tests' | tr '\\' '/' \
-    | sed 's/.*/"&"/' | paste -sd, - | tr -d '\n'
-  printf ']}}\n'
-} > "$others"
+# Lane 2 in the background: its servers, then its projects, then its servers stopped; its output in its own log.
+lane2_log="$results/lane2.log"
+(
+  if ! { lane2_deps start postgres rabbitmq mosquitto rabbitmq-cluster \
+      && lane2_deps prune-vhosts && lane2_deps prune-vhosts rabbitmq-cluster \
+      && reset_past lane2_deps "$lane2_state" rabbitmq rabbitmq 200 \
+      && reset_past lane2_deps "$lane2_state" rabbitmq-cluster rabbitmq-cluster/n1 12; } 2>&1; then
+    echo "deps: lane 2's servers did not start (see above): ${lane2_names[*]} not run"
+    echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1, Duration: 0 s - lane 2 (servers did not start)"
+    exit 1
+  fi
+  eval "$(lane2_deps env)"
+  run_tests "$results/lane2.slnf" pdm-lane2
+  lane2_status=$?
+  { lane2_deps stop && lane2_deps stop rabbitmq-cluster; } > /dev/null 2>&1 \
+    || echo "deps: could not stop lane 2's servers (PDM_PORT_OFFSET=$lane2_offset PDM_STATE_DIR=$lane2_state)"
+  exit "$lane2_status"
+) > "$lane2_log" 2>&1 &
+lane2_pid=$!
 
-res_log="$results/resilience.log"
-res_status=0
-if wait "$res_deps_pid"; then
-  cat "$res_deps_log" >&2
-  ( eval "$(res_deps env)" && run_tests tests/PdM.Resilience.Tests/PdM.Resilience.Tests.csproj pdm-resilience ) > "$res_log" &
-  res_pid=$!
-else
-  cat "$res_deps_log" >&2
-  echo "deps: the resilience servers did not start (see above): PdM.Resilience.Tests not run" >&2
-  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1, Duration: 0 s - PdM.Resilience.Tests.dll (servers did not start)" > "$res_log"
-  res_pid=
-fi
-
-run_tests "$others" pdm | tee "$log"
+run_tests "$results/lane1.slnf" pdm | tee "$log"
 status=${PIPESTATUS[0]}
-if [ -n "$res_pid" ]; then
-  wait "$res_pid" || res_status=$?
-fi
-# Resilience's output after the others' (it ran beside them), then in the log the summary below reads.
-echo "--- PdM.Resilience.Tests (run beside the projects above, on the servers at PDM_PORT_OFFSET=$res_offset) ---"
-cat "$res_log"
-cat "$res_log" >> "$log"
-[ "$status" -eq 0 ] && status=$res_status
-{ res_deps stop && res_deps stop rabbitmq-cluster; } > /dev/null 2>&1 || echo "deps: could not stop the resilience servers (PDM_PORT_OFFSET=$res_offset PDM_STATE_DIR=$res_state)" >&2
+lane2_status=0
+wait "$lane2_pid" || lane2_status=$?
+# Lane 2's output after lane 1's (it ran beside it), and into the log the summary below reads.
+echo "--- lane 2: ${lane2_names[*]} (beside the projects above, on the servers at PDM_PORT_OFFSET=$lane2_offset) ---"
+cat "$lane2_log"
+cat "$lane2_log" >> "$log"
+[ "$status" -eq 0 ] && status=$lane2_status
 
 # A killed test host's own children (a demo or gateway process a test started) outlive it: stop those of this checkout.
 aborted=$(grep -c '^Test Run Aborted' "$log" || true)
