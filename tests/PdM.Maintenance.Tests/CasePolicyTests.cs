@@ -52,20 +52,15 @@ public sealed class CasePolicyTests
     [Fact]
     public void A_site_whose_adapter_lacks_its_settings_fails_at_start_naming_the_key()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var failures = StartFailures(new Dictionary<string, string?>
         {
             ["Maintenance:Sites:plant-a:Cmms:Adapter"] = "Maximo",
             ["Maintenance:Sites:plant-a:WorkOrderConfidence"] = "1.5",
             ["Maintenance:Sites:plant-a:UrgentRulHours"] = "500",
-        }).Build();
-        var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
-        services.AddValidatedOptions<MaintenanceOptions>(MaintenanceOptions.Section);
-        using var provider = services.BuildServiceProvider();
-
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MaintenanceOptions>>().Value);
-        Assert.Contains(error.Failures, f => f.Contains("Maintenance:Sites:plant-a:Cmms:Maximo:BaseUrl and Maximo:ApiKey are required", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("plant-a", StringComparison.Ordinal) && f.Contains("WorkOrderConfidence", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("UrgentRulHours <= HighRulHours <= MediumRulHours", StringComparison.Ordinal));
+        });
+        Assert.Contains(failures, f => f.Contains("Maintenance:Sites:plant-a:Cmms:Maximo:BaseUrl and Maximo:ApiKey are required", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("plant-a", StringComparison.Ordinal) && f.Contains("WorkOrderConfidence", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("UrgentRulHours <= HighRulHours <= MediumRulHours", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -73,21 +68,26 @@ public sealed class CasePolicyTests
     {
         // Renewed only between deliveries: a lease under two attempts could run out while a slow CMMS answers, and a
         // second replica would send the same work order beside the first.
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var failures = StartFailures(new Dictionary<string, string?>
         {
             ["Maintenance:Delivery:RequestTimeout"] = "00:00:30",
             ["Maintenance:Delivery:AttemptTimeout"] = "00:00:20",
             ["Maintenance:Delivery:LeaseDuration"] = "00:00:30",
-        }).Build();
+        });
+        Assert.Contains(failures, f => f.Contains("Maintenance:Delivery:LeaseDuration", StringComparison.Ordinal)
+            && f.Contains("at least twice AttemptTimeout", StringComparison.Ordinal));
+        Assert.Contains(failures, f => f.Contains("Maintenance:Delivery:AttemptTimeout", StringComparison.Ordinal)
+            && f.Contains("below RequestTimeout", StringComparison.Ordinal));
+        Assert.True(new DeliveryOptions().LeaseDuration >= 2 * new DeliveryOptions().AttemptTimeout, "the defaults hold the rule");
+    }
+
+    /// <summary>What a host started with <paramref name="settings"/> refuses to start over (Maintenance's section).</summary>
+    private static IReadOnlyList<string> StartFailures(Dictionary<string, string?> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration);
         services.AddValidatedOptions<MaintenanceOptions>(MaintenanceOptions.Section);
         using var provider = services.BuildServiceProvider();
-
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MaintenanceOptions>>().Value);
-        Assert.Contains(error.Failures, f => f.Contains("Maintenance:Delivery:LeaseDuration", StringComparison.Ordinal)
-            && f.Contains("at least twice AttemptTimeout", StringComparison.Ordinal));
-        Assert.Contains(error.Failures, f => f.Contains("Maintenance:Delivery:AttemptTimeout", StringComparison.Ordinal)
-            && f.Contains("below RequestTimeout", StringComparison.Ordinal));
-        Assert.True(new DeliveryOptions().LeaseDuration >= 2 * new DeliveryOptions().AttemptTimeout, "the defaults hold the rule");
+        return [.. Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MaintenanceOptions>>().Value).Failures];
     }
 }
