@@ -7,12 +7,11 @@ cd "$(dirname "$0")/.."
 # and most integration tests spend their time waiting: outages, lease expiries, elections, a demo's training).
 # Lane 1, the shared servers (deps.sh's at PDM_PORT_OFFSET): every project not in lane 2, one after the other.
 # Lane 2, servers of its own at PDM_LANE2_PORT_OFFSET (PDM_PORT_OFFSET + 500 by default) with their own state folder
-# and the three-node RabbitMQ cluster: PdM.Resilience.Tests, which kills, stops and alarms its servers on purpose and so
-# must not share them with anyone running meanwhile, then the projects in LANE2_AFTER, chosen to even the lanes out.
+# and the three-node RabbitMQ cluster: the projects in LANE2, PdM.Resilience.Tests (which kills, stops and alarms its
+# servers on purpose and so must not share them with anyone running meanwhile) and two more chosen to even the lanes out.
 # Lane 2's servers start once the build is done (during it they slowed it by 45 s) and stop when it ends.
 # One lane: 18.5 minutes of testing, 5 of them Resilience's.
-LANE2_FIRST=PdM.Resilience.Tests
-LANE2_AFTER=(PdM.Persistence.Tests PdM.Observability.Tests)
+LANE2=(PdM.Resilience.Tests PdM.Persistence.Tests PdM.Observability.Tests)
 offset=${PDM_PORT_OFFSET:-0}
 lane2_offset=${PDM_LANE2_PORT_OFFSET:-$((offset + 500))}
 if [ "$lane2_offset" -eq "$offset" ] || [ "$lane2_offset" -ge 900 ]; then
@@ -21,16 +20,17 @@ if [ "$lane2_offset" -eq "$offset" ] || [ "$lane2_offset" -ge 900 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-if ! bash infra/local/deps.sh start postgres rabbitmq mosquitto >&2; then
+# deps.sh for each lane's servers: lane 2's at another offset with another state folder.
+shared_deps() { bash infra/local/deps.sh "$@"; }
+lane2_deps() { PDM_PORT_OFFSET=$lane2_offset PDM_STATE_DIR=$lane2_state bash infra/local/deps.sh "$@"; }
+if ! shared_deps start postgres rabbitmq mosquitto >&2; then
   echo "deps: could not start PostgreSQL/RabbitMQ/Mosquitto (see above)" >&2
   echo "0 passed, 1 failed"
   exit 1
 fi
-eval "$(bash infra/local/deps.sh env)"
+eval "$(shared_deps env)"
 lane2_state="$PDM_STATE_DIR/lane2"
 mkdir -p "$lane2_state"
-# deps.sh for lane 2's servers: the same script, another offset and state folder.
-lane2_deps() { PDM_PORT_OFFSET=$lane2_offset PDM_STATE_DIR=$lane2_state bash infra/local/deps.sh "$@"; }
 
 # Every test fixture adds a throw-away vhost, and a broker restart in the fault tests recovers all of them (205 vhosts:
 # 61 s, none: 6 s). Those of earlier runs, whose test processes have exited, go first (PdM.Resilience.Tests prunes
@@ -47,7 +47,7 @@ reset_past() {  # reset_past DEPS STATE SERVICE NODE-DIR LIMIT
     $deps reset "$service" >/dev/null || { echo "deps: $service reset failed" >&2; return 1; }
   fi
 }
-bash infra/local/deps.sh prune-vhosts >&2 && reset_past "bash infra/local/deps.sh" "$PDM_STATE_DIR" rabbitmq rabbitmq 200 \
+shared_deps prune-vhosts >&2 && reset_past shared_deps "$PDM_STATE_DIR" rabbitmq rabbitmq 200 \
   || { echo "deps: could not delete the vhosts of finished test runs (see above)"; echo "0 passed, 1 failed"; exit 1; }
 
 # The build and a run write about 2.5 GB here (build outputs 2.0 GB, servers' data, test state). Say so up front: a
@@ -84,20 +84,19 @@ run_tests() {  # run_tests TARGET TRX-PREFIX: one dotnet test, its output on std
     --blame-hang-timeout "$hang_timeout" --blame-hang-dump-type none --logger "trx;LogFilePrefix=$2" \
     --results-directory "$results/blame" 2>&1
 }
-# A lane is a solution filter (.slnf) over PdM.sln: its projects, in the order given.
+# A lane is a solution filter (.slnf) over PdM.sln, its projects run one at a time in the solution's build order.
 solution_filter() {  # solution_filter FILE PROJECT-PATH...
   local file=$1
   shift
   printf '{"solution":{"path":"%s","projects":[%s]}}\n' "$PWD/PdM.sln" "$(printf '"%s",' "$@" | sed 's/,$//')" > "$file"
 }
 mapfile -t test_projects < <(dotnet sln PdM.sln list | grep -E '\.Tests\.csproj$' | tr '\\' '/')
-lane2_names=("$LANE2_FIRST" "${LANE2_AFTER[@]}")
 lane1_projects=() lane2_projects=()
-for name in "${lane2_names[@]}"; do
+for name in "${LANE2[@]}"; do
   lane2_projects+=("tests/$name/$name.csproj")
 done
 for project in "${test_projects[@]}"; do
-  [[ " ${lane2_names[*]} " == *" $(basename "$project" .csproj) "* ]] || lane1_projects+=("$project")
+  [[ " ${LANE2[*]} " == *" $(basename "$project" .csproj) "* ]] || lane1_projects+=("$project")
 done
 solution_filter "$results/lane1.slnf" "${lane1_projects[@]}"
 solution_filter "$results/lane2.slnf" "${lane2_projects[@]}"
@@ -109,7 +108,7 @@ lane2_log="$results/lane2.log"
       && lane2_deps prune-vhosts && lane2_deps prune-vhosts rabbitmq-cluster \
       && reset_past lane2_deps "$lane2_state" rabbitmq rabbitmq 200 \
       && reset_past lane2_deps "$lane2_state" rabbitmq-cluster rabbitmq-cluster/n1 12; } 2>&1; then
-    echo "deps: lane 2's servers did not start (see above): ${lane2_names[*]} not run"
+    echo "deps: lane 2's servers did not start (see above): ${LANE2[*]} not run"
     echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1, Duration: 0 s - lane 2 (servers did not start)"
     exit 1
   fi
@@ -127,7 +126,7 @@ status=${PIPESTATUS[0]}
 lane2_status=0
 wait "$lane2_pid" || lane2_status=$?
 # Lane 2's output after lane 1's (it ran beside it), and into the log the summary below reads.
-echo "--- lane 2: ${lane2_names[*]} (beside the projects above, on the servers at PDM_PORT_OFFSET=$lane2_offset) ---"
+echo "--- lane 2: ${LANE2[*]} (beside the projects above, on the servers at PDM_PORT_OFFSET=$lane2_offset) ---"
 cat "$lane2_log"
 cat "$lane2_log" >> "$log"
 [ "$status" -eq 0 ] && status=$lane2_status
@@ -143,7 +142,7 @@ read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed: +[0-9]+'
   | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\2 \1 \3/' \
   | awk '{p+=$1; f+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
 assemblies=$(grep -cE '^(Passed|Failed)! +- Failed:' "$log" || true)
-expected=$(dotnet sln PdM.sln list | grep -cE '\.Tests\.csproj$' || true)
+expected=${#test_projects[@]}
 # An aborted project still prints its summary line, counting only the tests that finished before its host was killed.
 failed=$((failed + aborted))
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
