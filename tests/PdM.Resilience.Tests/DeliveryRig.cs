@@ -80,6 +80,12 @@ internal sealed class DeliveryRig : IAsyncDisposable
     /// <summary>The gateway that decided each prediction (its provenance) and when the observer first saw it.</summary>
     public ConcurrentDictionary<Guid, (string Gateway, DateTimeOffset SeenAt)> DecidedBy { get; } = new();
 
+    /// <summary>
+    /// The predictions seen per decided window (asset and the end of the window its evidence names): one id per window
+    /// when no window was decided twice.
+    /// </summary>
+    public ConcurrentDictionary<(string Asset, DateTimeOffset WindowEnd), ConcurrentDictionary<Guid, byte>> PredictionsByWindow { get; } = new();
+
     /// <summary>Duplicates this rig published itself (same message id) to stand in for a redelivering network.</summary>
     public int DuplicatesInjected => _duplicatesInjected;
 
@@ -321,6 +327,8 @@ internal sealed class DeliveryRig : IAsyncDisposable
         var count = Delivered.AddOrUpdate(context.Message.PredictionId, 1, (_, n) => n + 1);
         AssetOf[context.Message.PredictionId] = context.Message.AssetId;
         DecidedBy.TryAdd(context.Message.PredictionId, (context.Message.Provenance.GatewayId, DateTimeOffset.UtcNow));
+        var window = (context.Message.AssetId, context.Message.Evidence.Max(e => e.WindowEnd));
+        PredictionsByWindow.GetOrAdd(window, _ => new ConcurrentDictionary<Guid, byte>()).TryAdd(context.Message.PredictionId, 0);
         if (count != 1 || _duplicateFraction <= 0)
         {
             return;

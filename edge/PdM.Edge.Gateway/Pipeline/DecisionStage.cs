@@ -201,7 +201,8 @@ public sealed partial class DecisionStage
         var now = _clock.GetUtcNow();
         return new FailurePredicted
         {
-            PredictionId = Guid.CreateVersion7(now),
+            // From the window, not random: the same window decided again after a crash is the same prediction.
+            PredictionId = DecisionIds.Prediction(_options.SiteId, decision.AssetId, decision.WindowEnd),
             SiteId = _options.SiteId,
             AssetId = decision.AssetId,
             FailureMode = decision.FailureMode,
@@ -226,7 +227,7 @@ public sealed partial class DecisionStage
         _lastAssessed[decision.AssetId] = now;
         return new AssetHealthAssessed
         {
-            AssessmentId = Guid.CreateVersion7(now),
+            AssessmentId = DecisionIds.Assessment(_options.SiteId, decision.AssetId, decision.WindowEnd),
             SiteId = _options.SiteId,
             AssetId = decision.AssetId,
             AssetClass = decision.AssetClass,

@@ -6,7 +6,10 @@ namespace PdM.Contracts.Decisions;
 /// </summary>
 public sealed record FailurePredicted
 {
-    /// <summary>Stable id of this prediction: consumers deduplicate on it.</summary>
+    /// <summary>
+    /// Stable id of this prediction: consumers deduplicate on it. The gateway derives it from the site, the asset and
+    /// the end of the decided window, so a window decided again (after a crash) has the same id.
+    /// </summary>
     public required Guid PredictionId { get; init; }
 
     public required string SiteId { get; init; }

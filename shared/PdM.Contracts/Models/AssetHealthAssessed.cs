@@ -8,6 +8,7 @@ namespace PdM.Contracts.Models;
 /// </summary>
 public sealed record AssetHealthAssessed
 {
+    /// <summary>Stable id; the gateway derives it from the site, the asset and the window end, like <see cref="Decisions.FailurePredicted.PredictionId"/>.</summary>
     public required Guid AssessmentId { get; init; }
 
     public required string SiteId { get; init; }
