@@ -58,6 +58,32 @@ public sealed class SnapshotTests(TelemetryFixture fixture)
     }
 
     [Fact]
+    public async Task A_window_uploaded_again_in_another_batch_is_one_training_example_and_leaves_the_snapshot_unchanged()
+    {
+        var importer = fixture.Services.GetRequiredService<DatasetImporter>();
+        var spec = CmapssTraining.DefaultSpec(30, includeCycle: true, longWindow: 100);
+        var import = await importer.ImportCmapssAsync(TelemetryFixture.CmapssSubset(units: 2, "twice"), spec);
+        await using var scope = fixture.Services.CreateAsyncScope();
+        var snapshots = scope.ServiceProvider.GetRequiredService<SnapshotService>();
+        var snapshot = await snapshots.CreateAsync(new SnapshotRequest { Name = "fd001-2", Source = import.Source, SpecDigest = import.SpecDigest, LabelKind = LabelKinds.Rul });
+        Assert.Equal(import.Rows, snapshot.RowCount);
+
+        // What a gateway restarted after a crash uploads: a window it had decided and uploaded before, decided again from
+        // the redelivered readings in a new batch, once whole and once from a later start (a partial window).
+        Assert.Equal(2, await fixture.ScalarAsync(
+            "WITH one AS (SELECT * FROM telemetry.feature_windows WHERE source = $1 ORDER BY row_index LIMIT 1), " +
+            "again AS (INSERT INTO telemetry.feature_windows (batch_id, row_index, source, site_id, asset_id, spec_digest, window_start, window_end, feature_values) " +
+            "SELECT gen_random_uuid(), 0, source, site_id, asset_id, spec_digest, window_start + shift, window_end, feature_values FROM one, " +
+            "(VALUES (interval '0'), (interval '1 millisecond')) AS s(shift) RETURNING 1) SELECT count(*) FROM again", import.Source));
+
+        Assert.Equal(import.Rows + 2, await fixture.ScalarAsync("SELECT count(*) FROM telemetry.feature_windows WHERE source = $1", import.Source));
+        Assert.Equal((snapshot.RowCount, snapshot.Digest), await snapshots.RecomputeAsync(snapshot));
+        var (data, problem) = await snapshots.ReadAsync(snapshot.Id);
+        Assert.Null(problem);
+        Assert.Equal(import.Rows, data!.Set.Examples.Count);
+    }
+
+    [Fact]
     public async Task A_gateway_spec_registered_over_http_is_stored_under_the_digest_its_batches_carry()
     {
         var spec = CmapssTraining.DefaultSpec(30, includeCycle: true, longWindow: 100);

@@ -35,9 +35,14 @@ public sealed record SnapshotData(DatasetSnapshot Snapshot, FeatureSpec Spec, Tr
 /// </summary>
 public sealed class SnapshotService(NpgsqlDataSource dataSource, TelemetryDbContext db, TimeProvider clock)
 {
-    /// <summary>The recorded query; parameters $1 spec digest, $2 source, $3 label kind, $4 from, $5 to.</summary>
+    /// <summary>
+    /// The recorded query; parameters $1 spec digest, $2 source, $3 label kind, $4 from, $5 to. One row per asset and
+    /// window end: a gateway that died before acknowledging the readings of a window it had decided decides it again
+    /// after its restart and uploads it in another batch (the feature table has no key to refuse it), and that window
+    /// is one training example, not two; the earliest-starting (most complete) upload, then the first batch, is kept.
+    /// </summary>
     public const string Query =
-        "SELECT w.asset_id, w.window_start, w.window_end, w.feature_values, l.time_index, l.label, l.target " +
+        "SELECT DISTINCT ON (w.asset_id COLLATE \"C\", w.window_end) w.asset_id, w.window_start, w.window_end, w.feature_values, l.time_index, l.label, l.target " +
         "FROM telemetry.feature_windows w JOIN telemetry.labels l " +
         "ON l.source = w.source AND l.asset_id = w.asset_id AND l.at = w.window_end AND l.kind = $3 " +
         "WHERE w.spec_digest = $1 AND w.source = $2 AND w.window_start >= $4 AND w.window_start < $5 " +
