@@ -36,7 +36,10 @@ public static class MessagingExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(services => new StalledPublishWatchdog(
             services.GetRequiredService<IBusControl>(), services.GetRequiredService<IMeterFactory>(), services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<ILogger<StalledPublishWatchdog>>(), services.GetRequiredService<IOptions<MessagingOptions>>().Value.StalledPublishRestartAfter));
+            services.GetRequiredService<ILogger<StalledPublishWatchdog>>(), services.GetRequiredService<IOptions<MessagingOptions>>().Value.StalledPublishRestartAfter,
+            options is { Transport: MessageTransport.RabbitMq, RabbitMq.Uri: { } probeUri }
+                ? new BrokerPublishProbe(RabbitMqEndpoint.Parse(probeUri), options.RabbitMq.ClusterNodes).NewChannelCanPublishAsync
+                : null));
         builder.Services.TryAddSingleton<ReceiveQueueNames>();
         builder.Services.AddMassTransit(bus =>
         {

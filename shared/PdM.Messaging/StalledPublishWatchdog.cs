@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using MassTransit;
 using Microsoft.Extensions.Logging;
@@ -45,6 +46,7 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     // A stop waits for the host's consumers to finish: bounded, or a stuck one would hold the publisher that asked.
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan EndpointPoll = TimeSpan.FromMilliseconds(250);
 
     private readonly IBusControl _bus;
     private readonly TimeProvider _clock;
@@ -58,12 +60,20 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     private TimeSpan _restartInterval;
     private string? _lastRestartedFor;
     private volatile bool _restartFailed;
+    private readonly CancellationTokenSource _disposing = new();
+    private Task? _recovery;
+    private readonly Func<CancellationToken, Task<bool>>? _newChannelCanPublish;
 
     /// <param name="stalledFor">
     /// <see cref="StalledFor"/>; null for <see cref="DefaultStalledFor"/> (the host passes
     /// <c>Messaging:StalledPublishRestartAfter</c>).
     /// </param>
-    public StalledPublishWatchdog(IBusControl bus, IMeterFactory meters, TimeProvider clock, ILogger<StalledPublishWatchdog> logger, TimeSpan? stalledFor = null)
+    /// <param name="newChannelCanPublish">
+    /// Asked before each restart (<see cref="BrokerPublishProbe"/> on RabbitMQ): false while the broker blocks every
+    /// publisher (a resource alarm), when a restart cannot help; null restarts without asking (the in-memory bus).
+    /// </param>
+    public StalledPublishWatchdog(IBusControl bus, IMeterFactory meters, TimeProvider clock, ILogger<StalledPublishWatchdog> logger, TimeSpan? stalledFor = null,
+        Func<CancellationToken, Task<bool>>? newChannelCanPublish = null)
     {
         ArgumentNullException.ThrowIfNull(meters);
         if (stalledFor is { } configured && configured <= TimeSpan.Zero)
@@ -73,6 +83,7 @@ public sealed partial class StalledPublishWatchdog : IDisposable
 
         StalledFor = stalledFor ?? DefaultStalledFor;
         _restartInterval = StalledFor;
+        _newChannelCanPublish = newChannelCanPublish;
         _bus = bus;
         _clock = clock;
         _logger = logger;
@@ -146,6 +157,14 @@ public sealed partial class StalledPublishWatchdog : IDisposable
 
         try
         {
+            if (!await NewChannelCanPublishAsync(cancellationToken))
+            {
+                // Blocked broker-wide: the publisher keeps its messages and waits like in an outage; asked again at its
+                // next failure, the restart happens once new channels can publish and this one still cannot.
+                LogBlocked(_logger, publisher, stalled.TotalSeconds);
+                return false;
+            }
+
             lock (_gate)
             {
                 // The next restart waits twice as long, unless this publisher delivers first (Delivered resets it).
@@ -157,7 +176,11 @@ public sealed partial class StalledPublishWatchdog : IDisposable
 
             LogRestarting(_logger, publisher, stalled.TotalSeconds);
             _restarts.Add(1, new KeyValuePair<string, object?>("publisher", publisher));
-            await RestartAsync(cancellationToken);
+            if (!await RestartAsync(cancellationToken))
+            {
+                StartRecovery(publisher);
+            }
+
             return true;
         }
         finally
@@ -166,32 +189,121 @@ public sealed partial class StalledPublishWatchdog : IDisposable
         }
     }
 
-    private async Task RestartAsync(CancellationToken cancellationToken)
+    private async Task<bool> NewChannelCanPublishAsync(CancellationToken cancellationToken) =>
+        _newChannelCanPublish is null || await _newChannelCanPublish(cancellationToken);
+
+    /// <summary>Stops and starts the bus, each bounded; true once its receive endpoints are up again.</summary>
+    private async Task<bool> RestartAsync(CancellationToken cancellationToken)
     {
         try
         {
+            // MassTransit does not always honour the token: during a RabbitMQ resource alarm the connection is blocked and
+            // a start waits on it past any cancellation (seen in ServerFaultTests' memory alarm), which held the publisher
+            // that asked (an outbox, the uplink) for good. WaitAsync gives the publisher back when the time is up.
             using (var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 stopping.CancelAfter(StopTimeout);
-                await _bus.StopAsync(stopping.Token);
+                await _bus.StopAsync(stopping.Token).WaitAsync(StopTimeout, cancellationToken);
             }
 
             using var starting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             starting.CancelAfter(StartTimeout);
-            await _bus.StartAsync(starting.Token);
+            await _bus.StartAsync(starting.Token).WaitAsync(StartTimeout, cancellationToken);
+
+            // A start can return with receive endpoints that never come up: during a RabbitMQ resource alarm the
+            // connection is blocked, the stop cannot cancel the consumers and the start cannot open their channels, and
+            // they stayed down after the alarm (no consumer on the module's queue, ServerFaultTests' memory alarm).
+            // Publishes then go through again, so no stalled spell would ever ask for the restart that brings them back.
+            var deadline = Stopwatch.GetTimestamp() + (long)(StartTimeout.TotalSeconds * Stopwatch.Frequency);
+            while (_bus.CheckHealth().Status != BusHealthStatus.Healthy)
+            {
+                if (Stopwatch.GetTimestamp() > deadline)
+                {
+                    _restartFailed = true;
+                    LogRestartLeftEndpointsDown(_logger, _bus.CheckHealth().Description);
+                    return false;
+                }
+
+                await Task.Delay(EndpointPoll, cancellationToken);
+            }
+
             _restartFailed = false;
             LogRestarted(_logger);
+            return true;
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             // The publisher still holds its messages; its next stalled spell tries again, however the bus reports itself.
             _restartFailed = true;
             LogRestartFailed(_logger, exception);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// After a restart that left the bus unhealthy: restarts it again, at the restart interval (doubling, at most
+    /// <see cref="MaxRestartInterval"/>), until its endpoints are up; once the alarm that blocked the connection is
+    /// gone, the next restart brings the consumers back. One such loop at a time, ended by a healthy bus or disposal.
+    /// </summary>
+    private void StartRecovery(string publisher)
+    {
+        lock (_gate)
+        {
+            if (_recovery is { IsCompleted: false })
+            {
+                return;
+            }
+
+            _recovery = Task.Run(() => RecoverAsync(publisher, _disposing.Token));
+        }
+    }
+
+    private async Task RecoverAsync(string publisher, CancellationToken cancellationToken)
+    {
+        var wait = StalledFor;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(wait, cancellationToken);
+                if (_bus.CheckHealth().Status == BusHealthStatus.Healthy)
+                {
+                    _restartFailed = false;
+                    return;
+                }
+
+                if (!await NewChannelCanPublishAsync(cancellationToken) || !await _restarting.WaitAsync(TimeSpan.Zero, cancellationToken))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    LogRestartingToRecover(_logger, publisher);
+                    _restarts.Add(1, new KeyValuePair<string, object?>("publisher", publisher));
+                    if (await RestartAsync(cancellationToken))
+                    {
+                        return;
+                    }
+                }
+                finally
+                {
+                    _restarting.Release();
+                }
+
+                wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, MaxRestartInterval.Ticks));
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Disposed: the host is stopping.
         }
     }
 
     public void Dispose()
     {
+        _disposing.Cancel();
+        _disposing.Dispose();
         _meter.Dispose();
         _restarting.Dispose();
     }
@@ -199,6 +311,17 @@ public sealed partial class StalledPublishWatchdog : IDisposable
     [LoggerMessage(EventId = 9401, Level = LogLevel.Warning,
         Message = "Bus: {Publisher}'s publishes have kept failing for {Seconds:0} s on a connected bus (a broker channel refusing them); restarting the bus for new channels")]
     private static partial void LogRestarting(ILogger logger, string publisher, double seconds);
+
+    [LoggerMessage(EventId = 9406, Level = LogLevel.Warning,
+        Message = "Bus: {Publisher}'s publishes have kept failing for {Seconds:0} s, but a new channel cannot publish either (the broker blocks publishers: a memory or disk alarm?); not restarting, the messages wait")]
+    private static partial void LogBlocked(ILogger logger, string publisher, double seconds);
+
+    [LoggerMessage(EventId = 9404, Level = LogLevel.Error,
+        Message = "Bus: restarted, but its receive endpoints did not come up ({Health}); restarting it again until they do")]
+    private static partial void LogRestartLeftEndpointsDown(ILogger logger, string health);
+
+    [LoggerMessage(EventId = 9405, Level = LogLevel.Warning, Message = "Bus: restarting again (for {Publisher}) to bring its receive endpoints back")]
+    private static partial void LogRestartingToRecover(ILogger logger, string publisher);
 
     [LoggerMessage(EventId = 9402, Level = LogLevel.Information, Message = "Bus: restarted")]
     private static partial void LogRestarted(ILogger logger);

@@ -12,6 +12,7 @@ using MQTTnet;
 using MQTTnet.Protocol;
 using Npgsql;
 using PdM.Contracts.Decisions;
+using PdM.Contracts.Maintenance;
 using PdM.Contracts.Telemetry;
 using PdM.Edge.Gateway;
 using PdM.Host;
@@ -88,6 +89,9 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     /// <summary>Duplicates this rig published itself (same message id) to stand in for a redelivering network.</summary>
     public int DuplicatesInjected => _duplicatesInjected;
+
+    /// <summary>Deliveries of Maintenance's <see cref="MaintenanceOutcomeRecorded"/> events at the broker side, by message id.</summary>
+    public ConcurrentDictionary<Guid, int> OutcomesDelivered { get; } = new();
 
     public int ReadingsSent { get; private set; }
 
@@ -167,6 +171,11 @@ internal sealed class DeliveryRig : IAsyncDisposable
                 }
 
                 e.Handler<FailurePredicted>(c => rig!.Observe(c));
+                e.Handler<MaintenanceOutcomeRecorded>(c =>
+                {
+                    rig!.OutcomesDelivered.AddOrUpdate(c.MessageId ?? Guid.Empty, 1, (_, n) => n + 1);
+                    return Task.CompletedTask;
+                });
             });
         });
         rig = new DeliveryRig(site, assets, database, vhost, busLink, cloud, api, observer, device, gatewaySettings, duplicateFraction, cloudSettings);
@@ -243,20 +252,22 @@ internal sealed class DeliveryRig : IAsyncDisposable
 
     /// <summary>
     /// The history after <paramref name="rounds"/> rounds: every asset's predictions delivered, stored once in the
-    /// Maintenance inbox and folded once into its work order; nothing more (no duplicate effect) and nothing less (no loss).
+    /// Maintenance inbox and takes effect once: folded into its asset's case and work order, or counted as suppressed by
+    /// a case closed meanwhile (its cool-down); nothing more (no duplicate effect) and nothing less (no loss).
     /// Returns a one-line summary for the test output.
     /// </summary>
     public async Task<string> ReconcileAsync(int rounds)
     {
         var expected = Assets * rounds;
         await WaitDeliveredAsync(expected, $"all {expected} predictions delivered");
-        // The probe's value is the folded count (-1: the API did not answer), so a timeout says how far it got.
+        // The probe's value is the effect count (-1: the API did not answer), so a timeout says how far it got.
         await Eventually.Until(
-            async () => (await TryGetWorkOrdersAsync())?.Sum(w => w.PredictionCount) ?? -1, folded => folded >= expected, TimeSpan.FromSeconds(90),
-            $"every delivered prediction to take effect ({expected} folds into work orders; inbox {await CountInboxAsync()} before waiting)");
+            async () => Effects(await TryGetCasesAsync()), effects => effects >= expected, TimeSpan.FromSeconds(90),
+            $"every delivered prediction to take effect ({expected} folds into cases or suppressions; inbox {await CountInboxAsync()} before waiting)");
 
         // Give a late duplicate the chance to show itself before counting.
         await Task.Delay(TimeSpan.FromSeconds(1));
+        var cases = (await Eventually.Until(() => TryGetCasesAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the case API"))!;
         var workOrders = await Eventually.Until(() => TryGetWorkOrdersAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
         var stored = await CountInboxAsync();
         var deliveries = Delivered.Values.Sum();
@@ -266,14 +277,31 @@ internal sealed class DeliveryRig : IAsyncDisposable
         {
             var asset = $"P{a}";
             Assert.Equal(rounds, AssetOf.Values.Count(v => v == asset));
+            Assert.Equal(rounds, Effects(cases.Where(c => c.AssetId == asset).ToList()));
         }
 
         Assert.Equal(expected, stored);
         Assert.Equal(Assets, workOrders!.Count);
-        Assert.All(workOrders, w => Assert.Equal(rounds, w.PredictionCount));
+        Assert.Equal(cases.Sum(c => c.PredictionCount), workOrders.Sum(w => w.PredictionCount));
         return string.Create(CultureInfo.InvariantCulture,
             $"readings sent={ReadingsSent} predictions expected={expected} delivered distinct={Delivered.Count} deliveries={deliveries} " +
-            $"injected duplicates={DuplicatesInjected} stored(inbox)={stored} effective(work-order folds)={workOrders.Sum(w => w.PredictionCount)}");
+            $"injected duplicates={DuplicatesInjected} stored(inbox)={stored} effective(work-order folds)={workOrders.Sum(w => w.PredictionCount)} " +
+            $"suppressed(closed cases)={cases.Sum(c => c.SuppressedCount)}");
+    }
+
+    private static int Effects(List<CaseResponse>? cases) => cases?.Sum(c => c.PredictionCount + c.SuppressedCount) ?? -1;
+
+    /// <summary>The cases, or null while the API answers with an error.</summary>
+    public async Task<List<CaseResponse>?> TryGetCasesAsync()
+    {
+        try
+        {
+            return await Api.GetFromJsonAsync<List<CaseResponse>>("/api/cases?limit=500", ApiJson) ?? [];
+        }
+        catch (HttpRequestException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The work orders, or null while the API answers with an error (its first queries after a PostgreSQL restart).</summary>
@@ -287,6 +315,29 @@ internal sealed class DeliveryRig : IAsyncDisposable
         {
             return null;
         }
+    }
+
+    /// <summary>Closes the open case of <paramref name="asset"/> through the API (Maintenance writes the outcome event to its outbox).</summary>
+    public async Task CloseCaseAsync(string asset)
+    {
+        var cases = await Api.GetFromJsonAsync<List<CaseResponse>>($"/api/cases?assetId={asset}&status=Open", ApiJson);
+        var open = Assert.Single(cases!);
+        using var response = await Api.PostAsJsonAsync($"/api/cases/{open.Id}/outcome",
+            new OutcomeRequest(MaintenanceOutcome.FailureConfirmed, "BRG", DateTimeOffset.UtcNow), ApiJson);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    /// <summary>Maintenance's outbox rows of one event type: how many wait undelivered, and the attempts made on them.</summary>
+    public async Task<(long Waiting, long Attempts)> OutboxWaitingAsync(string messageType)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*), coalesce(sum(attempts), 0) FROM maintenance.outbox WHERE message_type LIKE @t AND delivered_at IS NULL", connection);
+        command.Parameters.AddWithValue("t", "%" + messageType + "%");
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
     }
 
     public async Task<long> CountInboxAsync()

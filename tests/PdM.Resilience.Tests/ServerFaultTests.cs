@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using PdM.Contracts.Maintenance;
 using PdM.Edge.Gateway;
 using PdM.Maintenance;
 using PdM.Testing;
@@ -197,7 +198,12 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
     [Fact]
     public async Task A_RabbitMq_memory_alarm_blocks_the_uplink_the_journal_keeps_every_prediction_and_nothing_is_lost_or_duplicated()
     {
-        await using var rig = await DeliveryRig.StartAsync("rmqalarm", Assets);
+        // Every bus (the gateway's, Maintenance's) would restart after 5 s of failing publishes, well inside the alarm. A
+        // restart cannot get past an alarm and did harm: the stop could not cancel the consumers on the blocked
+        // connection, the start could not open their channels, and Maintenance's queue had no consumer after the alarm
+        // (13 predictions never folded; the test hung in the hosts' stop). The watchdog now asks a new channel first.
+        using var messaging = new MetricRecorder(PdM.Messaging.StalledPublishWatchdog.MeterName);
+        await using var rig = await DeliveryRig.StartAsync("rmqalarm", Assets, stalledPublishRestartAfter: TimeSpan.FromSeconds(5));
         await using var gateway = await StartInProcessGateway(rig);
         var journal = gateway.Services.GetRequiredService<PdM.Edge.Journal.EdgeJournal>();
         await rig.PublishRoundAsync();
@@ -218,6 +224,17 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
                 "rounds 2 and 3 in the gateway's journal and its uplink marked down by the publish timeout");
             output.WriteLine($"during the alarm: {held[PdM.Edge.Journal.MessageClass.FailurePrediction].Count} predictions journaled, uplink down");
             Assert.Equal(Assets, rig.Delivered.Count);
+
+            // Maintenance is blocked the same way: a case closed now writes its outcome event to Maintenance's outbox, and
+            // there it waits, not delivered, past the 10 s publish timeout.
+            await rig.CloseCaseAsync("P0");
+            await Eventually.Until(() => rig.OutboxWaitingAsync(nameof(MaintenanceOutcomeRecorded)),
+                row => row.Waiting == 1, TimeSpan.FromSeconds(30), "the outcome event in Maintenance's outbox");
+            await Task.Delay(TimeSpan.FromSeconds(12));
+            var waiting = await rig.OutboxWaitingAsync(nameof(MaintenanceOutcomeRecorded));
+            Assert.Equal(1, waiting.Waiting);
+            Assert.Empty(rig.OutcomesDelivered);
+            output.WriteLine($"during the alarm: the outcome event waits in Maintenance's outbox after {waiting.Attempts} attempt(s)");
         }
         finally
         {
@@ -227,6 +244,13 @@ public sealed class ServerFaultTests(ITestOutputHelper output)
         await Eventually.Until(() => RabbitMqAlarmAsync("memory_used_watermark"), value => value == 0, TimeSpan.FromSeconds(30),
             "rabbitmq_alarms_memory_used_watermark 0 once the alarm is cleared");
         output.WriteLine(await rig.ReconcileAsync(rounds: 3));
+        Assert.Equal(0, messaging.Total("pdm.bus.restarts"));
+        // Once the alarm is gone the outcome event leaves Maintenance's outbox: one message (every attempt under one id).
+        await Eventually.Until(() => rig.OutboxWaitingAsync(nameof(MaintenanceOutcomeRecorded)), row => row.Waiting == 0, TimeSpan.FromSeconds(90),
+            "the outcome event delivered from Maintenance's outbox");
+        await Eventually.Until(() => Task.FromResult(rig.OutcomesDelivered.Count), n => n >= 1, TimeSpan.FromSeconds(30), "the outcome event at the observer");
+        Assert.Single(rig.OutcomesDelivered);
+        output.WriteLine($"after the alarm: the outcome event delivered {rig.OutcomesDelivered.Values.Single()} time(s) under one message id");
         // Only predictions: this rig runs no Telemetry module, so the health assessments stay in the journal as unroutable.
         await Eventually.Until(() => Task.FromResult(journal.GetStatistics()),
             state => state[PdM.Edge.Journal.MessageClass.FailurePrediction].Count == 0 && state.UplinkUp, TimeSpan.FromSeconds(60),
