@@ -292,24 +292,16 @@ internal sealed class DeliveryRig : IAsyncDisposable
     private static int Effects(List<CaseResponse>? cases) => cases?.Sum(c => c.PredictionCount + c.SuppressedCount) ?? -1;
 
     /// <summary>The cases, or null while the API answers with an error.</summary>
-    public async Task<List<CaseResponse>?> TryGetCasesAsync()
-    {
-        try
-        {
-            return await Api.GetFromJsonAsync<List<CaseResponse>>("/api/cases?limit=500", ApiJson) ?? [];
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-    }
+    public Task<List<CaseResponse>?> TryGetCasesAsync() => TryGetListAsync<CaseResponse>("/api/cases?limit=500");
 
     /// <summary>The work orders, or null while the API answers with an error (its first queries after a PostgreSQL restart).</summary>
-    public async Task<List<WorkOrderResponse>?> TryGetWorkOrdersAsync()
+    public Task<List<WorkOrderResponse>?> TryGetWorkOrdersAsync() => TryGetListAsync<WorkOrderResponse>("/api/work-orders?limit=500");
+
+    private async Task<List<T>?> TryGetListAsync<T>(string path)
     {
         try
         {
-            return await Api.GetFromJsonAsync<List<WorkOrderResponse>>("/api/work-orders?limit=500", ApiJson) ?? [];
+            return await Api.GetFromJsonAsync<List<T>>(path, ApiJson) ?? [];
         }
         catch (HttpRequestException)
         {
