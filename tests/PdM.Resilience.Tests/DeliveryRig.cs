@@ -289,6 +289,25 @@ internal sealed class DeliveryRig : IAsyncDisposable
             $"suppressed(closed cases)={cases.Sum(c => c.SuppressedCount)}");
     }
 
+    /// <summary>
+    /// After a stream of alert rounds: waits until at least <paramref name="atLeast"/> predictions are delivered, Maintenance
+    /// has folded every one seen, and nothing more arrives (a redelivered window decided again would come now); then tallies
+    /// the decided windows per asset and any window seen under more than one prediction id.
+    /// </summary>
+    public async Task<WindowTally> SettleWindowsAsync(int atLeast, string what)
+    {
+        await WaitDeliveredAsync(atLeast, what);
+        await Eventually.Until(
+            async () => (Delivered.Count, Folded: (await TryGetWorkOrdersAsync())?.Sum(w => w.PredictionCount) ?? -1),
+            seen => seen.Folded == seen.Count, TimeSpan.FromSeconds(60), "Maintenance to fold every prediction seen");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var workOrders = await Eventually.Until(() => TryGetWorkOrdersAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
+        var twice = PredictionsByWindow.Where(w => w.Value.Count > 1).Select(w => $"{w.Key.Asset}@{w.Key.WindowEnd:HH:mm:ss.fff}×{w.Value.Count}").ToList();
+        var perAsset = Enumerable.Range(0, Assets).Select(a => $"P{a}")
+            .ToDictionary(a => a, a => PredictionsByWindow.Keys.Count(k => k.Asset == a), StringComparer.Ordinal);
+        return new WindowTally(perAsset, twice, Delivered.Count, Delivered.Values.Sum(), workOrders!.Sum(w => w.PredictionCount), await CountInboxAsync());
+    }
+
     private static int Effects(List<CaseResponse>? cases) => cases?.Sum(c => c.PredictionCount + c.SuppressedCount) ?? -1;
 
     /// <summary>The cases, or null while the API answers with an error.</summary>
@@ -387,4 +406,16 @@ internal sealed class DeliveryRig : IAsyncDisposable
             Interlocked.Increment(ref _duplicatesInjected);
         }
     }
+}
+
+/// <summary>
+/// What <see cref="DeliveryRig.SettleWindowsAsync"/> found: windows decided per asset, the windows decided under more than
+/// one prediction id (each folded into a work order again), and the predictions seen, delivered, folded and stored.
+/// </summary>
+internal sealed record WindowTally(
+    IReadOnlyDictionary<string, int> WindowsPerAsset, IReadOnlyList<string> DecidedTwice, int Predictions, int Deliveries, int Folded, long Inbox)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"windows decided per asset: {string.Join(' ', WindowsPerAsset.Select(p => $"{p.Key}={p.Value}"))}; predictions {Predictions} " +
+        $"(delivered {Deliveries} times: a window decided again comes under its first id), folded {Folded}, inbox {Inbox}; decided twice: {DecidedTwice.Count}");
 }

@@ -52,27 +52,12 @@ public sealed class GatewayKillInAlertsTests(ITestOutputHelper output)
         Assert.Contains(last.Output, l => l.Contains("session resumed: True", StringComparison.Ordinal));
         // A healthy reading per asset closes whatever window the last round left open.
         await rig.PublishHealthyAsync(1);
-        var atLeast = Assets * (rounds - Kills);
-        await rig.WaitDeliveredAsync(atLeast, $"at least {atLeast} of {Assets * rounds} alert windows decided after the last restart");
-        // Settled: nothing more arrives (a redelivered window decided again would come now) and Maintenance folded all of it.
-        await Eventually.Until(
-            async () => (rig.Delivered.Count, Folded: (await rig.TryGetWorkOrdersAsync())?.Sum(w => w.PredictionCount) ?? -1),
-            seen => seen.Folded == seen.Count, TimeSpan.FromSeconds(60), "Maintenance to fold every prediction seen");
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var workOrders = await Eventually.Until(() => rig.TryGetWorkOrdersAsync(), list => list is not null, TimeSpan.FromSeconds(30), "the work-order API");
-        var folded = workOrders!.Sum(w => w.PredictionCount);
-        var inbox = await rig.CountInboxAsync();
+        var tally = await rig.SettleWindowsAsync(Assets * (rounds - Kills), $"at least {Assets * (rounds - Kills)} of {Assets * rounds} alert windows decided after the last restart");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{rounds} rounds × {Assets} assets sent, {Kills} kills; {tally}"));
 
-        var twice = rig.PredictionsByWindow.Where(w => w.Value.Count > 1).Select(w => $"{w.Key.Asset}@{w.Key.WindowEnd:HH:mm:ss.fff}×{w.Value.Count}").ToList();
-        var perAsset = Enumerable.Range(0, Assets).Select(a => $"P{a}")
-            .ToDictionary(a => a, a => rig.PredictionsByWindow.Keys.Count(k => k.Asset == a), StringComparer.Ordinal);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{rounds} rounds × {Assets} assets sent, {Kills} kills; windows decided per asset: {string.Join(' ', perAsset.Select(p => $"{p.Key}={p.Value}"))}; " +
-            $"predictions {rig.Delivered.Count} (delivered {rig.Delivered.Values.Sum()} times: a window decided again comes under its first id), folded {folded}, inbox {inbox}; decided twice: {twice.Count}"));
-
-        Assert.True(twice.Count == 0, $"windows decided more than once (one work order folds each of them again): {string.Join(", ", twice)}");
-        Assert.All(perAsset, p => Assert.InRange(p.Value, rounds - Kills, rounds));
-        Assert.Equal(rig.Delivered.Count, folded);
-        Assert.Equal(rig.Delivered.Count, inbox);
+        Assert.True(tally.DecidedTwice.Count == 0, $"windows decided more than once (one work order folds each of them again): {string.Join(", ", tally.DecidedTwice)}");
+        Assert.All(tally.WindowsPerAsset, p => Assert.InRange(p.Value, rounds - Kills, rounds));
+        Assert.Equal(tally.Predictions, tally.Folded);
+        Assert.Equal(tally.Predictions, tally.Inbox);
     }
 }
