@@ -50,27 +50,51 @@ public sealed class UplinkDeadLetterTests
     }
 
     [Fact]
-    public async Task An_entry_that_cannot_be_written_aside_stays_in_the_journal_until_it_can()
+    public async Task An_entry_that_cannot_be_written_aside_or_meets_a_full_disk_stays_in_the_journal_until_it_can_and_is_not_taken_for_the_link_being_down()
     {
-        await using var gateway = await StartGateway("deadletterblocked");
+        // A bus-restart threshold well inside the time the entry cannot be written aside: a local disk fault must not
+        // restart the bus.
+        await using var gateway = await StartGateway("deadletterblocked", "--Messaging:StalledPublishRestartAfter=00:00:05");
         var journal = gateway.Services.GetRequiredService<EdgeJournal>();
         var deadLetters = gateway.Services.GetRequiredService<UplinkDeadLetters>();
-        // A file where the folder should be: the folder cannot be created (as on a full or read-only disk).
+        // A file where the folder should be: the folder cannot be created (as on a read-only disk or a wrong mount).
         Directory.CreateDirectory(Path.GetDirectoryName(deadLetters.Folder)!);
         await File.WriteAllTextAsync(deadLetters.Folder, "in the way");
 
-        await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, nameof(FailurePredicted), "application/json", "not json"u8.ToArray(),
-            DateTimeOffset.UtcNow, Guid.NewGuid()));
+        var entry = await journal.AppendAsync(new JournalAppend(MessageClass.FailurePrediction, nameof(FailurePredicted), "application/json",
+            "not json"u8.ToArray(), DateTimeOffset.UtcNow, Guid.NewGuid()));
         await Eventually.Until(() => Task.FromResult(gateway.Logs.Contains("can never be sent, and could not be written")), logged => logged,
             TimeSpan.FromSeconds(30), "the failed write logged");
         Assert.Equal(1, journal.GetStatistics()[MessageClass.FailurePrediction].Count);
         Assert.Equal(0, gateway.Metrics.Total("pdm.uplink.dead_lettered"));
 
-        // Once the folder can be written, the next try keeps it there and the journal lets it go.
+        // The link is fine: what is decided meanwhile goes out at once.
+        using var device = await GatewayUnderTest.PublishOneZoneDReading(gateway.Site);
+        await Eventually.Until(() => Task.FromResult(gateway.Events.OfType<FailurePredicted>()), p => p.Count == 1, TimeSpan.FromSeconds(30),
+            "the prediction decided while the entry waits");
+
+        // Then the folder is there but the disk is full: the letter's file is /dev/full, where every write fails with
+        // ENOSPC ("No space left on device") as on a full disk, once the file is already open.
         File.Delete(deadLetters.Folder);
+        Directory.CreateDirectory(deadLetters.Folder);
+        var partial = Path.Combine(deadLetters.Folder, $"{entry.Id}-{nameof(FailurePredicted)}.json.partial");
+        File.CreateSymbolicLink(partial, "/dev/full");
+        await Eventually.Until(() => Task.FromResult(gateway.Logs.Contains("could not be written", "No space left on device")), logged => logged,
+            TimeSpan.FromSeconds(60), "the write that met the full disk logged");
+        Assert.Equal(1, journal.GetStatistics()[MessageClass.FailurePrediction].Count);
+        Assert.Equal(0, gateway.Metrics.Total("pdm.uplink.dead_lettered"));
+        // By now the entry has failed for longer than the restart threshold: neither the uplink nor the bus was blamed.
+        Assert.False(gateway.Logs.Contains("Uplink down"), "an entry that could not be written aside was reported as the uplink being down");
+        Assert.False(gateway.Logs.Contains("publishes have kept failing"), "an entry that could not be written aside was taken for a stalled broker channel");
+
+        // Space again: the next try keeps the letter whole, the journal lets it go and no partial file is left beside it.
+        File.Delete(partial);
         await Eventually.Until(() => Task.FromResult(gateway.Metrics.Total("pdm.uplink.dead_lettered")), n => n == 1, TimeSpan.FromSeconds(60),
             "the entry dead-lettered on a later try");
-        Assert.Single(Directory.GetFiles(deadLetters.Folder));
+        var file = Assert.Single(Directory.GetFiles(deadLetters.Folder));
+        Assert.EndsWith($"{entry.Id}-{nameof(FailurePredicted)}.json", file, StringComparison.Ordinal);
+        using var letter = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        Assert.Equal("not json"u8.ToArray(), Convert.FromBase64String(letter.RootElement.GetProperty("payload").GetString()!));
         Assert.Equal(0, journal.GetStatistics()[MessageClass.FailurePrediction].Count);
     }
 
@@ -96,7 +120,7 @@ public sealed class UplinkDeadLetterTests
     }
 
     /// <summary>A gateway with pump P0, whose one zone-D reading (<see cref="GatewayUnderTest.PublishOneZoneDReading"/>) raises one prediction.</summary>
-    private static Task<GatewayUnderTest> StartGateway(string prefix) =>
+    private static Task<GatewayUnderTest> StartGateway(string prefix, params string[] more) =>
         GatewayUnderTest.StartAsync(LocalDependencies.UniqueName(prefix).Replace('_', '-'),
-            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1)]);
+            ["--Gateway:SparkplugHost=false", $"--Gateway:FeatureSpecPath={TestFeatureSpecs.PerReading()}", .. TestGatewayArguments.Pumps(1), .. more]);
 }

@@ -69,6 +69,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
         var returned = new List<JournalEntry>();
         var failed = new List<long>();
         var unknown = new List<long>();
+        var notKept = new List<long>();
         using var stopping = new CancellationTokenSource(Timeout.InfiniteTimeSpan, clock);
         using var stopRequested = stoppingToken.Register(static state => ((CancellationTokenSource)state!).CancelAfter(StopGrace), stopping);
         try
@@ -96,6 +97,7 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                 returned.Clear();
                 failed.Clear();
                 unknown.Clear();
+                notKept.Clear();
                 var publishes = new Task[sending.Count];
 
                 // The serialized size of each publish, by its index in the batch (0 when nothing was serialized). One
@@ -138,15 +140,9 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     catch (Exception exception) when (UplinkDeadLetters.IsPermanent(exception))
                     {
                         // The entry's own fault: kept aside and acknowledged below, not retried (nor the uplink reported down).
-                        if (await deadLetters.TryKeepAsync(sending[i], exception, stopping.Token))
-                        {
-                            confirmed.Add(sending[i].Id);
-                        }
-                        else
-                        {
-                            failed.Add(sending[i].Id);
-                            error ??= exception.Message;
-                        }
+                        // Not written aside (the disk's fault): it waits in the journal for a later try, and the link,
+                        // which is fine, is neither reported down nor restarted, nor does it back off for it.
+                        (await deadLetters.TryKeepAsync(sending[i], exception, stopping.Token) ? confirmed : notKept).Add(sending[i].Id);
                     }
                     catch (Exception exception) when (!stopping.IsCancellationRequested)
                     {
@@ -173,6 +169,8 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     journal.Defer(unknown, UnknownTypeRetry);
                     LogUnknownTypes(logger, unknown.Count, unknownType, UnknownTypeRetry.TotalMinutes);
                 }
+
+                journal.Defer(notKept, UplinkDeadLetters.NotKeptRetry);
 
                 if (failed.Count == 0)
                 {

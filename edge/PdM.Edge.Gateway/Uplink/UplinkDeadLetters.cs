@@ -15,6 +15,13 @@ namespace PdM.Edge.Gateway.Uplink;
 /// </summary>
 public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, GatewayTelemetry telemetry, ILogger<UplinkDeadLetters> logger)
 {
+    /// <summary>
+    /// How long an entry waits in the journal when it could not be written aside (folder not writable, disk full) before
+    /// the uplink tries again: a local storage fault, not the link's, so the uplink neither backs off nor reports itself
+    /// down for it.
+    /// </summary>
+    public static readonly TimeSpan NotKeptRetry = TimeSpan.FromSeconds(10);
+
     /// <summary>The folder the entries are kept in: <c>dead-letter/</c> beside the journal's database file.</summary>
     public string Folder { get; } = Path.Combine(Path.GetDirectoryName(journal.Value.ResolvePath())!, "dead-letter");
 
@@ -36,7 +43,7 @@ public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, 
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            LogNotKept(logger, exception, entry.Id, entry.MessageType, Folder);
+            LogNotKept(logger, exception, entry.Id, entry.MessageType, Folder, NotKeptRetry.TotalSeconds);
             return false;
         }
     }
@@ -63,8 +70,8 @@ public sealed partial class UplinkDeadLetters(IOptions<JournalOptions> journal, 
     }
 
     [LoggerMessage(EventId = 1506, Level = LogLevel.Error,
-        Message = "Uplink: journal entry {EntryId} ({MessageType}) can never be sent, and could not be written to {Folder}; it stays in the journal and is tried again")]
-    private static partial void LogNotKept(ILogger logger, Exception exception, long entryId, string messageType, string folder);
+        Message = "Uplink: journal entry {EntryId} ({MessageType}) can never be sent, and could not be written to {Folder}; it stays in the journal and is tried again in {RetrySeconds:0} s (the link is fine: other events go on)")]
+    private static partial void LogNotKept(ILogger logger, Exception exception, long entryId, string messageType, string folder, double retrySeconds);
 
     [LoggerMessage(EventId = 1504, Level = LogLevel.Error,
         Message = "Uplink: journal entry {EntryId} ({MessageType}, message id {MessageId}) can never be sent: {Reason}. Kept in {Path} and removed from the journal; the uplink goes on")]
