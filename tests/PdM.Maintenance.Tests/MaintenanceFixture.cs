@@ -37,6 +37,15 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     /// <inheritdoc cref="OutageSite"/>
     public const string OutageTrialSite = "mx-outage-trial";
 
+    /// <inheritdoc cref="OutageSite"/>
+    public const string OutageParkSite = "mx-outage-park";
+
+    /// <summary>
+    /// <c>Maintenance:Delivery:MaxAttempts</c> for the suite (the product's default, said out loud): with the suite's 1 s
+    /// breaker cool-down an outage outlasts it in about as many seconds.
+    /// </summary>
+    public const int MaxAttempts = 12;
+
     /// <summary>An asset whose id, maintainable item and recommendation are long and not ASCII: every text field must fit.</summary>
     public const string LongAsset = "CWP-NORTH-LINE-7-MAIN-COOLING-WATER-PUMP-0042";
 
@@ -46,7 +55,10 @@ public sealed class MaintenanceFixture : IAsyncLifetime
 
     public CmmsStubServer Stubs { get; private set; } = null!;
 
-    /// <summary>A Maximo of its own for <see cref="OutageSite"/> and <see cref="OutageTrialSite"/>, which tests stop and start again.</summary>
+    /// <summary>
+    /// A Maximo of its own for <see cref="OutageSite"/>, <see cref="OutageTrialSite"/> and <see cref="OutageParkSite"/>,
+    /// which tests stop and start again. Each site is an endpoint with its own breaker.
+    /// </summary>
     public RestartableCmmsStub Outage { get; private set; } = null!;
 
     public HttpClient Api { get; private set; } = null!;
@@ -83,6 +95,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             ["Maintenance:Delivery:PollInterval"] = "00:00:00.100",
             ["Maintenance:Delivery:BackoffBase"] = "00:00:00.100",
             ["Maintenance:Delivery:BackoffMax"] = "00:00:01",
+            ["Maintenance:Delivery:MaxAttempts"] = MaxAttempts.ToString(CultureInfo.InvariantCulture),
             ["Maintenance:Delivery:BreakerFailureThreshold"] = "3",
             ["Maintenance:Delivery:BreakerCooldown"] = "00:00:01",
             ["Maintenance:Delivery:AuthFailureCooldown"] = "01:00:00",
@@ -113,7 +126,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Maximo(settings, "mx-contract-wo", workOrders: true, MaximoKey);
         Maximo(settings, "mx-links", workOrders: true, MaximoKey);
         Maximo(settings, "mx-isolate", workOrders: true, MaximoKey);
-        foreach (var site in new[] { OutageSite, OutageTrialSite })
+        foreach (var site in new[] { OutageSite, OutageTrialSite, OutageParkSite })
         {
             Maximo(settings, site, workOrders: true, MaximoKey);
             settings[$"Maintenance:Sites:{site}:Cmms:Maximo:BaseUrl"] = Outage.MaximoUrl(site).ToString();
