@@ -217,6 +217,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
+        await StubFaults.HoldAsync(fault);
         var workOrder = os.Equals(WorkOrderStructure, StringComparison.OrdinalIgnoreCase);
         var id = tenant.NextId(workOrder);
         var siteId = StubJson.Text(body["siteid"])!;
@@ -277,6 +278,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
+        await StubFaults.HoldAsync(fault);
         var changed = record.ApplyUpdate(body);
         LogUpdated(logger, record.Id, changed);
         if (StubFaults.DropAfterAccept(context, fault))

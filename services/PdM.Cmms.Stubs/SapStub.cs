@@ -275,6 +275,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
+        await StubFaults.HoldAsync(fault);
         body.Remove("__metadata");
         var number = tenant.NextNumber();
         body["MaintenanceNotification"] = number;
@@ -328,6 +329,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
+        await StubFaults.HoldAsync(fault);
         var changed = notification.ApplyUpdate(body);
         LogUpdated(logger, notification.Number, changed);
         if (StubFaults.DropAfterAccept(context, fault))

@@ -15,9 +15,15 @@ public enum StubFaultKind
 
     /// <summary>The write is carried out, then the connection is dropped before any response: a crash between send and ack.</summary>
     DropAfterAccept = 2,
+
+    /// <summary>
+    /// The write is carried out only after the fault's <c>RetryAfter</c>, however long the client waits: a CMMS slower than
+    /// the client's timeout, whose record appears after the client gave up on it (then answered, if anyone still listens).
+    /// </summary>
+    SlowAccept = 3,
 }
 
-/// <summary>Scripted faults for the next requests of one stub tenant. Drop faults wait for the next write.</summary>
+/// <summary>Scripted faults for the next requests of one stub tenant. Drop and slow-accept faults wait for the next write.</summary>
 public sealed class StubFaults
 {
     private readonly Queue<(StubFaultKind Kind, TimeSpan RetryAfter)> _queue = new();
@@ -56,7 +62,7 @@ public sealed class StubFaults
     {
         lock (_queue)
         {
-            if (_queue.Count == 0 || (_queue.Peek().Kind == StubFaultKind.DropAfterAccept && !isWrite))
+            if (_queue.Count == 0 || (_queue.Peek().Kind is StubFaultKind.DropAfterAccept or StubFaultKind.SlowAccept && !isWrite))
             {
                 return null;
             }
@@ -93,6 +99,13 @@ public sealed class StubFaults
                 return false;
         }
     }
+
+    /// <summary>
+    /// Before a write is carried out: a <see cref="StubFaultKind.SlowAccept"/> fault holds it for the fault's duration. Not
+    /// on the request's token: a CMMS does not notice that its client went away before it has done the work.
+    /// </summary>
+    internal static Task HoldAsync((StubFaultKind Kind, TimeSpan RetryAfter)? fault) =>
+        fault?.Kind == StubFaultKind.SlowAccept ? Task.Delay(fault.Value.RetryAfter, CancellationToken.None) : Task.CompletedTask;
 
     /// <summary>
     /// After a write was carried out: a <see cref="StubFaultKind.DropAfterAccept"/> fault drops the connection before any

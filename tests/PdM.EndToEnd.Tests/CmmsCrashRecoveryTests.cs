@@ -86,7 +86,9 @@ public sealed class CmmsCrashRecoveryTests
         // do not come within the 6 s attempt timeout.
         var settings = Settings(backend, site, cmms.BaseAddress.Port,
             "--Maintenance:Delivery:RequestTimeout=00:00:05", "--Maintenance:Delivery:AttemptTimeout=00:00:06", "--Maintenance:Delivery:LeaseDuration=00:00:20",
-            "--Maintenance:Delivery:BackoffBase=00:00:00.200", "--Maintenance:Delivery:BackoffMax=00:00:01");
+            "--Maintenance:Delivery:BackoffBase=00:00:00.200", "--Maintenance:Delivery:BackoffMax=00:00:01",
+            // The abandoned create is in doubt: the retry's lookup waits this long (2 min by default) for Maximo to finish it.
+            "--Maintenance:Delivery:InDoubtWait=00:00:02");
         Assert.Equal(0, await MigrateCommand.RunAsync(settings));
         var tenant = cmms.Maximo.Tenant(site);
         tenant.AnswerDelay = TimeSpan.FromSeconds(4);

@@ -46,6 +46,12 @@ public sealed class MaintenanceFixture : IAsyncLifetime
     /// </summary>
     public const int MaxAttempts = 12;
 
+    /// <summary><c>Maintenance:Delivery:RequestTimeout</c> for the suite: how long one CMMS request is waited for.</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary><c>Maintenance:Delivery:InDoubtWait</c> for the suite: after a create that got no answer, the least wait before the lookup.</summary>
+    public static readonly TimeSpan InDoubtWait = TimeSpan.FromSeconds(5);
+
     /// <summary>An asset whose id, maintainable item and recommendation are long and not ASCII: every text field must fit.</summary>
     public const string LongAsset = "CWP-NORTH-LINE-7-MAIN-COOLING-WATER-PUMP-0042";
 
@@ -99,10 +105,11 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             ["Maintenance:Delivery:BreakerFailureThreshold"] = "3",
             ["Maintenance:Delivery:BreakerCooldown"] = "00:00:01",
             ["Maintenance:Delivery:AuthFailureCooldown"] = "01:00:00",
-            ["Maintenance:Delivery:RequestTimeout"] = "00:00:10",
+            ["Maintenance:Delivery:RequestTimeout"] = RequestTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["Maintenance:Delivery:InDoubtWait"] = InDoubtWait.ToString("c", CultureInfo.InvariantCulture),
             ["Maintenance:StatusSync:Interval"] = "00:00:00.300",
         };
-        foreach (var site in new[] { "mx-sr", "mx-crash", "mx-429", "mx-5xx", "mx-feedback", "strict" })
+        foreach (var site in new[] { "mx-sr", "mx-crash", "mx-slow", "mx-429", "mx-5xx", "mx-feedback", "strict" })
         {
             Maximo(settings, site, workOrders: false, MaximoKey);
         }

@@ -56,6 +56,31 @@ public sealed class MaximoAdapterTests(MaintenanceFixture fixture)
     }
 
     [Fact]
+    public async Task A_create_Maximo_carries_out_only_after_the_request_timed_out_is_found_by_the_retry_and_not_created_again()
+    {
+        // Maximo takes 3 s longer to create the record than the suite waits for one request: the client gives up, the
+        // record appears afterwards. A retry that looked it up at once would find nothing and create a second one.
+        var tenant = fixture.Stubs.Maximo.Tenant("mx-slow");
+        var slowness = MaintenanceFixture.RequestTimeout + TimeSpan.FromSeconds(3);
+        Assert.True(MaintenanceFixture.InDoubtWait > slowness - MaintenanceFixture.RequestTimeout, "the suite's InDoubtWait must outlast the stub's extra time");
+        tenant.Faults.Enqueue(StubFaultKind.SlowAccept, retryAfter: slowness);
+
+        await fixture.Publish(MaintenanceFixture.Prediction("mx-slow"));
+        // While it waits, the planner is told why it is not in Maximo yet, and that it will be looked up, not sent again blind.
+        var waiting = await Eventually.Until(async () => (await fixture.Cases("mx-slow", MaintenanceFixture.GoodAsset)).SingleOrDefault(),
+            c => c?.WorkOrder?.Cmms?.DeliveryError?.Contains("may still be carried out", StringComparison.Ordinal) == true,
+            "the work order to say its create is in doubt", 30);
+        Assert.Contains("did not answer", waiting!.WorkOrder!.Cmms!.DeliveryError, StringComparison.Ordinal);
+        var @case = await fixture.DeliveredCase("mx-slow", seconds: 60);
+
+        var record = Assert.Single(tenant.Records.Values);
+        Assert.Equal(record.Id, @case.WorkOrder!.Cmms!.RecordId);
+        Assert.Equal(@case.WorkOrder.Cmms.Reference, record.Field("externalrecid"));
+        // The retry found the record by its reference and updated it.
+        Assert.Equal(1, record.UpdateCount);
+    }
+
+    [Fact]
     public async Task Rate_limiting_is_honoured_and_the_record_is_created_once_it_lifts()
     {
         var tenant = fixture.Stubs.Maximo.Tenant("mx-429");

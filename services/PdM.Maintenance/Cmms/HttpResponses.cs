@@ -43,8 +43,18 @@ internal static class HttpResponses
         };
     }
 
-    public static CmmsResult Transport(string system, Exception exception) =>
-        CmmsResult.Fail(CmmsOutcome.Transient, $"{system} did not answer: {exception.GetType().Name}: {exception.Message}");
+    /// <summary>
+    /// A call that got no answer. <paramref name="creating"/>: it was a create, which is then in doubt, unless the
+    /// connection was never made (refused, name not resolved, TLS failed): nothing reached the CMMS.
+    /// </summary>
+    public static CmmsResult Transport(string system, Exception exception, bool creating = false) =>
+        CmmsResult.Fail(CmmsOutcome.Transient, $"{system} did not answer: {exception.GetType().Name}: {exception.Message}") with
+        {
+            CreateInDoubt = creating && exception is not HttpRequestException
+            {
+                HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError,
+            },
+        };
 
     public static bool IsTransport(Exception exception) =>
         exception is HttpRequestException or IOException or TaskCanceledException or TimeoutException;

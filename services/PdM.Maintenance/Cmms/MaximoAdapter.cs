@@ -40,6 +40,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
         ArgumentNullException.ThrowIfNull(workOrder);
         var asWorkOrder = _options.CreateWorkOrders && workOrder.Kind == CasePolicy.WorkOrderKind;
         var objectStructure = asWorkOrder ? _options.WorkOrderObjectStructure : _options.ServiceRequestObjectStructure;
+        var creating = false;
         try
         {
             var record = known;
@@ -61,11 +62,12 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
                 return await UpdateAsync(record, asWorkOrder, workOrder, status, cancellationToken);
             }
 
+            creating = true;
             return await CreateAsync(objectStructure, asWorkOrder, workOrder, cancellationToken);
         }
         catch (Exception exception) when (HttpResponses.IsTransport(exception) && !cancellationToken.IsCancellationRequested)
         {
-            return HttpResponses.Transport("Maximo", exception);
+            return HttpResponses.Transport("Maximo", exception, creating);
         }
     }
 

@@ -38,6 +38,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
     public async Task<CmmsResult> UpsertAsync(CanonicalWorkOrder workOrder, CmmsRecordRef? known, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workOrder);
+        var creating = false;
         try
         {
             var record = known;
@@ -52,13 +53,14 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
                 record = lookup.Record;
             }
 
+            creating = record is null;
             return record is null
                 ? await CreateAsync(workOrder, cancellationToken)
                 : await UpdateAsync(record, workOrder, cancellationToken);
         }
         catch (Exception exception) when (HttpResponses.IsTransport(exception) && !cancellationToken.IsCancellationRequested)
         {
-            return HttpResponses.Transport("SAP", exception);
+            return HttpResponses.Transport("SAP", exception, creating);
         }
     }
 

@@ -113,7 +113,8 @@ public sealed partial class CmmsDelivery(
     /// The adapter's requests each have their own timeout, but an attempt may make several (lookup, token, create), and
     /// the outbox lease is renewed only between deliveries: an attempt past <see cref="DeliveryOptions.AttemptTimeout"/>
     /// is abandoned and counts as a CMMS that did not answer (breaker failure, retry with backoff). Whether the CMMS
-    /// carried out a create before that is found by the next attempt's lookup by reference.
+    /// carried out a create before that is found by the next attempt's lookup by reference, so without a known record
+    /// the create is in doubt (it may have been sent).
     /// </summary>
     private async Task<CmmsResult> UpsertWithinAttemptTimeoutAsync(ICmmsAdapter adapter, CanonicalWorkOrder canonical, CmmsRecordRef? known,
         CancellationToken cancellationToken)
@@ -128,7 +129,8 @@ public sealed partial class CmmsDelivery(
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             return CmmsResult.Fail(CmmsOutcome.Transient,
-                string.Create(CultureInfo.InvariantCulture, $"{adapter.System} did not finish the delivery within Maintenance:Delivery:AttemptTimeout ({limit})"));
+                string.Create(CultureInfo.InvariantCulture, $"{adapter.System} did not finish the delivery within Maintenance:Delivery:AttemptTimeout ({limit})"))
+                with { CreateInDoubt = known is null };
         }
     }
 
@@ -181,9 +183,19 @@ public sealed partial class CmmsDelivery(
                     return true;
                 }
 
-                Retry(pending, result.Error!, now + Max(result.RetryAfter ?? TimeSpan.Zero, Backoff(attempt)));
-                workOrder.DeliveryError = HttpResponses.Clip($"Retrying: {result.Error}", OutboxModel.MaxErrorLength);
-                LogRetry(logger, workOrder.ExternalKey, system, attempt, result.Error!);
+                var (wait, why) = (Max(result.RetryAfter ?? TimeSpan.Zero, Backoff(attempt)), result.Error!);
+                if (result.CreateInDoubt)
+                {
+                    // The CMMS may still carry the create out after we stopped waiting: only once it has does the next
+                    // attempt's lookup by reference find the record instead of creating a second one.
+                    wait = Max(wait, options.Value.Delivery.InDoubtWait);
+                    why = string.Create(CultureInfo.InvariantCulture,
+                        $"{why} (the create may still be carried out: looked up by reference again in {wait.TotalSeconds:0} s, Maintenance:Delivery:InDoubtWait)");
+                }
+
+                Retry(pending, why, now + wait);
+                workOrder.DeliveryError = HttpResponses.Clip($"Retrying: {why}", OutboxModel.MaxErrorLength);
+                LogRetry(logger, workOrder.ExternalKey, system, attempt, why);
                 return false;
 
             default:

@@ -325,6 +325,15 @@ public sealed class DeliveryOptions : IValidatableObject
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// After a create that got no answer (timed out, its connection dropped after sending, its attempt abandoned), the
+    /// least wait before the next attempt looks the record up by its reference: a CMMS slower than
+    /// <see cref="RequestTimeout"/> may still carry the create out, and a lookup before it has would create a second
+    /// record. Set it above the CMMS's slowest create.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan InDoubtWait { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
     /// How long a Maintenance replica's hold on its outbox (CMMS deliveries and its bus events) lasts without renewal:
     /// once a replica dies, another takes its rows over this long after its last renewal. Renewed only between
     /// deliveries, so it is at least twice <see cref="AttemptTimeout"/>; shorter, a replica still waiting on a slow CMMS
