@@ -170,7 +170,10 @@ public sealed partial class JournalUplinkService(EdgeJournal journal, EventJourn
                     LogUnknownTypes(logger, unknown.Count, unknownType, UnknownTypeRetry.TotalMinutes);
                 }
 
-                journal.Defer(notKept, UplinkDeadLetters.NotKeptRetry);
+                if (notKept.Count > 0)
+                {
+                    journal.Defer(notKept, UplinkDeadLetters.NotKeptRetry);
+                }
 
                 if (failed.Count == 0)
                 {
