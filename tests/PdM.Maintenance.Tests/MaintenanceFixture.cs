@@ -127,8 +127,11 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         Sap(settings, "sap-auth", "wrong-password");
         Sap(settings, "sap-contract", SapPassword);
         Sap(settings, "sap-links", SapPassword);
-        Sap(settings, "sap-park", SapPassword);
-        settings["Maintenance:Sites:sap-park:Cmms:Sap:WorkOrderNotificationType"] = "Z2";
+        foreach (var site in new[] { "sap-park", "sap-park-bulk" })
+        {
+            Sap(settings, site, SapPassword);
+            settings[$"Maintenance:Sites:{site}:Cmms:Sap:WorkOrderNotificationType"] = "Z2";
+        }
         Maximo(settings, "mx-contract-sr", workOrders: false, MaximoKey);
         Maximo(settings, "mx-contract-wo", workOrders: true, MaximoKey);
         Maximo(settings, "mx-links", workOrders: true, MaximoKey);

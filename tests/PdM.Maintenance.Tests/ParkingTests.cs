@@ -62,4 +62,59 @@ public sealed class ParkingTests(MaintenanceFixture fixture)
         Assert.Equal(HttpStatusCode.Conflict, (await planner.PostAsync($"/api/work-orders/{parked.Id}/retry", null)).StatusCode);
         Assert.Single(tenant.Notifications.Values);
     }
+
+    [Fact]
+    public async Task Work_orders_parked_for_one_reason_at_a_site_are_all_sent_again_by_one_planner_call_after_the_fix_each_once()
+    {
+        const string site = "sap-park-bulk";
+        var tenant = fixture.Stubs.Sap.Tenant(site);
+        string[] assets = [MaintenanceFixture.GoodAsset, "PUMP-102", "PUMP-103"];
+        foreach (var asset in assets)
+        {
+            await fixture.Publish(MaintenanceFixture.Prediction(site, asset));
+        }
+
+        var parked = new List<WorkOrderResponse>();
+        foreach (var asset in assets)
+        {
+            parked.Add((await fixture.DeliveredCase(site, asset, delivery: "Failed")).WorkOrder!);
+        }
+
+        Assert.All(parked, w => Assert.Equal("IW/051", w.Cmms!.ParkedReason));
+        Assert.Equal(assets.Length, tenant.Rejected);
+        var filter = new ParkedRetryRequest(SiteId: site, Reason: "IW/051");
+
+        // An approver may not; a planner must say which (a fix seldom covers everything parked).
+        using var approver = fixture.Client("ada", PdMRoles.Approver);
+        Assert.Equal(HttpStatusCode.Forbidden, (await approver.PostAsJsonAsync("/api/work-orders/parked/retry", filter, MaintenanceFixture.Json)).StatusCode);
+        using var planner = fixture.Client("pat", PdMRoles.Planner);
+        Assert.Equal(HttpStatusCode.BadRequest, (await planner.PostAsJsonAsync("/api/work-orders/parked/retry", new ParkedRetryRequest(), MaintenanceFixture.Json)).StatusCode);
+        var stillParked = await fixture.Api.GetFromJsonAsync<List<WorkOrderResponse>>("/api/work-orders?state=parked&limit=500", MaintenanceFixture.Json);
+        Assert.All(parked, w => Assert.Contains(stillParked!, p => p.Id == w.Id));
+
+        // The customizing is fixed once; one call sends every work order parked for it at this site.
+        tenant.NotificationTypes["Z2"] = true;
+        using var response = await planner.PostAsJsonAsync("/api/work-orders/parked/retry", filter, MaintenanceFixture.Json);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var retried = (await response.Content.ReadFromJsonAsync<ParkedRetryResponse>(MaintenanceFixture.Json))!;
+        Assert.Equal(assets.Length, retried.Requeued);
+        Assert.Equal(parked.Select(w => w.Id).Order(), retried.WorkOrders.Order());
+        Assert.False(retried.More);
+
+        // Each reaches SAP once, under the reference it was parked with.
+        foreach (var before in parked)
+        {
+            var delivered = (await fixture.DeliveredCase(site, before.AssetId)).WorkOrder!;
+            Assert.Equal(before.Cmms!.Reference, delivered.Cmms!.Reference);
+            Assert.Single(tenant.Notifications.Values, n => n.Field("MaintNotifExtReferenceNumber") == before.Cmms.Reference);
+        }
+
+        Assert.Equal(assets.Length, tenant.Notifications.Count);
+        Assert.True(fixture.Logs.Contains("Parked work orders retried by pat", $"{assets.Length} re-queued", site, "IW/051"));
+
+        // Called again: nothing is parked for it any more.
+        using var again = await planner.PostAsJsonAsync("/api/work-orders/parked/retry", filter, MaintenanceFixture.Json);
+        Assert.Equal(0, (await again.Content.ReadFromJsonAsync<ParkedRetryResponse>(MaintenanceFixture.Json))!.Requeued);
+        Assert.Equal(assets.Length, tenant.Notifications.Count);
+    }
 }
