@@ -115,7 +115,7 @@ public sealed class CmmsBreakerTests(MaintenanceFixture fixture)
         await fixture.Publish(MaintenanceFixture.Prediction(site, "PUMP-101", health: HealthState.Danger));
         await Eventually.Until(() => fixture.Case(broken.Id), c => c.EscalationCount == 1, "the broken work order to escalate");
         await fixture.Publish(MaintenanceFixture.Prediction(site, "PUMP-102"));
-        await Eventually.Until(() => Breaker("maximo@" + site), (BreakerSnapshot? b) => b is { State: not BreakerState.Closed }, "the breaker to open");
+        await Eventually.Until(() => fixture.Breaker("maximo@" + site), (BreakerSnapshot? b) => b is { State: not BreakerState.Closed }, "the breaker to open");
         await Task.Delay(TimeSpan.FromSeconds(2.5));
 
         // Back: the healthy work order reaches Maximo and the breaker closes, whatever the broken one does.
@@ -123,7 +123,7 @@ public sealed class CmmsBreakerTests(MaintenanceFixture fixture)
         var healthy = await fixture.DeliveredCase(site, "PUMP-102");
         Assert.Equal("Pending", (await fixture.Case(broken.Id)).WorkOrder!.Cmms!.Delivery);
         Assert.Single(fixture.Outage.Running.Maximo.Tenant(site).Find("externalrefid", healthy.WorkOrder!.Cmms!.Reference!));
-        Assert.Equal(BreakerState.Closed, (await Breaker("maximo@" + site))!.State);
+        Assert.Equal(BreakerState.Closed, (await fixture.Breaker("maximo@" + site))!.State);
     }
 
     /// <summary>Publishes a prediction for a new condition and waits for its case and work order.</summary>
@@ -134,10 +134,7 @@ public sealed class CmmsBreakerTests(MaintenanceFixture fixture)
             c => c?.WorkOrder is not null, $"a work order for {asset}/{mode}") ?? throw new InvalidOperationException();
     }
 
-    private Task<BreakerSnapshot?> Breaker() => Breaker(Endpoint);
-
-    private async Task<BreakerSnapshot?> Breaker(string endpoint) =>
-        (await fixture.Api.GetFromJsonAsync<List<BreakerSnapshot>>("/api/cmms/breakers", MaintenanceFixture.Json))!.SingleOrDefault(b => b.Endpoint == endpoint);
+    private Task<BreakerSnapshot?> Breaker() => fixture.Breaker(Endpoint);
 
     /// <summary>The site's outbox rows bound for the CMMS, as the dispatcher sees them.</summary>
     private async Task<List<(Guid WorkOrderId, string Status)>> CmmsRows()

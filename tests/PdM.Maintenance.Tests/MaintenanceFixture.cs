@@ -8,6 +8,7 @@ using PdM.Cmms.Stubs;
 using PdM.Contracts.Decisions;
 using PdM.Contracts.Maintenance;
 using PdM.Maintenance.Api;
+using PdM.Maintenance.Outbox;
 using PdM.Maintenance.Persistence;
 using PdM.Testing;
 
@@ -221,6 +222,10 @@ public sealed class MaintenanceFixture : IAsyncLifetime
         await Api.GetFromJsonAsync<List<RejectionResponse>>($"/api/rejections?siteId={site}", ApiJson) ?? [];
 
     /// <summary>The site's only case once its work order reached <paramref name="delivery"/>.</summary>
+    /// <summary>The circuit breaker of one CMMS endpoint (<c>maximo@site</c>) as <c>GET /api/cmms/breakers</c> shows it; null before its first request.</summary>
+    public async Task<BreakerSnapshot?> Breaker(string endpoint) =>
+        (await Api.GetFromJsonAsync<List<BreakerSnapshot>>("/api/cmms/breakers", ApiJson))!.SingleOrDefault(b => b.Endpoint == endpoint);
+
     public async Task<CaseResponse> DeliveredCase(string site, string asset = GoodAsset, string delivery = "Delivered", double seconds = 30) =>
         await Eventually.Until(async () => (await Cases(site, asset)).SingleOrDefault(),
             c => c?.WorkOrder?.Cmms?.Delivery == delivery, $"the work order of {site}/{asset} to be {delivery}", seconds) ?? throw new InvalidOperationException();

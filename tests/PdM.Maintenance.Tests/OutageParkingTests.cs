@@ -96,6 +96,5 @@ public sealed class OutageParkingTests(MaintenanceFixture fixture)
         Assert.True(record.UpdateCount == 0, $"the work order was sent {record.UpdateCount} more time(s) after it reached Maximo");
     }
 
-    private async Task<BreakerSnapshot?> Breaker() =>
-        (await fixture.Api.GetFromJsonAsync<List<BreakerSnapshot>>("/api/cmms/breakers", MaintenanceFixture.Json))!.SingleOrDefault(b => b.Endpoint == Endpoint);
+    private Task<BreakerSnapshot?> Breaker() => fixture.Breaker(Endpoint);
 }
