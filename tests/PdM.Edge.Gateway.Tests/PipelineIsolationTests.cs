@@ -168,6 +168,10 @@ public sealed class PipelineIsolationTests
             var journal = Assert.Single(letters, d => d.RootElement.GetProperty("topic").GetString() == TelemetryTopics.Telemetry(site, "P1"));
             Assert.StartsWith("journal: System.NotSupportedException: serializer failed on P1's prediction", journal.RootElement.GetProperty("detail").GetString(),
                 StringComparison.Ordinal);
+            // The asset whose event could not be journaled, for the operator who reads the dead letter (and event 1108).
+            Assert.True(journal.RootElement.TryGetProperty("asset", out var journalAsset), "the journal-stage dead letter names no asset");
+            Assert.Equal("P1", journalAsset.GetString());
+            Assert.True(gateway.Logs.Contains("the journal stage threw", "(asset P1)"), "event 1108 names no asset for the journal stage");
         }
         finally
         {

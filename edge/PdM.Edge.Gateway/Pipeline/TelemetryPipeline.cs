@@ -249,13 +249,20 @@ public sealed partial class TelemetryPipeline : BackgroundService
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Named for the operator who reads the dead letter: the asset of the event that failed (a journal append
+                // throws before the loop moves on), else of the message's readings.
+                var assetId = decided < _decided.Count && _decided[decided].Window < _windowsEnd[i]
+                    ? _decided[decided].Prediction?.AssetId ?? _decided[decided].Assessment?.AssetId
+                    : null;
+                assetId ??= _sinks[i].Readings.Count > 0 ? _sinks[i].Readings[0].AssetId : null;
+
                 // The message's remaining events are not journaled: the next message starts with its own.
                 while (decided < _decided.Count && _decided[decided].Window < _windowsEnd[i])
                 {
                     decided++;
                 }
 
-                _poisoned[i] ??= new Poison("journal", exception, null);
+                _poisoned[i] ??= new Poison("journal", exception, assetId);
             }
 
             if (_poisoned[i] is { } poison)
