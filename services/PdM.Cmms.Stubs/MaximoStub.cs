@@ -217,7 +217,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
-        await StubFaults.HoldAsync(fault);
+        await StubFaults.HoldAsync(context, fault);
         var workOrder = os.Equals(WorkOrderStructure, StringComparison.OrdinalIgnoreCase);
         var id = tenant.NextId(workOrder);
         var siteId = StubJson.Text(body["siteid"])!;
@@ -278,7 +278,7 @@ public sealed partial class MaximoStub(IOptions<CmmsStubOptions> options, ILogge
             return;
         }
 
-        await StubFaults.HoldAsync(fault);
+        await StubFaults.HoldAsync(context, fault);
         var changed = record.ApplyUpdate(body);
         LogUpdated(logger, record.Id, changed);
         if (StubFaults.DropAfterAccept(context, fault))

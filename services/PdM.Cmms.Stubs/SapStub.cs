@@ -275,7 +275,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        await StubFaults.HoldAsync(fault);
+        await StubFaults.HoldAsync(context, fault);
         body.Remove("__metadata");
         var number = tenant.NextNumber();
         body["MaintenanceNotification"] = number;
@@ -329,7 +329,7 @@ public sealed partial class SapStub(IOptions<CmmsStubOptions> options, ILogger<S
             return;
         }
 
-        await StubFaults.HoldAsync(fault);
+        await StubFaults.HoldAsync(context, fault);
         var changed = notification.ApplyUpdate(body);
         LogUpdated(logger, notification.Number, changed);
         if (StubFaults.DropAfterAccept(context, fault))

@@ -21,6 +21,12 @@ public enum StubFaultKind
     /// the client's timeout, whose record appears after the client gave up on it (then answered, if anyone still listens).
     /// </summary>
     SlowAccept = 3,
+
+    /// <summary>
+    /// A proxy in front of the CMMS answers 504 at once; the CMMS behind it carries the write out only after the fault's
+    /// <c>RetryAfter</c>: the client is told the gateway gave up on a record that appears afterwards.
+    /// </summary>
+    GatewayTimeoutThenAccept = 4,
 }
 
 /// <summary>Scripted faults for the next requests of one stub tenant. Drop and slow-accept faults wait for the next write.</summary>
@@ -62,7 +68,7 @@ public sealed class StubFaults
     {
         lock (_queue)
         {
-            if (_queue.Count == 0 || (_queue.Peek().Kind is StubFaultKind.DropAfterAccept or StubFaultKind.SlowAccept && !isWrite))
+            if (_queue.Count == 0 || (_queue.Peek().Kind is StubFaultKind.DropAfterAccept or StubFaultKind.SlowAccept or StubFaultKind.GatewayTimeoutThenAccept && !isWrite))
             {
                 return null;
             }
@@ -101,18 +107,41 @@ public sealed class StubFaults
     }
 
     /// <summary>
-    /// Before a write is carried out: a <see cref="StubFaultKind.SlowAccept"/> fault holds it for the fault's duration. Not
-    /// on the request's token: a CMMS does not notice that its client went away before it has done the work.
+    /// Before a write is carried out: a <see cref="StubFaultKind.SlowAccept"/> fault holds it for the fault's duration, a
+    /// <see cref="StubFaultKind.GatewayTimeoutThenAccept"/> fault first answers 504 as a proxy's own page. Not on the
+    /// request's token: a CMMS does not notice that its client went away before it has done the work.
     /// </summary>
-    internal static Task HoldAsync((StubFaultKind Kind, TimeSpan RetryAfter)? fault) =>
-        fault?.Kind == StubFaultKind.SlowAccept ? Task.Delay(fault.Value.RetryAfter, CancellationToken.None) : Task.CompletedTask;
+    internal static async Task HoldAsync(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault)
+    {
+        if (fault?.Kind == StubFaultKind.GatewayTimeoutThenAccept)
+        {
+            // The client's next request must not queue behind this one on the same connection: through a proxy it
+            // would reach the CMMS on another connection while this write still runs.
+            context.Response.Headers.Connection = "close";
+            context.Response.StatusCode = StatusCodes.Status504GatewayTimeout;
+            context.Response.ContentType = "text/html";
+            await context.Response.WriteAsync("<html><head><title>504 Gateway Time-out</title></head><body><h1>Gateway Time-out</h1></body></html>");
+            await context.Response.CompleteAsync();
+        }
+
+        if (fault?.Kind is StubFaultKind.SlowAccept or StubFaultKind.GatewayTimeoutThenAccept)
+        {
+            await Task.Delay(fault.Value.RetryAfter, CancellationToken.None);
+        }
+    }
 
     /// <summary>
     /// After a write was carried out: a <see cref="StubFaultKind.DropAfterAccept"/> fault drops the connection before any
-    /// response (the record exists, the client never hears so). True when it did.
+    /// response (the record exists, the client never hears so). True when it did, or when the answer went out before
+    /// the write was carried out (<see cref="StubFaultKind.GatewayTimeoutThenAccept"/>): nothing more is to be answered.
     /// </summary>
     internal static bool DropAfterAccept(HttpContext context, (StubFaultKind Kind, TimeSpan RetryAfter)? fault)
     {
+        if (context.Response.HasStarted)
+        {
+            return true;
+        }
+
         if (fault?.Kind != StubFaultKind.DropAfterAccept)
         {
             return false;

@@ -110,7 +110,7 @@ public sealed class MaintenanceFixture : IAsyncLifetime
             ["Maintenance:Delivery:InDoubtWait"] = InDoubtWait.ToString("c", CultureInfo.InvariantCulture),
             ["Maintenance:StatusSync:Interval"] = "00:00:00.300",
         };
-        foreach (var site in new[] { "mx-sr", "mx-crash", "mx-slow", "mx-429", "mx-5xx", "mx-feedback", "strict" })
+        foreach (var site in new[] { "mx-sr", "mx-crash", "mx-slow", "mx-gateway", "mx-429", "mx-5xx", "mx-feedback", "strict" })
         {
             Maximo(settings, site, workOrders: false, MaximoKey);
         }

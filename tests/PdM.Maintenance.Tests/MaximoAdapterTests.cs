@@ -81,6 +81,27 @@ public sealed class MaximoAdapterTests(MaintenanceFixture fixture)
     }
 
     [Fact]
+    public async Task A_create_whose_gateway_answered_504_while_Maximo_went_on_is_found_by_the_retry_and_not_created_again()
+    {
+        // The proxy in front of Maximo gives up at once (504, its own HTML page); Maximo creates the record 2 s later.
+        var tenant = fixture.Stubs.Maximo.Tenant("mx-gateway");
+        var later = TimeSpan.FromSeconds(2);
+        Assert.True(MaintenanceFixture.InDoubtWait > later, "the suite's InDoubtWait must outlast the stub's delay");
+        tenant.Faults.Enqueue(StubFaultKind.GatewayTimeoutThenAccept, retryAfter: later);
+
+        await fixture.Publish(MaintenanceFixture.Prediction("mx-gateway"));
+        var waiting = await Eventually.Until(async () => (await fixture.Cases("mx-gateway", MaintenanceFixture.GoodAsset)).SingleOrDefault(),
+            c => c?.WorkOrder?.Cmms?.DeliveryError?.Contains("may still be carried out", StringComparison.Ordinal) == true,
+            "the work order to say its create is in doubt", 30);
+        Assert.Contains("Maximo's gateway gave up on the create (HTTP 504", waiting!.WorkOrder!.Cmms!.DeliveryError, StringComparison.Ordinal);
+        var @case = await fixture.DeliveredCase("mx-gateway", seconds: 60);
+
+        var record = Assert.Single(tenant.Records.Values);
+        Assert.Equal(record.Id, @case.WorkOrder!.Cmms!.RecordId);
+        Assert.Equal(1, record.UpdateCount);
+    }
+
+    [Fact]
     public async Task Rate_limiting_is_honoured_and_the_record_is_created_once_it_lifts()
     {
         var tenant = fixture.Stubs.Maximo.Tenant("mx-429");

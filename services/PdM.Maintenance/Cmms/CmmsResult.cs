@@ -26,8 +26,8 @@ public sealed record CmmsRecordState(string Status, bool Closed, string? CloseCo
 /// <summary>
 /// The result of one CMMS call: a value, never an exception, so the dispatcher can decide retry, park or break.
 /// <see cref="Code"/> is the vendor's own reason code when it gave one (BMXAA…, /IWBEP/…, IW/051): what parked work
-/// orders are counted by. <see cref="CreateInDoubt"/>: a create was sent and no answer came (a timeout, a connection
-/// dropped after sending), so the CMMS may still carry it out.
+/// orders are counted by. <see cref="CreateInDoubt"/>: a create was sent and no answer came from the CMMS (a timeout,
+/// a connection dropped after sending, a proxy's 502 or 504), so the CMMS may still carry it out.
 /// </summary>
 public sealed record CmmsResult(CmmsOutcome Outcome, string? Error = null, TimeSpan? RetryAfter = null, CmmsRecordRef? Record = null,
     string? Status = null, bool Created = false, CmmsRecordState? State = null, string? Code = null, bool CreateInDoubt = false)

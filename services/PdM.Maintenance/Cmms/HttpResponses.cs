@@ -24,13 +24,20 @@ internal static class HttpResponses
         return null;
     }
 
-    /// <summary>The non-success cases every vendor shares; <paramref name="reason"/> is the vendor's own error text.</summary>
-    public static CmmsResult Failure(string system, HttpResponseMessage response, string reason, string credentialHint, TimeProvider clock, string? code = null)
+    /// <summary>
+    /// The non-success cases every vendor shares; <paramref name="reason"/> is the vendor's own error text.
+    /// <paramref name="creating"/>: the answer to a create, which a 502 or 504 leaves in doubt: a proxy in front of the
+    /// CMMS stopped waiting, the CMMS behind it may still carry the create out.
+    /// </summary>
+    public static CmmsResult Failure(string system, HttpResponseMessage response, string reason, string credentialHint, TimeProvider clock, string? code = null,
+        bool creating = false)
     {
         var httpCode = (int)response.StatusCode;
         var status = string.Create(CultureInfo.InvariantCulture, $"HTTP {httpCode}");
         return response.StatusCode switch
         {
+            HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout when creating =>
+                CmmsResult.Fail(CmmsOutcome.Transient, $"{system}'s gateway gave up on the create ({status}: {reason})") with { CreateInDoubt = true },
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
                 CmmsResult.Fail(CmmsOutcome.AuthenticationFailed, $"{system} refused our credentials ({status}: {reason}). Check {credentialHint}; delivery is parked, not retried.", code: code),
             HttpStatusCode.TooManyRequests =>

@@ -164,7 +164,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
         using var response = await http.SendAsync(request, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Created && !response.IsSuccessStatusCode)
         {
-            return await FailureAsync(response, cancellationToken);
+            return await FailureAsync(response, cancellationToken, creating: true);
         }
 
         var created = await HttpResponses.JsonAsync(response, cancellationToken);
@@ -235,7 +235,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
     }
 
     /// <summary>Maps Maximo's <c>{"Error":{"reasonCode":"BMXAA…","message":…}}</c> into the operator's words.</summary>
-    private async Task<CmmsResult> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<CmmsResult> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken, bool creating = false)
     {
         var body = await HttpResponses.JsonAsync(response, cancellationToken);
         var reason = "no error body";
@@ -247,7 +247,7 @@ public sealed class MaximoAdapter(HttpClient http, SiteOptions site, string site
             reason = code is not null && !message.StartsWith(code, StringComparison.Ordinal) ? $"{code} {message}" : message;
         }
 
-        return HttpResponses.Failure("Maximo", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Maximo:ApiKey", clock, code);
+        return HttpResponses.Failure("Maximo", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Maximo:ApiKey", clock, code, creating);
     }
 
     private static WorkOrderPriority PriorityOf(CanonicalWorkOrder w) => w.Recommendation.Priority switch

@@ -185,7 +185,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
         using var response = await WriteAsync(HttpMethod.Post, Url(EntitySet), body, cancellationToken);
         if (response.StatusCode != HttpStatusCode.Created && !response.IsSuccessStatusCode)
         {
-            return await FailureAsync(response, cancellationToken);
+            return await FailureAsync(response, cancellationToken, creating: true);
         }
 
         var entity = Unwrap(await HttpResponses.JsonAsync(response, cancellationToken));
@@ -313,7 +313,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
     }
 
     /// <summary>SAP's OData error body <c>{"error":{"code":…,"message":{"value":…}}}</c> in the operator's words.</summary>
-    private async Task<CmmsResult> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<CmmsResult> FailureAsync(HttpResponseMessage response, CancellationToken cancellationToken, bool creating = false)
     {
         var body = await HttpResponses.JsonAsync(response, cancellationToken);
         var reason = "no error body";
@@ -325,7 +325,7 @@ public sealed class SapAdapter(HttpClient http, SiteOptions site, string siteId,
             reason = $"{code} {message}".Trim();
         }
 
-        return HttpResponses.Failure("SAP", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Sap:User/Password", clock, code);
+        return HttpResponses.Failure("SAP", response, reason, $"Maintenance:Sites:{siteId}:Cmms:Sap:User/Password", clock, code, creating);
     }
 
     /// <summary>The full title (the short text may be cut) and the narrative, fitted to the long text's 1333 characters.</summary>
