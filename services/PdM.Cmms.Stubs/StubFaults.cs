@@ -29,7 +29,7 @@ public enum StubFaultKind
     GatewayTimeoutThenAccept = 4,
 }
 
-/// <summary>Scripted faults for the next requests of one stub tenant. Drop and slow-accept faults wait for the next write.</summary>
+/// <summary>Scripted faults for the next requests of one stub tenant. Faults about a write (drop, slow accept, gateway timeout) wait for the next write.</summary>
 public sealed class StubFaults
 {
     private readonly Queue<(StubFaultKind Kind, TimeSpan RetryAfter)> _queue = new();
