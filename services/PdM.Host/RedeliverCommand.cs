@@ -108,16 +108,7 @@ public static class RedeliverCommand
     private static async Task<IConnection> Connect(RabbitMqOptions options)
     {
         var factory = new ConnectionFactory { Uri = options.Uri!, ClientProvidedName = "pdm-redeliver" };
-        var endpoints = new List<AmqpTcpEndpoint> { new(factory.HostName, factory.Port, factory.Ssl) };
-        foreach (var node in options.ClusterNodes)
-        {
-            if (RabbitMqEndpoint.TryParseNode(node, out var host, out var port))
-            {
-                endpoints.Add(new AmqpTcpEndpoint(host, port, factory.Ssl));
-            }
-        }
-
-        return await factory.CreateConnectionAsync(endpoints);
+        return await factory.CreateConnectionAsync(RabbitMqEndpoint.Parse(options.Uri!).WithClusterNodes(options.ClusterNodes));
     }
 
     /// <summary>Moves what <paramref name="parking"/> holds now onto <paramref name="queue"/>; 0 when it does not exist.</summary>

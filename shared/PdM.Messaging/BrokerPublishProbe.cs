@@ -35,26 +35,12 @@ public sealed class BrokerPublishProbe(RabbitMqEndpoint endpoint, IReadOnlyList<
             RequestedConnectionTimeout = ConfirmTimeout,
             ClientProvidedName = "pdm-bus-probe",
         };
-        if (endpoint.UseTls)
-        {
-            factory.Ssl = new SslOption { Enabled = true, ServerName = endpoint.Host };
-        }
-
-        List<AmqpTcpEndpoint> endpoints = [new AmqpTcpEndpoint(endpoint.Host, endpoint.Port, factory.Ssl)];
-        foreach (var node in clusterNodes)
-        {
-            if (RabbitMqEndpoint.TryParseNode(node, out var host, out var port))
-            {
-                endpoints.Add(new AmqpTcpEndpoint(host, port, endpoint.UseTls ? new SslOption { Enabled = true, ServerName = host } : new SslOption()));
-            }
-        }
-
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(ConfirmTimeout);
         IConnection? connection = null;
         try
         {
-            connection = await factory.CreateConnectionAsync(endpoints, deadline.Token);
+            connection = await factory.CreateConnectionAsync(endpoint.WithClusterNodes(clusterNodes), deadline.Token);
             await using var channel = await connection.CreateChannelAsync(
                 new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), deadline.Token);
             var blocked = false;

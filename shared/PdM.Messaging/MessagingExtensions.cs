@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PdM.Hosting;
+using RabbitMQ.Client;
 
 namespace PdM.Messaging;
 
@@ -174,6 +175,27 @@ public sealed record RabbitMqEndpoint(string Host, ushort Port, string VirtualHo
         var password = userInfo.Length > 1 ? Uri.UnescapeDataString(userInfo[1]) : "guest";
         return new RabbitMqEndpoint(uri.Host, port, vhost.Length == 0 ? "/" : vhost, user, password, tls);
     }
+
+    /// <summary>
+    /// This endpoint, then each of <paramref name="clusterNodes"/> that parses: what a RabbitMQ.Client connection fails
+    /// over between. With TLS each node is verified under its own host name.
+    /// </summary>
+    public List<AmqpTcpEndpoint> WithClusterNodes(IEnumerable<string> clusterNodes)
+    {
+        ArgumentNullException.ThrowIfNull(clusterNodes);
+        List<AmqpTcpEndpoint> endpoints = [new(Host, Port, TlsFor(Host))];
+        foreach (var node in clusterNodes)
+        {
+            if (TryParseNode(node, out var host, out var port))
+            {
+                endpoints.Add(new AmqpTcpEndpoint(host, port, TlsFor(host)));
+            }
+        }
+
+        return endpoints;
+    }
+
+    private SslOption TlsFor(string host) => UseTls ? new SslOption { Enabled = true, ServerName = host } : new SslOption();
 
     /// <summary>A cluster node as <c>host:port</c> (<c>Messaging:RabbitMq:ClusterNodes</c>).</summary>
     public static bool TryParseNode(string? node, out string host, out ushort port)
